@@ -1,0 +1,27 @@
+"""allocopt: compute and staff for capabilities, preparation, mitigation and the safety portfolio
+of a frontier AI developer, as a multi-period linear program solved by HiGHS.
+
+>>> import allocopt
+>>> scenario = allocopt.load_scenario("models/magma_baseline.yaml")  # doctest: +SKIP
+>>> result = allocopt.solve(scenario)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from allocopt.errors import AllocoptError, ScenarioError, SolverError
+from allocopt.result import Result
+from allocopt.scenario import Scenario, load_scenario
+from allocopt.simulate import Schedule, evaluate
+from allocopt.solve import solve
+
+__all__ = [
+    "AllocoptError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Schedule",
+    "SolverError",
+    "evaluate",
+    "load_scenario",
+    "solve",
+]

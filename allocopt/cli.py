@@ -1,0 +1,84 @@
+"""The ``allocopt`` command line: a thin typer layer over the public API.
+
+Exit codes: 0 ok; 1 the model is infeasible or the solver failed (the message says which);
+2 bad input (one line per problem naming file, field and what is allowed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from allocopt.errors import ScenarioError, SolverError
+from allocopt.scenario import Scenario, load_scenario
+
+DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Plan compute and staff between capabilities and safety work.",
+)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=True)]
+
+
+def _fail(code: int, lines: list[str]) -> typer.Exit:
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+    return typer.Exit(code)
+
+
+def _load(path: Path) -> Scenario:
+    if path == DEFAULT_SCENARIO and not path.exists():
+        raise _fail(2, [f"{path}: not found; run from the allocopt checkout or name a scenario"])
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+
+
+@app.command()
+def solve(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the result tables [default: results/<scenario name>]."),
+    ] = None,
+) -> None:
+    """Solve a scenario, print a summary and write the result tables as CSV."""
+    from allocopt.solve import solve as run
+
+    loaded = _load(scenario)
+    try:
+        result = run(loaded)
+    except SolverError as exc:
+        raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+    folder = out or Path("results") / loaded.name
+    result.to_csv(folder)
+    typer.echo(result.text_summary())
+    typer.echo(f"  tables written to {folder}/")
+
+
+@app.command()
+def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")]) -> None:
+    """Check scenario files and their tables without solving; report every problem."""
+    problems: list[str] = []
+    for path in scenarios:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as exc:
+            problems += exc.problems
+            continue
+        typer.echo(
+            f"{path}: ok ({len(loaded.periods())} periods, "
+            f"{len(loaded.tables.interventions)} interventions)"
+        )
+    if problems:
+        raise _fail(2, problems)
+
+
+if __name__ == "__main__":
+    app()

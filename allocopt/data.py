@@ -1,0 +1,190 @@
+"""Parameter tables (``data/*.csv``): row schemas with units, and a reader that reports every problem.
+
+Each table is long-format CSV with a ``source`` column. Units are part of the column names
+(``compute_per_effort_kh100e``) or, for budgets, an explicit ``unit`` column checked per resource.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from allocopt.errors import ScenarioError
+
+RESOURCES: tuple[str, ...] = ("compute", "staff")
+RESOURCE_UNITS: dict[str, str] = {"compute": "kH100e", "staff": "FTE"}
+CATEGORIES: tuple[str, ...] = (
+    "nonproliferation",
+    "safety_distribution",
+    "governance_communication",
+    "ai_defense",
+)
+MODES: tuple[str, ...] = ("preparation", "mitigation")
+CHANNELS: tuple[str, ...] = (
+    "own_direct",
+    "own_proliferation",
+    "own_sabotage",
+    "own_competition",
+    "others",
+)
+
+Resource = Literal["compute", "staff"]
+Category = Literal[
+    "nonproliferation", "safety_distribution", "governance_communication", "ai_defense"
+]
+Mode = Literal["preparation", "mitigation"]
+Channel = Literal["own_direct", "own_proliferation", "own_sabotage", "own_competition", "others"]
+NonNegative = Annotated[float, Field(ge=0)]
+Source = Annotated[str, Field(min_length=3)]
+
+
+class Row(BaseModel):
+    """A validated table row: unknown columns rejected, NaN and infinity refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class InterventionRow(Row):
+    """One intervention of the catalog (``data/interventions.csv``).
+
+    Effort is measured in effort units (EU): one full-time researcher of the intervention's
+    team together with the compute that researcher uses.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+    category: Category
+    mode: Mode
+    essay_priority: Literal["P0", "P1", "P2"] | None = None
+    compute_per_effort_kh100e: Annotated[float, Field(ge=0, le=10)]
+    staff_per_effort_fte: Annotated[float, Field(ge=0, le=10)]
+    lead_time_years: Annotated[float, Field(ge=0, le=10)]
+    depreciation_per_year: Annotated[float, Field(ge=0, lt=1)]
+    saturation_effort: Annotated[float, Field(gt=0, le=1e6)]
+    max_effort: Annotated[float, Field(gt=0, le=1e7)] | None = None
+    effect_own_direct: Annotated[float, Field(ge=0, le=20)]
+    effect_own_proliferation: Annotated[float, Field(ge=0, le=20)]
+    effect_own_sabotage: Annotated[float, Field(ge=0, le=20)]
+    effect_own_competition: Annotated[float, Field(ge=0, le=20)]
+    effect_others: Annotated[float, Field(ge=0, le=20)]
+    source: Source
+
+    @model_validator(mode="after")
+    def _uses_some_resource(self) -> InterventionRow:
+        if self.compute_per_effort_kh100e + self.staff_per_effort_fte <= 0:
+            raise ValueError("an intervention must use some compute or staff per unit of effort")
+        return self
+
+    def effect(self, channel: str) -> float:
+        """Strength of this intervention on ``channel`` at saturation (e-folds of that channel)."""
+        return float(getattr(self, f"effect_{channel}"))
+
+
+class BudgetRow(Row):
+    """Resource available to Magma in one period (``data/budgets.csv``), average over the period."""
+
+    period: str
+    resource: Resource
+    value: Annotated[float, Field(ge=0, le=1e9)]
+    unit: str
+    source: Source
+
+    @model_validator(mode="after")
+    def _unit_matches_resource(self) -> BudgetRow:
+        expected = RESOURCE_UNITS[self.resource]
+        if self.unit != expected:
+            raise ValueError(f"unit of {self.resource} must be {expected!r}, got {self.unit!r}")
+        return self
+
+
+class AccelerationRow(Row):
+    """Reference AI software R&D speed-up relative to 2024 systems (``data/acceleration.csv``)."""
+
+    period: str
+    ai_rnd_speedup: Annotated[float, Field(ge=1, le=1e6)]
+    source: Source
+
+
+class HazardRow(Row):
+    """Reference hazard of one risk channel with no safety work (``data/hazards.csv``), per year."""
+
+    period: str
+    channel: Channel
+    hazard_per_year: Annotated[float, Field(ge=0, le=50)]
+    source: Source
+
+
+TABLE_SCHEMAS: dict[str, tuple[type[Row], tuple[str, ...]]] = {
+    "interventions": (InterventionRow, ("id",)),
+    "budgets": (BudgetRow, ("period", "resource")),
+    "acceleration": (AccelerationRow, ("period",)),
+    "hazards": (HazardRow, ("period", "channel")),
+}
+
+
+def _describe(error: dict) -> str:
+    loc = ".".join(str(p) for p in error["loc"]) or "row"
+    msg = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    return f"{loc}: {msg}{shown}"
+
+
+def read_table(name: str, path: Path) -> list[Row]:
+    """Read and validate table ``name`` from ``path``; raise ScenarioError listing every problem."""
+    schema, key = TABLE_SCHEMAS[name]
+    where = str(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{where}: file not found (table '{name}')") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+        raise ScenarioError(f"{where}: not a readable CSV table ({exc})") from None
+
+    fields = schema.model_fields
+    required = [f for f, info in fields.items() if info.is_required()]
+    columns = [str(c).strip() for c in frame.columns]
+    problems = [
+        f"{where}: missing column '{c}' (required: {', '.join(required)})"
+        for c in required
+        if c not in columns
+    ]
+    problems += [
+        f"{where}: unknown column '{c}' (allowed: {', '.join(fields)})"
+        for c in columns
+        if c not in fields
+    ]
+    if len(set(columns)) != len(columns):
+        problems.append(f"{where}: duplicated column names")
+    if problems:
+        raise ScenarioError(problems)
+    frame.columns = columns
+    if frame.empty:
+        raise ScenarioError(f"{where}: the table has no rows")
+
+    rows: list[Row] = []
+    seen: dict[tuple, int] = {}
+    for i, record in enumerate(frame.to_dict("records")):
+        line = i + 2  # header is line 1
+        cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in record.items()}
+        try:
+            row = schema.model_validate(cleaned)
+        except ValidationError as exc:
+            problems += [f"{where}: line {line}: {_describe(e)}" for e in exc.errors()]
+            continue
+        ident = tuple(getattr(row, k) for k in key)
+        if ident in seen:
+            problems.append(
+                f"{where}: line {line}: duplicate {'/'.join(key)} {'/'.join(map(str, ident))} "
+                f"(first on line {seen[ident]})"
+            )
+        seen[ident] = line
+        rows.append(row)
+    if problems:
+        raise ScenarioError(problems)
+    return rows

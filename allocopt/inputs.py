@@ -1,0 +1,103 @@
+"""Numeric inputs of one scenario as arrays, shared by the LP builder and the exact simulator.
+
+Index order is fixed everywhere: period, intervention (or activity), resource / channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocopt.data import CHANNELS, RESOURCES, InterventionRow
+from allocopt.periods import Periods
+from allocopt.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the model needs, in model units (per year rates, EU, kH100e, FTE)."""
+
+    scenario_name: str
+    periods: Periods
+    interventions: tuple[InterventionRow, ...]
+    budget: np.ndarray  # [T, R] resource available per period (kH100e, FTE)
+    speedup: np.ndarray  # [T] reference AI software R&D speed-up (x)
+    post_acceleration: np.ndarray  # [T] bool: speed-up has reached the threshold
+    hazard: np.ndarray  # [T, CH] reference hazard with no safety work, per year
+    intensity: np.ndarray  # [I, R] resource per unit of effort
+    effect: np.ndarray  # [I, CH] e-folds of channel capacity at saturation
+    lead_periods: np.ndarray  # [I] whole periods before effort joins a stock
+    retention: np.ndarray  # [I] share of a stock kept from one period to the next
+    saturation: np.ndarray  # [I] saturation effort (EU for mitigation, EU*year for stocks)
+    max_effort: np.ndarray  # [I] upper bound on effort per period (EU), inf when none
+    is_preparation: np.ndarray  # [I] bool
+    residual_floor: np.ndarray  # [CH]
+    hit_cap: np.ndarray  # [T] velocity-hit cap of each period's regime
+    weights: np.ndarray  # [R] velocity weight of each resource
+    safety_floor: np.ndarray  # [R] minimum share of each resource to safety
+    staff_growth_max_per_year: float
+    reassignment_share_per_year: float
+    cuts: int
+
+    @property
+    def dt(self) -> float:
+        """Period length in years."""
+        return self.periods.length_years
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Intervention ids in catalog order."""
+        return tuple(i.id for i in self.interventions)
+
+
+def prepare(scenario: Scenario) -> Inputs:
+    """Arrays for ``scenario``: tables aligned to its periods, multipliers and overrides applied."""
+    periods = scenario.periods()
+    labels = periods.labels
+    items = scenario.interventions()
+    budgets = {(r.period, r.resource): r.value for r in scenario.tables.budgets}
+    budget = np.array(
+        [
+            [budgets[p, r] * scenario.budget_multiplier.get(r, 1.0) for r in RESOURCES]
+            for p in labels
+        ]
+    )
+    speed = {r.period: r.ai_rnd_speedup for r in scenario.tables.acceleration}
+    speedup = np.array([speed[p] for p in labels])
+    post = speedup >= scenario.velocity.acceleration_threshold
+    hazards = {(r.period, r.channel): r.hazard_per_year for r in scenario.tables.hazards}
+    multiplier = np.where(
+        post,
+        scenario.risk.hazard_multiplier_post_acceleration,
+        scenario.risk.hazard_multiplier_pre_acceleration,
+    )
+    hazard = np.array([[hazards[p, c] for c in CHANNELS] for p in labels]) * multiplier[:, None]
+    dt = periods.length_years
+    return Inputs(
+        scenario_name=scenario.name,
+        periods=periods,
+        interventions=items,
+        budget=budget,
+        speedup=speedup,
+        post_acceleration=post,
+        hazard=hazard,
+        intensity=np.array([[i.compute_per_effort_kh100e, i.staff_per_effort_fte] for i in items]),
+        effect=np.array([[i.effect(c) for c in CHANNELS] for i in items]),
+        lead_periods=np.array([round(i.lead_time_years / dt) for i in items], dtype=int),
+        retention=np.array([(1 - i.depreciation_per_year) ** dt for i in items]),
+        saturation=np.array([i.saturation_effort for i in items]),
+        max_effort=np.array([np.inf if i.max_effort is None else i.max_effort for i in items]),
+        is_preparation=np.array([i.mode == "preparation" for i in items]),
+        residual_floor=np.array([scenario.risk.residual_floor[c] for c in CHANNELS]),
+        hit_cap=np.where(
+            post,
+            scenario.velocity.hit_cap_post_acceleration,
+            scenario.velocity.hit_cap_pre_acceleration,
+        ),
+        weights=np.array([scenario.velocity.weights[r] for r in RESOURCES]),
+        safety_floor=np.array([scenario.safety_floor_share.get(r, 0.0) for r in RESOURCES]),
+        staff_growth_max_per_year=scenario.staff.growth_max_per_year,
+        reassignment_share_per_year=scenario.staff.reassignment_share_per_year,
+        cuts=scenario.risk.cuts,
+    )

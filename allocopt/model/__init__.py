@@ -1,0 +1,43 @@
+"""The allocation program, built from a scenario by one function per family of constraints.
+
+The structure reads off :data:`FAMILIES`; each family's docstring states its equations as written
+in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyomo.environ as pyo
+
+from allocopt.inputs import Inputs
+from allocopt.model.allocation import add_allocation
+from allocopt.model.objective import add_objective
+from allocopt.model.risk import add_risk
+from allocopt.model.sets import CAPABILITIES, add_sets
+from allocopt.model.staff import add_staff
+from allocopt.model.stocks import add_stocks
+from allocopt.model.velocity import add_velocity
+
+Family = Callable[[pyo.ConcreteModel, Inputs], None]
+
+FAMILIES: tuple[Family, ...] = (
+    add_sets,
+    add_allocation,
+    add_velocity,
+    add_staff,
+    add_stocks,
+    add_risk,
+    add_objective,
+)
+
+
+def build_model(inp: Inputs) -> pyo.ConcreteModel:
+    """The Pyomo model of ``inp``: every family of :data:`FAMILIES` applied in order."""
+    m = pyo.ConcreteModel(name=inp.scenario_name)
+    for family in FAMILIES:
+        family(m, inp)
+    return m
+
+
+__all__ = ["CAPABILITIES", "FAMILIES", "build_model"]

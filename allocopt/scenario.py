@@ -1,0 +1,335 @@
+"""Scenario files (``models/*.yaml``): schema, ``extends:`` inheritance, and loading with tables.
+
+A scenario is validated in two steps: the YAML against :class:`ScenarioConfig` (unknown fields
+rejected), then its tables against the row schemas of :mod:`allocopt.data`, then the cross-checks
+that need both (every period present, overrides naming existing interventions and fields).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from allocopt.data import (
+    CHANNELS,
+    RESOURCES,
+    AccelerationRow,
+    BudgetRow,
+    Channel,
+    HazardRow,
+    InterventionRow,
+    Resource,
+    read_table,
+)
+from allocopt.errors import ScenarioError
+from allocopt.periods import Periods
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class Strict(BaseModel):
+    """Base of every scenario block: unknown fields rejected, values frozen, NaN refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Horizon(Strict):
+    """Planning horizon: first and last period (inclusive) and period length."""
+
+    start: str = "2025Q1"
+    end: str = "2029Q4"
+    frequency: Literal["quarter", "year", "month"] = "quarter"
+
+    @model_validator(mode="after")
+    def _parses(self) -> Horizon:
+        try:
+            Periods.from_horizon(self.start, self.end, self.frequency)
+        except ValueError as exc:
+            raise ValueError(f"invalid horizon for frequency '{self.frequency}': {exc}") from None
+        return self
+
+    def periods(self) -> Periods:
+        """The scenario's ordered periods."""
+        return Periods.from_horizon(self.start, self.end, self.frequency)
+
+
+class DataFiles(Strict):
+    """Paths of the scenario's tables, relative to the YAML file that names them."""
+
+    interventions: Path
+    budgets: Path
+    acceleration: Path
+    hazards: Path
+
+
+class Velocity(Strict):
+    """Velocity knob: how capability progress is measured and how much of it may be given up."""
+
+    weights: dict[Resource, Share] = Field(default_factory=lambda: {"compute": 0.6, "staff": 0.4})
+    hit_cap_pre_acceleration: Share = 0.05
+    hit_cap_post_acceleration: Share = 0.25
+    acceleration_threshold: Annotated[float, Field(gt=1, le=1e6)] = 3.0
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> Velocity:
+        if set(self.weights) != set(RESOURCES):
+            raise ValueError(f"weights must name exactly {', '.join(RESOURCES)}")
+        if abs(sum(self.weights.values()) - 1) > 1e-9:
+            raise ValueError(f"weights must sum to 1, got {sum(self.weights.values()):g}")
+        return self
+
+
+class Staff(Strict):
+    """Hiring and re-assignment frictions on technical staff."""
+
+    growth_max_per_year: Annotated[float, Field(ge=0, le=100)] = 1.0
+    reassignment_share_per_year: Annotated[float, Field(ge=0, le=100)] = 0.25
+
+
+class Risk(Strict):
+    """Risk-reduction technology shared by all interventions."""
+
+    residual_floor: dict[Channel, Annotated[float, Field(ge=0, lt=1)]] = Field(
+        default_factory=lambda: dict.fromkeys(CHANNELS, 0.1)
+    )
+    hazard_multiplier_pre_acceleration: Annotated[float, Field(ge=0, le=1e3)] = 1.0
+    hazard_multiplier_post_acceleration: Annotated[float, Field(ge=0, le=1e3)] = 1.0
+    cuts: Annotated[int, Field(ge=2, le=200)] = 24
+
+    @model_validator(mode="after")
+    def _every_channel(self) -> Risk:
+        missing = [c for c in CHANNELS if c not in self.residual_floor]
+        if missing:
+            raise ValueError(f"residual_floor lacks channel(s) {', '.join(missing)}")
+        return self
+
+
+class Solver(Strict):
+    """Options handed to HiGHS."""
+
+    time_limit_seconds: Positive | None = None
+    threads: Annotated[int, Field(ge=1, le=64)] = 1
+
+
+class ScenarioConfig(Strict):
+    """What a scenario YAML file may contain (after ``extends:`` has been merged)."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    horizon: Horizon = Field(default_factory=Horizon)
+    data: DataFiles
+    velocity: Velocity = Field(default_factory=Velocity)
+    staff: Staff = Field(default_factory=Staff)
+    risk: Risk = Field(default_factory=Risk)
+    safety_floor_share: dict[Resource, Share] = Field(default_factory=dict)
+    budget_multiplier: dict[Resource, Annotated[float, Field(ge=0, le=1e3)]] = Field(
+        default_factory=dict
+    )
+    intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    solver: Solver = Field(default_factory=Solver)
+
+
+class Tables(Strict):
+    """The validated rows of a scenario's four tables."""
+
+    interventions: tuple[InterventionRow, ...]
+    budgets: tuple[BudgetRow, ...]
+    acceleration: tuple[AccelerationRow, ...]
+    hazards: tuple[HazardRow, ...]
+
+
+class Scenario(ScenarioConfig):
+    """A loaded scenario: the configuration plus its tables, cross-checked; plain data throughout."""
+
+    tables: Tables
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        problems = _cross_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def periods(self) -> Periods:
+        """The scenario's ordered periods."""
+        return self.horizon.periods()
+
+    def interventions(self) -> tuple[InterventionRow, ...]:
+        """The catalog with ``intervention_overrides`` applied."""
+        rows = []
+        for row in self.tables.interventions:
+            change = self.intervention_overrides.get(row.id)
+            rows.append(
+                InterventionRow.model_validate({**row.model_dump(), **change}) if change else row
+            )
+        return tuple(rows)
+
+    def with_updates(self, updates: dict[str, Any]) -> Scenario:
+        """A validated copy with dotted fields replaced.
+
+        Example: ``{"velocity.hit_cap_pre_acceleration": 0.1}``.
+        """
+        data = self.model_dump()
+        for dotted, value in updates.items():
+            _set_dotted(data, dotted, value)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(_format_errors(f"scenario '{self.name}'", exc)) from None
+
+
+def _cross_problems(s: Scenario) -> list[str]:
+    periods = s.periods().labels
+    problems: list[str] = []
+    keyed = {
+        "budgets": {(r.period, r.resource) for r in s.tables.budgets},
+        "acceleration": {(r.period,) for r in s.tables.acceleration},
+        "hazards": {(r.period, r.channel) for r in s.tables.hazards},
+    }
+    extra_keys = {"budgets": RESOURCES, "acceleration": ("",), "hazards": CHANNELS}
+    for table, present in keyed.items():
+        for extra in extra_keys[table]:
+            missing = [p for p in periods if ((p, extra) if extra else (p,)) not in present]
+            if missing:
+                what = f" for {extra}" if extra else ""
+                problems.append(
+                    f"{s.data.model_dump()[table]}: missing period(s){what}: "
+                    f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''} "
+                    f"(the horizon runs {periods[0]}–{periods[-1]})"
+                )
+    ids = [r.id for r in s.tables.interventions]
+    for iid, change in s.intervention_overrides.items():
+        if iid not in ids:
+            problems.append(
+                f"intervention_overrides.{iid}: no such intervention (known: {', '.join(ids)})"
+            )
+            continue
+        for field in change:
+            if field not in InterventionRow.model_fields or field == "id":
+                problems.append(
+                    f"intervention_overrides.{iid}.{field}: not an overridable intervention field"
+                )
+    if not problems:
+        try:
+            s.interventions()
+        except ValidationError as exc:
+            problems += _format_errors("intervention_overrides", exc)
+    return problems
+
+
+def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    node = data
+    for k in keys[:-1]:
+        if not isinstance(node, dict) or k not in node:
+            node_keys = ", ".join(node) if isinstance(node, dict) else "none"
+            raise ScenarioError(f"{dotted}: no field '{k}' (fields here: {node_keys})")
+        node = node[k]
+    if not isinstance(node, dict):
+        raise ScenarioError(f"{dotted}: cannot set a field inside a value")
+    node[keys[-1]] = value
+
+
+def _format_errors(where: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        got = e.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        lines.append(f"{where}: {loc}: {msg}{shown}")
+    return lines
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{path}: malformed YAML{at}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(
+            f"{path}: a scenario must be a mapping of fields, got {type(raw).__name__}"
+        )
+    return raw
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute."""
+    path = path.resolve()
+    if path in chain:
+        raise ScenarioError(
+            f"{path}: 'extends' forms a cycle: " + " -> ".join(p.name for p in (*chain, path))
+        )
+    raw = _read_yaml(path)
+    data = raw.get("data")
+    if isinstance(data, dict):
+        raw["data"] = {
+            k: str((path.parent / v).resolve()) if isinstance(v, str) else v
+            for k, v in data.items()
+        }
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends: must be the path of another scenario file")
+    base = _resolve_raw(path.parent / parent, (*chain, path))
+    base.pop("name", None)
+    base.pop("description", None)
+    return _merge(base, raw)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge (``extends:``), validate and cross-check a scenario and its tables.
+
+    Raises :class:`ScenarioError` with one line per problem, each naming file and field.
+    """
+    path = Path(path)
+    raw = _resolve_raw(path)
+    try:
+        config = ScenarioConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(str(path), exc)) from None
+    problems: list[str] = []
+    tables: dict[str, tuple] = {}
+    for name, table_path in config.data.model_dump().items():
+        try:
+            tables[name] = tuple(read_table(name, Path(table_path)))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        return Scenario.model_validate({**config.model_dump(), "tables": tables})
+    except ValidationError as exc:
+        raise ScenarioError(
+            [
+                f"{path}: {line}"
+                for e in exc.errors()
+                for line in e["msg"].removeprefix("Value error, ").split("; ")
+            ]
+        ) from None
