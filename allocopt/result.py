@@ -10,7 +10,8 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,11 @@ import pandas as pd
 from allocopt.data import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 from allocopt.inputs import Inputs
 from allocopt.simulate import Evaluation, Schedule
+from allocopt.slp import Iteration
 
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
+ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Result:
     portfolio: pd.DataFrame
     risk: pd.DataFrame
     summary: dict[str, float | str]
+    iterations: pd.DataFrame = field(default_factory=pd.DataFrame)
     violations: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -49,6 +53,7 @@ class Result:
             "knobs": self.knobs,
             "portfolio": self.portfolio,
             "risk": self.risk,
+            "iterations": self.iterations,
             "summary": summary,
         }
 
@@ -99,8 +104,42 @@ class Result:
         return "\n".join(lines)
 
 
-def _long(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.reset_index(drop=True)[columns]
+def _allocation(inp: Inputs, schedule: Schedule, ev: Evaluation) -> pd.DataFrame:
+    """Long table of compute, staff and effort per period and activity."""
+    labels = list(inp.periods.labels)
+
+    def block(
+        activity: str, category: str, mode: str, resource: str, values: np.ndarray, unit: str
+    ) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "period": labels,
+                "activity": activity,
+                "category": category,
+                "mode": mode,
+                "resource": resource,
+                "value": values,
+                "unit": unit,
+            }
+        )
+
+    rows = []
+    for k, r in enumerate(RESOURCES):
+        unit = RESOURCE_UNITS[r]
+        rows.append(
+            block(CAPABILITIES, CAPABILITIES, CAPABILITIES, r, schedule.capabilities[:, k], unit)
+        )
+        rows += [
+            block(item.id, item.category, item.mode, r, ev.use[:, n, k], unit)
+            for n, item in enumerate(inp.interventions)
+        ]
+    rows += [
+        block(item.id, item.category, item.mode, "effort", schedule.effort[:, n], "EU")
+        for n, item in enumerate(inp.interventions)
+    ]
+    allocation = pd.concat(rows, ignore_index=True)
+    allocation["value"] = allocation["value"].clip(lower=0).round(9)
+    return allocation
 
 
 def build_result(
@@ -110,59 +149,14 @@ def build_result(
     status: str,
     objective_model: float,
     timings: dict[str, float],
+    iterations: Sequence[Iteration] = (),
 ) -> Result:
     """Assemble the tidy tables of a solved (or hand-written) schedule and its exact evaluation."""
     labels = list(inp.periods.labels)
     items = inp.interventions
     n_t = len(labels)
-
-    rows = []
-    for k, r in enumerate(RESOURCES):
-        unit = RESOURCE_UNITS[r]
-        rows.append(
-            pd.DataFrame(
-                {
-                    "period": labels,
-                    "activity": CAPABILITIES,
-                    "category": CAPABILITIES,
-                    "mode": CAPABILITIES,
-                    "resource": r,
-                    "value": schedule.capabilities[:, k],
-                    "unit": unit,
-                }
-            )
-        )
-        for n, item in enumerate(items):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "period": labels,
-                        "activity": item.id,
-                        "category": item.category,
-                        "mode": item.mode,
-                        "resource": r,
-                        "value": ev.use[:, n, k],
-                        "unit": unit,
-                    }
-                )
-            )
-        for n, item in enumerate(items):
-            if k == 0:
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "period": labels,
-                            "activity": item.id,
-                            "category": item.category,
-                            "mode": item.mode,
-                            "resource": "effort",
-                            "value": schedule.effort[:, n],
-                            "unit": "EU",
-                        }
-                    )
-                )
-    allocation = pd.concat(rows, ignore_index=True)
-    allocation["value"] = allocation["value"].clip(lower=0).round(9)
+    point = ev.point
+    budget = point.budget
 
     prep = np.flatnonzero(inp.is_preparation)
     stocks = pd.DataFrame(
@@ -174,33 +168,34 @@ def build_result(
         }
     )
 
-    safety_w = (ev.use.sum(axis=1) / inp.budget) @ inp.weights  # velocity-weighted safety share
-    prep_w = (ev.use[:, prep, :].sum(axis=1) / inp.budget) @ inp.weights
+    safety_w = (ev.use.sum(axis=1) / budget) @ inp.weights  # velocity-weighted safety share
+    prep_w = (ev.use[:, prep, :].sum(axis=1) / budget) @ inp.weights
     knobs = pd.DataFrame(
         {
             "period": labels,
-            "regime": np.where(inp.post_acceleration, "post_acceleration", "pre_acceleration"),
-            "ai_rnd_speedup": inp.speedup,
+            "regime": np.where(point.post_acceleration, "post_acceleration", "pre_acceleration"),
+            "ai_rnd_speedup": point.speedup.round(9),
+            "delay_years": point.delay.round(9),
             "velocity": ev.velocity.round(9),
             "velocity_hit": (1 - ev.velocity).round(9),
-            "velocity_hit_cap": inp.hit_cap,
-            "safety_share_compute": (ev.use[:, :, 0].sum(axis=1) / inp.budget[:, 0]).round(9),
-            "safety_share_staff": (ev.use[:, :, 1].sum(axis=1) / inp.budget[:, 1]).round(9),
+            "velocity_hit_cap": ev.hit_cap,
+            "budget_compute": budget[:, 0].round(9),
+            "budget_staff": budget[:, 1].round(9),
+            "safety_share_compute": (ev.use[:, :, 0].sum(axis=1) / budget[:, 0]).round(9),
+            "safety_share_staff": (ev.use[:, :, 1].sum(axis=1) / budget[:, 1]).round(9),
             "preparation_share": np.divide(
                 prep_w, safety_w, out=np.zeros(n_t), where=safety_w > 1e-12
             ).round(9),
+            "readiness": ev.readiness.round(9),
+            "ai_multiplier": (1 + point.ai_gain).round(9),
         }
     )
 
     by_cat = np.zeros((n_t, len(CATEGORIES)))
     for n, item in enumerate(items):
-        by_cat[:, CATEGORIES.index(item.category)] += (ev.use[:, n, :] / inp.budget) @ inp.weights
-    share = np.divide(
-        by_cat,
-        by_cat.sum(axis=1, keepdims=True),
-        out=np.zeros_like(by_cat),
-        where=by_cat.sum(axis=1, keepdims=True) > 1e-12,
-    )
+        by_cat[:, CATEGORIES.index(item.category)] += (ev.use[:, n, :] / budget) @ inp.weights
+    total = by_cat.sum(axis=1, keepdims=True)
+    share = np.divide(by_cat, total, out=np.zeros_like(by_cat), where=total > 1e-12)
     portfolio = pd.DataFrame(
         {
             "period": np.repeat(labels, len(CATEGORIES)),
@@ -215,6 +210,7 @@ def build_result(
             "period": np.repeat(labels, len(CHANNELS)),
             "channel": list(CHANNELS) * n_t,
             "hazard_without_plan": inp.hazard.ravel(),
+            "hazard_before_safety": point.hazard.ravel().round(12),
             "hazard_with_plan": ev.hazard_plan.ravel().round(12),
             "unit": "per year",
         }
@@ -223,7 +219,7 @@ def build_result(
     cum_ref = float(inp.hazard.sum() * inp.dt)
     cum_plan = float(ev.hazard_plan.sum() * inp.dt)
     exact = cum_ref - cum_plan
-    switch = np.flatnonzero(inp.post_acceleration)
+    switch = np.flatnonzero(point.post_acceleration)
     summary: dict[str, float | str] = {
         "scenario": inp.scenario_name,
         "status": status,
@@ -235,6 +231,8 @@ def build_result(
         "probability_without_plan": -math.expm1(-cum_ref),
         "probability_with_plan": -math.expm1(-cum_plan),
         "probability_reduction": math.exp(-cum_plan) - math.exp(-cum_ref),
+        "delay_at_horizon_years": float(point.delay[-1] + (1 - ev.velocity[-1]) * inp.dt),
+        "outer_iterations": len(iterations),
         "violations": len(ev.violations),
     }
     summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
@@ -242,12 +240,13 @@ def build_result(
         scenario_name=inp.scenario_name,
         status=status,
         objective_model=objective_model,
-        allocation=allocation,
+        allocation=_allocation(inp, schedule, ev),
         stocks=stocks,
         knobs=knobs,
         portfolio=portfolio,
         risk=risk,
         summary=summary,
+        iterations=pd.DataFrame([asdict(i) for i in iterations], columns=ITERATION_COLUMNS),
         violations=ev.violations,
         timings=timings,
     )

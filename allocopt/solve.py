@@ -1,4 +1,4 @@
-"""Solve a scenario: prepare → build → HiGHS → statuses → tidy result checked by the simulator."""
+"""Solve a scenario: prepare → build → HiGHS (→ outer loop) → tidy result checked by the simulator."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from allocopt.model import build_model
 from allocopt.result import Result, build_result
 from allocopt.scenario import Scenario
 from allocopt.simulate import Schedule, evaluate
+from allocopt.slp import successive_lp
 
 STATUS = {
     TerminationCondition.convergenceCriteriaSatisfied: "optimal",
@@ -28,23 +29,29 @@ STATUS = {
 }
 
 
-def run_highs(
-    m: pyo.ConcreteModel, time_limit: float | None = None, threads: int = 1
-) -> tuple[str, float]:
-    """Solve ``m`` with HiGHS; return (status, objective). Raises SolverError unless optimal."""
-    solver = Highs()
-    solver.config.load_solutions = False
-    solver.config.raise_exception_on_nonoptimal_result = False
-    solver.config.time_limit = time_limit
-    solver.config.solver_options["threads"] = threads
-    results = solver.solve(m)
-    status = STATUS.get(results.termination_condition, "solver_error")
-    if status != "optimal":
-        raise SolverError(
-            status, f"HiGHS stopped with '{results.termination_condition.name}' on model '{m.name}'"
-        )
-    results.solution_loader.load_vars()
-    return status, float(pyo.value(m.objective))
+class HighsRunner:
+    """One persistent HiGHS interface: re-solves after parameter changes reuse it (warm start)."""
+
+    def __init__(self, time_limit: float | None = None, threads: int = 1) -> None:
+        self.solver = Highs()
+        self.solver.config.load_solutions = False
+        self.solver.config.raise_exception_on_nonoptimal_result = False
+        self.solver.config.time_limit = time_limit
+        self.solver.config.solver_options["threads"] = threads
+        self.solver.config.solver_options["output_flag"] = False
+
+    def __call__(self, m: pyo.ConcreteModel) -> float:
+        """Solve ``m`` and load its solution; return the objective. Raises SolverError unless
+        HiGHS proves an optimum."""
+        results = self.solver.solve(m)
+        status = STATUS.get(results.termination_condition, "solver_error")
+        if status != "optimal":
+            raise SolverError(
+                status,
+                f"HiGHS stopped with '{results.termination_condition.name}' on model '{m.name}'",
+            )
+        results.solution_loader.load_vars()
+        return float(pyo.value(m.objective))
 
 
 def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
@@ -56,18 +63,27 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
 
 
 def solve(scenario: Scenario) -> Result:
-    """Solve ``scenario`` to optimality and return its :class:`Result`.
+    """Solve ``scenario`` and return its :class:`Result`.
 
-    Raises :class:`SolverError` (status ``infeasible``, ``unbounded``, ``time_limit``, ...) when
-    HiGHS does not prove an optimum.
+    With endogenous capability the program is re-linearized in an outer loop
+    (:func:`allocopt.slp.successive_lp`) until the trajectory stops moving. Raises
+    :class:`SolverError` (status ``infeasible``, ``unbounded``, ``time_limit``, ...) when HiGHS
+    does not prove an optimum.
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
     m = build_model(inp)
     t1 = time.perf_counter()
-    status, objective = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
+    run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
+    if inp.capability.endogenous:
+        outcome = successive_lp(m, inp, run, extract_schedule)
+        schedule, ev, objective = outcome.schedule, outcome.evaluation, outcome.objective_model
+        status, iterations = outcome.status, outcome.iterations
+    else:
+        objective = run(m)
+        schedule = extract_schedule(m, inp)
+        ev = evaluate(inp, schedule)
+        status, iterations = "optimal", ()
     t2 = time.perf_counter()
-    schedule = extract_schedule(m, inp)
-    ev = evaluate(inp, schedule)
-    timings = {"build": t1 - t0, "solve": t2 - t1, "report": time.perf_counter() - t2}
-    return build_result(inp, schedule, ev, status, objective, timings)
+    timings = {"build": t1 - t0, "solve": t2 - t1}
+    return build_result(inp, schedule, ev, status, objective, timings, iterations)

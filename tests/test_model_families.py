@@ -15,11 +15,13 @@ from allocopt import solve
 from allocopt.curves import benefit, residual
 from allocopt.model import FAMILIES
 from allocopt.model.allocation import add_allocation
+from allocopt.model.budget import add_budget
 from allocopt.model.objective import add_objective
 from allocopt.model.risk import add_risk
 from allocopt.model.sets import add_sets
 from allocopt.model.staff import add_staff
 from allocopt.model.stocks import add_stocks
+from allocopt.model.variables import add_variables
 from allocopt.model.velocity import add_velocity
 
 COVERED: set = set()
@@ -46,7 +48,7 @@ def capabilities(result, resource: str) -> np.ndarray:
     return a[(a.activity == "capabilities") & (a.resource == resource)]["value"].to_numpy()
 
 
-@covers(add_sets, add_allocation, add_velocity, add_objective)
+@covers(add_sets, add_variables, add_allocation, add_velocity, add_budget, add_objective)
 def test_velocity_cap_limits_safety_staff(tiny):
     # Hand solution: one period, staff budget 100, velocity measured on staff only, hit cap 10%.
     # Benefit rises with effort, so safety takes exactly the 10 FTE the cap allows (1 FTE per EU)
@@ -61,7 +63,7 @@ def test_velocity_cap_limits_safety_staff(tiny):
     assert r.objective_model >= exact - 1e-12  # outer approximation: never below the exact value
 
 
-@covers(add_allocation)
+@covers(add_budget)
 def test_budget_and_intensity_bind_on_compute(tiny):
     # Hand solution: velocity on compute only with cap 100%, compute budget 6 kH100e, the
     # intervention needs 2 kH100e per EU and no staff: effort = 6 / 2 = 3 EU, capabilities 0.
