@@ -24,7 +24,8 @@ class CapabilitySettings:
     ai_labour: bool
     ai_multiplier_max: float
     influence_halflife_years: float | None
-    competition_relief: tuple[float, float]  # per year of delay, (pre, post acceleration)
+    competition_relief: tuple[float, float]  # largest relief of others' hazard, (pre, post)
+    competition_lag_scale_years: float
     tolerance_years: float
     max_iterations: int
     trust_region_years: float
@@ -59,6 +60,7 @@ class Inputs:
     safety_floor: np.ndarray  # [R] minimum share of each resource to safety
     staff_growth_max_per_year: float
     reassignment_share_per_year: float
+    initial_safety_share: float | None  # staff share on safety before the first period
     cuts: int
 
     @property
@@ -74,7 +76,7 @@ class Inputs:
 
 def _capability(scenario: Scenario) -> CapabilitySettings:
     cap = scenario.capability
-    relief = cap.competition_relief_per_year
+    relief = cap.competition_relief_max
     return CapabilitySettings(
         endogenous=cap.endogenous,
         hazard_follows_delay=cap.hazard_follows_delay,
@@ -86,6 +88,7 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
             relief.get("pre_acceleration", 0.0),
             relief.get("post_acceleration", 0.0),
         ),
+        competition_lag_scale_years=cap.competition_lag_scale_years,
         tolerance_years=cap.slp.tolerance_years,
         max_iterations=cap.slp.max_iterations,
         trust_region_years=cap.slp.trust_region_years,
@@ -148,5 +151,6 @@ def prepare(scenario: Scenario) -> Inputs:
         safety_floor=np.array([scenario.safety_floor_share.get(r, 0.0) for r in RESOURCES]),
         staff_growth_max_per_year=scenario.staff.growth_max_per_year,
         reassignment_share_per_year=scenario.staff.reassignment_share_per_year,
+        initial_safety_share=scenario.staff.initial_safety_share,
         cuts=scenario.risk.cuts,
     )

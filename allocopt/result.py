@@ -217,8 +217,8 @@ def build_result(
     )
 
     cum_ref = float(inp.hazard.sum() * inp.dt)
-    cum_plan = float(ev.hazard_plan.sum() * inp.dt)
-    exact = cum_ref - cum_plan
+    exact = ev.risk_reduction(inp)
+    cum_plan = cum_ref - exact  # includes the own risk postponed beyond the horizon
     switch = np.flatnonzero(point.post_acceleration)
     summary: dict[str, float | str] = {
         "scenario": inp.scenario_name,
@@ -231,7 +231,8 @@ def build_result(
         "probability_without_plan": -math.expm1(-cum_ref),
         "probability_with_plan": -math.expm1(-cum_plan),
         "probability_reduction": math.exp(-cum_plan) - math.exp(-cum_ref),
-        "delay_at_horizon_years": float(point.delay[-1] + (1 - ev.velocity[-1]) * inp.dt),
+        "delay_at_horizon_years": ev.delay_end,
+        "postponed_risk": float(ev.residual[-1] @ ev.postponed),
         "outer_iterations": len(iterations),
         "violations": len(ev.violations),
     }

@@ -89,6 +89,7 @@ class Staff(Strict):
 
     growth_max_per_year: Annotated[float, Field(ge=0, le=100)] = 1.0
     reassignment_share_per_year: Annotated[float, Field(ge=0, le=100)] = 0.25
+    initial_safety_share: Share | None = None
 
 
 class Risk(Strict):
@@ -112,7 +113,7 @@ class Risk(Strict):
 class Slp(Strict):
     """Successive linear programming: the outer loop that re-linearizes around each iterate."""
 
-    tolerance_years: Annotated[float, Field(gt=0, le=1)] = 1e-4
+    tolerance_years: Annotated[float, Field(gt=0, le=1)] = 1e-3
     max_iterations: Annotated[int, Field(ge=1, le=500)] = 60
     trust_region_years: Annotated[float, Field(gt=0, le=10)] = 0.25
 
@@ -126,9 +127,10 @@ class Capability(Strict):
     ai_labour: bool = False
     ai_multiplier_max: Annotated[float, Field(ge=1, le=1e4)] = 10.0
     influence_halflife_years: Annotated[float, Field(gt=0, le=1e3)] | None = None
-    competition_relief_per_year: dict[
-        Literal["pre_acceleration", "post_acceleration"], Annotated[float, Field(ge=0, le=100)]
+    competition_relief_max: dict[
+        Literal["pre_acceleration", "post_acceleration"], Annotated[float, Field(ge=0, lt=1)]
     ] = Field(default_factory=dict)
+    competition_lag_scale_years: Annotated[float, Field(gt=0, le=100)] = 0.5
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -139,7 +141,7 @@ class Capability(Strict):
             or any(self.budget_frontier_share.values())
             or self.ai_labour
             or self.influence_halflife_years is not None
-            or any(self.competition_relief_per_year.values())
+            or any(self.competition_relief_max.values())
         )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from allocopt.curves import benefit, residual
 from allocopt.data import CHANNELS, RESOURCES
 from allocopt.inputs import Inputs
-from allocopt.trajectory import Point, point_at
+from allocopt.trajectory import Point, point_at, postponed
 
 TOLERANCE = 1e-6  # relative slack allowed before a constraint counts as violated
 OTHERS = CHANNELS.index("others")
@@ -42,12 +42,21 @@ class Evaluation:
     hazard_plan: np.ndarray  # [T, CH] per year
     velocity: np.ndarray  # [T]
     hit_cap: np.ndarray  # [T] cap of each period's regime on this trajectory
+    delay_end: float  # years of progress lost by the end of the horizon
+    postponed: np.ndarray  # [CH] own hazard left untraversed by the delay (per year * year)
+    postponed_rate: np.ndarray  # [CH] its slope in delay_end
     violations: tuple[str, ...]
 
     @property
     def velocity_hit(self) -> np.ndarray:
         """One minus velocity, per period."""
         return 1 - self.velocity
+
+    def risk_reduction(self, inp: Inputs) -> float:
+        """Exact cut in cumulative hazard against full speed with no safety work, counting the
+        own risk the plan postpones beyond the horizon (at the last period's residual share)."""
+        later = float(self.residual[-1] @ self.postponed)
+        return float((inp.hazard - self.hazard_plan).sum() * inp.dt) - later
 
     @property
     def delay(self) -> np.ndarray:
@@ -88,6 +97,8 @@ def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
     rho = residual(capacity, inp.residual_floor[None, :])
     hit_cap = np.where(point.post_acceleration, inp.hit_cap_by_regime[1], inp.hit_cap_by_regime[0])
     use = effort[:, :, None] * inp.intensity[None, :, :]
+    delay_end = float(delay[-1] + (1 - velocity[-1]) * inp.dt)
+    later, later_rate = postponed(inp, delay_end)
     return Evaluation(
         point=point,
         use=use,
@@ -101,6 +112,9 @@ def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
         hazard_plan=point.hazard * rho,
         velocity=velocity,
         hit_cap=hit_cap,
+        delay_end=delay_end,
+        postponed=later,
+        postponed_rate=later_rate,
         violations=tuple(violations(inp, schedule, use, velocity, point.budget, hit_cap)),
     )
 
@@ -148,6 +162,13 @@ def _staff_violations(
     staff = np.column_stack([staff_caps, staff_items])  # [T, activities]
     growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
     out = []
+    if inp.initial_safety_share is not None:
+        start = (inp.initial_safety_share + inp.reassignment_share_per_year * inp.dt) * budget[0]
+        if staff_items[0].sum() > start * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                f"{inp.periods.labels[0]}: {staff_items[0].sum():.6g} FTE on safety exceeds "
+                f"the initial safety staff plus re-assignment, {start:.6g} FTE"
+            )
     for t in range(1, len(budget)):
         inflow = np.clip(staff[t] - staff[t - 1], 0, None).sum()
         allowed = max(0.0, budget[t] - budget[t - 1]) + (

@@ -13,10 +13,11 @@ from allocopt.data import RESOURCES
 from allocopt.errors import SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
+from allocopt.model.linearization import Linearization
 from allocopt.result import Result, build_result
 from allocopt.scenario import Scenario
 from allocopt.simulate import Schedule, evaluate
-from allocopt.slp import successive_lp
+from allocopt.slp import Iteration, successive_lp
 
 STATUS = {
     TerminationCondition.convergenceCriteriaSatisfied: "optimal",
@@ -72,18 +73,25 @@ def solve(scenario: Scenario) -> Result:
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
-    m = build_model(inp)
-    t1 = time.perf_counter()
     run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
+    iterations: tuple[Iteration, ...] = ()
     if inp.capability.endogenous:
-        outcome = successive_lp(m, inp, run, extract_schedule)
+
+        def solve_at(lin: Linearization) -> tuple[float, Schedule]:
+            m = build_model(inp, lin)
+            return run(m), extract_schedule(m, inp)
+
+        t1 = time.perf_counter()
+        outcome = successive_lp(inp, solve_at)
         schedule, ev, objective = outcome.schedule, outcome.evaluation, outcome.objective_model
         status, iterations = outcome.status, outcome.iterations
     else:
+        m = build_model(inp)
+        t1 = time.perf_counter()
         objective = run(m)
         schedule = extract_schedule(m, inp)
         ev = evaluate(inp, schedule)
-        status, iterations = "optimal", ()
+        status = "optimal"
     t2 = time.perf_counter()
     timings = {"build": t1 - t0, "solve": t2 - t1}
     return build_result(inp, schedule, ev, status, objective, timings, iterations)

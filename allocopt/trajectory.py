@@ -17,6 +17,7 @@ from allocopt.inputs import Inputs
 
 OWN = np.array([c.startswith("own_") for c in CHANNELS])
 LN2 = float(np.log(2.0))
+POSTPONED_NODES = 129  # trapezoid nodes for the postponed-risk integral
 
 
 def read(xs: np.ndarray, ys: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,10 +74,16 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         for k in np.flatnonzero(OWN):
             hazard[:, k], rate = read(mid, inp.hazard[:, k], mid - delay)
             hazard_slope[:, k] = -rate
-    relief = np.where(post, cap.competition_relief[1], cap.competition_relief[0])
+    # the political will that turns Magma's lag into relief follows the world's (reference) regime
+    # others' hazard falls by up to ``relief`` as Magma drops out of the race (lag scale tau):
+    # multiplier = 1 - relief * (1 - exp(-delay / tau)); the political will that turns Magma's lag
+    # into relief follows the world's (reference) regime
+    relief = np.where(inp.post_acceleration, cap.competition_relief[1], cap.competition_relief[0])
+    tau = cap.competition_lag_scale_years
+    fade = np.exp(-delay / tau)
     others = ~OWN
-    hazard[:, others] *= np.exp(-relief * delay)[:, None]
-    hazard_slope[:, others] = -relief[:, None] * hazard[:, others]
+    hazard[:, others] *= (1 - relief * (1 - fade))[:, None]
+    hazard_slope[:, others] = -(relief * fade / tau)[:, None] * inp.hazard[:, others]
 
     if cap.ai_labour:
         capped = speedup >= cap.ai_multiplier_max
@@ -104,3 +111,23 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         influence=influence,
         influence_slope=influence_slope,
     )
+
+
+def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:
+    """Own-channel hazard on the part of Magma's reference path that a delay of ``delay_end``
+    years at the horizon's end leaves untraversed: ``integral of hazard[c](s) for s from
+    end - delay_end to end`` (per year * year), and its slope in ``delay_end`` (the hazard at
+    ``end - delay_end``). Zero for the other developers' channel, and without
+    ``hazard_follows_delay``: slowing down postpones Magma's own risk, it does not remove it."""
+    total, rate = np.zeros(len(CHANNELS)), np.zeros(len(CHANNELS))
+    if not inp.capability.hazard_follows_delay:
+        return total, rate
+    delay_end = max(delay_end, 0.0)
+    mid = inp.periods.mid_year
+    end = mid[-1] + inp.dt / 2
+    s = np.linspace(end - delay_end, end, POSTPONED_NODES)
+    for k in np.flatnonzero(OWN):
+        values, _ = read(mid, inp.hazard[:, k], s)
+        total[k] = float(np.trapezoid(values, s))
+        rate[k] = float(values[0])
+    return total, rate

@@ -10,10 +10,14 @@ from allocopt.inputs import Inputs
 
 def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """risk_reduction = sum_t sum_c dt * (hazard_full[t,c] - hazard[t,c] * residual[t,c]
-        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t]));  maximize it.
-    (hazard * residual linearized around the reference point; without endogenous capability
-    hazard = hazard_full and the last term is absent.)"""
+        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t])) - postponed_risk;
+    postponed_risk = sum_c (postponed_ref[c] * residual[T,c]
+        + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref)),
+    delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
+    (Products linearized around the reference point; without endogenous capability
+    hazard = hazard_full and the delay terms are absent.)"""
     moves = inp.capability.hazard_follows_delay or any(inp.capability.competition_relief)
+    last = m.PERIODS.last()
 
     def term(t: str, c: str) -> object:
         cut = m.hazard_full[t, c] - m.hazard[t, c] * m.residual[t, c]
@@ -21,5 +25,19 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
             cut -= m.residual_ref[t, c] * m.hazard_slope[t, c] * (m.delay[t] - m.delay_ref[t])
         return m.dt * cut
 
-    m.risk_reduction = pyo.Expression(expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS))
+    if inp.capability.hazard_follows_delay:
+        m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
+        m.postponed_risk = pyo.Expression(
+            expr=sum(
+                m.postponed_ref[c] * m.residual[last, c]
+                + m.residual_ref[last, c] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
+                for c in m.CHANNELS
+                if c.startswith("own_")
+            )
+        )
+    else:
+        m.postponed_risk = pyo.Expression(expr=0.0)
+    m.risk_reduction = pyo.Expression(
+        expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS) - m.postponed_risk
+    )
     m.objective = pyo.Objective(expr=m.risk_reduction, sense=pyo.maximize)

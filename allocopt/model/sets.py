@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 
 from allocopt.data import CHANNELS, RESOURCES
 from allocopt.inputs import Inputs
+from allocopt.model.linearization import Linearization
 
 CAPABILITIES = "capabilities"
 
@@ -21,12 +22,11 @@ def table(*keys: tuple[str, ...], values: np.ndarray) -> dict:
     }
 
 
-def add_sets(m: pyo.ConcreteModel, inp: Inputs) -> None:
+def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
     """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS; the
-    mutable parameters users vary (budget, hit_cap, hazard, intensity, safety_floor) and those the
-    outer loop re-linearizes (``*_ref``, ``*_slope``; see :mod:`allocopt.model.linearization`)."""
+    mutable parameters users vary (budget, hit_cap, hazard, intensity, safety_floor), and the
+    linearization point ``lin`` of the endogenous terms as constants (``*_ref``, ``*_slope``)."""
     t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
-    n_t, n_i = len(t_), len(i_)
     m.PERIODS = pyo.Set(initialize=t_, ordered=True)
     m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
     m.INTERVENTIONS = pyo.Set(initialize=i_, ordered=True)
@@ -35,33 +35,48 @@ def add_sets(m: pyo.ConcreteModel, inp: Inputs) -> None:
     )
     m.ACTIVITIES = pyo.Set(initialize=(CAPABILITIES, *i_), ordered=True)
     m.CHANNELS = pyo.Set(initialize=c_, ordered=True)
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
+    labels = {"t": t_, "r": r_, "i": i_, "c": c_}
 
-    def param(name: str, index: tuple, values: np.ndarray, sets: tuple) -> None:
-        setattr(m, name, pyo.Param(*sets, mutable=True, initialize=table(*index, values=values)))
+    def param(name: str, axes: str, values: np.ndarray, mutable: bool = False) -> None:
+        keys = tuple(labels[a] for a in axes)
+        setattr(
+            m,
+            name,
+            pyo.Param(
+                *(sets[a] for a in axes), mutable=mutable, initialize=table(*keys, values=values)
+            ),
+        )
 
-    tr, tc, ti = (m.PERIODS, m.RESOURCES), (m.PERIODS, m.CHANNELS), (m.PERIODS, m.INTERVENTIONS)
     m.dt = pyo.Param(initialize=inp.dt)
-    m.weight = pyo.Param(m.RESOURCES, initialize=table(r_, values=inp.weights))
-    param("budget", (t_, r_), inp.budget, tr)
-    param("hit_cap", (t_,), inp.hit_cap, (m.PERIODS,))
-    param("hazard_full", (t_, c_), inp.hazard, tc)
-    param("hazard", (t_, c_), inp.hazard, tc)
-    param("intensity", (i_, r_), inp.intensity, (m.INTERVENTIONS, m.RESOURCES))
-    param("safety_floor", (r_,), inp.safety_floor, (m.RESOURCES,))
-    hires = np.clip(np.diff(inp.budget[:, 1], prepend=inp.budget[0, 1]), 0, None)
-    param("staff_hires", (t_,), hires, (m.PERIODS,))
-    # linearization point of the endogenous terms (reference trajectory: no delay, no safety)
-    zeros_t = np.zeros(n_t)
-    param("delay_ref", (t_,), zeros_t, (m.PERIODS,))
-    param("budget_slope", (t_, r_), np.zeros_like(inp.budget), tr)
-    param("capabilities_ref", (t_, r_), inp.budget, tr)
-    param("hazard_slope", (t_, c_), np.zeros_like(inp.hazard), tc)
-    param("residual_ref", (t_, c_), np.ones_like(inp.hazard), tc)
-    param("ai_gain_ref", (t_,), zeros_t, (m.PERIODS,))
-    param("ai_gain_slope", (t_,), zeros_t, (m.PERIODS,))
-    param("readiness_ref", (t_,), zeros_t, (m.PERIODS,))
-    param("effort_ref", (t_, i_), np.zeros((n_t, n_i)), ti)
-    param("benefit_ref", (t_, i_), np.zeros((n_t, n_i)), ti)
-    param("influence_ref", (t_,), np.ones(n_t), (m.PERIODS,))
-    param("influence_slope", (t_,), zeros_t, (m.PERIODS,))
-    m.trust = pyo.Param(mutable=True, initialize=inp.capability.trust_region_years)
+    param("weight", "r", inp.weights)
+    for name, axes, values in (
+        ("budget", "tr", lin.budget),
+        ("hit_cap", "t", lin.hit_cap),
+        ("hazard_full", "tc", inp.hazard),
+        ("hazard", "tc", lin.hazard),
+        ("intensity", "ir", inp.intensity),
+        ("safety_floor", "r", inp.safety_floor),
+        ("staff_hires", "t", lin.staff_hires),
+    ):
+        param(name, axes, values, mutable=True)
+    for name, axes in (
+        ("delay_ref", "t"),
+        ("budget_slope", "tr"),
+        ("capabilities_ref", "tr"),
+        ("hazard_slope", "tc"),
+        ("residual_ref", "tc"),
+        ("ai_gain_ref", "t"),
+        ("ai_gain_slope", "t"),
+        ("readiness_ref", "t"),
+        ("effort_ref", "ti"),
+        ("benefit_ref", "ti"),
+        ("influence_ref", "t"),
+        ("influence_slope", "t"),
+        ("postponed_ref", "c"),
+        ("postponed_rate", "c"),
+    ):
+        param(name, axes, getattr(lin, name))
+    param("hiring", "t", (lin.staff_hires > 0).astype(float))
+    m.delay_end_ref = pyo.Param(initialize=lin.delay_end_ref)
+    m.trust = pyo.Param(initialize=lin.trust)

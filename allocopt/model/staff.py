@@ -11,9 +11,12 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """For t after the first period, with s[t,a] = use[t,a,staff]:
     staff_inflow_def:  staff_inflow[t,a] >= s[t,a] - s[t-1,a];
     staff_reassignment:  sum_a staff_inflow[t,a]
-        <= staff_hires[t] + reassignment_share_per_year * dt * budget[t-1,staff],
-        staff_hires[t] = max(0, budget[t,staff] - budget[t-1,staff]);
-    staff_growth:  sum_a s[t,a] <= (1 + staff_growth_max_per_year)^dt * sum_a s[t-1,a]."""
+        <= staff_hires[t] + reassignment_share_per_year * dt * budget[t-1,staff]  (+ their first-order
+        change with the delay when the staff budget follows Magma's position, hiring[t] = 1 when
+        staff_hires[t] > 0), staff_hires[t] = max(0, budget[t,staff] - budget[t-1,staff]);
+    staff_growth:  sum_a s[t,a] <= (1 + staff_growth_max_per_year)^dt * sum_a s[t-1,a];
+    staff_initial (when initial_safety_share is set):  sum_i s[first,i]
+        <= (initial_safety_share + reassignment_share_per_year * dt) * budget[first,staff]."""
     growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
     reassign = inp.reassignment_share_per_year * inp.dt
     prev = m.PERIODS.prev
@@ -25,13 +28,19 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
             m.staff_inflow[t, a] >= m.use[t, a, "staff"] - m.use[prev(t), a, "staff"]
         ),
     )
-    m.staff_reassignment = pyo.Constraint(
-        m.LATER_PERIODS,
-        rule=lambda m, t: (
-            sum(m.staff_inflow[t, a] for a in m.ACTIVITIES)
-            <= m.staff_hires[t] + reassign * m.budget[prev(t), "staff"]
-        ),
-    )
+    shifts = inp.capability.endogenous and inp.capability.budget_frontier_share[1] > 0
+
+    def reassignment_rule(m: pyo.ConcreteModel, t: str) -> object:
+        limit = m.staff_hires[t] + reassign * m.budget[prev(t), "staff"]
+        if shifts:
+
+            def moved(s: str) -> object:
+                return m.budget_slope[s, "staff"] * (m.delay[s] - m.delay_ref[s])
+
+            limit += m.hiring[t] * (moved(t) - moved(prev(t))) + reassign * moved(prev(t))
+        return sum(m.staff_inflow[t, a] for a in m.ACTIVITIES) <= limit
+
+    m.staff_reassignment = pyo.Constraint(m.LATER_PERIODS, rule=reassignment_rule)
     m.staff_growth = pyo.Constraint(
         m.LATER_PERIODS,
         rule=lambda m, t: (
@@ -39,3 +48,10 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
             <= growth * sum(m.use[prev(t), a, "staff"] for a in m.ACTIVITIES)
         ),
     )
+    if inp.initial_safety_share is not None:
+        first = m.PERIODS.first()
+        start = inp.initial_safety_share + reassign
+        m.staff_initial = pyo.Constraint(
+            expr=sum(m.use[first, i, "staff"] for i in m.INTERVENTIONS)
+            <= start * m.budget[first, "staff"]
+        )

@@ -13,7 +13,8 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     effective_effort[t,i] = effort[t,i] + ai_leverage[i] * (
         ai_gain_ref[t] * readiness_ref[t] * effort[t,i]
         + effort_ref[t,i] * readiness_ref[t] * ai_gain_slope[t] * (delay[t] - delay_ref[t])
-        + effort_ref[t,i] * ai_gain_ref[t] * (readiness[t] - readiness_ref[t]))   (= effort without AI labour);
+        + effort_ref[t,i] * ai_gain_ref[t] * (readiness[t] - readiness_ref[t]))
+        (= effort[t,i] without AI labour);
     readiness_trust:  |readiness[t] - readiness_ref[t]| <= trust  (after the first period);
     stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
     level[t,i] = stock[t,i] if i is preparation else effective_effort[t,i]."""
