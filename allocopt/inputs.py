@@ -22,6 +22,7 @@ class CapabilitySettings:
     hazard_follows_delay: bool
     budget_frontier_share: np.ndarray  # [R]
     ai_labour: bool
+    readiness_required: bool
     ai_multiplier_max: float
     influence_halflife_years: float | None
     competition_relief: tuple[float, float]  # largest relief of others' hazard, (pre, post)
@@ -82,6 +83,7 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
         hazard_follows_delay=cap.hazard_follows_delay,
         budget_frontier_share=np.array([cap.budget_frontier_share.get(r, 0.0) for r in RESOURCES]),
         ai_labour=cap.ai_labour,
+        readiness_required=cap.readiness_required,
         ai_multiplier_max=cap.ai_multiplier_max,
         influence_halflife_years=cap.influence_halflife_years,
         competition_relief=(

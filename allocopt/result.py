@@ -38,6 +38,7 @@ class Result:
     stocks: pd.DataFrame
     knobs: pd.DataFrame
     portfolio: pd.DataFrame
+    shares: pd.DataFrame
     risk: pd.DataFrame
     summary: dict[str, float | str]
     iterations: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -52,6 +53,7 @@ class Result:
             "stocks": self.stocks,
             "knobs": self.knobs,
             "portfolio": self.portfolio,
+            "shares": self.shares,
             "risk": self.risk,
             "iterations": self.iterations,
             "summary": summary,
@@ -159,6 +161,9 @@ def build_result(
     budget = point.budget
 
     prep = np.flatnonzero(inp.is_preparation)
+    weighted = np.einsum("tir,r->ti", ev.use / budget[:, None, :], inp.weights)  # [T, I]
+    safety_w = weighted.sum(axis=1)  # velocity-weighted share of resources to safety
+    prep_w = weighted[:, prep].sum(axis=1)
     stocks = pd.DataFrame(
         {
             "period": np.repeat(labels, len(prep)),
@@ -168,8 +173,6 @@ def build_result(
         }
     )
 
-    safety_w = (ev.use.sum(axis=1) / budget) @ inp.weights  # velocity-weighted safety share
-    prep_w = (ev.use[:, prep, :].sum(axis=1) / budget) @ inp.weights
     knobs = pd.DataFrame(
         {
             "period": labels,
@@ -191,9 +194,20 @@ def build_result(
         }
     )
 
-    by_cat = np.zeros((n_t, len(CATEGORIES)))
-    for n, item in enumerate(items):
-        by_cat[:, CATEGORIES.index(item.category)] += (ev.use[:, n, :] / budget) @ inp.weights
+    shares = pd.DataFrame(
+        {
+            "period": np.repeat(labels, len(items)),
+            "activity": [i.id for i in items] * n_t,
+            "category": [i.category for i in items] * n_t,
+            "mode": [i.mode for i in items] * n_t,
+            "essay_priority": [i.essay_priority or "" for i in items] * n_t,
+            "value": weighted.ravel().round(12),
+            "unit": "velocity-weighted share of resources",
+        }
+    )
+    by_cat = np.column_stack(
+        [weighted[:, [i.category == c for i in items]].sum(axis=1) for c in CATEGORIES]
+    )
     total = by_cat.sum(axis=1, keepdims=True)
     share = np.divide(by_cat, total, out=np.zeros_like(by_cat), where=total > 1e-12)
     portfolio = pd.DataFrame(
@@ -245,6 +259,7 @@ def build_result(
         stocks=stocks,
         knobs=knobs,
         portfolio=portfolio,
+        shares=shares,
         risk=risk,
         summary=summary,
         iterations=pd.DataFrame([asdict(i) for i in iterations], columns=ITERATION_COLUMNS),

@@ -125,6 +125,7 @@ class Capability(Strict):
     hazard_follows_delay: bool = False
     budget_frontier_share: dict[Resource, Share] = Field(default_factory=dict)
     ai_labour: bool = False
+    readiness_required: bool = True
     ai_multiplier_max: Annotated[float, Field(ge=1, le=1e4)] = 10.0
     influence_halflife_years: Annotated[float, Field(gt=0, le=1e3)] | None = None
     competition_relief_max: dict[

@@ -82,7 +82,10 @@ def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
     stock = np.zeros((n_t, n_i))
     ben = np.zeros((n_t, n_i))
     for t in range(n_t):
-        readiness[t] = inp.readiness_weight @ ben[t - 1] if t > 0 else 0.0
+        if not inp.capability.readiness_required:
+            readiness[t] = 1.0
+        elif t > 0:
+            readiness[t] = inp.readiness_weight @ ben[t - 1]
         effective[t] = effort[t] * (1 + inp.ai_leverage * point.ai_gain[t] * readiness[t])
         for i in np.flatnonzero(inp.is_preparation):
             lead = int(inp.lead_periods[i])

@@ -62,7 +62,7 @@ def reference(inp: Inputs) -> Linearization:
         residual_ref=np.ones_like(p.hazard),
         ai_gain_ref=p.ai_gain,
         ai_gain_slope=p.ai_gain_slope,
-        readiness_ref=np.zeros(n_t),
+        readiness_ref=np.full(n_t, 0.0 if inp.capability.readiness_required else 1.0),
         effort_ref=np.zeros((n_t, n_i)),
         benefit_ref=np.zeros((n_t, n_i)),
         influence_ref=p.influence,

@@ -9,7 +9,8 @@ from allocopt.inputs import Inputs
 
 
 def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """readiness[t] = sum_i readiness_weight[i] * benefit[t-1,i]  (0 in the first period);
+    """readiness[t] = sum_i readiness_weight[i] * benefit[t-1,i]  (0 in the first period; 1 in every
+        period when readiness_required is off: AI labour needs no elicitation readiness);
     effective_effort[t,i] = effort[t,i] + ai_leverage[i] * (
         ai_gain_ref[t] * readiness_ref[t] * effort[t,i]
         + effort_ref[t,i] * readiness_ref[t] * ai_gain_slope[t] * (delay[t] - delay_ref[t])
@@ -27,21 +28,23 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     leverage = dict(zip(ids, map(float, inp.ai_leverage), strict=True))
     ai = inp.capability.ai_labour
 
-    m.readiness = pyo.Expression(
-        m.PERIODS,
-        rule=lambda m, t: (
-            0.0
-            if position[t] == 0
-            else sum(weight[i] * m.benefit[m.PERIODS.prev(t), i] for i in ids if weight[i] > 0)
-        ),
-    )
+    gated = inp.capability.readiness_required
+
+    def readiness_rule(m: pyo.ConcreteModel, t: str) -> object:
+        if not gated:
+            return 1.0
+        if position[t] == 0:
+            return 0.0
+        return sum(weight[i] * m.benefit[m.PERIODS.prev(t), i] for i in ids if weight[i] > 0)
+
+    m.readiness = pyo.Expression(m.PERIODS, rule=readiness_rule)
 
     def effective_rule(m: pyo.ConcreteModel, t: str, i: str) -> object:
         if not ai or leverage[i] == 0:
             return m.effort[t, i]
-        gain = m.ai_gain_ref[t] * m.readiness_ref[t] * m.effort[t, i] + m.effort_ref[
-            t, i
-        ] * m.ai_gain_ref[t] * (m.readiness[t] - m.readiness_ref[t])
+        gain = m.ai_gain_ref[t] * m.readiness_ref[t] * m.effort[t, i]
+        if gated:
+            gain += m.effort_ref[t, i] * m.ai_gain_ref[t] * (m.readiness[t] - m.readiness_ref[t])
         if inp.capability.endogenous:
             gain += (
                 m.effort_ref[t, i]
@@ -52,7 +55,7 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.effort[t, i] + leverage[i] * gain
 
     m.effective_effort = pyo.Expression(m.PERIODS, m.INTERVENTIONS, rule=effective_rule)
-    if ai:
+    if ai and gated:
         m.readiness_trust = pyo.Constraint(
             m.LATER_PERIODS,
             rule=lambda m, t: pyo.inequality(
