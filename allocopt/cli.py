@@ -63,6 +63,31 @@ def solve(
 
 
 @app.command()
+def compare(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+) -> None:
+    """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'."""
+    from allocopt.policies import compare as run
+
+    loaded = _load(scenario)
+    try:
+        table = run(loaded)
+    except SolverError as exc:
+        raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+    shown = table.copy()
+    for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
+        shown[column] = shown[column].map("{:.4f}".format)
+    for column in ("probability_with_plan", "share_of_optimum"):
+        shown[column] = shown[column].map("{:.1%}".format)
+    typer.echo(f"scenario {loaded.name}: risk reduction is the exact cut in cumulative hazard")
+    typer.echo(shown.to_string(index=False))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
+
+
+@app.command()
 def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")]) -> None:
     """Check scenario files and their tables without solving; report every problem."""
     problems: list[str] = []

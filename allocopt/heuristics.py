@@ -16,7 +16,7 @@ from allocopt.scenario import Scenario
 from allocopt.solve import solve
 
 PRE, POST = "pre_acceleration", "post_acceleration"
-H1_PRE_GAIN_MAX = 0.005  # lifting the pre-switch cap buys under 0.5% more risk reduction
+H1_PRE_GAIN_MAX = 0.0025  # lifting the pre-switch cap buys under 0.25% more risk reduction
 H1_POST_GAIN_MIN = 0.01  # holding hits to the pre-switch cap after the switch costs over 1%
 
 
