@@ -95,6 +95,11 @@ class Result:
             f"{s['risk_reduction_exact']:.6f} (gap {s['approximation_gap']:.3%})",
             f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
         ]
+        if s.get("outer_iterations"):
+            lines.append(
+                f"  endogenous capability: {s['outer_iterations']} outer iterations, "
+                f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
+            )
         for name, part in (("before", pre), ("after", post)):
             if len(part):
                 lines.append(
