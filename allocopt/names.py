@@ -1,0 +1,38 @@
+"""Human-readable names and the one colour per category shared by every figure and table."""
+
+from __future__ import annotations
+
+from allocopt.data import RESOURCE_UNITS
+
+CAPABILITIES = "capabilities"
+
+CATEGORY_LABELS: dict[str, str] = {
+    CAPABILITIES: "Capabilities",
+    "nonproliferation": "Nonproliferation",
+    "safety_distribution": "Safety distribution",
+    "governance_communication": "Governance & communication",
+    "ai_defense": "AI defense",
+}
+MODE_LABELS: dict[str, str] = {"preparation": "preparation", "mitigation": "mitigation"}
+CHANNEL_LABELS: dict[str, str] = {
+    "own_direct": "own AI, direct",
+    "own_proliferation": "own AI, proliferation",
+    "own_sabotage": "own AI, sabotage",
+    "own_competition": "own AI, competition",
+    "others": "other developers",
+}
+RESOURCE_LABELS: dict[str, str] = {
+    "compute": f"Compute ({RESOURCE_UNITS['compute']})",
+    "staff": f"Staff ({RESOURCE_UNITS['staff']})",
+}
+
+# Paul Tol's colour-blind-safe "bright" scheme: one colour per category in every figure.
+PALETTE: dict[str, str] = {
+    CAPABILITIES: "#BBBBBB",
+    "nonproliferation": "#4477AA",
+    "safety_distribution": "#228833",
+    "governance_communication": "#CCBB44",
+    "ai_defense": "#EE6677",
+    "preparation": "#AA3377",
+    "mitigation": "#66CCEE",
+}
