@@ -13,7 +13,15 @@ CATEGORY_LABELS: dict[str, str] = {
     "governance_communication": "Governance & communication",
     "ai_defense": "AI defense",
 }
-MODE_LABELS: dict[str, str] = {"preparation": "preparation", "mitigation": "mitigation"}
+SHORT_LABELS: dict[str, str] = {
+    CAPABILITIES: "Capabilities",
+    "nonproliferation": "Nonprolif.",
+    "safety_distribution": "Safety distr.",
+    "governance_communication": "Gov. & comm.",
+    "ai_defense": "AI defense",
+    "preparation": "prep.",
+    "mitigation": "mitig.",
+}
 CHANNEL_LABELS: dict[str, str] = {
     "own_direct": "own AI, direct",
     "own_proliferation": "own AI, proliferation",

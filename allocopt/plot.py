@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -343,7 +344,8 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 200) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, metadata=NO_DATE[path.suffix.lower()])
+        with matplotlib.rc_context({"svg.hashsalt": "allocopt"}):  # stable SVG ids
+            fig.savefig(tmp, dpi=dpi, metadata=NO_DATE[path.suffix.lower()])
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
