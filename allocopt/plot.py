@@ -249,7 +249,7 @@ def plot_velocity(result: Result, ax: Axes | None = None) -> Figure:
             label="velocity hit", gid="velocity_hit")  # fmt: skip
     top = max(knobs.velocity_hit_cap.max(), knobs.velocity_hit.max())
     ax.set_ylim(0, max(0.05, top) * 1.2)
-    _style(ax, result, "Velocity hit", "Progress given up", percent=True)
+    _style(ax, result, "Velocity hit", "Progress given up (% of full)", percent=True)
     _mark_switch(ax, result)
     _legend(ax)
     return ax.figure
