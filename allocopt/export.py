@@ -53,7 +53,7 @@ def to_csv(result: Result, folder: str | Path) -> list[Path]:
 def _storable(frame: pd.DataFrame) -> pd.DataFrame:
     """Mixed-type object columns (the summary's values) as text, the way CSV writes them."""
     out = frame.copy()
-    for column in out.select_dtypes(include="object").columns:
+    for column in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
         out[column] = [
             None if isinstance(v, float) and math.isnan(v) else str(v) for v in out[column]
         ]
