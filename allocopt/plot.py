@@ -84,7 +84,7 @@ def _style(ax: Axes, result: Result, title: str, ylabel: str, percent: bool = Fa
     ax.set_ylabel(ylabel, fontsize=FONT_SIZE["label"])
     marker = status_marker(result)
     ax.set_title(
-        f"{title} — {marker}" if marker else title,
+        f"{title}\n{marker}" if marker else title,
         fontsize=FONT_SIZE["title"],
         color="#CC0000" if marker else "black",
         loc="left",
@@ -318,7 +318,7 @@ def plot_knobs(result: Result, fig: Figure | None = None) -> Figure:
     plot_portfolio(result, axes[2])
     marker = status_marker(result)
     fig.suptitle(
-        f"{result.scenario_name}: the three knobs" + (f" — {marker}" if marker else ""),
+        f"{result.scenario_name}: the three knobs" + (f"\n{marker}" if marker else ""),
         fontsize=FONT_SIZE["title"],
     )
     return fig
