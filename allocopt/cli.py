@@ -112,8 +112,13 @@ def report(
         except ScenarioError as exc:
             raise _fail(2, exc.problems) from None
         if loaded is not None and loaded.name != result.scenario_name:
-            raise _fail(2, [f"{from_result}: holds scenario '{result.scenario_name}', "
-                            f"not '{loaded.name}' named by {scenario}"])  # fmt: skip
+            raise _fail(
+                2,
+                [
+                    f"{from_result}: holds scenario '{result.scenario_name}', "
+                    f"not '{loaded.name}' named by {scenario}"
+                ],
+            )
     else:
         try:
             result = run(loaded)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from allocopt.data import RESOURCE_UNITS
-
-CAPABILITIES = "capabilities"
+from allocopt.result import CAPABILITIES
 
 CATEGORY_LABELS: dict[str, str] = {
     CAPABILITIES: "Capabilities",
@@ -21,13 +20,6 @@ SHORT_LABELS: dict[str, str] = {
     "ai_defense": "AI defense",
     "preparation": "prep.",
     "mitigation": "mitig.",
-}
-CHANNEL_LABELS: dict[str, str] = {
-    "own_direct": "own AI, direct",
-    "own_proliferation": "own AI, proliferation",
-    "own_sabotage": "own AI, sabotage",
-    "own_competition": "own AI, competition",
-    "others": "other developers",
 }
 RESOURCE_LABELS: dict[str, str] = {
     "compute": f"Compute ({RESOURCE_UNITS['compute']})",

@@ -36,6 +36,13 @@ PAGE_WIDTH_IN = 7.0
 FONT_SIZE = {"tick": 7, "label": 8, "title": 9, "legend": 7}
 MITIGATION_HATCH = "////"
 FORMATS = (".png", ".svg", ".pdf")
+LEGEND_STYLE = {
+    "fontsize": FONT_SIZE["legend"],
+    "ncol": 2,
+    "frameon": False,
+    "handlelength": 1.6,
+    "columnspacing": 1.0,
+}
 NO_DATE = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None}}
 
 
@@ -61,10 +68,11 @@ def regime_switch(result: Result) -> str | None:
     return str(post.iloc[0]) if len(post) else None
 
 
-def _new_axes(ax: Axes | None, width: float = COLUMN_WIDTH_IN, height: float = 2.4) -> Axes:
+def _new_axes(ax: Axes | None, height: float = 2.4) -> Axes:
+    """``ax``, or the axes of a new column-width figure."""
     if ax is not None:
         return ax
-    return Figure(figsize=(width, height), layout="constrained").add_subplot()
+    return Figure(figsize=(COLUMN_WIDTH_IN, height), layout="constrained").add_subplot()
 
 
 def _steps(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -109,31 +117,15 @@ def _mark_switch(ax: Axes, result: Result) -> None:
         )
 
 
-def _legend(ax: Axes, ncol: int = 2, handles: list | None = None) -> None:
+def _legend(ax: Axes, handles: list | None = None) -> None:
     """Legend below the axes, so it never covers data."""
-    ax.legend(
-        handles=handles or ax.get_legend_handles_labels()[0],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.13),
-        fontsize=FONT_SIZE["legend"],
-        ncol=ncol,
-        frameon=False,
-        handlelength=1.6,
-        columnspacing=1.0,
-    )
+    handles = handles or ax.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), **LEGEND_STYLE)
 
 
 def _figure_legend(fig: Figure, handles: list, ncol: int) -> None:
     """One legend for a multi-panel figure, below the panels."""
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        fontsize=FONT_SIZE["legend"],
-        ncol=ncol,
-        frameon=False,
-        handlelength=1.6,
-        columnspacing=1.0,
-    )
+    fig.legend(handles=handles, loc="outside lower center", **{**LEGEND_STYLE, "ncol": ncol})
 
 
 def _stack(ax: Axes, x: pd.DatetimeIndex, layers: list[tuple[str, np.ndarray, dict]]) -> None:
@@ -161,9 +153,13 @@ def _schedule_handles(ax: Axes, categories: Sequence[str]) -> list:
     handles = [Patch(facecolor=PALETTE[c], label=CATEGORY_LABELS[c]) for c in categories]
     handles += [
         Patch(facecolor="white", edgecolor="#555555", label="preparation (solid)"),
-        Patch(facecolor="white", edgecolor="#555555", hatch=MITIGATION_HATCH,
-              label="mitigation (hatched)"),
-    ]  # fmt: skip
+        Patch(
+            facecolor="white",
+            edgecolor="#555555",
+            hatch=MITIGATION_HATCH,
+            label="mitigation (hatched)",
+        ),
+    ]
     return handles + ax.get_legend_handles_labels()[0]
 
 
@@ -243,10 +239,25 @@ def plot_velocity(result: Result, ax: Axes | None = None) -> Figure:
     ax = _new_axes(ax)
     knobs = result.knobs
     x = period_edges(knobs.period)
-    ax.step(x, _steps(knobs.velocity_hit_cap), where="post", color=PALETTE["ai_defense"],
-            linewidth=4, alpha=0.6, label="cap", gid="velocity_hit_cap")  # fmt: skip
-    ax.step(x, _steps(knobs.velocity_hit), where="post", color="black", linewidth=1.2,
-            label="velocity hit", gid="velocity_hit")  # fmt: skip
+    ax.step(
+        x,
+        _steps(knobs.velocity_hit_cap),
+        where="post",
+        color=PALETTE["ai_defense"],
+        linewidth=4,
+        alpha=0.6,
+        label="cap",
+        gid="velocity_hit_cap",
+    )
+    ax.step(
+        x,
+        _steps(knobs.velocity_hit),
+        where="post",
+        color="black",
+        linewidth=1.2,
+        label="velocity hit",
+        gid="velocity_hit",
+    )
     top = max(knobs.velocity_hit_cap.max(), knobs.velocity_hit.max())
     ax.set_ylim(0, max(0.05, top) * 1.2)
     _style(ax, result, "Velocity hit", "Progress given up (% of full)", percent=True)
@@ -294,8 +305,14 @@ def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
         ("without_plan", {"color": "#555555", "linestyle": "--", "label": "without safety work"}),
         ("with_plan", {"color": PALETTE["preparation"], "label": "with the plan"}),
     ):
-        hazard_ax.step(x, _steps(table[f"hazard_{plan}"]), where="post", gid=f"hazard_{plan}",
-                       linewidth=1.2, **style)  # fmt: skip
+        hazard_ax.step(
+            x,
+            _steps(table[f"hazard_{plan}"]),
+            where="post",
+            gid=f"hazard_{plan}",
+            linewidth=1.2,
+            **style,
+        )
         # cumulative probability grows through each period: drawn at period ends, from 0.
         ends = np.append(0.0, table[f"probability_{plan}"].to_numpy())
         cumulative_ax.plot(x, ends, gid=f"probability_{plan}", linewidth=1.2, **style)

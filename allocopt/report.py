@@ -129,8 +129,10 @@ def render_html(
         f"<h1>{html.escape(title)}</h1>",
     ]
     if marker:
-        parts.append(f'<p class="warning">{html.escape(marker)}: the solver did not prove an optimum; '
-                     "numbers below are the best solution found.</p>")  # fmt: skip
+        parts.append(
+            f'<p class="warning">{html.escape(marker)}: the solver did not prove an optimum; '
+            "numbers below are the best solution found.</p>"
+        )
     parts += ["<h2>Headline</h2>", _html_table(("", ""), headline(result))]
     parts.append("<h2>Key assumptions</h2>")
     if settings is None:
@@ -145,8 +147,10 @@ def render_html(
     parts += ["<h2>Schedule</h2>", _figure_html("schedule", pngs["schedule"])]
     for resource in RESOURCES:
         table = tables[f"allocation_{resource}"]
-        parts.append(f"<details><summary>{html.escape(table.caption)}</summary>"
-                     f"{_summary_html(table)}</details>")  # fmt: skip
+        parts.append(
+            f"<details><summary>{html.escape(table.caption)}</summary>"
+            f"{_summary_html(table)}</details>"
+        )
     parts += ["<h2>Risk</h2>", _figure_html("risk", pngs["risk"])]
     parts += ["<h2>For a paper</h2>", _figure_html("knobs", pngs["knobs"])]
     parts.append(
