@@ -191,6 +191,7 @@ def plot_schedule(
         for category, mode in wide.columns
     ]
     _stack(ax, period_edges(wide.index), layers)
+    ax.set_ylim(bottom=0)
     what = "Safety work" if safety_only else "All activities"
     _style(ax, result, f"{what}: {resource}", RESOURCE_LABELS[resource])
     _mark_switch(ax, result)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from allocopt import save_result
+from allocopt import save_result, solve
 from allocopt.cli import app
 from allocopt.plot import FIGURES
 from allocopt.report import assumptions, render_html, write_report
@@ -132,3 +132,14 @@ def test_cli_report_exits_2_on_bad_input_and_1_on_an_infeasible_scenario(tmp_pat
     assert "infeasible" in result.output
     assert not (tmp_path / "a").exists()
     assert not (tmp_path / "b").exists()
+
+
+def test_a_yearly_scenario_without_a_regime_switch_gets_a_full_report(tiny, tmp_path):
+    scenario = tiny(
+        [{}, {"id": "prep", "mode": "preparation", "category": "ai_defense", "lead_time_years": 1}],
+        budgets=[(5.0, 100.0)] * 3,
+        hazard=[0.1, 0.2, 0.3],
+    )
+    page = write_report(solve(scenario), tmp_path, scenario).read_text(encoding="utf-8")
+    assert len(EMBEDDED.findall(page)) == len(FIGURES)
+    assert "<td>Regime switch (acceleration)</td><td>none</td>" in page
