@@ -213,17 +213,20 @@ def plot_schedules(result: Result, fig: Figure | None = None) -> Figure:
 
 
 def plot_preparation(result: Result, ax: Axes | None = None) -> Figure:
-    """Share of safety resources on preparation vs current mitigation (the essay's Figure 6)."""
+    """Share of safety resources on preparation vs current mitigation (the essay's Figure 6);
+    periods without safety work stay blank."""
     ax = _new_axes(ax)
-    prep = result.knobs.preparation_share.to_numpy()
+    knobs = result.knobs
+    prep = knobs.preparation_share.to_numpy()
+    any_safety = (knobs.safety_share_compute + knobs.safety_share_staff).to_numpy() > 0
     _stack(
         ax,
-        period_edges(result.knobs.period),
+        period_edges(knobs.period),
         [
             ("preparation", prep, {"facecolor": PALETTE["preparation"], "label": "preparation"}),
             (
                 "mitigation",
-                1 - prep,
+                np.where(any_safety, 1 - prep, 0.0),
                 {"facecolor": PALETTE["mitigation"], "label": "current mitigation"},
             ),
         ],

@@ -116,6 +116,15 @@ def test_preparation_area_is_the_preparation_share(baseline_result):
     np.testing.assert_allclose(_stack_height(fig, ["preparation", "mitigation"], knobs.period), 1)
 
 
+def test_preparation_leaves_periods_without_safety_work_blank(baseline_result):
+    knobs = baseline_result.knobs.copy()
+    knobs.loc[0, ["safety_share_compute", "safety_share_staff", "preparation_share"]] = 0.0
+    fig = plot_preparation(dataclasses.replace(baseline_result, knobs=knobs))
+    height = _stack_height(fig, ["preparation", "mitigation"], knobs.period)
+    assert height[0] == 0
+    np.testing.assert_allclose(height[1:], 1)
+
+
 def test_portfolio_layers_stack_the_category_shares(baseline_result):
     fig = plot_portfolio(baseline_result)
     wide = baseline_result.portfolio.pivot(index="period", columns="category", values="share")
