@@ -85,12 +85,12 @@ def report(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="Scenario YAML file [default: models/magma_baseline.yaml, none with --from-result]."
+            help="Scenario YAML file (default: models/magma_baseline.yaml; none with --from-result)."
         ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the report [default: results/<scenario name>_report]."),
+        typer.Option(help="Folder for the report (default: results/<scenario name>_report)."),
     ] = None,
     from_result: Annotated[
         Path | None,
@@ -105,7 +105,8 @@ def report(
     from allocopt.solve import solve as run
     from allocopt.store import load_result
 
-    loaded = _load(scenario or DEFAULT_SCENARIO) if scenario or not from_result else None
+    path = scenario or DEFAULT_SCENARIO
+    loaded = _load(path) if scenario or not from_result else None
     if from_result is not None:
         try:
             result = load_result(from_result)
@@ -116,17 +117,19 @@ def report(
                 2,
                 [
                     f"{from_result}: holds scenario '{result.scenario_name}', "
-                    f"not '{loaded.name}' named by {scenario}"
+                    f"not '{loaded.name}' named by {path}"
                 ],
             )
     else:
         try:
             result = run(loaded)
         except SolverError as exc:
-            raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+            raise _fail(1, [f"{path}: the model could not be solved: {exc}"]) from None
     folder = out or Path("results") / f"{result.scenario_name}_report"
     try:
         page = write_report(result, folder, loaded)
+    except ScenarioError as exc:  # e.g. folder/result exists and is not a saved result
+        raise _fail(2, exc.problems) from None
     except OSError as exc:
         raise _fail(2, [f"{folder}: cannot write the report ({exc.strerror})"]) from None
     typer.echo(result.text_summary())

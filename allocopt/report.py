@@ -54,8 +54,9 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str]
 
 
 def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
-    """The scenario's settings as (dotted field, value) rows, tables and file paths left out."""
-    config = scenario.model_dump(exclude={"tables", "data", "name", "description"}, mode="json")
+    """The scenario's description and settings as (dotted field, value) rows; tables and file
+    paths left out."""
+    config = scenario.model_dump(exclude={"tables", "data", "name"}, mode="json")
     return list(_flatten(config))
 
 
@@ -165,6 +166,8 @@ def render_html(
 def write_report(result: Result, out: str | Path, scenario: Scenario | None = None) -> Path:
     """Write figures, exports, the saved result and ``index.html`` into ``out``; return the page."""
     out = Path(out)
+    save_result(result, out / "result")  # first: refuses a foreign folder before any work
+    export_all(result, out)
     pngs = {}
     for name, draw in FIGURES.items():
         fig = draw(result)
@@ -172,7 +175,5 @@ def write_report(result: Result, out: str | Path, scenario: Scenario | None = No
             path = save_figure(fig, out / "figures" / f"{name}{suffix}")
             if suffix == ".png":
                 pngs[name] = path.read_bytes()
-    export_all(result, out)
-    save_result(result, out / "result")
     settings = None if scenario is None else assumptions(scenario)
     return atomic_write_text(out / "index.html", render_html(result, pngs, settings))

@@ -143,3 +143,17 @@ def test_a_yearly_scenario_without_a_regime_switch_gets_a_full_report(tiny, tmp_
     page = write_report(solve(scenario), tmp_path, scenario).read_text(encoding="utf-8")
     assert len(EMBEDDED.findall(page)) == len(FIGURES)
     assert "<td>Regime switch (acceleration)</td><td>none</td>" in page
+
+
+def test_cli_report_exits_2_rather_than_overwrite_a_foreign_result_folder(
+    baseline_result, tmp_path
+):
+    saved = save_result(baseline_result, tmp_path / "saved")
+    (tmp_path / "out" / "result").mkdir(parents=True)
+    (tmp_path / "out" / "result" / "mine.txt").write_text("keep")
+    args = ["report", "--from-result", str(saved), "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "is not a saved result; not replacing it" in result.output
+    assert (tmp_path / "out" / "result" / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result"]  # nothing else
