@@ -299,8 +299,8 @@ def risk_table(result: Result) -> pd.DataFrame:
 
 
 def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
-    """Hazard per period (log scale) and cumulative probability of catastrophe, with and
-    without the plan."""
+    """Hazard per period (log scale when it spans decades) and cumulative probability of
+    catastrophe, with and without the plan."""
     fig = fig or Figure(figsize=(PAGE_WIDTH_IN, 2.9), layout="constrained")
     hazard_ax, cumulative_ax = fig.subplots(1, 2)
     table = risk_table(result)
@@ -320,7 +320,10 @@ def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
         # cumulative probability grows through each period: drawn at period ends, from 0.
         ends = np.append(0.0, table[f"probability_{plan}"].to_numpy())
         cumulative_ax.plot(x, ends, gid=f"probability_{plan}", linewidth=1.2, **style)
-    hazard_ax.set_yscale("log")
+    hazards = table[["hazard_without_plan", "hazard_with_plan"]].to_numpy()
+    positive = hazards[hazards > 0]
+    if len(positive) and positive.max() > 10 * positive.min():  # log only across decades
+        hazard_ax.set_yscale("log")
     _style(hazard_ax, result, "Hazard per period", "Hazard (per year, all channels)")
     _style(cumulative_ax, result, "Cumulative risk", "P(catastrophe) since start", percent=True)
     cumulative_ax.set_ylim(0, 1)

@@ -139,6 +139,7 @@ def test_risk_lines_equal_the_hazards_and_end_at_the_summary_probabilities(basel
     fig = plot_risk(baseline_result)
     table = risk_table(baseline_result)
     summary = baseline_result.summary
+    assert fig.axes[0].get_yscale() == "log"  # the baseline hazard spans three decades
     for plan in ("without_plan", "with_plan"):
         np.testing.assert_allclose(_step_ydata(fig, f"hazard_{plan}"), table[f"hazard_{plan}"])
         (line,) = _by_gid(fig, f"probability_{plan}")
