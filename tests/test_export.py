@@ -26,16 +26,26 @@ from allocopt.export import (
 from allocopt.store import SavedResultError
 
 
-@pytest.fixture(scope="module")
-def exported(baseline_result, tmp_path_factory):
-    """Every export of the baseline, written once for this module."""
+def _awkward(result):
+    """The result with what CSV cannot tell apart: an empty string, a missing number, no rows."""
+    stocks = result.stocks.copy()
+    stocks.loc[0, "activity"] = ""
+    stocks.loc[1, "value"] = math.nan
+    return dataclasses.replace(result, stocks=stocks, portfolio=result.portfolio.iloc[:0])
+
+
+@pytest.fixture(scope="module", params=["baseline", "awkward"])
+def exported(request, baseline_result, tmp_path_factory):
+    """Every export of the baseline (and of an awkward variant), written once for this module."""
+    result = baseline_result if request.param == "baseline" else _awkward(baseline_result)
     folder = tmp_path_factory.mktemp("exports")
-    export_all(baseline_result, folder)
+    export_all(result, folder)
     return folder
 
 
 def _same_table(left: pd.DataFrame, right: pd.DataFrame) -> None:
-    """Equal up to the 10 significant digits CSV keeps; text compared as text."""
+    """Equal up to the 10 significant digits CSV keeps; text compared as text, an empty
+    string as missing (CSV writes both as nothing)."""
     assert list(left.columns) == list(right.columns)
     assert len(left) == len(right)
     for column in left.columns:
@@ -43,9 +53,11 @@ def _same_table(left: pd.DataFrame, right: pd.DataFrame) -> None:
         if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
             np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9)
         else:
-            assert [None if pd.isna(v) else str(v) for v in a] == [
-                None if pd.isna(v) else str(v) for v in b
-            ], column
+            assert [_text(v) for v in a] == [_text(v) for v in b], column
+
+
+def _text(value: object) -> str | None:
+    return None if pd.isna(value) or value == "" else str(value)
 
 
 def test_every_table_is_exported_in_every_format(baseline_result, exported):
@@ -162,11 +174,12 @@ def test_parquet_export_leaves_no_temporary_files(baseline_result, tmp_path):
     assert all(not p.name.startswith(".") for p in tmp_path.iterdir())
 
 
-def test_saved_result_round_trips_every_field(baseline_result, tmp_path):
-    folder = save_result(baseline_result, tmp_path / "saved")
-    loaded = load_result(folder)
-    for f in dataclasses.fields(baseline_result):
-        ours, theirs = getattr(baseline_result, f.name), getattr(loaded, f.name)
+@pytest.mark.parametrize("variant", ["baseline", "awkward"])
+def test_saved_result_round_trips_every_field(baseline_result, tmp_path, variant):
+    original = baseline_result if variant == "baseline" else _awkward(baseline_result)
+    loaded = load_result(save_result(original, tmp_path / "saved"))
+    for f in dataclasses.fields(original):
+        ours, theirs = getattr(original, f.name), getattr(loaded, f.name)
         if isinstance(ours, pd.DataFrame):
             pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
         elif f.name == "summary":
@@ -180,7 +193,7 @@ def test_saved_result_round_trips_every_field(baseline_result, tmp_path):
                 assert same, key
         else:
             assert ours == theirs, f.name
-    assert loaded.text_summary() == baseline_result.text_summary()
+    assert loaded.text_summary() == original.text_summary()
 
 
 def test_saving_again_replaces_the_saved_result_whole(baseline_result, tmp_path):
