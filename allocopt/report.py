@@ -17,7 +17,14 @@ from typing import Any
 
 from allocopt.data import RESOURCE_UNITS, RESOURCES
 from allocopt.export import SummaryTable, atomic_write_text, export_all, summary_tables
-from allocopt.plot import FIGURES, regime_switch, risk_table, save_figure, status_marker
+from allocopt.plot import (
+    FIGURES,
+    period_length_years,
+    regime_switch,
+    risk_table,
+    save_figure,
+    status_marker,
+)
 from allocopt.result import Result
 from allocopt.scenario import Scenario
 from allocopt.store import save_result
@@ -93,6 +100,22 @@ def headline(result: Result) -> list[tuple[str, str]]:
     return rows
 
 
+def risk_by_channel(result: Result) -> list[tuple[str, str, str, str]]:
+    """Cumulative hazard over the horizon per risk channel, without and with the plan."""
+    dt = period_length_years(str(result.knobs.period.iloc[0]))
+    columns = ["hazard_without_plan", "hazard_with_plan"]
+    sums = result.risk.groupby("channel", sort=False)[columns].sum() * dt
+    return [
+        (
+            str(channel),
+            f"{without:.4g}",
+            f"{with_plan:.4g}",
+            f"{1 - with_plan / without:.0%}" if without > 0 else "–",
+        )
+        for channel, without, with_plan in sums.itertuples()
+    ]
+
+
 def _html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
@@ -134,7 +157,7 @@ def render_html(
             f'<p class="warning">{html.escape(marker)}: the solver did not prove an optimum; '
             "numbers below are the best solution found.</p>"
         )
-    parts += ["<h2>Headline</h2>", _html_table(("", ""), headline(result))]
+    parts += ["<h2>Headline</h2>", _html_table(("quantity", "value"), headline(result))]
     parts.append("<h2>Key assumptions</h2>")
     if settings is None:
         parts.append(
@@ -153,6 +176,11 @@ def render_html(
             f"{_summary_html(table)}</details>"
         )
     parts += ["<h2>Risk</h2>", _figure_html("risk", pngs["risk"])]
+    header = ("channel", "without safety work", "with the plan", "cut")
+    parts += [
+        "<h3>Cumulative hazard over the horizon, by channel</h3>",
+        _html_table(header, risk_by_channel(result)),
+    ]
     parts += ["<h2>For a paper</h2>", _figure_html("knobs", pngs["knobs"])]
     parts.append(
         '<p>Files: <a href="csv/">csv/</a> (tidy tables), <a href="result.xlsx">result.xlsx</a>, '

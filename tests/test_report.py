@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 import re
 
 import pytest
@@ -13,8 +14,9 @@ from typer.testing import CliRunner
 
 from allocopt import save_result, solve
 from allocopt.cli import app
+from allocopt.data import CHANNELS
 from allocopt.plot import FIGURES
-from allocopt.report import assumptions, render_html, write_report
+from allocopt.report import assumptions, render_html, risk_by_channel, write_report
 from tests.conftest import BASELINE
 
 runner = CliRunner()
@@ -157,3 +159,12 @@ def test_cli_report_exits_2_rather_than_overwrite_a_foreign_result_folder(
     assert "is not a saved result; not replacing it" in result.output
     assert (tmp_path / "out" / "result" / "mine.txt").read_text() == "keep"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result"]  # nothing else
+
+
+def test_risk_by_channel_adds_up_to_the_horizon_probabilities(baseline_result):
+    rows = risk_by_channel(baseline_result)
+    assert [r[0] for r in rows] == list(CHANNELS)
+    for column, plan in ((1, "without_plan"), (2, "with_plan")):
+        cumulative = sum(float(r[column]) for r in rows)
+        probability = baseline_result.summary[f"probability_{plan}"]
+        assert -math.expm1(-cumulative) == pytest.approx(probability, rel=1e-3)
