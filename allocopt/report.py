@@ -84,7 +84,10 @@ def headline(result: Result) -> list[tuple[str, str]]:
         first, last = totals[resource].iloc[0], totals[resource].iloc[-1]
         unit = RESOURCE_UNITS[resource]
         rows.append(
-            (f"Budget, {resource} (first → last period)", f"{first:,.0f} → {last:,.0f} {unit}")
+            (
+                f"{resource.capitalize()} allocated (first → last period)",
+                f"{first:,.0f} → {last:,.0f} {unit}",
+            )
         )
     speedup = result.knobs.ai_rnd_speedup
     rows.append(
