@@ -13,6 +13,7 @@ from allocopt.result import Result
 from allocopt.scenario import Scenario, load_scenario
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import solve
+from allocopt.store import load_result, save_result
 
 __all__ = [
     "AllocoptError",
@@ -22,6 +23,8 @@ __all__ = [
     "Schedule",
     "SolverError",
     "evaluate",
+    "load_result",
     "load_scenario",
+    "save_result",
     "solve",
 ]
