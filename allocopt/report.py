@@ -80,6 +80,13 @@ def headline(result: Result) -> list[tuple[str, str]]:
         ("P(catastrophe) without safety work", f"{risk.probability_without_plan.iloc[-1]:.1%}"),
         ("P(catastrophe) with the plan", f"{risk.probability_with_plan.iloc[-1]:.1%}"),
     ]
+    if "probability_with_plan_and_postponed" in s:
+        rows.append(
+            (
+                "… counting own risk postponed past the horizon",
+                f"{float(s['probability_with_plan_and_postponed']):.1%}",
+            )
+        )
     for resource in RESOURCES:
         first, last = totals[resource].iloc[0], totals[resource].iloc[-1]
         unit = RESOURCE_UNITS[resource]
