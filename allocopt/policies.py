@@ -41,50 +41,54 @@ def follow_rule(inp: Inputs, split: Target) -> Schedule:
     n_t, n_i = len(inp.periods), len(inp.ids)
     effort = np.zeros((n_t, n_i))
     caps = np.zeros((n_t, 2))
-    delay, previous = 0.0, None
+    budgets = np.zeros((n_t, 2))  # each period's budget at the delay it starts with
+    delay = 0.0
     for t in range(n_t):
         point = point_at(inp, np.full(n_t, delay))
-        budget = point.budget[t]
+        budgets[t] = point.budget[t]
         post = bool(point.post_acceleration[t])
         hit = inp.hit_cap_by_regime[1] if post else inp.hit_cap_by_regime[0]
         weights = split(inp, post)
         use_per_unit = (weights[:, None] * inp.intensity).sum(axis=0)  # resources per unit [R]
-        scale = hit / float(inp.weights @ (use_per_unit / budget))
-        target_effort = np.minimum(weights * scale, inp.max_effort)
-        target_caps = budget - (target_effort[:, None] * inp.intensity).sum(axis=0)
-        effort[t], caps[t] = _ramp(inp, t, previous, target_effort, target_caps, point.budget)
-        previous = (effort[t], caps[t])
-        velocity = float(inp.weights @ (caps[t] / budget))
-        delay += (1 - velocity) * inp.dt
+        scale = hit / float(inp.weights @ (use_per_unit / budgets[t]))
+        target = np.minimum(weights * scale, inp.max_effort)
+        effort[t] = _ramp(inp, t, effort, caps, target, budgets)
+        caps[t] = budgets[t] - (effort[t][:, None] * inp.intensity).sum(axis=0)
+        delay += (1 - float(inp.weights @ (caps[t] / budgets[t]))) * inp.dt
     return Schedule(effort=effort, capabilities=np.clip(caps, 0, None))
 
 
 def _ramp(
     inp: Inputs,
     t: int,
-    previous: tuple | None,
     effort: np.ndarray,
     caps: np.ndarray,
-    budget: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Blend from the previous allocation toward the target so that staff moved between activities
-    stays within the re-assignment limit (and the first period within the initial safety staff)."""
-    staff = np.concatenate([[caps[1]], effort * inp.intensity[:, 1]])
+    target: np.ndarray,
+    budgets: np.ndarray,
+) -> np.ndarray:
+    """Effort in period t: the blend from the previous period's effort toward ``target`` whose
+    staff moves stay within the re-assignment limit (the first period: within the initial safety
+    staff plus one period of re-assignment)."""
     reassign = inp.reassignment_share_per_year * inp.dt
-    if previous is None:
-        if inp.initial_safety_share is None:
-            return effort, caps
-        limit = (inp.initial_safety_share + reassign) * budget[0, 1]
-        share = min(1.0, limit / staff[1:].sum()) if staff[1:].sum() > 0 else 1.0
-        kept = effort * share
-        return kept, budget[0] - (kept[:, None] * inp.intensity).sum(axis=0)
-    prev_effort, prev_caps = previous
-    before = np.concatenate([[prev_caps[1]], prev_effort * inp.intensity[:, 1]])
-    limit = max(0.0, budget[t, 1] - budget[t - 1, 1]) + reassign * budget[t - 1, 1]
-    moving = np.clip(staff - before, 0, None).sum()
-    lam = 1.0 if moving <= limit else limit / moving
-    blended = prev_effort + lam * (effort - prev_effort)
-    return blended, budget[t] - (blended[:, None] * inp.intensity).sum(axis=0)
+    staff_target = target * inp.intensity[:, 1]
+    if t == 0:
+        if inp.initial_safety_share is None or staff_target.sum() <= 0:
+            return target
+        limit = (inp.initial_safety_share + reassign) * budgets[0, 1]
+        return target * min(1.0, limit / staff_target.sum())
+    before = np.concatenate([[caps[t - 1, 1]], effort[t - 1] * inp.intensity[:, 1]])
+    after = np.concatenate([[budgets[t, 1] - staff_target.sum()], staff_target])
+    limit = max(0.0, budgets[t, 1] - budgets[t - 1, 1]) + reassign * budgets[t - 1, 1]
+    lam, moving = 1.0, np.clip(after - before, 0, None).sum()
+    if moving > limit:  # the inflow is piecewise linear in the blend weight: bisect
+        lo, hi = 0.0, 1.0
+        for _ in range(50):
+            mid = (lo + hi) / 2
+            mix = before + mid * (after - before)
+            mix[0] = budgets[t, 1] - mix[1:].sum()
+            lo, hi = (mid, hi) if np.clip(mix - before, 0, None).sum() <= limit else (lo, mid)
+        lam = lo
+    return effort[t - 1] + lam * (target - effort[t - 1])
 
 
 def capabilities_only(inp: Inputs) -> Schedule:
