@@ -11,7 +11,7 @@ from allocopt.inputs import Inputs
 
 def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """benefit_cut:  benefit[t,i] <= a_k + b_k * level[t,i] / saturation[i]  (tangents of 1 - exp(-u));
-    capacity[t,c] = sum_i effect[i,c] * benefit[t,i] for Magma's own channels, and for others
+    capacity_def:  capacity[t,c] = sum_i effect[i,c] * benefit[t,i] for Magma's own channels, and for others
         sum_i effect[i,c] * (influence_ref[t] * benefit[t,i]
                              + benefit_ref[t,i] * influence_slope[t] * (delay[t] - delay_ref[t]));
     residual_cut:  residual[t,c] >= a_kc + b_kc * capacity[t,c]
@@ -48,7 +48,9 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
             for i in acting
         )
 
-    m.capacity = pyo.Expression(m.PERIODS, m.CHANNELS, rule=capacity_rule)
+    m.capacity_def = pyo.Constraint(
+        m.PERIODS, m.CHANNELS, rule=lambda m, t, c: m.capacity[t, c] == capacity_rule(m, t, c)
+    )
 
     r_cuts = {
         c: residual_cuts(floor[c], float(inp.effect[:, k].sum()), inp.cuts)

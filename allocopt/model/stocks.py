@@ -18,7 +18,7 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
         (= effort[t,i] without AI labour);
     readiness_trust:  |readiness[t] - readiness_ref[t]| <= trust  (after the first period);
     stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
-    level[t,i] = stock[t,i] if i is preparation else effective_effort[t,i]."""
+    level_def:  level[t,i] = stock[t,i] if i is preparation else effective_effort[t,i]."""
     labels = list(m.PERIODS)
     position = {t: n for n, t in enumerate(labels)}
     ids = list(inp.ids)
@@ -71,8 +71,10 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.stock[t, p] == carried + added
 
     m.stock_balance = pyo.Constraint(m.PERIODS, m.PREPARATION, rule=balance_rule)
-    m.level = pyo.Expression(
+    m.level_def = pyo.Constraint(
         m.PERIODS,
         m.INTERVENTIONS,
-        rule=lambda m, t, i: m.stock[t, i] if i in m.PREPARATION else m.effective_effort[t, i],
+        rule=lambda m, t, i: (
+            m.level[t, i] == (m.stock[t, i] if i in m.PREPARATION else m.effective_effort[t, i])
+        ),
     )

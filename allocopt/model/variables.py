@@ -11,8 +11,9 @@ from allocopt.inputs import Inputs
 
 
 def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """capabilities[t,r] >= 0; 0 <= effort[t,i] <= max_effort[i]; stock[t,p] >= 0;
-    0 <= benefit[t,i] <= 1; floor[c] <= residual[t,c] <= 1; staff_inflow[t,a] >= 0 (later periods);
+    """capabilities[t,r] >= 0; 0 <= effort[t,i] <= max_effort[i]; stock[t,p] >= 0; level[t,i];
+    0 <= benefit[t,i] <= 1; capacity[t,c]; floor[c] <= residual[t,c] <= 1;
+    staff_inflow[t,a] >= 0 (later periods);
     delay[t] >= 0 (only when capability is endogenous)."""
     bound = {
         i: (0.0, None if math.isinf(b) else float(b))
@@ -24,7 +25,9 @@ def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
     m.capabilities = pyo.Var(m.PERIODS, m.RESOURCES, domain=pyo.NonNegativeReals)
     m.effort = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=lambda _, t, i: bound[i])
     m.stock = pyo.Var(m.PERIODS, m.PREPARATION, domain=pyo.NonNegativeReals)
+    m.level = pyo.Var(m.PERIODS, m.INTERVENTIONS, domain=pyo.Reals)
     m.benefit = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=(0.0, 1.0))
+    m.capacity = pyo.Var(m.PERIODS, m.CHANNELS, domain=pyo.Reals)
     m.residual = pyo.Var(m.PERIODS, m.CHANNELS, bounds=lambda _, t, c: (floor[c], 1.0))
     m.staff_inflow = pyo.Var(m.LATER_PERIODS, m.ACTIVITIES, domain=pyo.NonNegativeReals)
     if inp.capability.endogenous:
