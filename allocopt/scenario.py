@@ -8,6 +8,7 @@ that need both (every period present, overrides naming existing interventions an
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -278,38 +279,70 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute."""
+def project_root(scenario: Path) -> Path:
+    """The project a scenario belongs to: the closest folder above it that holds a ``models/``
+    folder, else the scenario's own folder. Files a scenario names must lie inside it."""
+    here = scenario.resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / "models").is_dir():
+            return folder
+    return here
+
+
+def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(folder) for folder in allowed)
+
+
+def _resolve_raw(path: Path, allowed: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> dict:
+    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute and
+    checked to lie inside ``allowed`` folders."""
     path = path.resolve()
     if path in chain:
         raise ScenarioError(
             f"{path}: 'extends' forms a cycle: " + " -> ".join(p.name for p in (*chain, path))
         )
     raw = _read_yaml(path)
+    outside = (
+        f"lies outside the project ({', '.join(map(str, allowed))}); "
+        "name its folder on the command line (--allow-path) to use it"
+    )
     data = raw.get("data")
     if isinstance(data, dict):
-        raw["data"] = {
-            k: str((path.parent / v).resolve()) if isinstance(v, str) else v
-            for k, v in data.items()
-        }
+        resolved = {k: (path.parent / v).resolve() for k, v in data.items() if isinstance(v, str)}
+        problems = [
+            f"{path}: data.{k}: {data[k]} {outside}"
+            for k, v in resolved.items()
+            if not _inside(v, allowed)
+        ]
+        if problems:
+            raise ScenarioError(problems)
+        raw["data"] = {**data, **{k: str(v) for k, v in resolved.items()}}
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends: must be the path of another scenario file")
-    base = _resolve_raw(path.parent / parent, (*chain, path))
+    target = (path.parent / parent).resolve()
+    if not _inside(target, allowed):
+        raise ScenarioError(f"{path}: extends: {parent} {outside}")
+    base = _resolve_raw(target, allowed, (*chain, path))
     base.pop("name", None)
     base.pop("description", None)
     return _merge(base, raw)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(
+    path: str | Path, *, root: str | Path | None = None, allow: Sequence[str | Path] = ()
+) -> Scenario:
     """Load, merge (``extends:``), validate and cross-check a scenario and its tables.
 
-    Raises :class:`ScenarioError` with one line per problem, each naming file and field.
+    Files the scenario names (``extends:``, ``data:``) must lie inside ``root`` (default:
+    :func:`project_root` of ``path``) or one of the ``allow`` folders, which the caller vouches
+    for. Raises :class:`ScenarioError` with one line per problem, each naming file and field.
     """
     path = Path(path)
-    raw = _resolve_raw(path)
+    home = Path(root).resolve() if root is not None else project_root(path)
+    raw = _resolve_raw(path, (home, *(Path(a).resolve() for a in allow)))
     try:
         config = ScenarioConfig.model_validate(raw)
     except ValidationError as exc:

@@ -3,48 +3,96 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.data import RESOURCES
-from allocopt.errors import SolverError
+from allocopt.diagnose import diagnose
+from allocopt.errors import InfeasibleError, SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
 from allocopt.result import Result, build_result
 from allocopt.scenario import Scenario
 from allocopt.simulate import Schedule, evaluate
+from allocopt.status import Status
 
-STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
+# HiGHS model status (by name, so statuses added by later HiGHS versions fall to SOLVER_ERROR)
+HIGHS_STATUS: dict[str, Status] = {
+    "kOptimal": Status.OPTIMAL,
+    "kInfeasible": Status.INFEASIBLE,
+    "kUnboundedOrInfeasible": Status.INFEASIBLE_OR_UNBOUNDED,
+    "kUnbounded": Status.UNBOUNDED,
+    "kTimeLimit": Status.TIME_LIMIT,
+    "kIterationLimit": Status.ITERATION_LIMIT,
+    "kSolutionLimit": Status.ITERATION_LIMIT,
+    "kSolveError": Status.NUMERICAL_TROUBLE,
+    "kPostsolveError": Status.NUMERICAL_TROUBLE,
+    "kUnknown": Status.NUMERICAL_TROUBLE,
 }
+PRIMAL_FEASIBLE = 2  # HighsInfo.primal_solution_status of a feasible point
+
+
+def classify(model_status: Any) -> Status:
+    """The :class:`Status` of a ``highspy.HighsModelStatus``."""
+    return HIGHS_STATUS.get(getattr(model_status, "name", ""), Status.SOLVER_ERROR)
+
+
+@dataclass(frozen=True)
+class Solved:
+    """What HiGHS returned for one model; the solution, if any, is loaded into the model."""
+
+    status: Status
+    objective: float | None  # of the loaded solution; None when HiGHS found no feasible point
+    bound: float | None  # best proven bound on the objective, where HiGHS reports one
+    message: str
+    solver: Highs = field(repr=False, compare=False)
+
+    @property
+    def relative_gap(self) -> float | None:
+        """|bound - objective| / max(1, |objective|), where both are known."""
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.bound - self.objective) / max(1.0, abs(self.objective))
 
 
 def run_highs(
-    m: pyo.ConcreteModel, time_limit: float | None = None, threads: int = 1
-) -> tuple[str, float]:
-    """Solve ``m`` with HiGHS; return (status, objective). Raises SolverError unless optimal."""
+    m: pyo.ConcreteModel,
+    time_limit: float | None = None,
+    threads: int = 1,
+    options: dict[str, Any] | None = None,
+) -> Solved:
+    """Solve ``m`` with HiGHS (extra HiGHS ``options`` by name) and report how it ended.
+
+    A solution is loaded into ``m`` whenever HiGHS has a feasible one, optimal or not. When
+    presolve cannot tell infeasible from unbounded, the model is solved again without presolve.
+    """
     solver = Highs()
     solver.config.load_solutions = False
     solver.config.raise_exception_on_nonoptimal_result = False
     solver.config.time_limit = time_limit
-    solver.config.solver_options["threads"] = threads
+    solver.config.solver_options.update({"threads": threads, **(options or {})})
     results = solver.solve(m)
-    status = STATUS.get(results.termination_condition, "solver_error")
-    if status != "optimal":
-        raise SolverError(
-            status, f"HiGHS stopped with '{results.termination_condition.name}' on model '{m.name}'"
-        )
-    results.solution_loader.load_vars()
-    return status, float(pyo.value(m.objective))
+    highs = solver._solver_model
+    status = classify(highs.getModelStatus())
+    if status is Status.INFEASIBLE_OR_UNBOUNDED:
+        solver.config.solver_options["presolve"] = "off"
+        results = solver.solve(m)
+        status = classify(highs.getModelStatus())
+    info = highs.getInfo()
+    objective = bound = None
+    if info.primal_solution_status == PRIMAL_FEASIBLE:
+        results.solution_loader.load_vars()
+        objective = float(pyo.value(m.objective))
+        if status is Status.OPTIMAL:
+            bound = objective
+        elif info.mip_node_count >= 0:
+            bound = float(info.mip_dual_bound)
+    message = f"HiGHS stopped with '{highs.getModelStatus().name}' on model '{m.name}'"
+    return Solved(status, objective, bound, message, solver)
 
 
 def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
@@ -55,19 +103,41 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
     return Schedule(effort=np.clip(effort, 0, None), capabilities=np.clip(caps, 0, None))
 
 
-def solve(scenario: Scenario) -> Result:
-    """Solve ``scenario`` to optimality and return its :class:`Result`.
+def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
+    """Solve ``scenario`` and return its :class:`Result`.
 
-    Raises :class:`SolverError` (status ``infeasible``, ``unbounded``, ``time_limit``, ...) when
-    HiGHS does not prove an optimum.
+    Raises :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation
+    is feasible, and :class:`SolverError` when HiGHS stops without a solution. Any other
+    non-optimal end (time limit, numerical trouble, an optimum the simulator finds violating a
+    constraint) raises too, unless ``allow_nonoptimal``: then the best solution found is returned
+    and ``Result.status`` says what it is.
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
     m = build_model(inp)
     t1 = time.perf_counter()
-    status, objective = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
+    solved = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
+    if solved.status is Status.INFEASIBLE:
+        raise InfeasibleError(diagnose(m, inp, solved.solver))
+    if solved.objective is None:
+        raise SolverError(solved.status, f"{solved.message}; no feasible solution to report")
     t2 = time.perf_counter()
     schedule = extract_schedule(m, inp)
     ev = evaluate(inp, schedule)
+    status, message = solved.status, solved.message
+    if status is Status.OPTIMAL and ev.violations:
+        status = Status.NUMERICAL_TROUBLE
+        message = f"HiGHS reported an optimum, but the exact check finds: {ev.violations[0]}"
+    if not status.is_optimal and not allow_nonoptimal:
+        raise SolverError(status, f"{message} (allow_nonoptimal=True returns the solution found)")
     timings = {"build": t1 - t0, "solve": t2 - t1, "report": time.perf_counter() - t2}
-    return build_result(inp, schedule, ev, status, objective, timings)
+    return build_result(
+        inp,
+        schedule,
+        ev,
+        status,
+        solved.objective,
+        timings,
+        objective_bound=solved.bound,
+        relative_gap=solved.relative_gap,
+    )
