@@ -88,7 +88,7 @@ class BudgetRow(Row):
 
     period: str
     resource: Resource
-    value: Annotated[float, Field(ge=0, le=1e9)]
+    value: Annotated[float, Field(gt=0, le=1e9)]  # > 0: velocity is measured per unit of budget
     unit: str
     source: Source
 
@@ -138,7 +138,9 @@ def read_table(name: str, path: Path) -> list[Row]:
     schema, key = TABLE_SCHEMAS[name]
     where = str(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False
+        )
     except FileNotFoundError:
         raise ScenarioError(f"{where}: file not found (table '{name}')") from None
     except UnicodeDecodeError as exc:

@@ -8,7 +8,7 @@ that need both (every period present, overrides naming existing interventions an
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,8 +29,11 @@ from allocopt.data import (
 from allocopt.errors import ScenarioError
 from allocopt.periods import Periods
 
-Share = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
+# Numbers in YAML must be numbers: strict refuses true/false and quoted strings ("0.05").
+Real = Annotated[float, Field(strict=True)]
+Whole = Annotated[int, Field(strict=True)]
+Share = Annotated[Real, Field(ge=0, le=1)]
+Positive = Annotated[Real, Field(gt=0)]
 
 
 class Strict(BaseModel):
@@ -74,7 +77,7 @@ class Velocity(Strict):
     weights: dict[Resource, Share] = Field(default_factory=lambda: {"compute": 0.6, "staff": 0.4})
     hit_cap_pre_acceleration: Share = 0.05
     hit_cap_post_acceleration: Share = 0.25
-    acceleration_threshold: Annotated[float, Field(gt=1, le=1e6)] = 3.0
+    acceleration_threshold: Annotated[Real, Field(gt=1, le=1e6)] = 3.0
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> Velocity:
@@ -88,19 +91,19 @@ class Velocity(Strict):
 class Staff(Strict):
     """Hiring and re-assignment frictions on technical staff."""
 
-    growth_max_per_year: Annotated[float, Field(ge=0, le=100)] = 1.0
-    reassignment_share_per_year: Annotated[float, Field(ge=0, le=100)] = 0.25
+    growth_max_per_year: Annotated[Real, Field(ge=0, le=100)] = 1.0
+    reassignment_share_per_year: Annotated[Real, Field(ge=0, le=100)] = 0.25
 
 
 class Risk(Strict):
     """Risk-reduction technology shared by all interventions."""
 
-    residual_floor: dict[Channel, Annotated[float, Field(ge=0, lt=1)]] = Field(
+    residual_floor: dict[Channel, Annotated[Real, Field(ge=0, lt=1)]] = Field(
         default_factory=lambda: dict.fromkeys(CHANNELS, 0.1)
     )
-    hazard_multiplier_pre_acceleration: Annotated[float, Field(ge=0, le=1e3)] = 1.0
-    hazard_multiplier_post_acceleration: Annotated[float, Field(ge=0, le=1e3)] = 1.0
-    cuts: Annotated[int, Field(ge=2, le=200)] = 24
+    hazard_multiplier_pre_acceleration: Annotated[Real, Field(ge=0, le=1e3)] = 1.0
+    hazard_multiplier_post_acceleration: Annotated[Real, Field(ge=0, le=1e3)] = 1.0
+    cuts: Annotated[Whole, Field(ge=2, le=200)] = 24
 
     @model_validator(mode="after")
     def _every_channel(self) -> Risk:
@@ -114,7 +117,7 @@ class Solver(Strict):
     """Options handed to HiGHS."""
 
     time_limit_seconds: Positive | None = None
-    threads: Annotated[int, Field(ge=1, le=64)] = 1
+    threads: Annotated[Whole, Field(ge=1, le=64)] = 1
 
 
 class ScenarioConfig(Strict):
@@ -128,7 +131,7 @@ class ScenarioConfig(Strict):
     staff: Staff = Field(default_factory=Staff)
     risk: Risk = Field(default_factory=Risk)
     safety_floor_share: dict[Resource, Share] = Field(default_factory=dict)
-    budget_multiplier: dict[Resource, Annotated[float, Field(ge=0, le=1e3)]] = Field(
+    budget_multiplier: dict[Resource, Annotated[Real, Field(gt=0, le=1e3)]] = Field(
         default_factory=dict
     )
     intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -215,11 +218,15 @@ def _cross_problems(s: Scenario) -> list[str]:
                 problems.append(
                     f"intervention_overrides.{iid}.{field}: not an overridable intervention field"
                 )
+        if any(isinstance(v, bool) for v in change.values()):
+            problems.append(f"intervention_overrides.{iid}: values must be numbers or text")
     if not problems:
-        try:
-            s.interventions()
-        except ValidationError as exc:
-            problems += _format_errors("intervention_overrides", exc)
+        for row in s.tables.interventions:
+            change = s.intervention_overrides.get(row.id)
+            try:
+                InterventionRow.model_validate({**row.model_dump(), **(change or {})})
+            except ValidationError as exc:
+                problems += _format_errors(f"intervention_overrides.{row.id}", exc)
     return problems
 
 
@@ -239,12 +246,34 @@ def _set_dotted(data: dict, dotted: str, value: Any) -> None:
 def _format_errors(where: str, exc: ValidationError) -> list[str]:
     lines = []
     for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
+        if not e["loc"]:  # a model-level check: its problems are joined by "; "
+            lines += [f"{where}: {part}" for part in msg.split("; ")]
+            continue
+        loc = ".".join(str(p) for p in e["loc"])
         got = e.get("input")
         shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
         lines.append(f"{where}: {loc}: {msg}{shown}")
     return lines
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe YAML loader, noting keys repeated within one mapping (plain YAML keeps the last)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                line = key_node.start_mark.line + 1
+                self.duplicates.append(f"key '{key}' repeated on line {line}")
+            if isinstance(key, Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -256,12 +285,17 @@ def _read_yaml(path: Path) -> dict:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+    loader = _UniqueKeyLoader(text)
     try:
-        raw = yaml.safe_load(text)
+        raw = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ScenarioError(f"{path}: malformed YAML{at}") from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise ScenarioError([f"{path}: {d}" for d in loader.duplicates])
     if not isinstance(raw, dict):
         raise ScenarioError(
             f"{path}: a scenario must be a mapping of fields, got {type(raw).__name__}"
@@ -359,10 +393,4 @@ def load_scenario(
     try:
         return Scenario.model_validate({**config.model_dump(), "tables": tables})
     except ValidationError as exc:
-        raise ScenarioError(
-            [
-                f"{path}: {line}"
-                for e in exc.errors()
-                for line in e["msg"].removeprefix("Value error, ").split("; ")
-            ]
-        ) from None
+        raise ScenarioError(_format_errors(str(path), exc)) from None
