@@ -1,0 +1,107 @@
+"""Infeasible scenarios are explained by the constraints that conflict, in the scenario's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from allocopt import InfeasibleError, SolverError, load_scenario, solve
+from allocopt.cli import app
+from allocopt.diagnose import diagnose
+from allocopt.inputs import prepare
+from allocopt.model import build_model
+
+HERE = Path(__file__).parent / "infeasible"
+
+# scenario file -> (constraint families the IIS must name, phrases the headline must contain)
+CASES = {
+    "velocity_vs_safety_floor": (
+        {"velocity_hit_limit", "safety_floor_limit", "budget_limit"},
+        ["velocity-hit cap 5% (pre-acceleration)", "safety floor of 10% of compute"],
+    ),
+    "frozen_headcount": (
+        {"velocity_hit_limit", "staff_growth", "budget_limit"},
+        ["velocity-hit cap 5%", "staff growth cap 0% per year"],
+    ),
+    "floor_beyond_staff": (
+        {"safety_floor_limit", "budget_limit"},
+        ["safety floor of 60% of compute", "conflicts with the staff budget"],
+    ),
+}
+
+
+def _error(name: str) -> InfeasibleError:
+    with pytest.raises(InfeasibleError) as caught:
+        solve(load_scenario(HERE / f"{name}.yaml"))
+    return caught.value
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_iis_names_the_conflicting_constraints(name: str) -> None:
+    families, phrases = CASES[name]
+    diagnosis = _error(name).diagnosis
+    assert diagnosis.method == "iis"
+    assert diagnosis.families() == families
+    for phrase in phrases:
+        assert phrase in diagnosis.headline()
+
+
+def test_velocity_and_floor_conflict_in_one_pre_acceleration_period() -> None:
+    conflicts = _error("velocity_vs_safety_floor").diagnosis.conflicts
+    assert len({c.period for c in conflicts}) == 1
+    floor = next(c for c in conflicts if c.family == "safety_floor_limit")
+    assert floor.resource == "compute"
+    assert floor.period < "2026Q1"  # the 5% cap holds before the acceleration (2026Q1)
+    assert {c.resource for c in conflicts if c.family == "budget_limit"} == {"compute", "staff"}
+
+
+def test_floor_beyond_staff_names_the_staff_budget_of_the_same_period() -> None:
+    conflicts = _error("floor_beyond_staff").diagnosis.conflicts
+    budget = next(c for c in conflicts if c.family == "budget_limit")
+    floor = next(c for c in conflicts if c.family == "safety_floor_limit")
+    assert (budget.resource, budget.period) == ("staff", floor.period)
+
+
+def test_infeasible_error_is_a_solver_error_with_status_infeasible() -> None:
+    error = _error("velocity_vs_safety_floor")
+    assert isinstance(error, SolverError)
+    assert error.status == "infeasible"
+    assert str(error).startswith("infeasible: ")
+    assert "velocity-hit cap" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("velocity_vs_safety_floor", "safety_floor_limit"),
+        ("floor_beyond_staff", "safety_floor_limit"),
+    ],
+)
+def test_elastic_fallback_names_a_rule_that_must_give(name: str, family: str) -> None:
+    scenario = load_scenario(HERE / f"{name}.yaml")
+    inp = prepare(scenario)
+    diagnosis = diagnose(build_model(inp), inp, method="elastic")
+    assert diagnosis.method == "elastic"
+    assert diagnosis.conflicts
+    assert all(c.is_limit for c in diagnosis.conflicts)
+    relaxed = diagnosis.families()
+    assert family in relaxed or "velocity_hit_limit" in relaxed
+    assert "the least change that makes it feasible relaxes" in diagnosis.headline()
+
+
+def test_elastic_reports_nothing_for_a_feasible_model(baseline) -> None:
+    inp = prepare(baseline.with_updates({"horizon.end": "2025Q2"}))
+    assert diagnose(build_model(inp), inp, method="elastic").conflicts == ()
+
+
+def test_cli_prints_the_explanation_and_exits_1(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = CliRunner().invoke(
+        app, ["solve", str(HERE / "floor_beyond_staff.yaml"), "--out", str(out)]
+    )
+    assert run.exit_code == 1
+    assert "safety floor of 60% of compute" in run.output
+    assert "safety_floor_limit[2029Q4,compute]" in run.output
+    assert not out.exists()
