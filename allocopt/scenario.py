@@ -252,7 +252,9 @@ def _format_errors(where: str, exc: ValidationError) -> list[str]:
             continue
         loc = ".".join(str(p) for p in e["loc"])
         got = e.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        shown = (
+            "" if isinstance(got, dict | list) else f" (got {'null' if got is None else repr(got)})"
+        )
         lines.append(f"{where}: {loc}: {msg}{shown}")
     return lines
 
@@ -285,17 +287,20 @@ def _read_yaml(path: Path) -> dict:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
-    loader = _UniqueKeyLoader(text)
     try:
-        raw = loader.get_single_data()
+        loader = _UniqueKeyLoader(text)  # the reader refuses control characters right here
+        try:
+            raw = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ScenarioError(f"{path}: malformed YAML{at}") from None
-    finally:
-        loader.dispose()
     if loader.duplicates:
         raise ScenarioError([f"{path}: {d}" for d in loader.duplicates])
+    if raw is None:
+        raise ScenarioError(f"{path}: the scenario file is empty")
     if not isinstance(raw, dict):
         raise ScenarioError(
             f"{path}: a scenario must be a mapping of fields, got {type(raw).__name__}"
