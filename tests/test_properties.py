@@ -1,0 +1,152 @@
+"""Invariants over randomly generated valid scenarios (hypothesis): every optimum is feasible by the
+simulator's independent check, more budget is never worse, a resource's unit changes nothing but
+units, and the same input gives the same bytes.
+
+Scenarios are the baseline on a short quarterly horizon (2-8 quarters, across the 2026Q1 regime
+switch) with random budgets, caps, hazard multipliers, intensities and staff frictions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from allocopt import Result, Scenario, solve
+from allocopt.data import RESOURCES
+from allocopt.inputs import prepare
+from allocopt.simulate import Schedule, evaluate
+
+EXAMPLES = 30  # per property; each example is one to three solves of at most 8 quarters
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,  # the same examples in CI and locally
+    phases=(Phase.explicit, Phase.generate),  # no shrinking: bounded time; failures still print
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+ENDS = ("2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q4")
+INTENSITY = {"compute": "compute_per_effort_kh100e", "staff": "staff_per_effort_fte"}
+
+
+def _updates(draw: st.DrawFn, baseline: Scenario) -> dict:
+    """Random but valid, feasible updates (no safety floors; staff may grow as fast as its budget)."""
+    ids = [row.id for row in baseline.tables.interventions]
+    factor = st.floats(0.2, 5.0)
+    overrides = {
+        i: {"compute_per_effort_kh100e": round(row.compute_per_effort_kh100e * draw(factor), 6)}
+        for i, row in zip(ids, baseline.tables.interventions, strict=True)
+        if draw(st.booleans())
+    }
+    return {
+        "horizon.end": draw(st.sampled_from(ENDS)),
+        "budget_multiplier": {r: draw(st.floats(0.2, 5.0)) for r in RESOURCES},
+        "velocity.hit_cap_pre_acceleration": draw(st.floats(0.0, 0.3)),
+        "velocity.hit_cap_post_acceleration": draw(st.floats(0.0, 0.6)),
+        "risk.hazard_multiplier_pre_acceleration": draw(st.floats(0.1, 5.0)),
+        "risk.hazard_multiplier_post_acceleration": draw(st.floats(0.1, 5.0)),
+        "staff.growth_max_per_year": draw(st.floats(0.5, 2.0)),
+        "staff.reassignment_share_per_year": draw(st.floats(0.0, 1.0)),
+        "intervention_overrides": overrides,
+    }
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, baseline: Scenario) -> Scenario:
+    """A valid scenario near the baseline."""
+    return baseline.with_updates(_updates(draw, baseline))
+
+
+@pytest.fixture(scope="module")
+def base(baseline: Scenario) -> Scenario:
+    """The baseline with coarser cuts: the properties hold for any cut count, and solve faster."""
+    return baseline.with_updates({"risk.cuts": 8})
+
+
+@given(data=st.data())
+@PROPERTY
+def test_every_optimum_passes_the_simulator(base: Scenario, data: st.DataObject) -> None:
+    result = solve(data.draw(scenarios(base)))
+    assert result.is_optimal
+    assert result.violations == ()
+    shares = result.knobs[["safety_share_compute", "safety_share_staff", "velocity"]]
+    assert ((shares >= -1e-9) & (shares <= 1 + 1e-9)).all().all()
+
+
+@given(data=st.data(), more=st.floats(1.0, 4.0))
+@PROPERTY
+def test_more_budget_never_lowers_the_optimum(
+    base: Scenario, data: st.DataObject, more: float
+) -> None:
+    """Scaling both budgets by k >= 1 keeps every schedule scaled by k feasible (all constraints
+    are homogeneous in the budget), and more effort never cuts less risk; more compute alone keeps
+    the old safety spending feasible."""
+    scenario = data.draw(scenarios(base))
+    before = solve(scenario).objective_model
+    mult = scenario.budget_multiplier
+    both = {r: mult[r] * more for r in RESOURCES}
+    compute_only = {**mult, "compute": mult["compute"] * more}
+    for richer in (both, compute_only):
+        after = solve(scenario.with_updates({"budget_multiplier": richer})).objective_model
+        assert after >= before - 1e-7 * max(1.0, abs(before))
+
+
+@given(data=st.data(), resource=st.sampled_from(RESOURCES), k=st.floats(0.1, 4.0))
+@PROPERTY
+def test_unit_of_a_resource_changes_nothing_but_units(
+    base: Scenario, data: st.DataObject, resource: str, k: float
+) -> None:
+    """Measuring ``resource`` in a unit k times smaller (budgets and intensities times k): the
+    optimum is the same, the old schedule rescaled is feasible and as good, and shares agree.
+    (k <= 4 keeps every intensity within its allowed range of 10 per unit of effort.)"""
+    scenario = data.draw(scenarios(base))
+    column = INTENSITY[resource]
+    rescaled = scenario.with_updates(
+        {
+            "budget_multiplier": {
+                **scenario.budget_multiplier,
+                resource: scenario.budget_multiplier[resource] * k,
+            },
+            "intervention_overrides": {
+                row.id: {**scenario.intervention_overrides.get(row.id, {}), column: value * k}
+                for row in scenario.interventions()
+                if (value := getattr(row, column))
+            },
+        }
+    )
+    one, two = solve(scenario), solve(rescaled)
+    assert two.objective_model == pytest.approx(one.objective_model, rel=1e-6, abs=1e-9)
+    moved = _schedule(one, prepare(scenario).ids)
+    units = np.where(np.array(RESOURCES) == resource, k, 1.0)
+    check = evaluate(prepare(rescaled), Schedule(moved.effort, moved.capabilities * units))
+    assert check.violations == ()
+    exact = (check.hazard_plan.sum() - prepare(rescaled).hazard.sum()) * prepare(rescaled).dt
+    assert -exact == pytest.approx(one.summary["risk_reduction_exact"], rel=1e-6, abs=1e-9)
+    share = f"safety_share_{resource}"
+    np.testing.assert_allclose(two.knobs[share], one.knobs[share], atol=1e-6)
+
+
+def _schedule(result: Result, ids: tuple[str, ...]) -> Schedule:
+    """The schedule a result reports, rebuilt from its allocation table."""
+    table = result.allocation
+    effort = table[table.resource == "effort"].pivot(index="period", columns="activity")
+    caps = table[table.activity == "capabilities"].pivot(index="period", columns="resource")
+    return Schedule(
+        effort=effort["value"][list(ids)].to_numpy(),
+        capabilities=caps["value"][list(RESOURCES)].to_numpy(),
+    )
+
+
+@given(data=st.data())
+@settings(PROPERTY, max_examples=EXAMPLES // 2)
+def test_same_input_same_bytes(base: Scenario, data: st.DataObject) -> None:
+    scenario = data.draw(scenarios(base))
+    with tempfile.TemporaryDirectory() as tmp:
+        written = [solve(scenario).to_csv(Path(tmp) / f"run{n}") for n in range(2)]
+        first, second = ({p.name: p.read_bytes() for p in files} for files in written)
+    assert first == second
+    assert len(first) == 6
