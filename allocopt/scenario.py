@@ -27,7 +27,7 @@ from allocopt.data import (
     read_table,
 )
 from allocopt.errors import ScenarioError
-from allocopt.periods import Periods
+from allocopt.periods import Periods, is_period_label
 
 # Numbers in YAML must be numbers: strict refuses true/false and quoted strings ("0.05").
 Real = Annotated[float, Field(strict=True)]
@@ -196,7 +196,14 @@ def _cross_problems(s: Scenario) -> list[str]:
         "hazards": {(r.period, r.channel) for r in s.tables.hazards},
     }
     extra_keys = {"budgets": RESOURCES, "acceleration": ("",), "hazards": CHANNELS}
+    frequency = s.horizon.frequency
     for table, present in keyed.items():
+        strange = sorted({key[0] for key in present if not is_period_label(key[0], frequency)})
+        if strange:
+            problems.append(
+                f"{s.data.model_dump()[table]}: period label(s) {', '.join(strange[:6])} are not "
+                f"{frequency} labels like {periods[0]}"
+            )
         for extra in extra_keys[table]:
             missing = [p for p in periods if ((p, extra) if extra else (p,)) not in present]
             if missing:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from allocopt import InfeasibleError, SolverError, load_scenario, solve
 from allocopt.cli import app
-from allocopt.diagnose import diagnose
+from allocopt.diagnose import Diagnosis, describe, diagnose
 from allocopt.inputs import prepare
 from allocopt.model import build_model
 
@@ -105,3 +105,41 @@ def test_cli_prints_the_explanation_and_exits_1(tmp_path: Path) -> None:
     assert "safety floor of 60% of compute" in run.output
     assert "safety_floor_limit[2029Q4,compute]" in run.output
     assert not out.exists()
+
+
+def test_effort_caps_in_the_iis_are_named_as_max_effort(baseline) -> None:
+    """Every intervention capped at 1 EU cannot absorb a 10% compute floor (velocity unconstrained):
+    the IIS holds the floor and the effort bounds, reported as each intervention's max_effort."""
+    capped = baseline.with_updates(
+        {
+            "velocity.hit_cap_pre_acceleration": 1.0,
+            "velocity.hit_cap_post_acceleration": 1.0,
+            "safety_floor_share": {"compute": 0.1},
+            "intervention_overrides": {
+                row.id: {"max_effort": 1.0} for row in baseline.interventions()
+            },
+        }
+    )
+    with pytest.raises(InfeasibleError) as caught:
+        solve(capped)
+    diagnosis = caught.value.diagnosis
+    assert diagnosis.families() == {"safety_floor_limit", "max_effort"}
+    caps = [c for c in diagnosis.conflicts if c.family == "max_effort"]
+    assert {c.activity for c in caps} == {row.id for row in baseline.interventions()}
+    assert all(c.phrase.startswith("max_effort 1 EU on ") for c in caps)
+    assert "conflicts with the max_effort 1 EU on" in diagnosis.headline()
+
+
+def test_staff_rules_are_told_in_the_scenario_words(baseline) -> None:
+    inp = prepare(baseline)
+    m = build_model(inp)
+    moved = describe(m, inp, "staff_reassignment", "2025Q2", 40.0)
+    assert (moved.period, moved.resource, moved.is_limit) == ("2025Q2", "staff", True)
+    assert moved.phrase.startswith("staff re-assignment limit 40 FTE (25% of staff per year")
+    stock = describe(m, inp, "stock_balance", ("2025Q2", "control_evals"), 0.0)
+    assert (stock.activity, stock.is_limit) == ("control_evals", False)
+    headline = Diagnosis("s", "iis", (moved, stock)).headline()
+    assert (
+        headline
+        == "2025Q2: staff re-assignment limit 40 FTE (25% of staff per year plus new hires) cannot be met"
+    )

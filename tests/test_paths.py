@@ -137,3 +137,10 @@ def test_byte_order_mark_is_accepted(project: Path) -> None:
     data = project.parents[1] / "data" / "budgets.csv"
     data.write_bytes(b"\xef\xbb\xbf" + data.read_bytes())
     assert load_scenario(project).name == "magma_baseline"
+
+
+def test_period_labels_must_match_the_horizon_frequency(project: Path) -> None:
+    data = project.parents[1] / "data" / "acceleration.csv"
+    _write(data, data.read_text(encoding="utf-8") + "2025Q9,2.0,a stray row with a bad label\n")
+    (problem,) = _problems(project)
+    assert "acceleration.csv: period label(s) 2025Q9 are not quarter labels" in problem
