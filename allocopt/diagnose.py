@@ -74,7 +74,7 @@ class Diagnosis:
             (c for c in self.conflicts if c.is_limit), key=lambda c: LIMITS.index(c.family)
         )
         if not limits:
-            return f"scenario '{self.scenario_name}' is infeasible ({self.method} found no rule)"
+            return "no rule the scenario sets was singled out (only model bookkeeping rows)"
         grouped: dict[str, list[str]] = {}
         for c in limits:
             grouped.setdefault(c.phrase, [])
@@ -111,7 +111,9 @@ def _join(items: Sequence[str], most: int = 5) -> str:
 
 
 def _periods(labels: Sequence[str]) -> str:
-    return labels[0] if len(labels) == 1 else f"{labels[0]}–{labels[-1]} ({len(labels)} periods)"
+    if len(labels) <= 3:
+        return ", ".join(labels)
+    return f"{labels[0]}–{labels[-1]} ({len(labels)} periods)"
 
 
 def _pct(x: float) -> str:
