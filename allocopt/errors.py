@@ -32,7 +32,12 @@ class SolverError(AllocoptError):
 
     def __init__(self, status: str, message: str) -> None:
         self.status = status
+        self.message = message
         super().__init__(f"{status}: {message}")
+
+    def __reduce__(self) -> tuple:
+        # pickle by constructor arguments, so errors cross process pools (sweeps) intact
+        return (type(self), (self.status, self.message))
 
 
 class InfeasibleError(SolverError):
@@ -45,3 +50,6 @@ class InfeasibleError(SolverError):
     def __init__(self, diagnosis: Diagnosis) -> None:
         self.diagnosis = diagnosis
         super().__init__("infeasible", diagnosis.headline())
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.diagnosis,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,13 @@ def test_staff_rules_are_told_in_the_scenario_words(baseline) -> None:
         headline
         == "2025Q2: staff re-assignment limit 40 FTE (25% of staff per year plus new hires) cannot be met"
     )
+
+
+def test_errors_survive_pickling_across_processes() -> None:
+    error = _error("floor_beyond_staff")
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, InfeasibleError)
+    assert again.diagnosis == error.diagnosis
+    assert str(again) == str(error)
+    plain = pickle.loads(pickle.dumps(SolverError("time_limit", "stopped")))
+    assert (plain.status, str(plain)) == ("time_limit", "time_limit: stopped")
