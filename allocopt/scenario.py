@@ -325,14 +325,16 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _project_of(folder: Path) -> Path | None:
+    """The closest folder at or above ``folder`` that holds a ``models/`` folder."""
+    return next((f for f in (folder, *folder.parents) if (f / "models").is_dir()), None)
+
+
 def project_root(scenario: Path) -> Path:
     """The project a scenario belongs to: the closest folder above it that holds a ``models/``
     folder, else the scenario's own folder. Files a scenario names must lie inside it."""
     here = scenario.resolve().parent
-    for folder in (here, *here.parents):
-        if (folder / "models").is_dir():
-            return folder
-    return here
+    return _project_of(here) or here
 
 
 def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:
@@ -383,12 +385,16 @@ def load_scenario(
     """Load, merge (``extends:``), validate and cross-check a scenario and its tables.
 
     Files the scenario names (``extends:``, ``data:``) must lie inside ``root`` (default:
-    :func:`project_root` of ``path``) or one of the ``allow`` folders, which the caller vouches
-    for. Raises :class:`ScenarioError` with one line per problem, each naming file and field.
+    :func:`project_root` of ``path``), inside the project allocopt runs from (the closest folder
+    at or above the current directory holding ``models/``), or in one of the ``allow`` folders,
+    which the caller vouches for. Raises :class:`ScenarioError` with one line per problem, each
+    naming file and field.
     """
     path = Path(path)
     home = Path(root).resolve() if root is not None else project_root(path)
-    raw = _resolve_raw(path, (home, *(Path(a).resolve() for a in allow)))
+    working = _project_of(Path.cwd().resolve())
+    allowed = (home, *([working] if working else []), *(Path(a).resolve() for a in allow))
+    raw = _resolve_raw(path, allowed)
     try:
         config = ScenarioConfig.model_validate(raw)
     except ValidationError as exc:

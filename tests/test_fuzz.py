@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from allocopt import Result, ScenarioError, SolverError, Status, load_scenario, solve
 from allocopt.cli import app
 
-from .conftest import copy_project
+from .projects import copy_project
 
 SEED = 20261127
 CASES = 600  # fuzzed projects, run through the Python API

@@ -12,7 +12,8 @@ from allocopt import ScenarioError, load_scenario
 from allocopt.cli import app
 from allocopt.scenario import project_root
 
-from .conftest import REPO
+from .conftest import ROOT
+from .projects import copy_project
 
 
 def _write(path: Path, text: str) -> Path:
@@ -27,18 +28,19 @@ def _problems(path: Path, **kwargs) -> list[str]:
 
 
 def test_project_root_is_the_folder_holding_models(tmp_path: Path) -> None:
-    assert project_root(REPO / "models" / "magma_baseline.yaml") == REPO
-    assert project_root(REPO / "tests" / "infeasible" / "frozen_headcount.yaml") == REPO
+    assert project_root(ROOT / "models" / "magma_baseline.yaml") == ROOT
+    assert project_root(ROOT / "tests" / "infeasible" / "frozen_headcount.yaml") == ROOT
     lone = _write(tmp_path / "lone.yaml", "name: x\n")
     assert project_root(lone) == tmp_path.resolve()
 
 
 def test_data_outside_the_project_is_refused_unless_allowed(
-    project: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    project = copy_project(tmp_path)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     for table in ("budgets", "hazards"):
-        shutil.copy(project.parents[1] / "data" / f"{table}.csv", elsewhere)
+        shutil.copy(tmp_path / "data" / f"{table}.csv", elsewhere)
     scenario = _write(
         project.parent / "outside.yaml",
         "extends: magma_baseline.yaml\nname: outside\n"
@@ -51,41 +53,56 @@ def test_data_outside_the_project_is_refused_unless_allowed(
     assert load_scenario(scenario, allow=[elsewhere]).name == "outside"
 
 
-def test_extends_outside_the_project_is_refused_unless_allowed(tmp_path: Path) -> None:
+def test_extends_outside_the_project_is_refused_unless_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not run from the checkout: only the scenario's own project
     mine = tmp_path / "mine"
     (mine / "models").mkdir(parents=True)
-    scenario = _write(
-        mine / "models" / "s.yaml",
-        f"extends: {REPO / 'models' / 'magma_baseline.yaml'}\nname: s\n",
-    )
+    baseline = ROOT / "models" / "magma_baseline.yaml"
+    scenario = _write(mine / "models" / "s.yaml", f"extends: {baseline}\nname: s\n")
     (problem,) = _problems(scenario)
     assert "extends" in problem
     assert "outside the project" in problem
-    assert load_scenario(scenario, allow=[REPO]).name == "s"
+    assert load_scenario(scenario, allow=[ROOT]).name == "s"
     run = CliRunner().invoke(app, ["validate", str(scenario)])
     assert run.exit_code == 2
-    run = CliRunner().invoke(app, ["validate", str(scenario), "--allow-path", str(REPO)])
+    run = CliRunner().invoke(app, ["validate", str(scenario), "--allow-path", str(ROOT)])
     assert run.exit_code == 0, run.output
 
 
+def test_the_project_run_from_is_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scratch scenario may extend the checkout's baseline when allocopt runs from the checkout."""
+    baseline = ROOT / "models" / "magma_baseline.yaml"
+    scenario = _write(tmp_path / "s.yaml", f"extends: {baseline}\nname: s\n")
+    monkeypatch.chdir(ROOT / "tests")
+    assert load_scenario(scenario).name == "s"
+    monkeypatch.chdir(tmp_path)
+    (problem,) = _problems(scenario)
+    assert "outside the project" in problem
+
+
 def test_a_symlink_out_of_the_project_is_caught(
-    project: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    project = copy_project(tmp_path)
     outside = tmp_path_factory.mktemp("outside") / "budgets.csv"
-    shutil.copy(project.parents[1] / "data" / "budgets.csv", outside)
-    (project.parents[1] / "data" / "budgets.csv").unlink()
-    (project.parents[1] / "data" / "budgets.csv").symlink_to(outside)
+    link = tmp_path / "data" / "budgets.csv"
+    shutil.copy(link, outside)
+    link.unlink()
+    link.symlink_to(outside)
     (problem,) = _problems(project)
     assert "data.budgets" in problem
 
 
-def test_yaml_tags_that_run_code_are_refused(project: Path) -> None:
-    evil = _write(project.parent / "evil.yaml", "name: !!python/object/apply:os.getcwd []\n")
+def test_yaml_tags_that_run_code_are_refused(tmp_path: Path) -> None:
+    evil = _write(tmp_path / "evil.yaml", "name: !!python/object/apply:os.getcwd []\n")
     (problem,) = _problems(evil)
     assert "malformed YAML" in problem
 
 
-def test_repeated_keys_are_reported_each(project: Path) -> None:
+def test_repeated_keys_are_reported_each(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
     text = project.read_text(encoding="utf-8")
     text += "name: again\nstaff:\n  growth_max_per_year: 1\n  growth_max_per_year: 2\n"
     problems = _problems(_write(project, text))
@@ -103,7 +120,8 @@ def test_repeated_keys_are_reported_each(project: Path) -> None:
         ("acceleration_threshold: .inf", "velocity.acceleration_threshold"),
     ],
 )
-def test_numbers_in_yaml_must_be_finite_numbers(project: Path, line: str, field: str) -> None:
+def test_numbers_in_yaml_must_be_finite_numbers(tmp_path: Path, line: str, field: str) -> None:
+    project = copy_project(tmp_path)
     scenario = _write(
         project.parent / "typed.yaml",
         f"extends: magma_baseline.yaml\nname: typed\nvelocity:\n  {line}\n",
@@ -112,8 +130,9 @@ def test_numbers_in_yaml_must_be_finite_numbers(project: Path, line: str, field:
     assert field in problem
 
 
-def test_all_table_problems_are_reported_at_once(project: Path) -> None:
-    data = project.parents[1] / "data"
+def test_all_table_problems_are_reported_at_once(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    data = tmp_path / "data"
     budgets = (data / "budgets.csv").read_text(encoding="utf-8").splitlines()
     budgets[1] = budgets[1].replace("112.1353", "-5")
     budgets[2] = budgets[2].replace("kH100e", "GPU")
@@ -126,21 +145,24 @@ def test_all_table_problems_are_reported_at_once(project: Path) -> None:
     assert all("\n" not in p for p in problems)
 
 
-def test_budget_must_be_positive(project: Path) -> None:
-    data = project.parents[1] / "data" / "budgets.csv"
+def test_budget_must_be_positive(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    data = tmp_path / "data" / "budgets.csv"
     _write(data, data.read_text(encoding="utf-8").replace("112.1353", "0", 1))
     (problem,) = _problems(project)
     assert "line 2: value: Input should be greater than 0" in problem
 
 
-def test_byte_order_mark_is_accepted(project: Path) -> None:
-    data = project.parents[1] / "data" / "budgets.csv"
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    data = tmp_path / "data" / "budgets.csv"
     data.write_bytes(b"\xef\xbb\xbf" + data.read_bytes())
     assert load_scenario(project).name == "magma_baseline"
 
 
-def test_period_labels_must_match_the_horizon_frequency(project: Path) -> None:
-    data = project.parents[1] / "data" / "acceleration.csv"
+def test_period_labels_must_match_the_horizon_frequency(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    data = tmp_path / "data" / "acceleration.csv"
     _write(data, data.read_text(encoding="utf-8") + "2025Q9,2.0,a stray row with a bad label\n")
     (problem,) = _problems(project)
     assert "acceleration.csv: period label(s) 2025Q9 are not quarter labels" in problem
