@@ -109,8 +109,8 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     Raises :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation
     is feasible, and :class:`SolverError` when HiGHS stops without a solution. Any other
     non-optimal end (time limit, numerical trouble, an optimum the simulator finds violating a
-    constraint) raises too, unless ``allow_nonoptimal``: then the best solution found is returned
-    and ``Result.status`` says what it is.
+    constraint: ``check_failed``) raises too, unless ``allow_nonoptimal``: then the best solution
+    found is returned and ``Result.status`` says what it is.
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
@@ -126,7 +126,7 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     ev = evaluate(inp, schedule)
     status, message = solved.status, solved.message
     if status is Status.OPTIMAL and ev.violations:
-        status = Status.NUMERICAL_TROUBLE
+        status = Status.CHECK_FAILED
         message = f"HiGHS reported an optimum, but the exact check finds: {ev.violations[0]}"
     if not status.is_optimal and not allow_nonoptimal:
         raise SolverError(status, f"{message} (allow_nonoptimal=True returns the solution found)")

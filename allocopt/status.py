@@ -14,8 +14,9 @@ class Status(StrEnum):
     INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"  # presolve could not tell which
     TIME_LIMIT = "time_limit"  # stopped at solver.time_limit_seconds; best solution, if any
     ITERATION_LIMIT = "iteration_limit"  # stopped at an iteration limit; best solution, if any
-    NUMERICAL_TROUBLE = "numerical_trouble"  # HiGHS failed to converge cleanly, or its optimum
-    #   violates a constraint when the simulator re-checks it
+    NUMERICAL_TROUBLE = "numerical_trouble"  # HiGHS failed to converge cleanly
+    CHECK_FAILED = "check_failed"  # HiGHS reported an optimum that violates a constraint when the
+    #   exact simulator re-checks it (numerical trouble, or an approximation of the LP that is off)
     SOLVER_ERROR = "solver_error"  # HiGHS refused the model or crashed
 
     @property

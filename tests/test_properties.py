@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from allocopt import Result, Scenario, Status, solve
+from allocopt import Result, Scenario, Status, load_scenario, solve
 from allocopt.data import RESOURCES
 from allocopt.inputs import prepare
 from allocopt.result import build_result
 from allocopt.simulate import Schedule, evaluate
+
+from .conftest import BASELINE
 
 EXAMPLES = 30  # per property; each example is one to three solves of at most 8 quarters
 PROPERTY = settings(
@@ -29,7 +31,6 @@ PROPERTY = settings(
     deadline=None,
     derandomize=True,  # the same examples in CI and locally
     phases=(Phase.explicit, Phase.generate),  # no shrinking: bounded time; failures still print
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 # HiGHS's optimality tolerances are absolute; the objective (a cut in cumulative hazard) is ~1e-4
 # on the shortest horizons, so two optima of equivalent LPs may differ by a few 1e-8.
@@ -38,59 +39,51 @@ ENDS = ("2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q4")
 INTENSITY = {"compute": "compute_per_effort_kh100e", "staff": "staff_per_effort_fte"}
 
 
-def _updates(draw: st.DrawFn, baseline: Scenario) -> dict:
-    """Random but valid, feasible updates (no safety floors; staff may grow as fast as its budget)."""
-    ids = [row.id for row in baseline.tables.interventions]
-    factor = st.floats(0.2, 5.0)
-    overrides = {
-        i: {"compute_per_effort_kh100e": round(row.compute_per_effort_kh100e * draw(factor), 6)}
-        for i, row in zip(ids, baseline.tables.interventions, strict=True)
-        if draw(st.booleans())
-    }
-    return {
-        "horizon.end": draw(st.sampled_from(ENDS)),
-        "budget_multiplier": {r: draw(st.floats(0.2, 5.0)) for r in RESOURCES},
-        "velocity.hit_cap_pre_acceleration": draw(st.floats(0.0, 0.3)),
-        "velocity.hit_cap_post_acceleration": draw(st.floats(0.0, 0.6)),
-        "risk.hazard_multiplier_pre_acceleration": draw(st.floats(0.1, 5.0)),
-        "risk.hazard_multiplier_post_acceleration": draw(st.floats(0.1, 5.0)),
-        "staff.growth_max_per_year": draw(st.floats(0.5, 2.0)),
-        "staff.reassignment_share_per_year": draw(st.floats(0.0, 1.0)),
-        "intervention_overrides": overrides,
-    }
+# the baseline with coarser cuts: the properties hold for any cut count, and solve faster
+BASE = load_scenario(BASELINE).with_updates({"risk.cuts": 8})
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, baseline: Scenario) -> Scenario:
-    """A valid scenario near the baseline."""
-    return baseline.with_updates(_updates(draw, baseline))
+def scenarios(draw: st.DrawFn) -> Scenario:
+    """A random, valid and feasible scenario near the baseline (no safety floors; staff may grow
+    as fast as its budget)."""
+    rows = BASE.tables.interventions
+    overrides = {
+        row.id: {"compute_per_effort_kh100e": round(row.compute_per_effort_kh100e * f, 6)}
+        for row in rows
+        if (f := draw(st.one_of(st.none(), st.floats(0.2, 5.0)))) is not None
+    }
+    return BASE.with_updates(
+        {
+            "horizon.end": draw(st.sampled_from(ENDS)),
+            "budget_multiplier": {r: draw(st.floats(0.2, 5.0)) for r in RESOURCES},
+            "velocity.hit_cap_pre_acceleration": draw(st.floats(0.0, 0.3)),
+            "velocity.hit_cap_post_acceleration": draw(st.floats(0.0, 0.6)),
+            "risk.hazard_multiplier_pre_acceleration": draw(st.floats(0.1, 5.0)),
+            "risk.hazard_multiplier_post_acceleration": draw(st.floats(0.1, 5.0)),
+            "staff.growth_max_per_year": draw(st.floats(0.5, 2.0)),
+            "staff.reassignment_share_per_year": draw(st.floats(0.0, 1.0)),
+            "intervention_overrides": overrides,
+        }
+    )
 
 
-@pytest.fixture(scope="module")
-def base(baseline: Scenario) -> Scenario:
-    """The baseline with coarser cuts: the properties hold for any cut count, and solve faster."""
-    return baseline.with_updates({"risk.cuts": 8})
-
-
-@given(data=st.data())
+@given(scenario=scenarios())
 @PROPERTY
-def test_every_optimum_passes_the_simulator(base: Scenario, data: st.DataObject) -> None:
-    result = solve(data.draw(scenarios(base)))
+def test_every_optimum_passes_the_simulator(scenario: Scenario) -> None:
+    result = solve(scenario)
     assert result.is_optimal
     assert result.violations == ()
     shares = result.knobs[["safety_share_compute", "safety_share_staff", "velocity"]]
     assert ((shares >= -1e-9) & (shares <= 1 + 1e-9)).all().all()
 
 
-@given(data=st.data(), more=st.floats(1.0, 4.0))
+@given(scenario=scenarios(), more=st.floats(1.0, 4.0))
 @PROPERTY
-def test_more_budget_never_lowers_the_optimum(
-    base: Scenario, data: st.DataObject, more: float
-) -> None:
+def test_more_budget_never_lowers_the_optimum(scenario: Scenario, more: float) -> None:
     """Scaling both budgets by k >= 1 keeps every schedule scaled by k feasible (all constraints
     are homogeneous in the budget), and more effort never cuts less risk; more compute alone keeps
     the old safety spending feasible."""
-    scenario = data.draw(scenarios(base))
     before = solve(scenario).objective_model
     mult = scenario.budget_multiplier
     both = {r: mult[r] * more for r in RESOURCES}
@@ -100,17 +93,16 @@ def test_more_budget_never_lowers_the_optimum(
         assert after >= before - TOLERANCE
 
 
-@given(data=st.data(), resource=st.sampled_from(RESOURCES), k=st.floats(0.1, 4.0))
+@given(scenario=scenarios(), resource=st.sampled_from(RESOURCES), k=st.floats(0.1, 4.0))
 @PROPERTY
 def test_unit_of_a_resource_changes_nothing_but_units(
-    base: Scenario, data: st.DataObject, resource: str, k: float
+    scenario: Scenario, resource: str, k: float
 ) -> None:
     """Measuring ``resource`` in a unit k times smaller (its budgets and intensities times k): the
     optimum is the same, the old optimal allocation with that resource times k is optimal for the
     new scenario, and every share reported for it is unchanged. (The LP's optimum need not be
     unique, so the solver may return another optimal vertex; k <= 4 keeps every intensity within
     its allowed range.)"""
-    scenario = data.draw(scenarios(base))
     column = INTENSITY[resource]
     rescaled = scenario.with_updates(
         {
@@ -159,12 +151,12 @@ def _schedule(result: Result, ids: tuple[str, ...]) -> Schedule:
     )
 
 
-@given(data=st.data())
+@given(scenario=scenarios())
 @settings(PROPERTY, max_examples=EXAMPLES // 2)
-def test_same_input_same_bytes(base: Scenario, data: st.DataObject) -> None:
-    scenario = data.draw(scenarios(base))
+def test_same_input_same_bytes(scenario: Scenario) -> None:
+    results = [solve(scenario) for _ in range(2)]
     with tempfile.TemporaryDirectory() as tmp:
-        written = [solve(scenario).to_csv(Path(tmp) / f"run{n}") for n in range(2)]
+        written = [r.to_csv(Path(tmp) / f"run{n}") for n, r in enumerate(results)]
         first, second = ({p.name: p.read_bytes() for p in files} for files in written)
     assert first == second
-    assert len(first) == 6
+    assert set(first) == {f"{name}.csv" for name in results[0].tables()}

@@ -104,7 +104,7 @@ def test_nonoptimal_solution_is_refused_by_default_and_marked_when_allowed(
     assert "relative_gap" in result.summary
 
 
-def test_optimum_failing_the_exact_check_is_numerical_trouble(
+def test_optimum_failing_the_exact_check_is_marked_check_failed(
     short: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = solve_module.evaluate
@@ -116,11 +116,11 @@ def test_optimum_failing_the_exact_check_is_numerical_trouble(
     monkeypatch.setattr(solve_module, "evaluate", evaluate_with_a_violation)
     with pytest.raises(SolverError) as caught:
         solve(short)
-    assert caught.value.status == Status.NUMERICAL_TROUBLE
+    assert caught.value.status == Status.CHECK_FAILED
     assert "exact check" in str(caught.value)
     result = solve(short, allow_nonoptimal=True)
-    assert result.status is Status.NUMERICAL_TROUBLE
-    assert "NOT OPTIMAL (numerical_trouble" in result.text_summary()
+    assert result.status is Status.CHECK_FAILED
+    assert "NOT OPTIMAL (check_failed" in result.text_summary()
 
 
 def test_cli_time_limit_fails_cleanly_and_writes_nothing(tmp_path: Path) -> None:
