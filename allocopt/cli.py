@@ -40,7 +40,7 @@ def _fail(code: int, lines: list[str]) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(path: Path, allow: list[Path] | None) -> Scenario:
+def _load(path: Path, allow: list[Path] | None = None) -> Scenario:
     if path == DEFAULT_SCENARIO and not path.exists():
         raise _fail(2, [f"{path}: not found; run from the allocopt checkout or name a scenario"])
     try:
