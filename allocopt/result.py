@@ -30,7 +30,7 @@ class Result:
     """Everything a solve produced. Tables are pandas DataFrames in long (tidy) format."""
 
     scenario_name: str
-    status: Status
+    status: Status | str  # a Status; plain strings compare equal to Status values
     objective_model: float
     allocation: pd.DataFrame
     stocks: pd.DataFrame
@@ -46,7 +46,7 @@ class Result:
     @property
     def is_optimal(self) -> bool:
         """True only for a proven optimum that passed the simulator's check."""
-        return Status(self.status).is_optimal
+        return self.status == Status.OPTIMAL
 
     def status_note(self) -> str:
         """Marker for every title and summary showing a non-optimal result, such as
@@ -123,7 +123,7 @@ def build_result(
     inp: Inputs,
     schedule: Schedule,
     ev: Evaluation,
-    status: Status,
+    status: Status | str,
     objective_model: float,
     timings: dict[str, float],
     objective_bound: float | None = None,
@@ -255,13 +255,13 @@ def build_result(
         "probability_reduction": math.exp(-cum_plan) - math.exp(-cum_ref),
         "violations": len(ev.violations),
     }
-    if not Status(status).is_optimal:
+    if status != Status.OPTIMAL:
         summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
         summary["relative_gap"] = math.nan if relative_gap is None else relative_gap
     summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
     return Result(
         scenario_name=inp.scenario_name,
-        status=Status(status),
+        status=status,
         objective_model=objective_model,
         allocation=allocation,
         stocks=stocks,
