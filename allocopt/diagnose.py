@@ -129,8 +129,9 @@ def describe(m: pyo.ConcreteModel, inp: Inputs, family: str, index: Any, bound: 
 
     ``bound`` is the right-hand side that binds (the upper bound for effort).
     """
-    idx = index if isinstance(index, tuple) else (index,)
-    period, resource, activity = idx[0], None, None
+    idx = index if isinstance(index, tuple) else () if index is None else (index,)
+    period = str(idx[0]) if idx else None
+    resource = activity = None
     is_limit = family in LIMITS
     if family == "velocity_hit_limit":
         regime = "post" if inp.post_acceleration[inp.periods.labels.index(period)] else "pre"
@@ -161,7 +162,7 @@ def describe(m: pyo.ConcreteModel, inp: Inputs, family: str, index: Any, bound: 
     else:
         activity = idx[1] if family in ("stock_balance", "benefit_cut") else None
         phrase = f"{family} (model bookkeeping)"
-    name = f"{family}[{','.join(map(str, idx))}]"
+    name = f"{family}[{','.join(map(str, idx))}]" if idx else family
     return Conflict(family, name, period, resource, activity, phrase, is_limit)
 
 

@@ -140,6 +140,8 @@ def test_staff_rules_are_told_in_the_scenario_words(baseline) -> None:
     assert moved.phrase.startswith("staff re-assignment limit 40 FTE (25% of staff per year")
     stock = describe(m, inp, "stock_balance", ("2025Q2", "control_evals"), 0.0)
     assert (stock.activity, stock.is_limit) == ("control_evals", False)
+    scalar = describe(m, inp, "some_scalar_row", None, 1.0)
+    assert (scalar.constraint, scalar.period, scalar.is_limit) == ("some_scalar_row", None, False)
     headline = Diagnosis("s", "iis", (moved, stock)).headline()
     assert (
         headline
