@@ -106,13 +106,18 @@ class Diagnosis:
 
 
 def _join(items: Sequence[str], most: int = 5) -> str:
+    """ "a, b and c" — or "a; b; and c" when the items hold commas themselves."""
     shown = [*items[:most], *([f"{len(items) - most} more"] if len(items) > most else [])]
-    return ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
+    if len(shown) == 1:
+        return shown[0]
+    if any(", " in item for item in shown):
+        return "; ".join(shown[:-1]) + "; and " + shown[-1]
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _periods(labels: Sequence[str]) -> str:
     if len(labels) <= 3:
-        return ", ".join(labels)
+        return _join(labels)
     return f"{labels[0]}–{labels[-1]} ({len(labels)} periods)"
 
 
