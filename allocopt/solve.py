@@ -33,6 +33,8 @@ HIGHS_STATUS: dict[str, Status] = {
     "kPostsolveError": Status.NUMERICAL_TROUBLE,
     "kUnknown": Status.NUMERICAL_TROUBLE,
 }
+# ends where even a feasible point is no answer: the model itself is wrong or HiGHS failed
+NO_ANSWER = frozenset({Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED, Status.SOLVER_ERROR})
 PRIMAL_FEASIBLE = 2  # HighsInfo.primal_solution_status of a feasible point
 # HiGHS's default dual feasibility tolerance (1e-7) is absolute, and this model's costs (hazard per
 # year x period length x benefit slope) can be ~1e-6: "optimal" then stopped up to ~1% short of
@@ -113,7 +115,8 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
 
     Raises :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation
-    is feasible, and :class:`SolverError` when HiGHS stops without a solution. Any other
+    is feasible, and :class:`SolverError` when HiGHS stops without a solution or the model is
+    unbounded. Any other
     non-optimal end (time limit, numerical trouble, an optimum the simulator finds violating a
     constraint: ``check_failed``) raises too, unless ``allow_nonoptimal``: then the best solution
     found is returned and ``Result.status`` says what it is.
@@ -125,8 +128,8 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     solved = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
     if solved.status is Status.INFEASIBLE:
         raise InfeasibleError(diagnose(m, inp, solved.solver))
-    if solved.objective is None:
-        raise SolverError(solved.status, f"{solved.message}; no feasible solution to report")
+    if solved.objective is None or solved.status in NO_ANSWER:
+        raise SolverError(solved.status, f"{solved.message}; no solution to report")
     t2 = time.perf_counter()
     schedule = extract_schedule(m, inp)
     ev = evaluate(inp, schedule)

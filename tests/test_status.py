@@ -9,6 +9,7 @@ from pathlib import Path
 
 import highspy
 import pandas as pd
+import pyomo.environ as pyo
 import pytest
 from typer.testing import CliRunner
 
@@ -156,3 +157,23 @@ def test_failed_write_leaves_no_folder(
     with pytest.raises(OSError, match="No space"):
         result.to_csv(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("row", "status", "has_point"),
+    [
+        (lambda m: m.x - m.y <= 1, Status.UNBOUNDED, True),
+        (lambda m: m.x + m.y <= -1, Status.INFEASIBLE, False),
+    ],
+)
+def test_run_highs_reports_unbounded_and_infeasible_models(row, status, has_point) -> None:
+    """Two-variable LPs (maximize x + y, x, y >= 0) that HiGHS cannot optimize."""
+    m = pyo.ConcreteModel(name="two")
+    m.x = pyo.Var(domain=pyo.NonNegativeReals)
+    m.y = pyo.Var(domain=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(expr=row(m))
+    m.objective = pyo.Objective(expr=m.x + m.y, sense=pyo.maximize)
+    solved = run_highs(m)
+    assert solved.status is status
+    assert (solved.objective is not None) == has_point
+    assert solved.bound is None
