@@ -80,20 +80,19 @@ def _parent(doc: dict, path: tuple) -> dict:
 
 
 def _mutate_yaml(rng: random.Random, doc: dict) -> dict:
-    """One structural change: drop, replace, negate, scale or add a field."""
+    """One structural change: drop, replace, negate, scale, nudge (often still valid) or add."""
     path = rng.choice(_paths(doc))
     parent, key = _parent(doc, path), path[-1]
-    kind = rng.choice(("drop", "replace", "negate", "scale", "add"))
+    kind = rng.choice(("drop", "replace", "negate", "scale", "nudge", "nudge", "add"))
     value = parent[key]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "drop":
         del parent[key]
     elif kind == "replace":
         parent[key] = rng.choice(NASTY_VALUES)
-    elif (
-        kind in ("negate", "scale")
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-    ):
+    elif kind == "nudge" and number:
+        parent[key] = value * rng.uniform(0.8, 1.25)
+    elif kind in ("negate", "scale") and number:
         parent[key] = -value if kind == "negate" else value * rng.choice((1e-9, 0.5, 3, 1e9))
     else:
         parent[f"unknown_{rng.randrange(100)}"] = rng.choice(NASTY_VALUES)

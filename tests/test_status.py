@@ -177,3 +177,14 @@ def test_run_highs_reports_unbounded_and_infeasible_models(row, status, has_poin
     assert solved.status is status
     assert (solved.objective is not None) == has_point
     assert solved.bound is None
+
+
+def test_cli_refuses_an_output_path_that_is_a_file(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("keep me", encoding="utf-8")
+    short = ["solve", str(BASELINE), "--out", str(taken)]
+    run = CliRunner().invoke(app, short)
+    assert run.exit_code == 2
+    assert "cannot write the result tables" in run.output
+    assert taken.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no staging folder left
