@@ -39,9 +39,8 @@ SLACK_TOLERANCE = 1e-7
 class Conflict:
     """One member of a set of constraints that cannot hold together."""
 
-    family: (
-        str  # velocity_hit_limit, safety_floor_limit, budget_limit, max_effort, stock_balance, ...
-    )
+    # the model component: velocity_hit_limit, safety_floor_limit, max_effort, stock_balance, ...
+    family: str
     constraint: str  # the model's name for it, e.g. "velocity_hit_limit[2026Q1]"
     period: str | None
     resource: str | None  # compute / staff, where the constraint is about one resource
