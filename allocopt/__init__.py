@@ -8,20 +8,23 @@ of a frontier AI developer, as a multi-period linear program solved by HiGHS.
 
 from __future__ import annotations
 
-from allocopt.errors import AllocoptError, ScenarioError, SolverError
+from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
 from allocopt.result import Result
 from allocopt.scenario import Scenario, load_scenario
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import solve
+from allocopt.status import Status
 from allocopt.store import load_result, save_result
 
 __all__ = [
     "AllocoptError",
+    "InfeasibleError",
     "Result",
     "Scenario",
     "ScenarioError",
     "Schedule",
     "SolverError",
+    "Status",
     "evaluate",
     "load_result",
     "load_scenario",

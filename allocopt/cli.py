@@ -1,7 +1,8 @@
 """The ``allocopt`` command line: a thin typer layer over the public API.
 
-Exit codes: 0 ok; 1 the model is infeasible or the solver failed (the message says which);
-2 bad input (one line per problem naming file, field and what is allowed).
+Exit codes: 0 ok; 1 the model is infeasible (the conflicting constraints are printed) or the
+solver failed (the message says how); 2 bad input (one line per problem naming file, field and
+what is allowed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from allocopt.errors import ScenarioError, SolverError
+from allocopt.errors import InfeasibleError, ScenarioError, SolverError
 from allocopt.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
@@ -23,6 +24,14 @@ app = typer.Typer(
 )
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=True)]
+AllowOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--allow-path",
+        help="A folder outside the scenario's project whose files the scenario may name "
+        "(data tables, extends); repeatable.",
+    ),
+]
 
 
 def _fail(code: int, lines: list[str]) -> typer.Exit:
@@ -31,11 +40,11 @@ def _fail(code: int, lines: list[str]) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(path: Path) -> Scenario:
+def _load(path: Path, allow: list[Path] | None = None) -> Scenario:
     if path == DEFAULT_SCENARIO and not path.exists():
         raise _fail(2, [f"{path}: not found; run from the allocopt checkout or name a scenario"])
     try:
-        return load_scenario(path)
+        return load_scenario(path, allow=allow or ())
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
 
@@ -47,17 +56,44 @@ def solve(
         Path | None,
         typer.Option(help="Folder for the result tables [default: results/<scenario name>]."),
     ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Seconds HiGHS may run (overrides solver.time_limit_seconds).",
+        ),
+    ] = None,
+    allow_nonoptimal: Annotated[
+        bool,
+        typer.Option(
+            "--allow-nonoptimal",
+            help="Write the best solution found when HiGHS stops short of an optimum "
+            "(marked NOT OPTIMAL) instead of failing.",
+        ),
+    ] = False,
+    allow_path: AllowOption = None,
 ) -> None:
     """Solve a scenario, print a summary and write the result tables as CSV."""
     from allocopt.solve import solve as run
 
-    loaded = _load(scenario)
+    loaded = _load(scenario, allow_path)
     try:
-        result = run(loaded)
+        if time_limit is not None:
+            loaded = loaded.with_updates({"solver.time_limit_seconds": time_limit})
+    except ScenarioError as exc:
+        raise _fail(2, [f"--time-limit: {line}" for line in exc.problems]) from None
+    try:
+        result = run(loaded, allow_nonoptimal=allow_nonoptimal)
+    except InfeasibleError as exc:
+        first, *rest = exc.diagnosis.lines()
+        raise _fail(1, [f"{scenario}: {first}", *rest]) from None
     except SolverError as exc:
         raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
     folder = out or Path("results") / loaded.name
-    result.to_csv(folder)
+    try:
+        result.to_csv(folder)
+    except OSError as exc:
+        raise _fail(2, [f"{folder}: cannot write the result tables ({exc.strerror})"]) from None
     typer.echo(result.text_summary())
     typer.echo(f"  tables written to {folder}/")
 
@@ -88,12 +124,15 @@ def compare(
 
 
 @app.command()
-def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")]) -> None:
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    allow_path: AllowOption = None,
+) -> None:
     """Check scenario files and their tables without solving; report every problem."""
     problems: list[str] = []
     for path in scenarios:
         try:
-            loaded = load_scenario(path)
+            loaded = load_scenario(path, allow=allow_path or ())
         except ScenarioError as exc:
             problems += exc.problems
             continue

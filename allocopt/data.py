@@ -6,6 +6,7 @@ Each table is long-format CSV with a ``source`` column. Units are part of the co
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -92,7 +93,7 @@ class BudgetRow(Row):
 
     period: str
     resource: Resource
-    value: Annotated[float, Field(ge=0, le=1e9)]
+    value: Annotated[float, Field(gt=0, le=1e9)]  # > 0: velocity is measured per unit of budget
     unit: str
     source: Source
 
@@ -142,13 +143,21 @@ def read_table(name: str, path: Path) -> list[Row]:
     schema, key = TABLE_SCHEMAS[name]
     where = str(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        with warnings.catch_warnings():
+            # pandas only warns when a row has more fields than the header, then drops them
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False
+            )
     except FileNotFoundError:
         raise ScenarioError(f"{where}: file not found (table '{name}')") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except pd.errors.ParserWarning:
+        raise ScenarioError(f"{where}: some rows have more fields than the header") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise ScenarioError(f"{where}: not a readable CSV table ({exc})") from None
+        reason = " ".join(str(exc).split())  # pandas messages may span lines
+        raise ScenarioError(f"{where}: not a readable CSV table ({reason})") from None
 
     fields = schema.model_fields
     required = [f for f, info in fields.items() if info.is_required()]

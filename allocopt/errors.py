@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from allocopt.diagnose import Diagnosis
+
 
 class AllocoptError(Exception):
     """Base class of every error allocopt raises on purpose."""
@@ -19,8 +24,32 @@ class ScenarioError(AllocoptError):
 
 
 class SolverError(AllocoptError):
-    """The solver did not return an optimal solution (infeasible, unbounded, time limit, ...)."""
+    """The solver did not return an optimal solution.
+
+    ``status`` is an :class:`allocopt.status.Status` value (``unbounded``, ``time_limit``,
+    ``numerical_trouble``, ...); the message says what HiGHS reported.
+    """
 
     def __init__(self, status: str, message: str) -> None:
         self.status = status
+        self.message = message
         super().__init__(f"{status}: {message}")
+
+    def __reduce__(self) -> tuple:
+        # pickle by constructor arguments, so errors cross process pools (sweeps) intact
+        return (type(self), (self.status, self.message))
+
+
+class InfeasibleError(SolverError):
+    """No allocation satisfies the scenario's constraints.
+
+    ``diagnosis`` (:class:`allocopt.diagnose.Diagnosis`) lists the conflicting constraints as data —
+    period, family, resource, activity and a sentence each — and ``str(error)`` explains them.
+    """
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        self.diagnosis = diagnosis
+        super().__init__("infeasible", diagnosis.headline())
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.diagnosis,))

@@ -41,3 +41,16 @@ class Periods:
     def mid_year(self) -> np.ndarray:
         """Decimal year at the middle of each period."""
         return self.start_year + self.length_years / 2
+
+
+def is_period_label(label: str, frequency: str) -> bool:
+    """Whether ``label`` is written exactly as a period of ``frequency`` is (``2025Q1``, ``2025``,
+    ``2025-01``).
+
+    >>> is_period_label("2025Q1", "quarter"), is_period_label("2025Q9", "quarter")
+    (True, False)
+    """
+    try:
+        return str(pd.Period(label, freq=FREQUENCIES[frequency])) == label
+    except (ValueError, TypeError, OverflowError):
+        return False

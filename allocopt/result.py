@@ -21,6 +21,7 @@ from allocopt.data import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 from allocopt.inputs import Inputs
 from allocopt.simulate import Evaluation, Schedule
 from allocopt.slp import Iteration
+from allocopt.status import Status
 
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
@@ -32,7 +33,7 @@ class Result:
     """Everything a solve produced. Tables are pandas DataFrames in long (tidy) format."""
 
     scenario_name: str
-    status: str
+    status: Status | str  # a Status; plain strings compare equal to Status values
     objective_model: float
     allocation: pd.DataFrame
     stocks: pd.DataFrame
@@ -44,6 +45,21 @@ class Result:
     iterations: pd.DataFrame = field(default_factory=pd.DataFrame)
     violations: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    objective_bound: float | None = None  # best proven bound, where the solver reports one
+    relative_gap: float | None = None  # |bound - objective| / max(1, |objective|), where known
+
+    @property
+    def is_optimal(self) -> bool:
+        """True only for a proven optimum that passed the simulator's check."""
+        return self.status == Status.OPTIMAL
+
+    def status_note(self) -> str:
+        """Marker for every title and summary showing a non-optimal result, such as
+        "NOT OPTIMAL (time_limit, gap 2.1%)"; empty for an optimum."""
+        if self.is_optimal:
+            return ""
+        gap = "" if self.relative_gap is None else f", gap {self.relative_gap:.2%}"
+        return f"NOT OPTIMAL ({self.status}{gap})"
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, the summary included as a two-column table."""
@@ -87,7 +103,7 @@ class Result:
         k = self.knobs
         pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
         lines = [
-            f"scenario {self.scenario_name}: {self.status}",
+            f"scenario {self.scenario_name}: {self.status_note() or self.status}",
             f"  catastrophe probability over the horizon: {s['probability_without_plan']:.2%} "
             f"without safety work, {s['probability_with_plan']:.2%} with the plan; "
             f"{s['probability_with_plan_and_postponed']:.2%} counting the own risk it postpones "
@@ -154,10 +170,12 @@ def build_result(
     inp: Inputs,
     schedule: Schedule,
     ev: Evaluation,
-    status: str,
+    status: Status | str,
     objective_model: float,
     timings: dict[str, float],
     iterations: Sequence[Iteration] = (),
+    objective_bound: float | None = None,
+    relative_gap: float | None = None,
 ) -> Result:
     """Assemble the tidy tables of a solved (or hand-written) schedule and its exact evaluation."""
     labels = list(inp.periods.labels)
@@ -243,7 +261,7 @@ def build_result(
     switch = np.flatnonzero(point.post_acceleration)
     summary: dict[str, float | str] = {
         "scenario": inp.scenario_name,
-        "status": status,
+        "status": str(status),
         "periods": f"{labels[0]}–{labels[-1]}",
         "regime_switch_period": labels[switch[0]] if len(switch) else "none",
         "risk_reduction_model": objective_model,
@@ -258,6 +276,9 @@ def build_result(
         "outer_iterations": len(iterations),
         "violations": len(ev.violations),
     }
+    if status != Status.OPTIMAL:
+        summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
+        summary["relative_gap"] = math.nan if relative_gap is None else relative_gap
     summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
     return Result(
         scenario_name=inp.scenario_name,
@@ -273,4 +294,6 @@ def build_result(
         iterations=pd.DataFrame([asdict(i) for i in iterations], columns=ITERATION_COLUMNS),
         violations=ev.violations,
         timings=timings,
+        objective_bound=objective_bound,
+        relative_gap=relative_gap,
     )

@@ -8,6 +8,7 @@ that need both (every period present, overrides naming existing interventions an
 from __future__ import annotations
 
 import copy
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,10 +27,13 @@ from allocopt.data import (
     read_table,
 )
 from allocopt.errors import ScenarioError
-from allocopt.periods import Periods
+from allocopt.periods import Periods, is_period_label
 
-Share = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
+# Numbers in YAML must be numbers: strict refuses true/false and quoted strings ("0.05").
+Real = Annotated[float, Field(strict=True)]
+Whole = Annotated[int, Field(strict=True)]
+Share = Annotated[Real, Field(ge=0, le=1)]
+Positive = Annotated[Real, Field(gt=0)]
 
 
 class Strict(BaseModel):
@@ -73,7 +77,7 @@ class Velocity(Strict):
     weights: dict[Resource, Share] = Field(default_factory=lambda: {"compute": 0.6, "staff": 0.4})
     hit_cap_pre_acceleration: Share = 0.05
     hit_cap_post_acceleration: Share = 0.25
-    acceleration_threshold: Annotated[float, Field(gt=1, le=1e6)] = 3.0
+    acceleration_threshold: Annotated[Real, Field(gt=1, le=1e6)] = 3.0
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> Velocity:
@@ -87,20 +91,20 @@ class Velocity(Strict):
 class Staff(Strict):
     """Hiring and re-assignment frictions on technical staff."""
 
-    growth_max_per_year: Annotated[float, Field(ge=0, le=100)] = 1.0
-    reassignment_share_per_year: Annotated[float, Field(ge=0, le=100)] = 0.25
+    growth_max_per_year: Annotated[Real, Field(ge=0, le=100)] = 1.0
+    reassignment_share_per_year: Annotated[Real, Field(ge=0, le=100)] = 0.25
     initial_safety_share: Share | None = None
 
 
 class Risk(Strict):
     """Risk-reduction technology shared by all interventions."""
 
-    residual_floor: dict[Channel, Annotated[float, Field(ge=0, lt=1)]] = Field(
+    residual_floor: dict[Channel, Annotated[Real, Field(ge=0, lt=1)]] = Field(
         default_factory=lambda: dict.fromkeys(CHANNELS, 0.1)
     )
-    hazard_multiplier_pre_acceleration: Annotated[float, Field(ge=0, le=1e3)] = 1.0
-    hazard_multiplier_post_acceleration: Annotated[float, Field(ge=0, le=1e3)] = 1.0
-    cuts: Annotated[int, Field(ge=2, le=200)] = 24
+    hazard_multiplier_pre_acceleration: Annotated[Real, Field(ge=0, le=1e3)] = 1.0
+    hazard_multiplier_post_acceleration: Annotated[Real, Field(ge=0, le=1e3)] = 1.0
+    cuts: Annotated[Whole, Field(ge=2, le=200)] = 24
 
     @model_validator(mode="after")
     def _every_channel(self) -> Risk:
@@ -150,7 +154,7 @@ class Solver(Strict):
     """Options handed to HiGHS."""
 
     time_limit_seconds: Positive | None = None
-    threads: Annotated[int, Field(ge=1, le=64)] = 1
+    threads: Annotated[Whole, Field(ge=1, le=64)] = 1
 
 
 class ScenarioConfig(Strict):
@@ -164,7 +168,7 @@ class ScenarioConfig(Strict):
     staff: Staff = Field(default_factory=Staff)
     risk: Risk = Field(default_factory=Risk)
     safety_floor_share: dict[Resource, Share] = Field(default_factory=dict)
-    budget_multiplier: dict[Resource, Annotated[float, Field(ge=0, le=1e3)]] = Field(
+    budget_multiplier: dict[Resource, Annotated[Real, Field(gt=0, le=1e3)]] = Field(
         default_factory=dict
     )
     intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -230,7 +234,14 @@ def _cross_problems(s: Scenario) -> list[str]:
         "hazards": {(r.period, r.channel) for r in s.tables.hazards},
     }
     extra_keys = {"budgets": RESOURCES, "acceleration": ("",), "hazards": CHANNELS}
+    frequency = s.horizon.frequency
     for table, present in keyed.items():
+        strange = sorted({key[0] for key in present if not is_period_label(key[0], frequency)})
+        if strange:
+            problems.append(
+                f"{s.data.model_dump()[table]}: period label(s) {', '.join(strange[:6])} are not "
+                f"{frequency} labels like {periods[0]}"
+            )
         for extra in extra_keys[table]:
             missing = [p for p in periods if ((p, extra) if extra else (p,)) not in present]
             if missing:
@@ -252,6 +263,8 @@ def _cross_problems(s: Scenario) -> list[str]:
                 problems.append(
                     f"intervention_overrides.{iid}.{field}: not an overridable intervention field"
                 )
+        if any(isinstance(v, bool) for v in change.values()):
+            problems.append(f"intervention_overrides.{iid}: values must be numbers or text")
     if not problems:
         total = sum(r.readiness_weight for r in s.tables.interventions)
         if total > 1 + 1e-9:
@@ -259,10 +272,12 @@ def _cross_problems(s: Scenario) -> list[str]:
                 f"{s.data.interventions}: readiness_weight sums to {total:g} over the "
                 "catalog; it must be at most 1"
             )
-        try:
-            s.interventions()
-        except ValidationError as exc:
-            problems += _format_errors("intervention_overrides", exc)
+        for row in s.tables.interventions:
+            change = s.intervention_overrides.get(row.id)
+            try:
+                InterventionRow.model_validate({**row.model_dump(), **(change or {})})
+            except ValidationError as exc:
+                problems += _format_errors(f"intervention_overrides.{row.id}", exc)
     return problems
 
 
@@ -282,12 +297,36 @@ def _set_dotted(data: dict, dotted: str, value: Any) -> None:
 def _format_errors(where: str, exc: ValidationError) -> list[str]:
     lines = []
     for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
+        if not e["loc"]:  # a model-level check: its problems are joined by "; "
+            lines += [f"{where}: {part}" for part in msg.split("; ")]
+            continue
+        loc = ".".join(str(p) for p in e["loc"])
         got = e.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        shown = (
+            "" if isinstance(got, dict | list) else f" (got {'null' if got is None else repr(got)})"
+        )
         lines.append(f"{where}: {loc}: {msg}{shown}")
     return lines
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe YAML loader, noting keys repeated within one mapping (plain YAML keeps the last)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                line = key_node.start_mark.line + 1
+                self.duplicates.append(f"key '{key}' repeated on line {line}")
+            if isinstance(key, Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -300,11 +339,19 @@ def _read_yaml(path: Path) -> dict:
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        raw = yaml.safe_load(text)
+        loader = _UniqueKeyLoader(text)  # the reader refuses control characters right here
+        try:
+            raw = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ScenarioError(f"{path}: malformed YAML{at}") from None
+    if loader.duplicates:
+        raise ScenarioError([f"{path}: {d}" for d in loader.duplicates])
+    if raw is None:
+        raise ScenarioError(f"{path}: the scenario file is empty")
     if not isinstance(raw, dict):
         raise ScenarioError(
             f"{path}: a scenario must be a mapping of fields, got {type(raw).__name__}"
@@ -322,38 +369,76 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute."""
+def _project_of(folder: Path) -> Path | None:
+    """The closest folder at or above ``folder`` that holds a ``models/`` folder."""
+    return next((f for f in (folder, *folder.parents) if (f / "models").is_dir()), None)
+
+
+def project_root(scenario: Path) -> Path:
+    """The project a scenario belongs to: the closest folder above it that holds a ``models/``
+    folder, else the scenario's own folder. Files a scenario names must lie inside it."""
+    here = scenario.resolve().parent
+    return _project_of(here) or here
+
+
+def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(folder) for folder in allowed)
+
+
+def _resolve_raw(path: Path, allowed: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> dict:
+    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute and
+    checked to lie inside ``allowed`` folders."""
     path = path.resolve()
     if path in chain:
         raise ScenarioError(
             f"{path}: 'extends' forms a cycle: " + " -> ".join(p.name for p in (*chain, path))
         )
     raw = _read_yaml(path)
+    outside = (
+        f"lies outside the project ({', '.join(map(str, allowed))}); "
+        "name its folder on the command line (--allow-path) to use it"
+    )
     data = raw.get("data")
     if isinstance(data, dict):
-        raw["data"] = {
-            k: str((path.parent / v).resolve()) if isinstance(v, str) else v
-            for k, v in data.items()
-        }
+        resolved = {k: (path.parent / v).resolve() for k, v in data.items() if isinstance(v, str)}
+        problems = [
+            f"{path}: data.{k}: {data[k]} {outside}"
+            for k, v in resolved.items()
+            if not _inside(v, allowed)
+        ]
+        if problems:
+            raise ScenarioError(problems)
+        raw["data"] = {**data, **{k: str(v) for k, v in resolved.items()}}
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends: must be the path of another scenario file")
-    base = _resolve_raw(path.parent / parent, (*chain, path))
+    target = (path.parent / parent).resolve()
+    if not _inside(target, allowed):
+        raise ScenarioError(f"{path}: extends: {parent} {outside}")
+    base = _resolve_raw(target, allowed, (*chain, path))
     base.pop("name", None)
     base.pop("description", None)
     return _merge(base, raw)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(
+    path: str | Path, *, root: str | Path | None = None, allow: Sequence[str | Path] = ()
+) -> Scenario:
     """Load, merge (``extends:``), validate and cross-check a scenario and its tables.
 
-    Raises :class:`ScenarioError` with one line per problem, each naming file and field.
+    Files the scenario names (``extends:``, ``data:``) must lie inside ``root`` (default:
+    :func:`project_root` of ``path``), inside the project allocopt runs from (the closest folder
+    at or above the current directory holding ``models/``), or in one of the ``allow`` folders,
+    which the caller vouches for. Raises :class:`ScenarioError` with one line per problem, each
+    naming file and field.
     """
     path = Path(path)
-    raw = _resolve_raw(path)
+    home = Path(root).resolve() if root is not None else project_root(path)
+    working = _project_of(Path.cwd().resolve())
+    allowed = (home, *([working] if working else []), *(Path(a).resolve() for a in allow))
+    raw = _resolve_raw(path, allowed)
     try:
         config = ScenarioConfig.model_validate(raw)
     except ValidationError as exc:
@@ -370,10 +455,4 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return Scenario.model_validate({**config.model_dump(), "tables": tables})
     except ValidationError as exc:
-        raise ScenarioError(
-            [
-                f"{path}: {line}"
-                for e in exc.errors()
-                for line in e["msg"].removeprefix("Value error, ").split("; ")
-            ]
-        ) from None
+        raise ScenarioError(_format_errors(str(path), exc)) from None

@@ -13,11 +13,11 @@ merit: a stationary point, up to the tangent cuts' accuracy); after ``max_iterat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from allocopt.errors import SolverError
+from allocopt.errors import InfeasibleError, SolverError
 from allocopt.inputs import Inputs
 from allocopt.model.linearization import Linearization, around, reference
 from allocopt.simulate import Evaluation, Schedule, evaluate
@@ -68,10 +68,9 @@ def successive_lp(inp: Inputs, solve_at: SolveAt) -> Outcome:
     """Run the trust-region loop from the reference point until it converges.
 
     ``solve_at(lin)`` builds and solves the program linearized around ``lin`` and returns its
-    objective and schedule. A linearization around an infeasible iterate can make the trust region
-    itself infeasible; the loop then widens the region and tries again, and only reports
-    infeasibility when even the widest region (``MAX_TRUST_FACTOR`` times the initial one) admits
-    no schedule.
+    objective and schedule; it raises :class:`InfeasibleError` when the scenario itself admits no
+    schedule, and a plain ``infeasible`` :class:`SolverError` when only the trust region is to
+    blame — the loop then widens the region (up to ``MAX_TRUST_FACTOR`` times the initial one).
     """
     settings = inp.capability
     widest = MAX_TRUST_FACTOR * settings.trust_region_years
@@ -83,10 +82,10 @@ def successive_lp(inp: Inputs, solve_at: SolveAt) -> Outcome:
         try:
             objective, schedule = solve_at(lin)
         except SolverError as exc:
-            if exc.status != "infeasible" or best is None or trust >= widest:
+            if exc.status != "infeasible" or isinstance(exc, InfeasibleError) or trust >= widest:
                 raise
             trust = min(4 * trust, widest)
-            lin = around(best[0], best[1], trust)
+            lin = around(best[0], best[1], trust) if best else replace(lin, trust=trust)
             continue
         ev = evaluate(inp, schedule)
         score = merit(inp, schedule, ev)

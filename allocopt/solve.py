@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.data import RESOURCES
-from allocopt.errors import SolverError
+from allocopt.diagnose import diagnose
+from allocopt.errors import InfeasibleError, SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
 from allocopt.model.linearization import Linearization
@@ -18,41 +21,95 @@ from allocopt.result import Result, build_result
 from allocopt.scenario import Scenario
 from allocopt.simulate import Schedule, evaluate
 from allocopt.slp import Iteration, successive_lp
+from allocopt.status import Status
 
-STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
+# HiGHS model status (by name, so statuses added by later HiGHS versions fall to SOLVER_ERROR)
+HIGHS_STATUS: dict[str, Status] = {
+    "kOptimal": Status.OPTIMAL,
+    "kInfeasible": Status.INFEASIBLE,
+    "kUnboundedOrInfeasible": Status.INFEASIBLE_OR_UNBOUNDED,
+    "kUnbounded": Status.UNBOUNDED,
+    "kTimeLimit": Status.TIME_LIMIT,
+    "kIterationLimit": Status.ITERATION_LIMIT,
+    "kSolutionLimit": Status.ITERATION_LIMIT,
+    "kSolveError": Status.NUMERICAL_TROUBLE,
+    "kPostsolveError": Status.NUMERICAL_TROUBLE,
+    "kUnknown": Status.NUMERICAL_TROUBLE,
 }
+# ends where even a feasible point is no answer: the model itself is wrong or HiGHS failed
+NO_ANSWER = frozenset({Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED, Status.SOLVER_ERROR})
+PRIMAL_FEASIBLE = 2  # HighsInfo.primal_solution_status of a feasible point
+# HiGHS's default dual feasibility tolerance (1e-7) is absolute, and this model's costs (hazard per
+# year x period length x benefit slope) can be ~1e-6: "optimal" then stopped up to ~1% short of
+# the optimum on short, low-hazard scenarios (measured); 1e-9 closes that gap at ~20% more time.
+DUAL_TOLERANCE = 1e-9
+NO_TRUST_REGION = 1e6  # years / readiness units: a trust radius that never binds
 
 
-class HighsRunner:
-    """One persistent HiGHS interface: re-solves after parameter changes reuse it (warm start)."""
+def classify(model_status: Any) -> Status:
+    """The :class:`Status` of a ``highspy.HighsModelStatus``."""
+    return HIGHS_STATUS.get(getattr(model_status, "name", ""), Status.SOLVER_ERROR)
 
-    def __init__(self, time_limit: float | None = None, threads: int = 1) -> None:
-        self.solver = Highs()
-        self.solver.config.load_solutions = False
-        self.solver.config.raise_exception_on_nonoptimal_result = False
-        self.solver.config.time_limit = time_limit
-        self.solver.config.solver_options["threads"] = threads
-        self.solver.config.solver_options["output_flag"] = False
 
-    def __call__(self, m: pyo.ConcreteModel) -> float:
-        """Solve ``m`` and load its solution; return the objective. Raises SolverError unless
-        HiGHS proves an optimum."""
-        results = self.solver.solve(m)
-        status = STATUS.get(results.termination_condition, "solver_error")
-        if status != "optimal":
-            raise SolverError(
-                status,
-                f"HiGHS stopped with '{results.termination_condition.name}' on model '{m.name}'",
-            )
+@dataclass(frozen=True)
+class Solved:
+    """What HiGHS returned for one model; the solution, if any, is loaded into the model."""
+
+    status: Status
+    objective: float | None  # of the loaded solution; None when HiGHS found no feasible point
+    bound: float | None  # best proven bound on the objective, where HiGHS reports one
+    message: str
+    solver: Highs = field(repr=False, compare=False)
+
+    @property
+    def relative_gap(self) -> float | None:
+        """|bound - objective| / max(1, |objective|), where both are known."""
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.bound - self.objective) / max(1.0, abs(self.objective))
+
+
+def run_highs(
+    m: pyo.ConcreteModel,
+    time_limit: float | None = None,
+    threads: int = 1,
+    options: dict[str, Any] | None = None,
+) -> Solved:
+    """Solve ``m`` with HiGHS (extra HiGHS ``options`` by name) and report how it ended.
+
+    A solution is loaded into ``m`` whenever HiGHS has a feasible one, optimal or not. When
+    presolve cannot tell infeasible from unbounded, the model is solved again without presolve.
+    """
+    solver = Highs()
+    solver.config.load_solutions = False
+    solver.config.raise_exception_on_nonoptimal_result = False
+    solver.config.time_limit = time_limit
+    solver.config.solver_options.update(
+        {
+            "threads": threads,
+            "dual_feasibility_tolerance": DUAL_TOLERANCE,
+            "output_flag": False,
+            **(options or {}),
+        }
+    )
+    results = solver.solve(m)
+    highs = solver._solver_model
+    status = classify(highs.getModelStatus())
+    if status is Status.INFEASIBLE_OR_UNBOUNDED:
+        solver.config.solver_options["presolve"] = "off"
+        results = solver.solve(m)
+        status = classify(highs.getModelStatus())
+    info = highs.getInfo()
+    objective = bound = None
+    if info.primal_solution_status == PRIMAL_FEASIBLE:
         results.solution_loader.load_vars()
-        return float(pyo.value(m.objective))
+        objective = float(pyo.value(m.objective))
+        if status is Status.OPTIMAL:
+            bound = objective
+        elif info.mip_node_count >= 0:
+            bound = float(info.mip_dual_bound)
+    message = f"HiGHS stopped with '{highs.getModelStatus().name}' on model '{m.name}'"
+    return Solved(status, objective, bound, message, solver)
 
 
 def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
@@ -63,35 +120,79 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
     return Schedule(effort=np.clip(effort, 0, None), capabilities=np.clip(caps, 0, None))
 
 
-def solve(scenario: Scenario) -> Result:
+def _solve_at(
+    inp: Inputs, scenario: Scenario, lin: Linearization | None
+) -> tuple[pyo.ConcreteModel, Solved]:
+    """Build the program at ``lin`` and solve it; raise with a diagnosis when it is infeasible
+    and with the status when HiGHS has no answer."""
+    m = build_model(inp, lin)
+    solved = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
+    if solved.status is Status.INFEASIBLE and lin is not None and lin.trust < NO_TRUST_REGION:
+        # is it the scenario, or only the outer loop's trust region? Ask without the region.
+        wide = build_model(inp, dataclasses.replace(lin, trust=NO_TRUST_REGION))
+        free = run_highs(wide, scenario.solver.time_limit_seconds, scenario.solver.threads)
+        if free.status is Status.INFEASIBLE:
+            raise InfeasibleError(diagnose(wide, inp, free.solver))
+        raise SolverError(Status.INFEASIBLE, "infeasible within the outer loop's trust region")
+    if solved.status is Status.INFEASIBLE:
+        raise InfeasibleError(diagnose(m, inp, solved.solver))
+    if solved.objective is None or solved.status in NO_ANSWER:
+        raise SolverError(solved.status, f"{solved.message}; no solution to report")
+    return m, solved
+
+
+def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
 
     With endogenous capability the program is re-linearized in an outer loop
     (:func:`allocopt.slp.successive_lp`) until the trajectory stops moving. Raises
-    :class:`SolverError` (status ``infeasible``, ``unbounded``, ``time_limit``, ...) when HiGHS
-    does not prove an optimum.
+    :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation is
+    feasible, and :class:`SolverError` when HiGHS stops without a solution or the model is
+    unbounded. Any other non-optimal end (time limit, numerical trouble, an outer loop that did
+    not converge, an optimum the simulator finds violating a constraint: ``check_failed``)
+    raises too, unless ``allow_nonoptimal``: then the best solution found is returned and
+    ``Result.status`` says what it is.
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
-    run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
     iterations: tuple[Iteration, ...] = ()
+    bound = gap = None
     if inp.capability.endogenous:
 
         def solve_at(lin: Linearization) -> tuple[float, Schedule]:
-            m = build_model(inp, lin)
-            return run(m), extract_schedule(m, inp)
+            m, solved = _solve_at(inp, scenario, lin)
+            if not solved.status.is_optimal:
+                raise SolverError(solved.status, solved.message)
+            return float(solved.objective), extract_schedule(m, inp)
 
         t1 = time.perf_counter()
         outcome = successive_lp(inp, solve_at)
         schedule, ev, objective = outcome.schedule, outcome.evaluation, outcome.objective_model
-        status, iterations = outcome.status, outcome.iterations
+        iterations = outcome.iterations
+        status = Status(outcome.status)
+        message = f"the outer loop stopped after {len(iterations)} iterations ({status})"
     else:
-        m = build_model(inp)
+        m, solved = _solve_at(inp, scenario, None)
         t1 = time.perf_counter()
-        objective = run(m)
         schedule = extract_schedule(m, inp)
         ev = evaluate(inp, schedule)
-        status = "optimal"
+        objective, status, message = float(solved.objective), solved.status, solved.message
+        bound, gap = solved.bound, solved.relative_gap
     t2 = time.perf_counter()
-    timings = {"build": t1 - t0, "solve": t2 - t1}
-    return build_result(inp, schedule, ev, status, objective, timings, iterations)
+    if status is Status.OPTIMAL and ev.violations:
+        status = Status.CHECK_FAILED
+        message = f"HiGHS reported an optimum, but the exact check finds: {ev.violations[0]}"
+    if not status.is_optimal and not allow_nonoptimal:
+        raise SolverError(status, f"{message} (allow_nonoptimal=True returns the solution found)")
+    timings = {"build": t1 - t0, "solve": t2 - t1, "report": time.perf_counter() - t2}
+    return build_result(
+        inp,
+        schedule,
+        ev,
+        status,
+        objective,
+        timings,
+        iterations,
+        objective_bound=bound,
+        relative_gap=gap,
+    )

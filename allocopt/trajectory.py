@@ -65,7 +65,10 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         value, rate = read(mid, inp.budget[:, k], mid - share * delay)
         budget[:, k], budget_slope[:, k] = value, -share * rate
 
-    speedup, speed_rate = read(mid, inp.speedup, mid - delay)
+    # Magma's own speed-up (and regime) follows its delayed trajectory only when capability is
+    # endogenous; the core program keeps the reference dates
+    own = mid - delay if cap.endogenous else mid
+    speedup, speed_rate = read(mid, inp.speedup, own)
     post = speedup >= inp.acceleration_threshold
 
     hazard = inp.hazard.copy()
