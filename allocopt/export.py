@@ -8,9 +8,6 @@ Tables are found through :meth:`Result.tables`, so tables added to a result are 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,26 +15,12 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from allocopt.data import CATEGORIES, MODES, RESOURCE_UNITS, RESOURCES
+from allocopt.files import atomic_write
 from allocopt.names import CAPABILITIES, SHORT_LABELS
 from allocopt.plot import schedule_table, status_marker
 from allocopt.result import Result
 
 MAX_COLUMN_WIDTH = 60
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

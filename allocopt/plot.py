@@ -8,8 +8,6 @@ Periods are drawn as steps: a value holds for its whole period. Colours come fro
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
 from allocopt.data import CATEGORIES, MODES, RESOURCES
+from allocopt.files import atomic_write
 from allocopt.names import (
     CAPABILITIES,
     CATEGORY_LABELS,
@@ -364,14 +363,8 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 200) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"{path}: figure format must be one of {', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": "allocopt"}):  # stable SVG ids
-            fig.savefig(tmp, dpi=dpi, metadata=NO_DATE[path.suffix.lower()])
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with matplotlib.rc_context({"svg.hashsalt": "allocopt"}):  # stable SVG ids
+        atomic_write(
+            path, lambda tmp: fig.savefig(tmp, dpi=dpi, metadata=NO_DATE[path.suffix.lower()])
+        )
     return path

@@ -116,7 +116,7 @@ def test_malformed_yaml_names_the_line(tmp_path):
         (
             "budgets",
             lambda t: t.replace("2026Q3,compute,", "2026Q3,compute,-", 1),
-            ["budgets.csv", "line", "value", "greater than or equal to 0"],
+            ["budgets.csv", "line", "value", "greater than 0"],
         ),
         (
             "budgets",
