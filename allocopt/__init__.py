@@ -11,11 +11,13 @@ from __future__ import annotations
 from allocopt.errors import AllocoptError, ScenarioError, SolverError
 from allocopt.result import Result
 from allocopt.scenario import Scenario, load_scenario
+from allocopt.session import Model
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import solve
 
 __all__ = [
     "AllocoptError",
+    "Model",
     "Result",
     "Scenario",
     "ScenarioError",

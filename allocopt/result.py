@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from allocopt.data import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
+from allocopt.duals import empty_duals
 from allocopt.inputs import Inputs
 from allocopt.simulate import Evaluation, Schedule
 
@@ -39,6 +40,7 @@ class Result:
     summary: dict[str, float | str]
     violations: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    duals: pd.DataFrame = field(default_factory=empty_duals)  # shadow prices, see allocopt.duals
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, the summary included as a two-column table."""
@@ -49,6 +51,7 @@ class Result:
             "knobs": self.knobs,
             "portfolio": self.portfolio,
             "risk": self.risk,
+            "duals": self.duals,
             "summary": summary,
         }
 
@@ -110,6 +113,7 @@ def build_result(
     status: str,
     objective_model: float,
     timings: dict[str, float],
+    duals: pd.DataFrame | None = None,
 ) -> Result:
     """Assemble the tidy tables of a solved (or hand-written) schedule and its exact evaluation."""
     labels = list(inp.periods.labels)
@@ -250,4 +254,5 @@ def build_result(
         summary=summary,
         violations=ev.violations,
         timings=timings,
+        duals=empty_duals() if duals is None else duals,
     )

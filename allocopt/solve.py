@@ -10,6 +10,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.data import RESOURCES
+from allocopt.duals import DualRows
 from allocopt.errors import SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
@@ -28,15 +29,41 @@ STATUS = {
 }
 
 
-def run_highs(
-    m: pyo.ConcreteModel, time_limit: float | None = None, threads: int = 1
-) -> tuple[str, float]:
-    """Solve ``m`` with HiGHS; return (status, objective). Raises SolverError unless optimal."""
+def highs_solver(time_limit: float | None = None, threads: int = 1) -> Highs:
+    """A persistent HiGHS interface that, on a re-solve of the same model, only pushes changed
+    mutable Param values (no re-scan of the model) and keeps HiGHS's basis as a warm start."""
     solver = Highs()
     solver.config.load_solutions = False
     solver.config.raise_exception_on_nonoptimal_result = False
     solver.config.time_limit = time_limit
     solver.config.solver_options["threads"] = threads
+    updates = solver.config.auto_updates
+    for option in (
+        "check_for_new_or_removed_constraints",
+        "check_for_new_or_removed_vars",
+        "check_for_new_or_removed_params",
+        "check_for_new_objective",
+        "update_constraints",
+        "update_vars",
+        "update_named_expressions",
+        "update_objective",
+    ):
+        setattr(updates, option, False)
+    updates.update_parameters = True
+    return solver
+
+
+def run_highs(
+    m: pyo.ConcreteModel,
+    time_limit: float | None = None,
+    threads: int = 1,
+    solver: Highs | None = None,
+) -> tuple[str, float]:
+    """Solve ``m`` with HiGHS; return (status, objective). Raises SolverError unless optimal.
+
+    Pass the same ``solver`` (from :func:`highs_solver`) to re-solve ``m`` after changing its
+    mutable Params: HiGHS then starts from the previous basis."""
+    solver = solver or highs_solver(time_limit, threads)
     results = solver.solve(m)
     status = STATUS.get(results.termination_condition, "solver_error")
     if status != "optimal":
@@ -55,6 +82,24 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
     return Schedule(effort=np.clip(effort, 0, None), capabilities=np.clip(caps, 0, None))
 
 
+def report(
+    m: pyo.ConcreteModel,
+    inp: Inputs,
+    solver: Highs,
+    rows: DualRows,
+    objective: float,
+    timings: dict[str, float],
+) -> Result:
+    """The :class:`Result` of ``m`` just solved to optimality by ``solver``: schedule, exact
+    evaluation and shadow prices of ``rows``."""
+    t0 = time.perf_counter()
+    schedule = extract_schedule(m, inp)
+    ev = evaluate(inp, schedule)
+    duals = rows.table(solver)
+    timings = {**timings, "report": time.perf_counter() - t0}
+    return build_result(inp, schedule, ev, "optimal", objective, timings, duals)
+
+
 def solve(scenario: Scenario) -> Result:
     """Solve ``scenario`` to optimality and return its :class:`Result`.
 
@@ -65,9 +110,7 @@ def solve(scenario: Scenario) -> Result:
     inp = prepare(scenario)
     m = build_model(inp)
     t1 = time.perf_counter()
-    status, objective = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
+    solver = highs_solver(scenario.solver.time_limit_seconds, scenario.solver.threads)
+    _, objective = run_highs(m, solver=solver)
     t2 = time.perf_counter()
-    schedule = extract_schedule(m, inp)
-    ev = evaluate(inp, schedule)
-    timings = {"build": t1 - t0, "solve": t2 - t1, "report": time.perf_counter() - t2}
-    return build_result(inp, schedule, ev, status, objective, timings)
+    return report(m, inp, solver, DualRows.of(m), objective, {"build": t1 - t0, "solve": t2 - t1})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pyomo.environ as pyo
 
 from allocopt.inputs import Inputs
@@ -11,16 +9,12 @@ from allocopt.model.sets import CAPABILITIES
 
 
 def add_allocation(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """capabilities[t,r] >= 0, 0 <= effort[t,i] <= max_effort[i];
+    """capabilities[t,r] >= 0, 0 <= effort[t,i] <= max_effort[i] (infinite when unbounded);
     use[t,i,r] = intensity[i,r] * effort[t,i];
     budget_limit:  capabilities[t,r] + sum_i use[t,i,r] <= budget[t,r];
     safety_floor_limit:  sum_i use[t,i,r] >= safety_floor[r] * budget[t,r]."""
-    bounds = {
-        i: (0.0, None if math.isinf(b) else float(b))
-        for i, b in zip(inp.ids, inp.max_effort, strict=True)
-    }
     m.capabilities = pyo.Var(m.PERIODS, m.RESOURCES, domain=pyo.NonNegativeReals)
-    m.effort = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=lambda _, t, i: bounds[i])
+    m.effort = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=lambda m, t, i: (0.0, m.max_effort[i]))
 
     m.use = pyo.Expression(
         m.PERIODS,

@@ -11,12 +11,13 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """For t > first period, with s[t,a] = use[t,a,staff]:
     staff_inflow[t,a] >= s[t,a] - s[t-1,a],  staff_inflow >= 0;
     staff_reassignment:  sum_a staff_inflow[t,a]
-        <= max(0, budget[t,staff] - budget[t-1,staff]) + reassignment_share_per_year * dt * budget[t-1,staff];
-    staff_growth:  sum_a s[t,a] <= (1 + staff_growth_max_per_year)^dt * sum_a s[t-1,a]."""
+        <= staff_hires[t] + reassignment_per_period * budget[t-1,staff],
+        staff_hires[t] = max(0, budget[t,staff] - budget[t-1,staff]),
+        reassignment_per_period = reassignment_share_per_year * dt;
+    staff_growth:  sum_a s[t,a] <= staff_growth_factor * sum_a s[t-1,a],
+        staff_growth_factor = (1 + staff_growth_max_per_year)^dt."""
     later = list(m.PERIODS)[1:]
     m.LATER_PERIODS = pyo.Set(initialize=later, ordered=True)
-    growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
-    reassign = inp.reassignment_share_per_year * inp.dt
 
     m.staff_inflow = pyo.Var(m.LATER_PERIODS, m.ACTIVITIES, domain=pyo.NonNegativeReals)
     m.staff_inflow_def = pyo.Constraint(
@@ -27,19 +28,18 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
         ),
     )
 
-    def reassignment_rule(m: pyo.ConcreteModel, t: str) -> object:
-        prev = m.PERIODS.prev(t)
-        hires = pyo.value(m.budget[t, "staff"]) - pyo.value(m.budget[prev, "staff"])
-        return (
+    m.staff_reassignment = pyo.Constraint(
+        m.LATER_PERIODS,
+        rule=lambda m, t: (
             sum(m.staff_inflow[t, a] for a in m.ACTIVITIES)
-            <= max(0.0, hires) + reassign * m.budget[prev, "staff"]
-        )
-
-    m.staff_reassignment = pyo.Constraint(m.LATER_PERIODS, rule=reassignment_rule)
+            <= m.staff_hires[t] + m.reassignment_per_period * m.budget[m.PERIODS.prev(t), "staff"]
+        ),
+    )
     m.staff_growth = pyo.Constraint(
         m.LATER_PERIODS,
         rule=lambda m, t: (
             sum(m.use[t, a, "staff"] for a in m.ACTIVITIES)
-            <= growth * sum(m.use[m.PERIODS.prev(t), a, "staff"] for a in m.ACTIVITIES)
+            <= m.staff_growth_factor
+            * sum(m.use[m.PERIODS.prev(t), a, "staff"] for a in m.ACTIVITIES)
         ),
     )

@@ -1,0 +1,120 @@
+"""Shadow prices: each dual is the objective's change per unit relaxation of its row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from allocopt import Model, load_scenario, solve
+from allocopt.duals import COLUMNS
+from allocopt.inputs import prepare
+from allocopt.model import build_model
+from allocopt.solve import run_highs
+
+BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario(BASELINE)
+
+
+@pytest.fixture(scope="module")
+def result(baseline):
+    return solve(baseline)
+
+
+def _dual(duals: pd.DataFrame, constraint: str, period: str, resource="", activity="") -> float:
+    row = duals[
+        (duals.constraint == constraint)
+        & (duals.period == period)
+        & (duals.resource == resource)
+        & (duals.activity == activity)
+    ]
+    assert len(row) == 1
+    return float(row.value.iloc[0])
+
+
+def _relaxed_objective(baseline, component: str, index: tuple, step: float) -> float:
+    """Optimum of a fresh model whose one row's right-hand side is raised by ``step``."""
+    m = build_model(prepare(baseline))
+    con = m.component(component)[index]
+    upper = con.upper + step
+    con.set_value(con.body == upper if con.equality else con.body <= upper)
+    return run_highs(m)[1]
+
+
+@pytest.mark.parametrize(
+    ("component", "index", "step", "label"),
+    [
+        ("budget_limit", ("2027Q2", "compute"), 2.0, ("2027Q2", "compute", "")),
+        ("budget_limit", ("2026Q3", "staff"), 2.0, ("2026Q3", "staff", "")),
+        ("budget_limit", ("2025Q2", "compute"), 0.1, ("2025Q2", "compute", "")),
+        ("velocity_hit_limit", "2027Q2", 1e-4, ("2027Q2", "", "")),
+        (
+            "stock_balance",
+            ("2026Q2", "coordination_prep"),
+            0.05,
+            ("2026Q2", "", "coordination_prep"),
+        ),
+    ],
+)
+def test_dual_times_step_is_the_objective_change(baseline, result, component, index, step, label):
+    period, resource, activity = label
+    dual = _dual(result.duals, component, period, resource, activity)
+    change = _relaxed_objective(baseline, component, index, step) - result.objective_model
+    assert abs(dual) > 1e-9
+    assert change == pytest.approx(dual * step, rel=2e-3)
+
+
+def test_velocity_cap_duals_price_a_scenario_change(baseline, result):
+    """Raising the post-acceleration cap moves the optimum by the sum of those periods' duals."""
+    step = 1e-4
+    post = result.knobs.period[result.knobs.regime == "post_acceleration"]
+    duals = result.duals[result.duals.constraint == "velocity_hit_limit"].set_index("period")
+    model = Model(baseline)
+    model.solve()
+    model.update({"velocity.hit_cap_post_acceleration": 0.25 + step})
+    change = model.solve().objective_model - result.objective_model
+    assert change == pytest.approx(duals.value[post].sum() * step, rel=2e-3)
+
+
+def test_duals_table_is_tidy_with_units_and_signs(result):
+    d = result.duals
+    assert list(d.columns) == COLUMNS
+    budget = d[d.constraint == "budget_limit"]
+    assert len(budget) == 2 * len(result.knobs)
+    assert (budget.value >= -1e-9).all()  # <= rows of a maximization are worth >= 0
+    assert set(budget.unit) == {"risk reduction per kH100e", "risk reduction per FTE"}
+    assert {"staff_growth", "staff_reassignment", "stock_balance"} <= set(d.constraint)
+
+
+def test_velocity_price_is_velocity_dual_over_budget_dual(result):
+    d = result.duals
+    price = _dual(d, "velocity_hit_price", "2027Q2", "compute")
+    ratio = _dual(d, "velocity_hit_limit", "2027Q2") / _dual(d, "budget_limit", "2027Q2", "compute")
+    assert price == pytest.approx(ratio)
+    assert (
+        d[d.constraint == "velocity_hit_price"]
+        .unit.iloc[0]
+        .endswith("per unit of velocity-hit cap")
+    )
+
+
+def test_duals_reach_the_exports(result, tmp_path):
+    assert "duals" in result.tables()
+    result.to_csv(tmp_path)
+    written = pd.read_csv(tmp_path / "duals.csv", keep_default_na=False)
+    assert len(written) == len(result.duals)
+    np.testing.assert_allclose(
+        pd.to_numeric(written.value, errors="coerce"), result.duals.value, rtol=1e-9
+    )
+
+
+def test_stock_duals_are_the_value_of_extra_stock(result):
+    stock = result.duals[result.duals.constraint == "stock_balance"]
+    assert set(stock.unit) == {"risk reduction per EU*year of stock"}
+    assert stock.value.max() > 0
