@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 the model is infeasible or the solver failed (the message sa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from allocopt.errors import ScenarioError, SolverError
 from allocopt.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
+CORES = os.cpu_count() or 1
 
 app = typer.Typer(
     add_completion=False,
@@ -60,6 +62,44 @@ def solve(
     result.to_csv(folder)
     typer.echo(result.text_summary())
     typer.echo(f"  tables written to {folder}/")
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    param: Annotated[
+        list[str],
+        typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
+    ] = [],  # noqa: B006 (typer reads the default)
+    grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
+    ] = None,
+) -> None:
+    """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures."""
+    from allocopt.plot_explore import save_sweep
+    from allocopt.runner import executor
+    from allocopt.sweep import Parameter
+    from allocopt.sweep import sweep as run
+
+    loaded = _load(scenario)
+    try:
+        if not param:
+            raise ScenarioError("give at least one --param FIELD=LO:HI:N")
+        params = [Parameter.parse(p) for p in param]
+        with executor(workers, scheduler) as ex:
+            table = run(loaded, params, full_grid=grid, executor=ex, progress=True)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    folder = out or Path("results") / f"{loaded.name}_sweep"
+    save_sweep(table, folder)
+    solved = int((table.status == "optimal").sum())
+    typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
 
 
 @app.command()

@@ -73,8 +73,12 @@ class Model:
     def update(self, changes: Mapping[str, Any]) -> UpdateKind:
         """Apply dotted scenario ``changes`` (as :meth:`Scenario.with_updates`); return whether the
         model was changed in place or rebuilt (also logged). Raises ScenarioError on bad input."""
+        return self.set_scenario(self.scenario.with_updates(dict(changes)), ", ".join(changes))
+
+    def set_scenario(self, scenario: Scenario, why: str = "new scenario") -> UpdateKind:
+        """Make the model that of ``scenario``: in place when its structure is unchanged, else
+        rebuilt; ``why`` names the change in the log message."""
         t0 = time.perf_counter()
-        scenario = self.scenario.with_updates(dict(changes))
         inp = prepare(scenario)
         old, new = structure(self.inputs), structure(inp)
         self.scenario = scenario
@@ -82,13 +86,13 @@ class Model:
         self.solver.config.solver_options["threads"] = scenario.solver.threads
         if old != new:
             what = ", ".join(k for k in new if new[k] != old[k])
-            logger.info("rebuilding the model: %s changed (%s)", what, ", ".join(changes))
+            logger.info("rebuilding the model: %s changed (%s)", what, why)
             self._build(inp)
             return "rebuild"
         count = set_param_values(self.model, inp)
         self.inputs = inp
         self._timings = {"update": time.perf_counter() - t0}
-        logger.info("updated %d parameter values in place (%s)", count, ", ".join(changes))
+        logger.info("updated %d parameter values in place (%s)", count, why)
         return "in_place"
 
     def solve(self) -> Result:

@@ -57,7 +57,7 @@ def _relaxed_objective(baseline, component: str, index: tuple, step: float) -> f
         (
             "stock_balance",
             ("2026Q2", "coordination_prep"),
-            0.05,
+            0.01,
             ("2026Q2", "", "coordination_prep"),
         ),
     ],

@@ -1,0 +1,97 @@
+"""Sweeps: points, validation, outcomes, and the same table from every executor."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from allocopt import ScenarioError, load_scenario, solve
+from allocopt.runner import run_many
+from allocopt.sweep import OUTCOMES, Parameter, field_value, grid, one_at_a_time, sweep
+
+BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
+CAP = "velocity.hit_cap_post_acceleration"
+HAZARD = "risk.hazard_multiplier_pre_acceleration"
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario(BASELINE)
+
+
+@pytest.fixture(scope="module")
+def small_grid(baseline):
+    params = [Parameter.parse(f"{CAP}=0.1:0.3:2"), Parameter.parse(f"{HAZARD}=1:3:2")]
+    return params, sweep(baseline, params, full_grid=True, chunk_size=3)
+
+
+def test_parse_spec():
+    p = Parameter.parse("budget_multiplier.compute=0.5:1.5:3")
+    assert p.field == "budget_multiplier.compute"
+    assert p.values == (0.5, 1.0, 1.5)
+    assert Parameter.parse("risk.cuts=8:8:1").values == (8.0,)
+
+
+@pytest.mark.parametrize("spec", ["velocity", "a=1:2", "a=x:2:3", "a=1:2:0", "a=1:inf:2"])
+def test_bad_spec_is_a_scenario_error(spec):
+    with pytest.raises(ScenarioError, match="--param"):
+        Parameter.parse(spec)
+
+
+def test_points_one_at_a_time_and_grid(baseline):
+    a, b = Parameter(CAP, (0.1, 0.2)), Parameter("budget_multiplier.staff", (0.5, 1.5, 2.0))
+    oat = one_at_a_time(baseline, [a, b])
+    assert len(oat) == 1 + 2 + 3
+    assert oat[0] == {"varied": "base", CAP: 0.25, "budget_multiplier.staff": 1.0}
+    assert all(p["budget_multiplier.staff"] == 1.0 for p in oat if p["varied"] == CAP)
+    assert len(grid([a, b])) == 6
+
+
+def test_field_value_knows_implied_defaults(baseline):
+    assert (
+        field_value(baseline, "intervention_overrides.security_forward_rd.lead_time_years") == 1.5
+    )
+    assert field_value(baseline, "velocity.acceleration_threshold") == 3.0
+
+
+def test_unknown_field_or_bad_value_fails_before_solving(baseline):
+    with pytest.raises(ScenarioError, match="nope"):
+        sweep(baseline, [Parameter("velocity.nope", (1.0,))])
+    with pytest.raises(ScenarioError, match="hit_cap_post_acceleration"):
+        sweep(baseline, [Parameter(CAP, (0.5, 1.5))])
+
+
+def test_grid_rows_match_single_solves(baseline, small_grid):
+    _, table = small_grid
+    assert len(table) == 4
+    assert list(table.columns) == ["point", "varied", CAP, HAZARD, *OUTCOMES]
+    assert (table.status == "optimal").all()
+    row = table[(table[CAP] == 0.3) & (table[HAZARD] == 3.0)].iloc[0]
+    single = solve(baseline.with_updates({CAP: 0.3, HAZARD: 3.0}))
+    assert row.risk_reduction_model == pytest.approx(single.objective_model, rel=1e-7)
+    assert row.risk_reduction_exact == pytest.approx(
+        single.summary["risk_reduction_exact"], rel=1e-4
+    )
+    lo, hi = table[table[HAZARD] == 1.0].sort_values(CAP).risk_reduction_exact
+    assert hi > lo  # a looser velocity-hit cap never lowers the optimum
+
+
+def test_infeasible_points_are_reported_not_raised(baseline):
+    table = sweep(baseline, [Parameter("safety_floor_share.compute", (0.97,))])
+    assert table.status.tolist() == ["optimal", "infeasible"]
+    assert table.risk_reduction_exact.isna().tolist() == [False, True]
+
+
+def test_same_table_through_any_executor(baseline, small_grid):
+    params, table = small_grid
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        threaded = sweep(baseline, params, full_grid=True, chunk_size=3, executor=pool)
+    assert threaded.equals(table)
+
+
+def test_run_many_keeps_order():
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert run_many(list(range(20)), abs, pool) == list(range(20))
+    assert run_many([-1, -2], abs) == [1, 2]
