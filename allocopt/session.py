@@ -28,7 +28,7 @@ from allocopt.model import build_model
 from allocopt.model.sets import set_param_values
 from allocopt.result import Result
 from allocopt.scenario import Scenario
-from allocopt.solve import highs_solver, report, run_highs
+from allocopt.solve import cold_algorithm, highs_solver, report, run_highs
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Model:
         self.inputs = inp
         self.model = build_model(inp)
         self._rows = DualRows.of(self.model)
+        self.solver.config.solver_options["solver"] = cold_algorithm(self.model)
         self.builds += 1
         self._timings = {"build": time.perf_counter() - t0}
 
@@ -100,5 +101,6 @@ class Model:
         SolverError when HiGHS does not prove an optimum."""
         t0 = time.perf_counter()
         _, objective = run_highs(self.model, solver=self.solver)
+        self.solver.config.solver_options["solver"] = "simplex"  # warm re-solves from the basis
         timings = {**self._timings, "solve": time.perf_counter() - t0}
         return report(self.model, self.inputs, self.solver, self._rows, objective, timings)

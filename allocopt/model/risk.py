@@ -24,19 +24,22 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     b_cuts = benefit_cuts(inp.cuts)
     m.BENEFIT_CUTS = pyo.RangeSet(0, len(b_cuts) - 1)
     m.benefit = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=(0.0, 1.0))
+    # level[t,i] is one variable (stock or effort): cuts name it directly, so each row is two terms
+    level = {(t, i): m.level[t, i].expr for t in m.PERIODS for i in ids}
     m.benefit_cut = pyo.Constraint(
         m.PERIODS,
         m.INTERVENTIONS,
         m.BENEFIT_CUTS,
         rule=lambda m, t, i, k: (
-            m.benefit[t, i] <= b_cuts[k][0] + b_cuts[k][1] / sat[i] * m.level[t, i]
+            m.benefit[t, i] - b_cuts[k][1] / sat[i] * level[t, i] <= b_cuts[k][0]
         ),
     )
 
+    acting = {c: [i for i in ids if effect[i, c] > 0] for c in CHANNELS}
     m.capacity = pyo.Expression(
         m.PERIODS,
         m.CHANNELS,
-        rule=lambda m, t, c: sum(effect[i, c] * m.benefit[t, i] for i in ids if effect[i, c] > 0),
+        rule=lambda m, t, c: sum(effect[i, c] * m.benefit[t, i] for i in acting[c]),
     )
 
     r_cuts = {
@@ -49,7 +52,7 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     def residual_rule(m: pyo.ConcreteModel, t: str, c: str, k: int) -> object:
         if k >= len(r_cuts[c]):
             return pyo.Constraint.Skip
-        a, b = r_cuts[c][k]
-        return m.residual[t, c] >= a + b * m.capacity[t, c]
+        a, b = r_cuts[c][k]  # written out term by term: one flat linear row
+        return m.residual[t, c] - sum(b * effect[i, c] * m.benefit[t, i] for i in acting[c]) >= a
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
