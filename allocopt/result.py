@@ -120,52 +120,28 @@ def build_result(
     items = inp.interventions
     n_t = len(labels)
 
-    rows = []
+    blocks = []  # (activity, category, mode, resource, unit, values over periods)
     for k, r in enumerate(RESOURCES):
         unit = RESOURCE_UNITS[r]
-        rows.append(
-            pd.DataFrame(
-                {
-                    "period": labels,
-                    "activity": CAPABILITIES,
-                    "category": CAPABILITIES,
-                    "mode": CAPABILITIES,
-                    "resource": r,
-                    "value": schedule.capabilities[:, k],
-                    "unit": unit,
-                }
-            )
+        blocks.append(
+            (CAPABILITIES, CAPABILITIES, CAPABILITIES, r, unit, schedule.capabilities[:, k])
         )
-        for n, item in enumerate(items):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "period": labels,
-                        "activity": item.id,
-                        "category": item.category,
-                        "mode": item.mode,
-                        "resource": r,
-                        "value": ev.use[:, n, k],
-                        "unit": unit,
-                    }
-                )
-            )
-        for n, item in enumerate(items):
-            if k == 0:
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "period": labels,
-                            "activity": item.id,
-                            "category": item.category,
-                            "mode": item.mode,
-                            "resource": "effort",
-                            "value": schedule.effort[:, n],
-                            "unit": "EU",
-                        }
-                    )
-                )
-    allocation = pd.concat(rows, ignore_index=True)
+        blocks += [
+            (i.id, i.category, i.mode, r, unit, ev.use[:, n, k]) for n, i in enumerate(items)
+        ]
+        if k == 0:
+            blocks += [
+                (i.id, i.category, i.mode, "effort", "EU", schedule.effort[:, n])
+                for n, i in enumerate(items)
+            ]
+    names = ["activity", "category", "mode", "resource", "unit"]
+    allocation = pd.DataFrame(
+        {
+            "period": np.tile(labels, len(blocks)),
+            **{c: np.repeat([b[j] for b in blocks], n_t) for j, c in enumerate(names)},
+            "value": np.concatenate([b[5] for b in blocks]),
+        }
+    )[["period", "activity", "category", "mode", "resource", "value", "unit"]]
     allocation["value"] = allocation["value"].clip(lower=0).round(9)
 
     prep = np.flatnonzero(inp.is_preparation)
