@@ -186,9 +186,10 @@ def sweep(
 
 
 def auto_chunk_size(points: int) -> int:
-    """Points per chunk: enough chunks (about 16) to keep every worker busy, at most 10 points
-    per warm-started model. Depends on the number of points only, never on the executor."""
-    return max(1, min(10, math.ceil(points / 16)))
+    """Points per chunk: about 8 chunks (enough to keep a few workers busy), at most 50 points per
+    warm-started model; a chunk's first point costs a build and a cold solve, worth ~15 warm ones.
+    Depends on the number of points only, never on the executor."""
+    return max(1, min(50, math.ceil(points / 8)))
 
 
 def _chunk_len(task: tuple[dict, list[Point]]) -> int:
