@@ -4,7 +4,8 @@ Sign convention (for this maximization): ``value`` is the change of the optimal 
 per unit *relaxation* of the row's right-hand side, holding everything else fixed — one more kH100e
 in ``budget_limit``, one more unit (share) of velocity-hit cap, one more FTE of staff growth or
 re-assignment allowance, one more EU*year added to a preparation stock. Binding ``<=`` rows of a
-maximization have values >= 0; slack rows have 0.
+maximization have values >= 0; slack rows have 0. A MILP has no duals of its own: its integer
+decisions are fixed at the optimum and the remaining LP re-solved (``source`` says which).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.data import RESOURCE_UNITS
 
-COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit"]
+COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit", "source"]
+LP = "lp"  # duals of the LP's optimal basis
+FIXED_MILP = "milp_fixed_lp"  # duals of the LP left when a MILP's integer decisions are fixed
 VELOCITY_PRICE = "velocity_hit_price"
 
 
@@ -49,15 +52,19 @@ class DualRows:
             add(con, t, "staff", "", "risk reduction per FTE of re-assignment allowance")
         for (t, p), con in m.stock_balance.items():
             add(con, t, "", p, "risk reduction per EU*year of stock")
-        frame = pd.DataFrame(labels, columns=[c for c in COLUMNS if c != "value"])
+        frame = pd.DataFrame(
+            labels, columns=["period", "constraint", "resource", "activity", "unit"]
+        )
         return cls(rows, frame)
 
-    def table(self, solver: Highs) -> pd.DataFrame:
-        """The duals after ``solver``'s last optimal solve, plus the velocity-hit price in budget
-        terms: dual(velocity_hit_limit[t]) / dual(budget_limit[t,r]), in resource per unit cap."""
+    def table(self, solver: Highs, source: str = LP) -> pd.DataFrame:
+        """The duals after ``solver``'s last optimal LP solve, plus the velocity-hit price in budget
+        terms: dual(velocity_hit_limit[t]) / dual(budget_limit[t,r]), in resource per unit cap;
+        ``source`` labels how the LP came about."""
         duals = solver._get_duals(self.rows)  # the persistent interface's accessor of row duals
         frame = self.labels.assign(value=np.array([duals[c] for c in self.rows]) + 0.0)
-        return pd.concat([frame, velocity_price(frame)], ignore_index=True)[COLUMNS]
+        frame = pd.concat([frame, velocity_price(frame)], ignore_index=True)
+        return frame.assign(source=source)[COLUMNS]
 
 
 def velocity_price(duals: pd.DataFrame) -> pd.DataFrame:
@@ -87,4 +94,4 @@ def velocity_price(duals: pd.DataFrame) -> pd.DataFrame:
 
 def empty_duals() -> pd.DataFrame:
     """The duals table of a result that has none (e.g. a hand-written schedule)."""
-    return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else str) for c in COLUMNS})

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.data import RESOURCES
-from allocopt.duals import DualRows
+from allocopt.duals import FIXED_MILP, DualRows
 from allocopt.errors import SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
@@ -94,6 +95,27 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
     return Schedule(effort=np.clip(effort, 0, None), capabilities=np.clip(caps, 0, None))
 
 
+def shadow_prices(m: pyo.ConcreteModel, solver: Highs, rows: DualRows) -> pd.DataFrame:
+    """The duals table of ``m`` just solved by ``solver``; for a MILP, those of the LP left when
+    its integer decisions are fixed at their optimal values (re-solved apart, labelled as such)."""
+    integers = [v for v in m.component_data_objects(pyo.Var) if not v.is_continuous()]
+    if not integers:
+        return rows.table(solver)
+    domains = [(v, v.domain, v.fixed) for v in integers]
+    for v in integers:
+        v.fix(round(v.value))
+        v.domain = pyo.Reals
+    try:
+        fixed = highs_solver(solver.config.time_limit, solver.config.solver_options["threads"])
+        run_highs(m, solver=fixed)
+        return rows.table(fixed, FIXED_MILP)
+    finally:
+        for v, domain, was_fixed in domains:
+            v.domain = domain
+            if not was_fixed:
+                v.unfix()
+
+
 def report(
     m: pyo.ConcreteModel,
     inp: Inputs,
@@ -107,7 +129,7 @@ def report(
     t0 = time.perf_counter()
     schedule = extract_schedule(m, inp)
     ev = evaluate(inp, schedule)
-    duals = rows.table(solver)
+    duals = shadow_prices(m, solver, rows)
     timings = {**timings, "report": time.perf_counter() - t0}
     return build_result(inp, schedule, ev, "optimal", objective, timings, duals)
 

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 import pytest
 
 from allocopt import Model, load_scenario, solve
-from allocopt.duals import COLUMNS
+from allocopt.duals import COLUMNS, FIXED_MILP, DualRows
 from allocopt.inputs import prepare
 from allocopt.model import build_model
-from allocopt.solve import run_highs
+from allocopt.solve import highs_solver, run_highs, shadow_prices
 
 BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
 
@@ -118,3 +119,24 @@ def test_stock_duals_are_the_value_of_extra_stock(result):
     stock = result.duals[result.duals.constraint == "stock_balance"]
     assert set(stock.unit) == {"risk reduction per EU*year of stock"}
     assert stock.value.max() > 0
+
+
+def test_milp_duals_come_from_the_lp_with_integers_fixed(baseline, result):
+    """A binary gate that stays open changes nothing: the fixed-LP duals equal the LP's."""
+    m = build_model(prepare(baseline))
+    m.gate_open = pyo.Var(domain=pyo.Binary)
+    m.gate = pyo.Constraint(expr=m.effort["2025Q1", "security_incremental"] <= 1e3 * m.gate_open)
+    solver = highs_solver()
+    run_highs(m, solver=solver)
+    duals = shadow_prices(m, solver, DualRows.of(m))
+    assert set(duals.source) == {FIXED_MILP}
+    assert set(result.duals.source) == {"lp"}
+    assert m.gate_open.is_binary()  # the model is left as it was
+    assert not m.gate_open.fixed
+    budget = duals.constraint == "budget_limit"
+    np.testing.assert_allclose(
+        duals.value[budget],
+        result.duals.value[result.duals.constraint == "budget_limit"],
+        rtol=1e-6,
+        atol=1e-12,
+    )
