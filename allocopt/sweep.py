@@ -139,7 +139,11 @@ def solve_chunk(task: tuple[dict, list[Point]]) -> list[dict[str, Any]]:
     rows = []
     for point in points:
         changes = {f: v for f, v in point.items() if f != "varied" and not _missing(v)}
-        scenario = base.with_updates(changes)
+        try:
+            scenario = base.with_updates(changes)
+        except ScenarioError as exc:  # values valid alone but not together
+            rows.append({**point, **dict.fromkeys(OUTCOMES, math.nan), "status": f"invalid: {exc}"})
+            continue
         if model is None:
             model = Model(scenario)
         else:
@@ -147,7 +151,7 @@ def solve_chunk(task: tuple[dict, list[Point]]) -> list[dict[str, Any]]:
         try:
             row = outcomes(model.solve())
         except SolverError as exc:
-            row = {c: math.nan for c in OUTCOMES} | {"status": exc.status}
+            row = {**dict.fromkeys(OUTCOMES, math.nan), "status": exc.status}
         rows.append({**point, **row})
     return rows
 
@@ -168,14 +172,16 @@ def sweep(
     """Solve ``scenario`` at every point of a one-at-a-time (default) or grid sweep of ``params``;
     one row per point: ``point``, ``varied``, the parameter values, then :data:`OUTCOMES`.
 
-    Every point is validated before any is solved (ScenarioError names the first bad one).
+    Every parameter value is validated before anything is solved (ScenarioError names the first
+    bad one); a grid point whose values are valid alone but not together gets status ``invalid``.
     HiGHS uses one thread per worker; ``chunk_size`` defaults to :func:`auto_chunk_size`."""
     if not params:
         raise ScenarioError("a sweep needs at least one parameter")
     base = scenario.with_updates({"solver.threads": 1})
     points = grid(params) if full_grid else one_at_a_time(base, params)
-    for point in points:
-        base.with_updates({f: v for f, v in point.items() if f != "varied" and not _missing(v)})
+    for p in params:  # each value on its own: fails fast on a bad field or value
+        for v in p.values:
+            base.with_updates({p.field: v})
     data = base.model_dump()
     chunk_size = chunk_size or auto_chunk_size(len(points))
     chunks = [points[n : n + chunk_size] for n in range(0, len(points), chunk_size)]

@@ -95,3 +95,16 @@ def test_run_many_keeps_order():
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert run_many(list(range(20)), abs, pool) == list(range(20))
     assert run_many([-1, -2], abs) == [1, 2]
+
+
+def test_values_valid_alone_but_not_together_are_marked_invalid(baseline):
+    """An intervention must use some resource: zero compute and zero staff are each fine alone."""
+    item = "intervention_overrides.security_incremental"
+    params = [
+        Parameter(f"{item}.compute_per_effort_kh100e", (0.0, 0.01)),
+        Parameter(f"{item}.staff_per_effort_fte", (0.0, 1.0)),
+    ]
+    table = sweep(baseline, params, full_grid=True)
+    assert table.status.iloc[0].startswith("invalid: ")
+    assert "must use some compute or staff" in table.status.iloc[0]
+    assert (table.status.iloc[1:] == "optimal").all()
