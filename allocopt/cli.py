@@ -96,6 +96,10 @@ def sweep(
             table = run(loaded, params, full_grid=grid, executor=ex, progress=True)
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
+    except OSError as exc:
+        raise _fail(
+            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
+        ) from None
     folder = out or Path("results") / f"{loaded.name}_sweep"
     save_sweep(table, folder)
     solved = int((table.status == "optimal").sum())

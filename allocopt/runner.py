@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
+CONNECT_TIMEOUT = "10s"  # to reach a Dask scheduler before giving up with OSError
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -53,11 +54,12 @@ def run_many(
 @contextmanager
 def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor | None]:
     """The executor of a run: ``None`` (this process) for one local worker, a pool of ``workers``
-    spawned processes, or the executor of the Dask cluster at ``scheduler``."""
+    spawned processes, or the executor of the Dask cluster at ``scheduler`` (OSError when it cannot
+    be reached)."""
     if scheduler:
         from distributed import Client
 
-        with Client(scheduler) as client:
+        with Client(scheduler, timeout=CONNECT_TIMEOUT) as client:
             yield client.get_executor()
     elif workers <= 1:
         yield None
