@@ -68,9 +68,9 @@ def solve(
 def sweep(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     param: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
-    ] = [],  # noqa: B006 (typer reads the default)
+    ] = None,
     grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
     scheduler: Annotated[
