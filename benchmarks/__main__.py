@@ -104,25 +104,27 @@ def sizes(base: Scenario, names: list[str], repeats: int) -> None:
         )
 
 
-def resolve(base: Scenario) -> None:
-    """One-field change of the baseline: update + warm re-solve (to a Result) vs solve() afresh."""
+def resolve(base: Scenario, repeats: int) -> None:
+    """One-field change of the baseline: update + warm re-solve (to a Result) vs solve() afresh;
+    median of ``repeats``, the model put back to the baseline between runs."""
     print("\n== re-solve after one change vs build-and-solve (baseline, seconds to a Result) ==")
     model = Model(base)
     model.solve()
     ratios, warm_times = [], []
     for change in CHANGES:
-        warm = _timed(lambda c=change: (model.update(c), model.solve()))
-        model.set_scenario(base)
-        model.solve()
-        fresh = _timed(lambda c=change: solve(base.with_updates(c)))
-        ratios.append(fresh / warm)
-        warm_times.append(warm)
+        warm, fresh = [], []
+        for _ in range(repeats):
+            warm.append(_timed(lambda c=change: (model.update(c), model.solve())))
+            model.set_scenario(base)
+            model.solve()
+            fresh.append(_timed(lambda c=change: solve(base.with_updates(c))))
+        w, f = statistics.median(warm), statistics.median(fresh)
+        ratios.append(f / w)
+        warm_times.append(w)
         ((field, value),) = change.items()
-        print(
-            f"{field:62} = {value:<6g} warm {warm:6.3f}  rebuild {fresh:6.3f}  {fresh / warm:5.1f}x"
-        )
+        print(f"{field:62} = {value:<6g} warm {w:6.3f}  rebuild {f:6.3f}  {f / w:5.1f}x")
     print(
-        f"median: warm {statistics.median(warm_times):.3f} s, "
+        f"median over changes: warm {statistics.median(warm_times):.3f} s, "
         f"{statistics.median(ratios):.1f}x faster than build-and-solve"
     )
 
@@ -170,7 +172,7 @@ def free_parallelism(n: int = 200_000) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated size names")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per size (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--points", type=int, default=200, help="sweep points (0 skips)")
     args = parser.parse_args()
     base = load_scenario(BASELINE)
@@ -179,7 +181,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown size(s) {unknown}; known: {list(SIZES)}")
     sizes(base, names, args.repeats)
-    resolve(base)
+    resolve(base, args.repeats)
     if args.points:
         throughput(base, args.points)
 
