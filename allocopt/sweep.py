@@ -113,7 +113,6 @@ def outcomes(result: Result) -> dict[str, Any]:
     """Risk reduction (exact and model) and summaries of the three knobs of one solve."""
     s, k = result.summary, result.knobs
     pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
-    mean = lambda frame, col: float(frame[col].mean()) if len(frame) else math.nan  # noqa: E731
     return {
         "status": result.status,
         "risk_reduction_exact": s["risk_reduction_exact"],
@@ -121,12 +120,12 @@ def outcomes(result: Result) -> dict[str, Any]:
         "approximation_gap": s["approximation_gap"],
         "probability_reduction": s["probability_reduction"],
         "regime_switch_period": s["regime_switch_period"],
-        "velocity_hit_pre_acceleration": mean(pre, "velocity_hit"),
-        "velocity_hit_post_acceleration": mean(post, "velocity_hit"),
-        "preparation_share_pre_acceleration": mean(pre, "preparation_share"),
-        "preparation_share_post_acceleration": mean(post, "preparation_share"),
-        "safety_share_compute": mean(k, "safety_share_compute"),
-        "safety_share_staff": mean(k, "safety_share_staff"),
+        "velocity_hit_pre_acceleration": _mean(pre.velocity_hit),
+        "velocity_hit_post_acceleration": _mean(post.velocity_hit),
+        "preparation_share_pre_acceleration": _mean(pre.preparation_share),
+        "preparation_share_post_acceleration": _mean(post.preparation_share),
+        "safety_share_compute": _mean(k.safety_share_compute),
+        "safety_share_staff": _mean(k.safety_share_staff),
     }
 
 
@@ -154,6 +153,10 @@ def solve_chunk(task: tuple[dict, list[Point]]) -> list[dict[str, Any]]:
             row = {**dict.fromkeys(OUTCOMES, math.nan), "status": exc.status}
         rows.append({**point, **row})
     return rows
+
+
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else math.nan
 
 
 def _missing(value: Any) -> bool:
