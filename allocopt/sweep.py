@@ -101,12 +101,19 @@ def one_at_a_time(scenario: Scenario, params: list[Parameter]) -> list[Point]:
 
 
 def grid(params: list[Parameter]) -> list[Point]:
-    """Every combination of the parameters' values (the last parameter varies fastest)."""
+    """Every combination of the parameters' values, in boustrophedon order: the last parameter
+    varies fastest, running back and forth, so consecutive points differ by one step of one
+    parameter and each warm start begins near its optimum."""
     fields = [p.field for p in params]
-    return [
-        {"varied": GRID, **dict(zip(fields, combo, strict=True))}
-        for combo in itertools.product(*(p.values for p in params))
-    ]
+    points = []
+    for digits in itertools.product(*(range(len(p.values)) for p in params)):
+        snake, parity = [], 0
+        for d, p in zip(digits, params, strict=True):
+            d = len(p.values) - 1 - d if parity % 2 else d
+            snake.append(p.values[d])
+            parity += d
+        points.append({"varied": GRID, **dict(zip(fields, snake, strict=True))})
+    return points
 
 
 def outcomes(result: Result) -> dict[str, Any]:

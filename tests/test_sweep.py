@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -108,3 +109,13 @@ def test_values_valid_alone_but_not_together_are_marked_invalid(baseline):
     assert table.status.iloc[0].startswith("invalid: ")
     assert "must use some compute or staff" in table.status.iloc[0]
     assert (table.status.iloc[1:] == "optimal").all()
+
+
+def test_grid_walks_one_step_at_a_time():
+    params = [Parameter("a", (0, 1)), Parameter("b", (0, 1, 2)), Parameter("c", (0, 1))]
+    points = [tuple(p[f] for f in "abc") for p in grid(params)]
+    assert sorted(points) == sorted(itertools.product((0, 1), (0, 1, 2), (0, 1)))
+    steps = [
+        sum(abs(x - y) for x, y in zip(p, q, strict=True)) for p, q in itertools.pairwise(points)
+    ]
+    assert steps == [1] * (len(points) - 1)
