@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from allocopt import ScenarioError, load_scenario, solve
-from allocopt.runner import run_many
+from allocopt.runner import executor, run_many
 from allocopt.sweep import OUTCOMES, Parameter, field_value, grid, one_at_a_time, sweep
 
 BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
@@ -119,3 +119,11 @@ def test_grid_walks_one_step_at_a_time():
         sum(abs(x - y) for x, y in zip(p, q, strict=True)) for p, q in itertools.pairwise(points)
     ]
     assert steps == [1] * (len(points) - 1)
+
+
+def test_executor_gives_this_process_or_a_process_pool():
+    with executor(1) as none:
+        assert none is None
+    with executor(2) as pool:
+        assert isinstance(pool, ProcessPoolExecutor)
+        assert run_many([-1, -2, -3], abs, pool) == [1, 2, 3]
