@@ -34,10 +34,12 @@ def plot_duals(
             f"no duals of {constraint!r} (known: {', '.join(duals.constraint.unique())})"
         )
     key = np.where(rows.activity != "", rows.activity, rows.resource)
+    units = rows.unit.unique()
     for name, part in rows.groupby(key, sort=False):
-        ax.plot(part.period, part.value, marker=".", label=name or constraint)
-    ax.set_title(f"shadow price of {constraint}")
-    ax.set_ylabel(rows.unit.iloc[0])
+        label = name or constraint
+        ax.plot(part.period, part.value, marker=".", label=f"{label} ({part.unit.iloc[0]})")
+    ax.set_title(f"shadow price: {constraint}")
+    ax.set_ylabel(units[0] if len(units) == 1 else "value (units in legend)")
     ax.tick_params(axis="x", labelrotation=60)
     ax.legend(fontsize="small")
     return ax
