@@ -40,6 +40,10 @@ def test_duals_plot_draws_one_line_per_resource():
     assert len(ax.lines) == 2
     budget = result.duals[result.duals.constraint == "budget_limit"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), budget.value[budget.resource == "compute"])
+    assert ax.get_legend_handles_labels()[1] == [
+        "compute (risk reduction per kH100e)",
+        "staff (risk reduction per FTE)",
+    ]
     with pytest.raises(ValueError, match="no duals"):
         plot_duals(result.duals, "nope")
     plt.close("all")
