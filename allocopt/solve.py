@@ -34,13 +34,14 @@ IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beat
 
 
 def cold_algorithm(m: pyo.ConcreteModel) -> str:
-    """HiGHS algorithm for a first solve of ``m``: simplex for small models, interior point (with
-    crossover, so duals and the warm-start basis stay clean) from IPM_FROM_COLUMNS columns."""
-    return "ipm" if m.nvariables() >= IPM_FROM_COLUMNS else "simplex"
+    """HiGHS algorithm for a first solve of ``m``: HiGHS's choice (dual simplex for an LP) for
+    small models, interior point (with crossover, so duals and the warm-start basis stay clean)
+    from IPM_FROM_COLUMNS columns."""
+    return "ipm" if m.nvariables() >= IPM_FROM_COLUMNS else "choose"
 
 
 def highs_solver(
-    time_limit: float | None = None, threads: int = 1, algorithm: str = "simplex"
+    time_limit: float | None = None, threads: int = 1, algorithm: str = "choose"
 ) -> Highs:
     """A persistent HiGHS interface that, on a re-solve of the same model, only pushes changed
     mutable Param values (no re-scan of the model) and keeps HiGHS's basis as a warm start."""
