@@ -36,11 +36,12 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     )
 
     acting = {c: [i for i in ids if effect[i, c] > 0] for c in CHANNELS}
-    m.capacity = pyo.Expression(
-        m.PERIODS,
-        m.CHANNELS,
-        rule=lambda m, t, c: sum(effect[i, c] * m.benefit[t, i] for i in acting[c]),
-    )
+
+    def capacity(t: str, c: str, scale: float = 1.0) -> object:
+        """scale * capacity[t,c] written out term by term (a flat linear expression)."""
+        return sum(scale * effect[i, c] * m.benefit[t, i] for i in acting[c])
+
+    m.capacity = pyo.Expression(m.PERIODS, m.CHANNELS, rule=lambda m, t, c: capacity(t, c))
 
     r_cuts = {
         c: residual_cuts(floor[c], float(inp.effect[:, k].sum()), inp.cuts)
@@ -52,7 +53,7 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     def residual_rule(m: pyo.ConcreteModel, t: str, c: str, k: int) -> object:
         if k >= len(r_cuts[c]):
             return pyo.Constraint.Skip
-        a, b = r_cuts[c][k]  # written out term by term: one flat linear row
-        return m.residual[t, c] - sum(b * effect[i, c] * m.benefit[t, i] for i in acting[c]) >= a
+        a, b = r_cuts[c][k]
+        return m.residual[t, c] - capacity(t, c, b) >= a
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
