@@ -14,6 +14,7 @@ from allocopt.scenario import Scenario, load_scenario
 from allocopt.session import Model
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import solve
+from allocopt.store import load_result, save_result
 
 __all__ = [
     "AllocoptError",
@@ -24,6 +25,8 @@ __all__ = [
     "Schedule",
     "SolverError",
     "evaluate",
+    "load_result",
     "load_scenario",
+    "save_result",
     "solve",
 ]

@@ -106,6 +106,30 @@ def sweep(
     typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
 
 
+def compare(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+) -> None:
+    """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'."""
+    from allocopt.policies import compare as run
+
+    loaded = _load(scenario)
+    try:
+        table = run(loaded)
+    except SolverError as exc:
+        raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+    shown = table.copy()
+    for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
+        shown[column] = shown[column].map("{:.4f}".format)
+    for column in ("probability_with_plan", "share_of_optimum"):
+        shown[column] = shown[column].map("{:.1%}".format)
+    typer.echo(f"scenario {loaded.name}: risk reduction is the exact cut in cumulative hazard")
+    typer.echo(shown.to_string(index=False))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
+
+
 @app.command()
 def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")]) -> None:
     """Check scenario files and their tables without solving; report every problem."""
@@ -122,6 +146,62 @@ def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML
         )
     if problems:
         raise _fail(2, problems)
+
+
+@app.command()
+def report(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Scenario YAML file (default: models/magma_baseline.yaml; none with --from-result)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the report (default: results/<scenario name>_report)."),
+    ] = None,
+    from_result: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-result",
+            help="Folder of a saved result (such as an earlier report's result/): no solve.",
+        ),
+    ] = None,
+) -> None:
+    """Write figures, tables, the saved result and an HTML page for a scenario."""
+    from allocopt.report import write_report
+    from allocopt.solve import solve as run
+    from allocopt.store import load_result
+
+    path = scenario or DEFAULT_SCENARIO
+    loaded = _load(path) if scenario or not from_result else None
+    if from_result is not None:
+        try:
+            result = load_result(from_result)
+        except ScenarioError as exc:
+            raise _fail(2, exc.problems) from None
+        if loaded is not None and loaded.name != result.scenario_name:
+            raise _fail(
+                2,
+                [
+                    f"{from_result}: holds scenario '{result.scenario_name}', "
+                    f"not '{loaded.name}' named by {path}"
+                ],
+            )
+    else:
+        try:
+            result = run(loaded)
+        except SolverError as exc:
+            raise _fail(1, [f"{path}: the model could not be solved: {exc}"]) from None
+    folder = out or Path("results") / f"{result.scenario_name}_report"
+    try:
+        page = write_report(result, folder, loaded)
+    except ScenarioError as exc:  # e.g. folder/result exists and is not a saved result
+        raise _fail(2, exc.problems) from None
+    except OSError as exc:
+        raise _fail(2, [f"{folder}: cannot write the report ({exc.strerror})"]) from None
+    typer.echo(result.text_summary())
+    typer.echo(f"  report written to {page}")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,9 @@ class InterventionRow(Row):
     """One intervention of the catalog (``data/interventions.csv``).
 
     Effort is measured in effort units (EU): one full-time researcher of the intervention's
-    team together with the compute that researcher uses.
+    team together with the compute that researcher uses. ``ai_leverage`` is the share of the work
+    that AI labour can multiply; ``readiness_weight`` how much the intervention's benefit counts
+    toward readiness to elicit safety research from AI (weights over the catalog sum to at most 1).
     """
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -70,6 +72,8 @@ class InterventionRow(Row):
     effect_own_sabotage: Annotated[float, Field(ge=0, le=20)]
     effect_own_competition: Annotated[float, Field(ge=0, le=20)]
     effect_others: Annotated[float, Field(ge=0, le=20)]
+    ai_leverage: Annotated[float, Field(ge=0, le=1)] = 0.0
+    readiness_weight: Annotated[float, Field(ge=0, le=1)] = 0.0
     source: Source
 
     @model_validator(mode="after")

@@ -15,6 +15,24 @@ from allocopt.scenario import Scenario
 
 
 @dataclass(frozen=True)
+class CapabilitySettings:
+    """The endogenous-capability terms of a scenario, as numbers (all zero/off: fixed reference)."""
+
+    endogenous: bool
+    hazard_follows_delay: bool
+    budget_frontier_share: np.ndarray  # [R]
+    ai_labour: bool
+    readiness_required: bool
+    ai_multiplier_max: float
+    influence_halflife_years: float | None
+    competition_relief: tuple[float, float]  # largest relief of others' hazard, (pre, post)
+    competition_lag_scale_years: float
+    tolerance_years: float
+    max_iterations: int
+    trust_region_years: float
+
+
+@dataclass(frozen=True)
 class Inputs:
     """Everything the model needs, in model units (per year rates, EU, kH100e, FTE)."""
 
@@ -33,11 +51,17 @@ class Inputs:
     max_effort: np.ndarray  # [I] upper bound on effort per period (EU), inf when none
     is_preparation: np.ndarray  # [I] bool
     residual_floor: np.ndarray  # [CH]
-    hit_cap: np.ndarray  # [T] velocity-hit cap of each period's regime
+    hit_cap: np.ndarray  # [T] velocity-hit cap of each period's regime on the reference trajectory
+    hit_cap_by_regime: tuple[float, float]  # (pre, post acceleration)
+    acceleration_threshold: float
+    ai_leverage: np.ndarray  # [I] share of the work AI labour can multiply
+    readiness_weight: np.ndarray  # [I] contribution of the benefit to elicitation readiness
+    capability: CapabilitySettings
     weights: np.ndarray  # [R] velocity weight of each resource
     safety_floor: np.ndarray  # [R] minimum share of each resource to safety
     staff_growth_max_per_year: float
     reassignment_share_per_year: float
+    initial_safety_share: float | None  # staff share on safety before the first period
     cuts: int
 
     @property
@@ -49,6 +73,28 @@ class Inputs:
     def ids(self) -> tuple[str, ...]:
         """Intervention ids in catalog order."""
         return tuple(i.id for i in self.interventions)
+
+
+def _capability(scenario: Scenario) -> CapabilitySettings:
+    cap = scenario.capability
+    relief = cap.competition_relief_max
+    return CapabilitySettings(
+        endogenous=cap.endogenous,
+        hazard_follows_delay=cap.hazard_follows_delay,
+        budget_frontier_share=np.array([cap.budget_frontier_share.get(r, 0.0) for r in RESOURCES]),
+        ai_labour=cap.ai_labour,
+        readiness_required=cap.readiness_required,
+        ai_multiplier_max=cap.ai_multiplier_max,
+        influence_halflife_years=cap.influence_halflife_years,
+        competition_relief=(
+            relief.get("pre_acceleration", 0.0),
+            relief.get("post_acceleration", 0.0),
+        ),
+        competition_lag_scale_years=cap.competition_lag_scale_years,
+        tolerance_years=cap.slp.tolerance_years,
+        max_iterations=cap.slp.max_iterations,
+        trust_region_years=cap.slp.trust_region_years,
+    )
 
 
 def prepare(scenario: Scenario) -> Inputs:
@@ -95,9 +141,18 @@ def prepare(scenario: Scenario) -> Inputs:
             scenario.velocity.hit_cap_post_acceleration,
             scenario.velocity.hit_cap_pre_acceleration,
         ),
+        hit_cap_by_regime=(
+            scenario.velocity.hit_cap_pre_acceleration,
+            scenario.velocity.hit_cap_post_acceleration,
+        ),
+        acceleration_threshold=scenario.velocity.acceleration_threshold,
+        ai_leverage=np.array([i.ai_leverage for i in items]),
+        readiness_weight=np.array([i.readiness_weight for i in items]),
+        capability=_capability(scenario),
         weights=np.array([scenario.velocity.weights[r] for r in RESOURCES]),
         safety_floor=np.array([scenario.safety_floor_share.get(r, 0.0) for r in RESOURCES]),
         staff_growth_max_per_year=scenario.staff.growth_max_per_year,
         reassignment_share_per_year=scenario.staff.reassignment_share_per_year,
+        initial_safety_share=scenario.staff.initial_safety_share,
         cuts=scenario.risk.cuts,
     )

@@ -10,7 +10,8 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,11 @@ from allocopt.data import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 from allocopt.duals import empty_duals
 from allocopt.inputs import Inputs
 from allocopt.simulate import Evaluation, Schedule
+from allocopt.slp import Iteration
 
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
+ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
 
 
 @dataclass
@@ -36,8 +39,10 @@ class Result:
     stocks: pd.DataFrame
     knobs: pd.DataFrame
     portfolio: pd.DataFrame
+    shares: pd.DataFrame
     risk: pd.DataFrame
     summary: dict[str, float | str]
+    iterations: pd.DataFrame = field(default_factory=pd.DataFrame)
     violations: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     duals: pd.DataFrame = field(default_factory=empty_duals)  # shadow prices, see allocopt.duals
@@ -50,7 +55,9 @@ class Result:
             "stocks": self.stocks,
             "knobs": self.knobs,
             "portfolio": self.portfolio,
+            "shares": self.shares,
             "risk": self.risk,
+            "iterations": self.iterations,
             "duals": self.duals,
             "summary": summary,
         }
@@ -85,12 +92,18 @@ class Result:
         lines = [
             f"scenario {self.scenario_name}: {self.status}",
             f"  catastrophe probability over the horizon: {s['probability_without_plan']:.2%} "
-            f"without safety work, {s['probability_with_plan']:.2%} with the plan "
+            f"without safety work, {s['probability_with_plan']:.2%} with the plan; "
+            f"{s['probability_with_plan_and_postponed']:.2%} counting the own risk it postpones "
             f"(-{s['probability_reduction']:.2%})",
             f"  cumulative hazard cut: model {s['risk_reduction_model']:.6f}, exact "
             f"{s['risk_reduction_exact']:.6f} (gap {s['approximation_gap']:.3%})",
             f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
         ]
+        if s.get("outer_iterations"):
+            lines.append(
+                f"  endogenous capability: {s['outer_iterations']} outer iterations, "
+                f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
+            )
         for name, part in (("before", pre), ("after", post)):
             if len(part):
                 lines.append(
@@ -102,24 +115,11 @@ class Result:
         return "\n".join(lines)
 
 
-def _long(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.reset_index(drop=True)[columns]
-
-
-def build_result(
-    inp: Inputs,
-    schedule: Schedule,
-    ev: Evaluation,
-    status: str,
-    objective_model: float,
-    timings: dict[str, float],
-    duals: pd.DataFrame | None = None,
-) -> Result:
-    """Assemble the tidy tables of a solved (or hand-written) schedule and its exact evaluation."""
+def _allocation(inp: Inputs, schedule: Schedule, ev: Evaluation) -> pd.DataFrame:
+    """Long table of compute, staff and effort per period and activity, built in one DataFrame
+    (one small frame per block made warm re-solves pay ~10 ms per result)."""
     labels = list(inp.periods.labels)
     items = inp.interventions
-    n_t = len(labels)
-
     blocks = []  # (activity, category, mode, resource, unit, values over periods)
     for k, r in enumerate(RESOURCES):
         unit = RESOURCE_UNITS[r]
@@ -129,22 +129,43 @@ def build_result(
         blocks += [
             (i.id, i.category, i.mode, r, unit, ev.use[:, n, k]) for n, i in enumerate(items)
         ]
-        if k == 0:
-            blocks += [
-                (i.id, i.category, i.mode, "effort", "EU", schedule.effort[:, n])
-                for n, i in enumerate(items)
-            ]
+    blocks += [
+        (i.id, i.category, i.mode, "effort", "EU", schedule.effort[:, n])
+        for n, i in enumerate(items)
+    ]
     names = ["activity", "category", "mode", "resource", "unit"]
     allocation = pd.DataFrame(
         {
             "period": np.tile(labels, len(blocks)),
-            **{c: np.repeat([b[j] for b in blocks], n_t) for j, c in enumerate(names)},
+            **{c: np.repeat([b[j] for b in blocks], len(labels)) for j, c in enumerate(names)},
             "value": np.concatenate([b[5] for b in blocks]),
         }
     )[["period", "activity", "category", "mode", "resource", "value", "unit"]]
     allocation["value"] = allocation["value"].clip(lower=0).round(9)
+    return allocation
+
+
+def build_result(
+    inp: Inputs,
+    schedule: Schedule,
+    ev: Evaluation,
+    status: str,
+    objective_model: float,
+    timings: dict[str, float],
+    iterations: Sequence[Iteration] = (),
+    duals: pd.DataFrame | None = None,
+) -> Result:
+    """Assemble the tidy tables of a solved (or hand-written) schedule and its exact evaluation."""
+    labels = list(inp.periods.labels)
+    items = inp.interventions
+    n_t = len(labels)
+    point = ev.point
+    budget = point.budget
 
     prep = np.flatnonzero(inp.is_preparation)
+    weighted = np.einsum("tir,r->ti", ev.use / budget[:, None, :], inp.weights)  # [T, I]
+    safety_w = weighted.sum(axis=1)  # velocity-weighted share of resources to safety
+    prep_w = weighted[:, prep].sum(axis=1)
     stocks = pd.DataFrame(
         {
             "period": np.repeat(labels, len(prep)),
@@ -154,33 +175,43 @@ def build_result(
         }
     )
 
-    safety_w = (ev.use.sum(axis=1) / inp.budget) @ inp.weights  # velocity-weighted safety share
-    prep_w = (ev.use[:, prep, :].sum(axis=1) / inp.budget) @ inp.weights
     knobs = pd.DataFrame(
         {
             "period": labels,
-            "regime": np.where(inp.post_acceleration, "post_acceleration", "pre_acceleration"),
-            "ai_rnd_speedup": inp.speedup,
+            "regime": np.where(point.post_acceleration, "post_acceleration", "pre_acceleration"),
+            "ai_rnd_speedup": point.speedup.round(9),
+            "delay_years": point.delay.round(9),
             "velocity": ev.velocity.round(9),
             "velocity_hit": (1 - ev.velocity).round(9),
-            "velocity_hit_cap": inp.hit_cap,
-            "safety_share_compute": (ev.use[:, :, 0].sum(axis=1) / inp.budget[:, 0]).round(9),
-            "safety_share_staff": (ev.use[:, :, 1].sum(axis=1) / inp.budget[:, 1]).round(9),
+            "velocity_hit_cap": ev.hit_cap,
+            "budget_compute": budget[:, 0].round(9),
+            "budget_staff": budget[:, 1].round(9),
+            "safety_share_compute": (ev.use[:, :, 0].sum(axis=1) / budget[:, 0]).round(9),
+            "safety_share_staff": (ev.use[:, :, 1].sum(axis=1) / budget[:, 1]).round(9),
             "preparation_share": np.divide(
                 prep_w, safety_w, out=np.zeros(n_t), where=safety_w > 1e-12
             ).round(9),
+            "readiness": ev.readiness.round(9),
+            "ai_multiplier": (1 + point.ai_gain).round(9),
         }
     )
 
-    by_cat = np.zeros((n_t, len(CATEGORIES)))
-    for n, item in enumerate(items):
-        by_cat[:, CATEGORIES.index(item.category)] += (ev.use[:, n, :] / inp.budget) @ inp.weights
-    share = np.divide(
-        by_cat,
-        by_cat.sum(axis=1, keepdims=True),
-        out=np.zeros_like(by_cat),
-        where=by_cat.sum(axis=1, keepdims=True) > 1e-12,
+    shares = pd.DataFrame(
+        {
+            "period": np.repeat(labels, len(items)),
+            "activity": [i.id for i in items] * n_t,
+            "category": [i.category for i in items] * n_t,
+            "mode": [i.mode for i in items] * n_t,
+            "essay_priority": [i.essay_priority or "" for i in items] * n_t,
+            "value": weighted.ravel().round(12),
+            "unit": "velocity-weighted share of resources",
+        }
     )
+    by_cat = np.column_stack(
+        [weighted[:, [i.category == c for i in items]].sum(axis=1) for c in CATEGORIES]
+    )
+    total = by_cat.sum(axis=1, keepdims=True)
+    share = np.divide(by_cat, total, out=np.zeros_like(by_cat), where=total > 1e-12)
     portfolio = pd.DataFrame(
         {
             "period": np.repeat(labels, len(CATEGORIES)),
@@ -195,15 +226,17 @@ def build_result(
             "period": np.repeat(labels, len(CHANNELS)),
             "channel": list(CHANNELS) * n_t,
             "hazard_without_plan": inp.hazard.ravel(),
+            "hazard_before_safety": point.hazard.ravel().round(12),
             "hazard_with_plan": ev.hazard_plan.ravel().round(12),
             "unit": "per year",
         }
     )
 
     cum_ref = float(inp.hazard.sum() * inp.dt)
-    cum_plan = float(ev.hazard_plan.sum() * inp.dt)
-    exact = cum_ref - cum_plan
-    switch = np.flatnonzero(inp.post_acceleration)
+    exact = ev.risk_reduction(inp)
+    cum_plan = float(ev.hazard_plan.sum() * inp.dt)  # within the horizon
+    cum_all = cum_ref - exact  # plus the own risk the plan postpones beyond the horizon
+    switch = np.flatnonzero(point.post_acceleration)
     summary: dict[str, float | str] = {
         "scenario": inp.scenario_name,
         "status": status,
@@ -214,7 +247,11 @@ def build_result(
         "approximation_gap": (objective_model - exact) / exact if exact > 0 else math.nan,
         "probability_without_plan": -math.expm1(-cum_ref),
         "probability_with_plan": -math.expm1(-cum_plan),
-        "probability_reduction": math.exp(-cum_plan) - math.exp(-cum_ref),
+        "probability_with_plan_and_postponed": -math.expm1(-cum_all),
+        "probability_reduction": math.exp(-cum_all) - math.exp(-cum_ref),
+        "delay_at_horizon_years": ev.delay_end,
+        "postponed_risk": float(ev.residual[-1] @ ev.postponed),
+        "outer_iterations": len(iterations),
         "violations": len(ev.violations),
     }
     summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
@@ -222,12 +259,14 @@ def build_result(
         scenario_name=inp.scenario_name,
         status=status,
         objective_model=objective_model,
-        allocation=allocation,
+        allocation=_allocation(inp, schedule, ev),
         stocks=stocks,
         knobs=knobs,
         portfolio=portfolio,
+        shares=shares,
         risk=risk,
         summary=summary,
+        iterations=pd.DataFrame([asdict(i) for i in iterations], columns=ITERATION_COLUMNS),
         violations=ev.violations,
         timings=timings,
         duals=empty_duals() if duals is None else duals,

@@ -89,6 +89,7 @@ class Staff(Strict):
 
     growth_max_per_year: Annotated[float, Field(ge=0, le=100)] = 1.0
     reassignment_share_per_year: Annotated[float, Field(ge=0, le=100)] = 0.25
+    initial_safety_share: Share | None = None
 
 
 class Risk(Strict):
@@ -107,6 +108,42 @@ class Risk(Strict):
         if missing:
             raise ValueError(f"residual_floor lacks channel(s) {', '.join(missing)}")
         return self
+
+
+class Slp(Strict):
+    """Successive linear programming: the outer loop that re-linearizes around each iterate."""
+
+    tolerance_years: Annotated[float, Field(gt=0, le=1)] = 1e-3
+    max_iterations: Annotated[int, Field(ge=1, le=500)] = 60
+    trust_region_years: Annotated[float, Field(gt=0, le=10)] = 0.25
+
+
+class Capability(Strict):
+    """Endogenous capability: velocity hits delay Magma's own trajectory, and the delay moves the
+    regime switch and the terms switched on here (all off by default: a fixed reference)."""
+
+    hazard_follows_delay: bool = False
+    budget_frontier_share: dict[Resource, Share] = Field(default_factory=dict)
+    ai_labour: bool = False
+    readiness_required: bool = True
+    ai_multiplier_max: Annotated[float, Field(ge=1, le=1e4)] = 10.0
+    influence_halflife_years: Annotated[float, Field(gt=0, le=1e3)] | None = None
+    competition_relief_max: dict[
+        Literal["pre_acceleration", "post_acceleration"], Annotated[float, Field(ge=0, lt=1)]
+    ] = Field(default_factory=dict)
+    competition_lag_scale_years: Annotated[float, Field(gt=0, le=100)] = 0.5
+    slp: Slp = Field(default_factory=Slp)
+
+    @property
+    def endogenous(self) -> bool:
+        """True when any term makes the trajectory depend on the decisions."""
+        return bool(
+            self.hazard_follows_delay
+            or any(self.budget_frontier_share.values())
+            or self.ai_labour
+            or self.influence_halflife_years is not None
+            or any(self.competition_relief_max.values())
+        )
 
 
 class Solver(Strict):
@@ -131,6 +168,7 @@ class ScenarioConfig(Strict):
         default_factory=dict
     )
     intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    capability: Capability = Field(default_factory=Capability)
     solver: Solver = Field(default_factory=Solver)
 
 
@@ -215,6 +253,12 @@ def _cross_problems(s: Scenario) -> list[str]:
                     f"intervention_overrides.{iid}.{field}: not an overridable intervention field"
                 )
     if not problems:
+        total = sum(r.readiness_weight for r in s.tables.interventions)
+        if total > 1 + 1e-9:
+            problems.append(
+                f"{s.data.interventions}: readiness_weight sums to {total:g} over the "
+                "catalog; it must be at most 1"
+            )
         try:
             s.interventions()
         except ValidationError as exc:

@@ -1,4 +1,4 @@
-"""Solve a scenario: prepare → build → HiGHS → statuses → tidy result checked by the simulator."""
+"""Solve a scenario: prepare → build → HiGHS (→ outer loop) → tidy result checked by the simulator."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from allocopt.duals import FIXED_MILP, DualRows
 from allocopt.errors import SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
+from allocopt.model.linearization import Linearization
 from allocopt.result import Result, build_result
 from allocopt.scenario import Scenario
 from allocopt.simulate import Schedule, evaluate
+from allocopt.slp import successive_lp
 
 STATUS = {
     TerminationCondition.convergenceCriteriaSatisfied: "optimal",
@@ -31,6 +33,16 @@ STATUS = {
 
 
 IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beats dual simplex cold
+AUTO_UPDATES_OFF = (  # a re-solve of the same model only pushes changed mutable Param values
+    "check_for_new_or_removed_constraints",
+    "check_for_new_or_removed_vars",
+    "check_for_new_or_removed_params",
+    "check_for_new_objective",
+    "update_constraints",
+    "update_vars",
+    "update_named_expressions",
+    "update_objective",
+)
 
 
 def cold_algorithm(m: pyo.ConcreteModel) -> str:
@@ -40,52 +52,38 @@ def cold_algorithm(m: pyo.ConcreteModel) -> str:
     return "ipm" if m.nvariables() >= IPM_FROM_COLUMNS else "choose"
 
 
-def highs_solver(
-    time_limit: float | None = None, threads: int = 1, algorithm: str = "choose"
-) -> Highs:
-    """A persistent HiGHS interface that, on a re-solve of the same model, only pushes changed
-    mutable Param values (no re-scan of the model) and keeps HiGHS's basis as a warm start."""
-    solver = Highs()
-    solver.config.solver_options["solver"] = algorithm
-    solver.config.load_solutions = False
-    solver.config.raise_exception_on_nonoptimal_result = False
-    solver.config.time_limit = time_limit
-    solver.config.solver_options["threads"] = threads
-    updates = solver.config.auto_updates
-    for option in (
-        "check_for_new_or_removed_constraints",
-        "check_for_new_or_removed_vars",
-        "check_for_new_or_removed_params",
-        "check_for_new_objective",
-        "update_constraints",
-        "update_vars",
-        "update_named_expressions",
-        "update_objective",
-    ):
-        setattr(updates, option, False)
-    updates.update_parameters = True
-    return solver
+class HighsRunner:
+    """One persistent HiGHS interface (output off). A new model is handed over whole; a re-solve
+    of the same model after changing its mutable Params only pushes the changed values (no
+    re-scan of the model) and starts from HiGHS's last basis (warm start)."""
 
-
-def run_highs(
-    m: pyo.ConcreteModel,
-    time_limit: float | None = None,
-    threads: int = 1,
-    solver: Highs | None = None,
-) -> tuple[str, float]:
-    """Solve ``m`` with HiGHS; return (status, objective). Raises SolverError unless optimal.
-
-    Pass the same ``solver`` (from :func:`highs_solver`) to re-solve ``m`` after changing its
-    mutable Params: HiGHS then starts from the previous basis."""
-    solver = solver or highs_solver(time_limit, threads)
-    results = solver.solve(m)
-    status = STATUS.get(results.termination_condition, "solver_error")
-    if status != "optimal":
-        raise SolverError(
-            status, f"HiGHS stopped with '{results.termination_condition.name}' on model '{m.name}'"
+    def __init__(
+        self, time_limit: float | None = None, threads: int = 1, algorithm: str = "choose"
+    ) -> None:
+        self.solver = Highs()
+        self.solver.config.load_solutions = False
+        self.solver.config.raise_exception_on_nonoptimal_result = False
+        self.solver.config.time_limit = time_limit
+        self.solver.config.solver_options.update(
+            {"threads": threads, "output_flag": False, "solver": algorithm}
         )
-    results.solution_loader.load_vars()
-    return status, float(pyo.value(m.objective))
+        updates = self.solver.config.auto_updates
+        for option in AUTO_UPDATES_OFF:
+            setattr(updates, option, False)
+        updates.update_parameters = True
+
+    def __call__(self, m: pyo.ConcreteModel) -> float:
+        """Solve ``m`` and load its solution; return the objective. Raises SolverError unless
+        HiGHS proves an optimum."""
+        results = self.solver.solve(m)
+        status = STATUS.get(results.termination_condition, "solver_error")
+        if status != "optimal":
+            raise SolverError(
+                status,
+                f"HiGHS stopped with '{results.termination_condition.name}' on model '{m.name}'",
+            )
+        results.solution_loader.load_vars()
+        return float(pyo.value(m.objective))
 
 
 def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
@@ -96,20 +94,21 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
     return Schedule(effort=np.clip(effort, 0, None), capabilities=np.clip(caps, 0, None))
 
 
-def shadow_prices(m: pyo.ConcreteModel, solver: Highs, rows: DualRows) -> pd.DataFrame:
-    """The duals table of ``m`` just solved by ``solver``; for a MILP, those of the LP left when
+def shadow_prices(m: pyo.ConcreteModel, run: HighsRunner, rows: DualRows) -> pd.DataFrame:
+    """The duals table of ``m`` just solved by ``run``; for a MILP, those of the LP left when
     its integer decisions are fixed at their optimal values (re-solved apart, labelled as such)."""
     integers = [v for v in m.component_data_objects(pyo.Var) if not v.is_continuous()]
     if not integers:
-        return rows.table(solver)
+        return rows.table(run.solver)
     domains = [(v, v.domain, v.fixed) for v in integers]
     for v in integers:
         v.fix(round(v.value))
         v.domain = pyo.Reals
     try:
-        fixed = highs_solver(solver.config.time_limit, solver.config.solver_options["threads"])
-        run_highs(m, solver=fixed)
-        return rows.table(fixed, FIXED_MILP)
+        options = run.solver.config
+        fixed = HighsRunner(options.time_limit, options.solver_options["threads"])
+        fixed(m)
+        return rows.table(fixed.solver, FIXED_MILP)
     finally:
         for v, domain, was_fixed in domains:
             v.domain = domain
@@ -120,33 +119,55 @@ def shadow_prices(m: pyo.ConcreteModel, solver: Highs, rows: DualRows) -> pd.Dat
 def report(
     m: pyo.ConcreteModel,
     inp: Inputs,
-    solver: Highs,
+    run: HighsRunner,
     rows: DualRows,
     objective: float,
     timings: dict[str, float],
 ) -> Result:
-    """The :class:`Result` of ``m`` just solved to optimality by ``solver``: schedule, exact
-    evaluation and shadow prices of ``rows``."""
+    """The :class:`Result` of the core program ``m`` just solved to optimality by ``run``:
+    schedule, exact evaluation and shadow prices of ``rows``."""
     t0 = time.perf_counter()
     schedule = extract_schedule(m, inp)
     ev = evaluate(inp, schedule)
-    duals = shadow_prices(m, solver, rows)
+    duals = shadow_prices(m, run, rows)
     timings = {**timings, "report": time.perf_counter() - t0}
-    return build_result(inp, schedule, ev, "optimal", objective, timings, duals)
+    return build_result(inp, schedule, ev, "optimal", objective, timings, duals=duals)
 
 
 def solve(scenario: Scenario) -> Result:
-    """Solve ``scenario`` to optimality and return its :class:`Result`.
+    """Solve ``scenario`` and return its :class:`Result`.
 
-    Raises :class:`SolverError` (status ``infeasible``, ``unbounded``, ``time_limit``, ...) when
-    HiGHS does not prove an optimum.
+    With endogenous capability the program is re-linearized in an outer loop
+    (:func:`allocopt.slp.successive_lp`) until the trajectory stops moving; such a result has no
+    duals table (see docs/explore.md). Raises :class:`SolverError` (status ``infeasible``,
+    ``unbounded``, ``time_limit``, ...) when HiGHS does not prove an optimum.
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
-    m = build_model(inp)
-    t1 = time.perf_counter()
     options = scenario.solver
-    solver = highs_solver(options.time_limit_seconds, options.threads, cold_algorithm(m))
-    _, objective = run_highs(m, solver=solver)
-    t2 = time.perf_counter()
-    return report(m, inp, solver, DualRows.of(m), objective, {"build": t1 - t0, "solve": t2 - t1})
+    if not inp.capability.endogenous:
+        m = build_model(inp)
+        run = HighsRunner(options.time_limit_seconds, options.threads, cold_algorithm(m))
+        t1 = time.perf_counter()
+        objective = run(m)
+        timings = {"build": t1 - t0, "solve": time.perf_counter() - t1}
+        return report(m, inp, run, DualRows.of(m), objective, timings)
+
+    run = HighsRunner(options.time_limit_seconds, options.threads)
+
+    def solve_at(lin: Linearization) -> tuple[float, Schedule]:
+        m = build_model(inp, lin)
+        return run(m), extract_schedule(m, inp)
+
+    t1 = time.perf_counter()
+    outcome = successive_lp(inp, solve_at)
+    timings = {"build": t1 - t0, "solve": time.perf_counter() - t1}
+    return build_result(
+        inp,
+        outcome.schedule,
+        outcome.evaluation,
+        outcome.status,
+        outcome.objective_model,
+        timings,
+        outcome.iterations,
+    )

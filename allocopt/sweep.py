@@ -1,7 +1,9 @@
 """Sweeps over scenario fields: one-at-a-time or a full grid, as one tidy table of outcomes.
 
 Points are solved in chunks; each chunk builds one :class:`allocopt.Model` and re-solves it warm
-from point to point, so a sweep costs one build per chunk. Chunks depend only on the points and
+from point to point, so a sweep of the core program costs one build per chunk. A scenario with
+endogenous capability runs the outer loop (fresh models) at every point: correct, but some
+seconds per point (docs/explore.md). Chunks depend only on the points and
 ``chunk_size``, never on the executor, so every executor gives the same table.
 
 >>> Parameter.parse("velocity.hit_cap_post_acceleration=0.1:0.3:3").values

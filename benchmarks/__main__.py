@@ -1,5 +1,7 @@
-"""``python -m benchmarks``: build / hand-off / solve against the highspy floor for growing sizes,
-warm re-solve against rebuild, and sweep throughput on 1 and 2 processes. Ratios come from one run.
+"""``python -m benchmarks``: on the baseline's core program (no endogenous capability, one LP):
+build / hand-off / solve against the highspy floor for growing sizes, warm re-solve against
+rebuild, and sweep throughput on 1 and 2 processes; and once, the endogenous baseline's solve
+(outer loop) time and iteration count. Ratios come from one run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from allocopt import Model, load_scenario, solve
 from allocopt.inputs import prepare
 from allocopt.model import build_model
 from allocopt.scenario import Scenario
-from allocopt.solve import cold_algorithm, highs_solver, run_highs
+from allocopt.solve import HighsRunner, cold_algorithm
 from allocopt.sweep import Parameter, sweep
 from benchmarks.synthetic import scaled
 
@@ -56,12 +58,12 @@ def size_row(scenario: Scenario) -> dict[str, float]:
     m = build_model(inp)
     t1 = time.perf_counter()
     algorithm = cold_algorithm(m)
-    solver = highs_solver(algorithm=algorithm)
-    solver.set_instance(m)
+    run = HighsRunner(algorithm=algorithm)
+    run.solver.set_instance(m)
     t2 = time.perf_counter()
-    run_highs(m, solver=solver)
+    run(m)
     t3 = time.perf_counter()
-    lp = solver._solver_model.getLp()
+    lp = run.solver._solver_model.getLp()
     direct = highspy.Highs()
     for option, value in (("output_flag", False), ("threads", 1), ("solver", algorithm)):
         direct.setOptionValue(option, value)
@@ -85,7 +87,7 @@ def size_row(scenario: Scenario) -> dict[str, float]:
 
 def sizes(base: Scenario, names: list[str], repeats: int) -> None:
     """Build, hand-off and solve times by size, against the highspy floor (median of repeats)."""
-    print("\n== build + hand-off + solve vs highspy direct (seconds; median of repeats) ==")
+    print("\n== core: build + hand-off + solve vs highspy direct (seconds; median of repeats) ==")
     head = f"{'model':34} {'T':>3} {'I':>4} {'rows':>7} {'cols':>6} {'alg':>7}"
     print(f"{head} {'build':>6} {'hand':>6} {'solve':>7} {'total':>7} {'highspy':>7} {'ratio':>6}")
     for name in names:
@@ -107,7 +109,7 @@ def sizes(base: Scenario, names: list[str], repeats: int) -> None:
 def resolve(base: Scenario, repeats: int) -> None:
     """One-field change of the baseline: update + warm re-solve (to a Result) vs solve() afresh;
     median of ``repeats``, the model put back to the baseline between runs."""
-    print("\n== re-solve after one change vs build-and-solve (baseline, seconds to a Result) ==")
+    print("\n== core: re-solve after one change vs build-and-solve (seconds to a Result) ==")
     model = Model(base)
     model.solve()
     ratios, warm_times = [], []
@@ -137,7 +139,7 @@ def throughput(base: Scenario, points: int) -> None:
         Parameter.parse(f"risk.hazard_multiplier_post_acceleration=0.8:1.2:{points // a}"),
     ]
     n = a * (points // a)
-    print(f"\n== sweep throughput: {n}-point grid of the baseline, local processes ==")
+    print(f"\n== core: sweep throughput, {n}-point grid, local processes ==")
     times = {}
     tables = {}
     context = multiprocessing.get_context("spawn")
@@ -169,13 +171,26 @@ def free_parallelism(n: int = 200_000) -> float:
     return times[0] / times[1]
 
 
+def endogenous(base: Scenario) -> None:
+    """One solve of the endogenous baseline: the outer loop builds a fresh model per iteration."""
+    print("\n== endogenous baseline (outer loop, one solve) ==")
+    t0 = time.perf_counter()
+    result = solve(base)
+    total = time.perf_counter() - t0
+    print(
+        f"status {result.status}: {total:.1f} s, {result.summary['outer_iterations']} outer "
+        f"iterations ({total / max(1, result.summary['outer_iterations']):.2f} s each)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated size names")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--points", type=int, default=200, help="sweep points (0 skips)")
     args = parser.parse_args()
-    base = load_scenario(BASELINE)
+    baseline = load_scenario(BASELINE)
+    base = baseline.with_updates({"capability": {}})  # the core program
     names = [s for s in args.sizes.split(",") if s]
     unknown = [s for s in names if s not in SIZES]
     if unknown:
@@ -184,6 +199,7 @@ def main() -> None:
     resolve(base, args.repeats)
     if args.points:
         throughput(base, args.points)
+    endogenous(baseline)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ from typer.testing import CliRunner
 
 from allocopt.cli import app
 
-BASELINE = str(Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml")
+CORE = str(Path(__file__).resolve().parents[1] / "models" / "magma_core.yaml")
 
 
 def test_sweep_writes_table_and_tornado(tmp_path):
     out = tmp_path / "sweep"
-    args = ["sweep", BASELINE, "--param", "velocity.hit_cap_post_acceleration=0.2:0.3:2"]
+    args = ["sweep", CORE, "--param", "velocity.hit_cap_post_acceleration=0.2:0.3:2"]
     result = CliRunner().invoke(app, [*args, "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "sweep.csv")
@@ -33,7 +33,7 @@ def test_sweep_writes_table_and_tornado(tmp_path):
 )
 def test_bad_param_exits_2_with_a_message(tmp_path, param, message):
     result = CliRunner().invoke(
-        app, ["sweep", BASELINE, "--param", param, "--workers", "1", "--out", str(tmp_path / "x")]
+        app, ["sweep", CORE, "--param", param, "--workers", "1", "--out", str(tmp_path / "x")]
     )
     assert result.exit_code == 2
     assert message in result.output

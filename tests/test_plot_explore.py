@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from allocopt import load_scenario, solve
 from allocopt.plot_explore import (
     plot_duals,
     plot_heatmap,
@@ -17,8 +14,6 @@ from allocopt.plot_explore import (
     save_sweep,
     sweep_parameters,
 )
-
-BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
 
 
 def _table(varied: list[str], a: list[float], b: list[float], risk: list[float]) -> pd.DataFrame:
@@ -34,18 +29,17 @@ def _table(varied: list[str], a: list[float], b: list[float], risk: list[float])
     )
 
 
-def test_duals_plot_draws_one_line_per_resource():
-    result = solve(load_scenario(BASELINE))
-    ax = plot_duals(result.duals)
+def test_duals_plot_draws_one_line_per_resource(core_result):
+    ax = plot_duals(core_result.duals)
     assert len(ax.lines) == 2
-    budget = result.duals[result.duals.constraint == "budget_limit"]
+    budget = core_result.duals[core_result.duals.constraint == "budget_limit"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), budget.value[budget.resource == "compute"])
     assert ax.get_legend_handles_labels()[1] == [
         "compute (risk reduction per kH100e)",
         "staff (risk reduction per FTE)",
     ]
     with pytest.raises(ValueError, match="no duals"):
-        plot_duals(result.duals, "nope")
+        plot_duals(core_result.duals, "nope")
     plt.close("all")
 
 

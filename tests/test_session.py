@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
-from allocopt import Model, ScenarioError, load_scenario, solve
-
-BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return load_scenario(BASELINE)
+from allocopt import Model, ScenarioError, solve
 
 
 def _same(a, b) -> None:
@@ -41,27 +33,27 @@ def _same(a, b) -> None:
         },
     ],
 )
-def test_in_place_update_matches_a_fresh_solve(baseline, change):
-    model = Model(baseline)
+def test_in_place_update_matches_a_fresh_solve(core, change):
+    model = Model(core)
     first = model.solve()
     assert model.update(change) == "in_place"
     updated = model.solve()
     assert model.builds == 1
     assert updated.objective_model != pytest.approx(first.objective_model, rel=1e-6)
-    _same(updated, solve(baseline.with_updates(change)))
+    _same(updated, solve(core.with_updates(change)))
 
 
-def test_hazard_update_matches_a_fresh_solve(baseline):
-    model = Model(baseline)
+def test_hazard_update_matches_a_fresh_solve(core):
+    model = Model(core)
     model.solve()
     change = {"risk.hazard_multiplier_pre_acceleration": 3.0}
     assert model.update(change) == "in_place"
-    _same(model.solve(), solve(baseline.with_updates(change)))
+    _same(model.solve(), solve(core.with_updates(change)))
 
 
-def test_re_solve_is_warm(baseline):
+def test_re_solve_is_warm(core):
     """After a one-period change, HiGHS re-starts from the previous basis: far fewer iterations."""
-    model = Model(baseline)
+    model = Model(core)
     model.solve()
     highs = model.solver._solver_model
     cold = highs.getInfo().simplex_iteration_count
@@ -71,21 +63,37 @@ def test_re_solve_is_warm(baseline):
     assert highs.getInfo().simplex_iteration_count < cold / 3
 
 
-def test_structural_change_rebuilds_and_says_so(baseline, caplog):
-    model = Model(baseline)
+def test_structural_change_rebuilds_and_says_so(core, caplog):
+    model = Model(core)
     model.solve()
     change = {"intervention_overrides.security_forward_rd.lead_time_years": 0.5}
     with caplog.at_level(logging.INFO, logger="allocopt.session"):
         assert model.update(change) == "rebuild"
     assert "lead_periods changed" in caplog.text
     assert model.builds == 2
-    _same(model.solve(), solve(baseline.with_updates(change)))
+    _same(model.solve(), solve(core.with_updates(change)))
 
 
-def test_bad_update_leaves_the_model_alone(baseline):
-    model = Model(baseline)
+def test_bad_update_leaves_the_model_alone(core):
+    model = Model(core)
     before = model.solve()
     with pytest.raises(ScenarioError, match="velocity"):
         model.update({"velocity.hit_cap_pre_acceleration": 2.0})
-    assert model.scenario == baseline
+    assert model.scenario == core
     _same(model.solve(), before)
+
+
+def test_endogenous_scenario_rebuilds_every_solve_and_says_so(baseline, core, caplog):
+    """With endogenous capability there is no persistent model: updates report a rebuild."""
+    model = Model(baseline)
+    assert model.endogenous
+    assert model.model is None
+    with caplog.at_level(logging.INFO, logger="allocopt.session"):
+        assert model.update({"velocity.hit_cap_post_acceleration": 0.2}) == "rebuild"
+    assert "outer loop" in caplog.text
+    assert model.model is None
+    assert model.builds == 0
+    assert model.update({"capability": {}}) == "rebuild"  # back to the core program: one LP
+    assert not model.endogenous
+    assert model.builds == 1
+    assert model.update({"velocity.hit_cap_post_acceleration": 0.25}) == "in_place"

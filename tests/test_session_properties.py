@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 
 from allocopt import Model, load_scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
+CORE = Path(__file__).resolve().parents[1] / "models" / "magma_core.yaml"
 TOL = 1e-7  # relative: HiGHS's optimality tolerance
 
 
 @cache
 def model() -> Model:
     """One persistent model shared by the examples: each example leaves it at the baseline."""
-    m = Model(load_scenario(BASELINE))
+    m = Model(load_scenario(CORE))
     m.solve()
     return m
 
@@ -32,7 +32,7 @@ def _objective(changes: dict) -> float:
 
 def _reset() -> float:
     m = model()
-    base = load_scenario(BASELINE)
+    base = load_scenario(CORE)
     m.set_scenario(base)
     return m.solve().objective_model
 

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from allocopt import ScenarioError, load_scenario, solve
+from allocopt import ScenarioError, solve
 from allocopt.runner import executor, run_many
 from allocopt.sweep import OUTCOMES, Parameter, field_value, grid, one_at_a_time, sweep
 
-BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
 CAP = "velocity.hit_cap_post_acceleration"
 HAZARD = "risk.hazard_multiplier_pre_acceleration"
 
 
 @pytest.fixture(scope="module")
-def baseline():
-    return load_scenario(BASELINE)
-
-
-@pytest.fixture(scope="module")
-def small_grid(baseline):
+def small_grid(core):
     params = [Parameter.parse(f"{CAP}=0.1:0.3:2"), Parameter.parse(f"{HAZARD}=1:3:2")]
-    return params, sweep(baseline, params, full_grid=True, chunk_size=3)
+    return params, sweep(core, params, full_grid=True, chunk_size=3)
 
 
 def test_parse_spec():
@@ -41,36 +34,34 @@ def test_bad_spec_is_a_scenario_error(spec):
         Parameter.parse(spec)
 
 
-def test_points_one_at_a_time_and_grid(baseline):
+def test_points_one_at_a_time_and_grid(core):
     a, b = Parameter(CAP, (0.1, 0.2)), Parameter("budget_multiplier.staff", (0.5, 1.5, 2.0))
-    oat = one_at_a_time(baseline, [a, b])
+    oat = one_at_a_time(core, [a, b])
     assert len(oat) == 1 + 2 + 3
     assert oat[0] == {"varied": "base", CAP: 0.25, "budget_multiplier.staff": 1.0}
     assert all(p["budget_multiplier.staff"] == 1.0 for p in oat if p["varied"] == CAP)
     assert len(grid([a, b])) == 6
 
 
-def test_field_value_knows_implied_defaults(baseline):
-    assert (
-        field_value(baseline, "intervention_overrides.security_forward_rd.lead_time_years") == 1.5
-    )
-    assert field_value(baseline, "velocity.acceleration_threshold") == 3.0
+def test_field_value_knows_implied_defaults(core):
+    assert field_value(core, "intervention_overrides.security_forward_rd.lead_time_years") == 1.5
+    assert field_value(core, "velocity.acceleration_threshold") == 3.0
 
 
-def test_unknown_field_or_bad_value_fails_before_solving(baseline):
+def test_unknown_field_or_bad_value_fails_before_solving(core):
     with pytest.raises(ScenarioError, match="nope"):
-        sweep(baseline, [Parameter("velocity.nope", (1.0,))])
+        sweep(core, [Parameter("velocity.nope", (1.0,))])
     with pytest.raises(ScenarioError, match="hit_cap_post_acceleration"):
-        sweep(baseline, [Parameter(CAP, (0.5, 1.5))])
+        sweep(core, [Parameter(CAP, (0.5, 1.5))])
 
 
-def test_grid_rows_match_single_solves(baseline, small_grid):
+def test_grid_rows_match_single_solves(core, small_grid):
     _, table = small_grid
     assert len(table) == 4
     assert list(table.columns) == ["point", "varied", CAP, HAZARD, *OUTCOMES]
     assert (table.status == "optimal").all()
     row = table[(table[CAP] == 0.3) & (table[HAZARD] == 3.0)].iloc[0]
-    single = solve(baseline.with_updates({CAP: 0.3, HAZARD: 3.0}))
+    single = solve(core.with_updates({CAP: 0.3, HAZARD: 3.0}))
     assert row.risk_reduction_model == pytest.approx(single.objective_model, rel=1e-7)
     assert row.risk_reduction_exact == pytest.approx(
         single.summary["risk_reduction_exact"], rel=1e-4
@@ -79,19 +70,19 @@ def test_grid_rows_match_single_solves(baseline, small_grid):
     assert hi > lo  # a looser velocity-hit cap never lowers the optimum
 
 
-def test_infeasible_points_are_reported_not_raised(baseline):
+def test_infeasible_points_are_reported_not_raised(core):
     """The chunk's model goes on after an infeasible point and still finds the next optimum."""
-    table = sweep(baseline, [Parameter("safety_floor_share.compute", (0.97, 0.03))])
+    table = sweep(core, [Parameter("safety_floor_share.compute", (0.97, 0.03))])
     assert table.status.tolist() == ["optimal", "infeasible", "optimal"]
     assert table.risk_reduction_exact.isna().tolist() == [False, True, False]
-    fresh = solve(baseline.with_updates({"safety_floor_share.compute": 0.03}))
+    fresh = solve(core.with_updates({"safety_floor_share.compute": 0.03}))
     assert table.risk_reduction_model.iloc[2] == pytest.approx(fresh.objective_model, rel=1e-7)
 
 
-def test_same_table_through_any_executor(baseline, small_grid):
+def test_same_table_through_any_executor(core, small_grid):
     params, table = small_grid
     with ThreadPoolExecutor(max_workers=1) as pool:
-        threaded = sweep(baseline, params, full_grid=True, chunk_size=3, executor=pool)
+        threaded = sweep(core, params, full_grid=True, chunk_size=3, executor=pool)
     assert threaded.equals(table)
 
 
@@ -101,14 +92,14 @@ def test_run_many_keeps_order():
     assert run_many([-1, -2], abs) == [1, 2]
 
 
-def test_values_valid_alone_but_not_together_are_marked_invalid(baseline):
+def test_values_valid_alone_but_not_together_are_marked_invalid(core):
     """An intervention must use some resource: zero compute and zero staff are each fine alone."""
     item = "intervention_overrides.security_incremental"
     params = [
         Parameter(f"{item}.compute_per_effort_kh100e", (0.0, 0.01)),
         Parameter(f"{item}.staff_per_effort_fte", (0.0, 1.0)),
     ]
-    table = sweep(baseline, params, full_grid=True)
+    table = sweep(core, params, full_grid=True)
     assert table.status.iloc[0].startswith("invalid: ")
     assert "must use some compute or staff" in table.status.iloc[0]
     assert (table.status.iloc[1:] == "optimal").all()

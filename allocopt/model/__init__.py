@@ -12,19 +12,23 @@ import pyomo.environ as pyo
 
 from allocopt.inputs import Inputs
 from allocopt.model.allocation import add_allocation
+from allocopt.model.budget import add_budget
+from allocopt.model.linearization import Linearization, reference
 from allocopt.model.objective import add_objective
 from allocopt.model.risk import add_risk
 from allocopt.model.sets import CAPABILITIES, add_sets
 from allocopt.model.staff import add_staff
 from allocopt.model.stocks import add_stocks
+from allocopt.model.variables import add_variables
 from allocopt.model.velocity import add_velocity
 
 Family = Callable[[pyo.ConcreteModel, Inputs], None]
 
 FAMILIES: tuple[Family, ...] = (
-    add_sets,
+    add_variables,
     add_allocation,
     add_velocity,
+    add_budget,
     add_staff,
     add_stocks,
     add_risk,
@@ -32,9 +36,11 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
-def build_model(inp: Inputs) -> pyo.ConcreteModel:
-    """The Pyomo model of ``inp``: every family of :data:`FAMILIES` applied in order."""
+def build_model(inp: Inputs, lin: Linearization | None = None) -> pyo.ConcreteModel:
+    """The Pyomo model of ``inp``, linearized around ``lin`` (default: the reference point):
+    :func:`add_sets` first, then every family of :data:`FAMILIES` in order."""
     m = pyo.ConcreteModel(name=inp.scenario_name)
+    add_sets(m, inp, lin or reference(inp))
     for family in FAMILIES:
         family(m, inp)
     return m

@@ -1,4 +1,5 @@
-"""Objective: the cut in cumulative hazard over the horizon (log-survival), against no safety work."""
+"""Objective: the cut in cumulative hazard over the horizon (log-survival), against Magma scaling
+at full speed with no safety work."""
 
 from __future__ import annotations
 
@@ -8,10 +9,35 @@ from allocopt.inputs import Inputs
 
 
 def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """risk_reduction = sum_t sum_c hazard[t,c] * dt * (1 - residual[t,c]); maximize it."""
-    m.risk_reduction = pyo.Expression(
-        expr=sum(
-            m.hazard[t, c] * m.dt * (1 - m.residual[t, c]) for t in m.PERIODS for c in m.CHANNELS
+    """risk_reduction = sum_t sum_c dt * (hazard_full[t,c] - hazard[t,c] * residual[t,c]
+        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t])) - postponed_risk;
+    postponed_risk = sum_c (postponed_ref[c] * residual[T,c]
+        + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref)),
+    delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
+    (Products linearized around the reference point; without endogenous capability
+    hazard = hazard_full and the delay terms are absent.)"""
+    moves = inp.capability.hazard_follows_delay or any(inp.capability.competition_relief)
+    last = m.PERIODS.last()
+
+    def term(t: str, c: str) -> object:
+        cut = m.hazard_full[t, c] - m.hazard[t, c] * m.residual[t, c]
+        if moves:
+            cut -= m.residual_ref[t, c] * m.hazard_slope[t, c] * (m.delay[t] - m.delay_ref[t])
+        return m.dt * cut
+
+    if inp.capability.hazard_follows_delay:
+        m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
+        m.postponed_risk = pyo.Expression(
+            expr=sum(
+                m.postponed_ref[c] * m.residual[last, c]
+                + m.residual_ref[last, c] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
+                for c in m.CHANNELS
+                if c.startswith("own_")
+            )
         )
+    else:
+        m.postponed_risk = pyo.Expression(expr=0.0)
+    m.risk_reduction = pyo.Expression(
+        expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS) - m.postponed_risk
     )
     m.objective = pyo.Objective(expr=m.risk_reduction, sense=pyo.maximize)

@@ -7,74 +7,112 @@ import pyomo.environ as pyo
 
 from allocopt.data import CHANNELS, RESOURCES
 from allocopt.inputs import Inputs
+from allocopt.model.linearization import Linearization
 
 CAPABILITIES = "capabilities"
 
-Values = dict[object, float]
 
-
-def _grid(rows: tuple, cols: tuple, values: np.ndarray) -> Values:
-    return {(a, b): float(values[n, k]) for n, a in enumerate(rows) for k, b in enumerate(cols)}
-
-
-def param_values(inp: Inputs) -> dict[str, Values]:
-    """Value of every mutable Param by name and index: the one mapping from :class:`Inputs` to the
-    model's data, used to build the model and to update it in place."""
-    labels, ids = inp.periods.labels, inp.ids
-    staff = inp.budget[:, RESOURCES.index("staff")]
-    hires = np.concatenate([[0.0], np.maximum(0.0, np.diff(staff))])
+def table(*keys: tuple[str, ...], values: np.ndarray) -> dict:
+    """``{(k1, k2, ...): float}`` from an array whose axes follow the label tuples ``keys``."""
+    values = np.asarray(values, dtype=float)
+    if len(keys) == 1:
+        return dict(zip(keys[0], values.tolist(), strict=True))
     return {
-        "budget": _grid(labels, RESOURCES, inp.budget),
-        "hit_cap": dict(zip(labels, map(float, inp.hit_cap), strict=True)),
-        "hazard": _grid(labels, CHANNELS, inp.hazard),
-        "intensity": _grid(ids, RESOURCES, inp.intensity),
-        "max_effort": dict(zip(ids, map(float, inp.max_effort), strict=True)),
-        "safety_floor": dict(zip(RESOURCES, map(float, inp.safety_floor), strict=True)),
-        "weight": dict(zip(RESOURCES, map(float, inp.weights), strict=True)),
-        "staff_hires": dict(zip(labels, map(float, hires), strict=True)),
+        (a, b): float(values[n, k]) for n, a in enumerate(keys[0]) for k, b in enumerate(keys[1])
+    }
+
+
+def param_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
+    """Value of every mutable Param by name and index (``None`` for a scalar): the one mapping from
+    :class:`Inputs` and the linearization point to the model's data, used to build the model and
+    to update it in place (:func:`set_param_values`)."""
+    t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
+    return {
+        "budget": table(t_, r_, values=lin.budget),
+        "hit_cap": table(t_, values=lin.hit_cap),
+        "hazard_full": table(t_, c_, values=inp.hazard),
+        "hazard": table(t_, c_, values=lin.hazard),
+        "intensity": table(i_, r_, values=inp.intensity),
+        "max_effort": table(i_, values=inp.max_effort),
+        "safety_floor": table(r_, values=inp.safety_floor),
+        "weight": table(r_, values=inp.weights),
+        "staff_hires": table(t_, values=lin.staff_hires),
         "staff_growth_factor": {None: (1 + inp.staff_growth_max_per_year) ** inp.dt},
         "reassignment_per_period": {None: inp.reassignment_share_per_year * inp.dt},
     }
 
 
-def add_sets(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS; and the
-    mutable parameters users vary (budget, hit_cap, hazard, intensity, max_effort, safety_floor,
-    weight, staff_hires, staff_growth_factor, reassignment_per_period)."""
-    labels = inp.periods.labels
-    ids = inp.ids
-    m.PERIODS = pyo.Set(initialize=labels, ordered=True)
-    m.RESOURCES = pyo.Set(initialize=RESOURCES, ordered=True)
-    m.INTERVENTIONS = pyo.Set(initialize=ids, ordered=True)
+MUTABLE_AXES = {  # index sets of each mutable Param, by the letters of add_sets
+    "budget": "tr",
+    "hit_cap": "t",
+    "hazard_full": "tc",
+    "hazard": "tc",
+    "intensity": "ir",
+    "max_effort": "i",
+    "safety_floor": "r",
+    "weight": "r",
+    "staff_hires": "t",
+    "staff_growth_factor": "",
+    "reassignment_per_period": "",
+}
+
+
+def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
+    """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS; the
+    mutable parameters users vary (:data:`MUTABLE_AXES`: budget, hit_cap, hazard_full, hazard,
+    intensity, max_effort, safety_floor, weight, staff_hires, staff_growth_factor,
+    reassignment_per_period), and the linearization point ``lin`` of the endogenous terms as
+    constants (``*_ref``, ``*_slope``)."""
+    t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
+    m.PERIODS = pyo.Set(initialize=t_, ordered=True)
+    m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
+    m.INTERVENTIONS = pyo.Set(initialize=i_, ordered=True)
     m.PREPARATION = pyo.Set(
-        initialize=[i for i, p in zip(ids, inp.is_preparation, strict=True) if p], ordered=True
+        initialize=[i for i, p in zip(i_, inp.is_preparation, strict=True) if p], ordered=True
     )
-    m.ACTIVITIES = pyo.Set(initialize=(CAPABILITIES, *ids), ordered=True)
-    m.CHANNELS = pyo.Set(initialize=CHANNELS, ordered=True)
+    m.ACTIVITIES = pyo.Set(initialize=(CAPABILITIES, *i_), ordered=True)
+    m.CHANNELS = pyo.Set(initialize=c_, ordered=True)
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
+    labels = {"t": t_, "r": r_, "i": i_, "c": c_}
+
+    def param(name: str, axes: str, values: np.ndarray) -> None:
+        keys = tuple(labels[a] for a in axes)
+        setattr(
+            m, name, pyo.Param(*(sets[a] for a in axes), initialize=table(*keys, values=values))
+        )
 
     m.dt = pyo.Param(initialize=inp.dt)
-    values = param_values(inp)
-    index = {
-        "budget": (m.PERIODS, m.RESOURCES),
-        "hit_cap": (m.PERIODS,),
-        "hazard": (m.PERIODS, m.CHANNELS),
-        "intensity": (m.INTERVENTIONS, m.RESOURCES),
-        "max_effort": (m.INTERVENTIONS,),
-        "safety_floor": (m.RESOURCES,),
-        "weight": (m.RESOURCES,),
-        "staff_hires": (m.PERIODS,),
-        "staff_growth_factor": (),
-        "reassignment_per_period": (),
-    }
-    for name, sets in index.items():
-        init = values[name][None] if not sets else values[name]
-        m.add_component(name, pyo.Param(*sets, mutable=True, initialize=init))
+    for name, values in param_values(inp, lin).items():
+        axes = MUTABLE_AXES[name]
+        init = values if axes else values[None]
+        setattr(m, name, pyo.Param(*(sets[a] for a in axes), mutable=True, initialize=init))
+    for name, axes in (
+        ("delay_ref", "t"),
+        ("budget_slope", "tr"),
+        ("capabilities_ref", "tr"),
+        ("hazard_slope", "tc"),
+        ("residual_ref", "tc"),
+        ("ai_gain_ref", "t"),
+        ("ai_gain_slope", "t"),
+        ("readiness_ref", "t"),
+        ("effort_ref", "ti"),
+        ("benefit_ref", "ti"),
+        ("influence_ref", "t"),
+        ("influence_slope", "t"),
+        ("postponed_ref", "c"),
+        ("postponed_rate", "c"),
+    ):
+        param(name, axes, getattr(lin, name))
+    param("hiring", "t", (lin.staff_hires > 0).astype(float))
+    m.delay_end_ref = pyo.Param(initialize=lin.delay_end_ref)
+    m.trust = pyo.Param(initialize=lin.trust)
 
 
-def set_param_values(m: pyo.ConcreteModel, inp: Inputs) -> int:
-    """Assign every mutable Param of ``m`` from ``inp`` where it changed; return how many changed."""
+def set_param_values(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> int:
+    """Assign every mutable Param of ``m`` from ``inp`` and ``lin`` where it changed; return how
+    many values changed."""
     changed = 0
-    for name, values in param_values(inp).items():
+    for name, values in param_values(inp, lin).items():
         param = m.component(name)
         for key, value in values.items():
             data = param[key] if key is not None else param

@@ -1,4 +1,5 @@
-"""Preparation stocks with lead time and depreciation; current mitigation acts in its own period."""
+"""AI labour, preparation stocks with lead time and depreciation, and the level acting on risk:
+current mitigation acts in its own period."""
 
 from __future__ import annotations
 
@@ -8,27 +9,72 @@ from allocopt.inputs import Inputs
 
 
 def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effort[t - lead_periods[p], p]
-    (stock[-1,p] = 0; effort before the first period is 0);
-    level[t,i] = stock[t,i] if i is preparation else effort[t,i]."""
+    """readiness[t] = sum_i readiness_weight[i] * benefit[t-1,i]  (0 in the first period; 1 in every
+        period when readiness_required is off: AI labour needs no elicitation readiness);
+    effective_effort[t,i] = effort[t,i] + ai_leverage[i] * (
+        ai_gain_ref[t] * readiness_ref[t] * effort[t,i]
+        + effort_ref[t,i] * readiness_ref[t] * ai_gain_slope[t] * (delay[t] - delay_ref[t])
+        + effort_ref[t,i] * ai_gain_ref[t] * (readiness[t] - readiness_ref[t]))
+        (= effort[t,i] without AI labour);
+    readiness_trust:  |readiness[t] - readiness_ref[t]| <= trust  (after the first period);
+    stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
+    level_def:  level[t,i] = stock[t,i] if i is preparation else effective_effort[t,i]."""
     labels = list(m.PERIODS)
     position = {t: n for n, t in enumerate(labels)}
     ids = list(inp.ids)
     lead = dict(zip(ids, map(int, inp.lead_periods), strict=True))
     keep = dict(zip(ids, map(float, inp.retention), strict=True))
+    weight = dict(zip(ids, map(float, inp.readiness_weight), strict=True))
+    leverage = dict(zip(ids, map(float, inp.ai_leverage), strict=True))
+    ai = inp.capability.ai_labour
 
-    m.stock = pyo.Var(m.PERIODS, m.PREPARATION, domain=pyo.NonNegativeReals)
+    gated = inp.capability.readiness_required
+
+    def readiness_rule(m: pyo.ConcreteModel, t: str) -> object:
+        if not gated:
+            return 1.0
+        if position[t] == 0:
+            return 0.0
+        return sum(weight[i] * m.benefit[m.PERIODS.prev(t), i] for i in ids if weight[i] > 0)
+
+    m.readiness = pyo.Expression(m.PERIODS, rule=readiness_rule)
+
+    def effective_rule(m: pyo.ConcreteModel, t: str, i: str) -> object:
+        if not ai or leverage[i] == 0:
+            return m.effort[t, i]
+        gain = m.ai_gain_ref[t] * m.readiness_ref[t] * m.effort[t, i]
+        if gated:
+            gain += m.effort_ref[t, i] * m.ai_gain_ref[t] * (m.readiness[t] - m.readiness_ref[t])
+        if inp.capability.endogenous:
+            gain += (
+                m.effort_ref[t, i]
+                * m.readiness_ref[t]
+                * m.ai_gain_slope[t]
+                * (m.delay[t] - m.delay_ref[t])
+            )
+        return m.effort[t, i] + leverage[i] * gain
+
+    m.effective_effort = pyo.Expression(m.PERIODS, m.INTERVENTIONS, rule=effective_rule)
+    if ai and gated:
+        m.readiness_trust = pyo.Constraint(
+            m.LATER_PERIODS,
+            rule=lambda m, t: pyo.inequality(
+                -m.trust, m.readiness[t] - m.readiness_ref[t], m.trust
+            ),
+        )
 
     def balance_rule(m: pyo.ConcreteModel, t: str, p: str) -> object:
         n = position[t]
         carried = keep[p] * m.stock[labels[n - 1], p] if n > 0 else 0.0
         source = n - lead[p]
-        added = m.dt * m.effort[labels[source], p] if source >= 0 else 0.0
+        added = m.dt * m.effective_effort[labels[source], p] if source >= 0 else 0.0
         return m.stock[t, p] == carried + added
 
     m.stock_balance = pyo.Constraint(m.PERIODS, m.PREPARATION, rule=balance_rule)
-    m.level = pyo.Expression(
+    m.level_def = pyo.Constraint(
         m.PERIODS,
         m.INTERVENTIONS,
-        rule=lambda m, t, i: m.stock[t, i] if i in m.PREPARATION else m.effort[t, i],
+        rule=lambda m, t, i: (
+            m.level[t, i] == (m.stock[t, i] if i in m.PREPARATION else m.effective_effort[t, i])
+        ),
     )

@@ -1,4 +1,5 @@
-"""The velocity knob: capability progress relative to full allocation, and the cap on its hit."""
+"""The velocity knob: capability progress relative to full allocation, the cap on its hit, and the
+delay the hits accumulate on Magma's own trajectory."""
 
 from __future__ import annotations
 
@@ -8,14 +9,39 @@ from allocopt.inputs import Inputs
 
 
 def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """velocity[t] = sum_r weight[r] * capabilities[t,r] / budget[t,r];
-    velocity_hit_limit:  1 - velocity[t] <= hit_cap[t]."""
-    m.velocity = pyo.Expression(
-        m.PERIODS,
-        rule=lambda m, t: sum(
-            m.weight[r] * m.capabilities[t, r] / m.budget[t, r] for r in m.RESOURCES
-        ),
-    )
+    """velocity[t] = sum_r weight[r] * (capabilities[t,r] / budget[t,r]
+        - capabilities_ref[t,r] * budget_slope[t,r] * (delay[t] - delay_ref[t]) / budget[t,r]^2);
+    velocity_hit_limit:  1 - velocity[t] <= hit_cap[t];
+    delay_balance:  delay[t] = delay[t-1] + (1 - velocity[t-1]) * dt,  delay[first] = 0;
+    delay_trust:  |delay[t] - delay_ref[t]| <= trust.  (delay only when capability is endogenous)"""
+    endogenous = inp.capability.endogenous
+    shifts_budget = endogenous and inp.capability.budget_frontier_share.any()
+
+    def velocity_rule(m: pyo.ConcreteModel, t: str) -> object:
+        v = sum(m.weight[r] * m.capabilities[t, r] / m.budget[t, r] for r in m.RESOURCES)
+        if shifts_budget:
+            v -= sum(
+                m.weight[r] * m.capabilities_ref[t, r] * m.budget_slope[t, r] / m.budget[t, r] ** 2
+                for r in m.RESOURCES
+            ) * (m.delay[t] - m.delay_ref[t])
+        return v
+
+    m.velocity = pyo.Expression(m.PERIODS, rule=velocity_rule)
     m.velocity_hit_limit = pyo.Constraint(
         m.PERIODS, rule=lambda m, t: 1 - m.velocity[t] <= m.hit_cap[t]
+    )
+    if not endogenous:
+        return
+    first = m.PERIODS.first()
+    m.delay_balance = pyo.Constraint(
+        m.PERIODS,
+        rule=lambda m, t: (
+            m.delay[t] == 0
+            if t == first
+            else m.delay[t]
+            == m.delay[m.PERIODS.prev(t)] + (1 - m.velocity[m.PERIODS.prev(t)]) * m.dt
+        ),
+    )
+    m.delay_trust = pyo.Constraint(
+        m.PERIODS, rule=lambda m, t: pyo.inequality(-m.trust, m.delay[t] - m.delay_ref[t], m.trust)
     )

@@ -1,0 +1,100 @@
+"""The point around which the endogenous terms are linearized, as plain numbers.
+
+The outer loop builds a fresh model at each point: the linearization values enter the program as
+constants (immutable parameters), which HiGHS receives far faster than mutable ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocopt.inputs import Inputs
+from allocopt.simulate import Evaluation, Schedule
+from allocopt.trajectory import point_at, postponed
+
+
+@dataclass(frozen=True)
+class Linearization:
+    """Values (``*_ref``) and slopes in the delay (``*_slope``) of every endogenous term."""
+
+    delay_ref: np.ndarray  # [T]
+    budget: np.ndarray  # [T, R] budget at the point
+    budget_slope: np.ndarray  # [T, R]
+    capabilities_ref: np.ndarray  # [T, R]
+    hit_cap: np.ndarray  # [T] cap of each period's regime at the point
+    hazard: np.ndarray  # [T, CH] hazard before safety at the point
+    hazard_slope: np.ndarray  # [T, CH]
+    residual_ref: np.ndarray  # [T, CH]
+    ai_gain_ref: np.ndarray  # [T]
+    ai_gain_slope: np.ndarray  # [T]
+    readiness_ref: np.ndarray  # [T]
+    effort_ref: np.ndarray  # [T, I]
+    benefit_ref: np.ndarray  # [T, I]
+    influence_ref: np.ndarray  # [T]
+    influence_slope: np.ndarray  # [T]
+    postponed_ref: np.ndarray  # [CH]
+    postponed_rate: np.ndarray  # [CH]
+    delay_end_ref: float
+    trust: float
+
+    @property
+    def staff_hires(self) -> np.ndarray:
+        """max(0, budget[t,staff] - budget[t-1,staff]) at the point."""
+        staff = self.budget[:, 1]
+        return np.clip(np.diff(staff, prepend=staff[0]), 0, None)
+
+
+def reference(inp: Inputs) -> Linearization:
+    """The reference point: no delay, no safety work, nothing elicited."""
+    n_t, n_i = len(inp.periods), len(inp.ids)
+    p = point_at(inp, np.zeros(n_t))
+    later, rate = postponed(inp, 0.0)
+    return Linearization(
+        delay_ref=p.delay,
+        budget=p.budget,
+        budget_slope=p.budget_slope,
+        capabilities_ref=p.budget,
+        hit_cap=inp.hit_cap,
+        hazard=p.hazard,
+        hazard_slope=p.hazard_slope,
+        residual_ref=np.ones_like(p.hazard),
+        ai_gain_ref=p.ai_gain,
+        ai_gain_slope=p.ai_gain_slope,
+        readiness_ref=np.full(n_t, 0.0 if inp.capability.readiness_required else 1.0),
+        effort_ref=np.zeros((n_t, n_i)),
+        benefit_ref=np.zeros((n_t, n_i)),
+        influence_ref=p.influence,
+        influence_slope=p.influence_slope,
+        postponed_ref=later,
+        postponed_rate=rate,
+        delay_end_ref=0.0,
+        trust=inp.capability.trust_region_years,
+    )
+
+
+def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
+    """The point on ``schedule``'s exact trajectory ``ev``, with trust radius ``trust``."""
+    p = ev.point
+    return Linearization(
+        delay_ref=p.delay,
+        budget=p.budget,
+        budget_slope=p.budget_slope,
+        capabilities_ref=schedule.capabilities,
+        hit_cap=ev.hit_cap,
+        hazard=p.hazard,
+        hazard_slope=p.hazard_slope,
+        residual_ref=ev.residual,
+        ai_gain_ref=p.ai_gain,
+        ai_gain_slope=p.ai_gain_slope,
+        readiness_ref=ev.readiness,
+        effort_ref=schedule.effort,
+        benefit_ref=ev.benefit,
+        influence_ref=p.influence,
+        influence_slope=p.influence_slope,
+        postponed_ref=ev.postponed,
+        postponed_rate=ev.postponed_rate,
+        delay_end_ref=ev.delay_end,
+        trust=trust,
+    )

@@ -1,0 +1,170 @@
+"""The HTML report embeds every figure and shows assumptions, knobs, schedule and risk; the
+``allocopt report`` command solves or reads a saved result and exits 0, 1 or 2."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import math
+import re
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from allocopt import save_result, solve
+from allocopt.cli import app
+from allocopt.data import CHANNELS
+from allocopt.plot import FIGURES
+from allocopt.report import assumptions, render_html, risk_by_channel, write_report
+from tests.conftest import BASELINE
+
+runner = CliRunner()
+EMBEDDED = re.compile(
+    r'<figure id="figure-(\w+)"><img alt="\w+" src="data:image/png;base64,([^"]+)"'
+)
+
+
+@pytest.fixture(scope="module")
+def report_dir(baseline, baseline_result, tmp_path_factory):
+    """The baseline's report, written once for this module."""
+    out = tmp_path_factory.mktemp("report")
+    write_report(baseline_result, out, baseline)
+    return out
+
+
+def test_the_page_embeds_every_figure_as_written_to_disk(report_dir):
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    embedded = dict(EMBEDDED.findall(page))
+    assert set(embedded) == set(FIGURES)
+    for name, data in embedded.items():
+        assert base64.b64decode(data) == (report_dir / "figures" / f"{name}.png").read_bytes()
+        assert (report_dir / "figures" / f"{name}.pdf").stat().st_size > 0
+    assert "http" not in page  # self-contained: nothing fetched from elsewhere
+
+
+def test_the_page_shows_assumptions_knobs_schedule_and_risk(baseline, baseline_result, report_dir):
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    for heading in ("Key assumptions", "The three knobs", "Schedule", "Risk"):
+        assert f"<h2>{heading}</h2>" in page
+    cap = baseline.velocity.hit_cap_post_acceleration
+    assert f"<td>velocity.hit_cap_post_acceleration</td><td>{cap}</td>" in page
+    with_plan = baseline_result.summary["probability_with_plan"]
+    assert f"<td>P(catastrophe) with the plan</td><td>{with_plan:.1%}</td>" in page
+    assert "NOT OPTIMAL" not in page
+
+
+def test_the_report_folder_holds_every_export_and_the_saved_result(report_dir):
+    assert {p.name for p in report_dir.iterdir()} == {
+        "index.html",
+        "figures",
+        "csv",
+        "parquet",
+        "result.xlsx",
+        "tables",
+        "result",
+    }
+    assert (report_dir / "result" / "result.json").exists()
+    assert not [p for p in report_dir.rglob(".*")]  # no temporary file left behind
+
+
+def test_assumptions_list_dotted_settings_without_tables(baseline):
+    rows = dict(assumptions(baseline))
+    assert rows["velocity.hit_cap_pre_acceleration"] == str(
+        baseline.velocity.hit_cap_pre_acceleration
+    )
+    assert rows["horizon.start"] == "2025Q1"
+    assert not any(key.startswith(("tables", "data.")) for key in rows)
+
+
+def test_a_non_optimal_result_is_flagged_on_the_page(baseline_result):
+    stopped = dataclasses.replace(baseline_result, status="time_limit")
+    page = render_html(stopped, dict.fromkeys(FIGURES, b"png"), settings=None)
+    assert '<p class="warning">NOT OPTIMAL (time_limit)' in page
+    assert "pass the scenario file to list its settings" in page
+
+
+def test_cli_report_solves_and_writes_the_page(tmp_path):
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", str(BASELINE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"report written to {out / 'index.html'}" in result.output
+    assert len(EMBEDDED.findall((out / "index.html").read_text(encoding="utf-8"))) == len(FIGURES)
+
+
+def test_cli_report_from_a_saved_result_does_not_need_the_scenario(baseline_result, tmp_path):
+    saved = save_result(baseline_result, tmp_path / "saved")
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", "--from-result", str(saved), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "magma_baseline: optimal" in result.output
+    assert (out / "index.html").exists()
+
+
+def test_cli_report_refuses_a_saved_result_of_another_scenario(baseline_result, tmp_path):
+    other = save_result(dataclasses.replace(baseline_result, scenario_name="other"), tmp_path / "s")
+    args = ["report", str(BASELINE), "--from-result", str(other), "--out", str(tmp_path / "r")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "holds scenario 'other', not 'magma_baseline'" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_report_exits_2_on_a_folder_that_is_not_a_saved_result(tmp_path):
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["report", "--from-result", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "not a saved result" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_cli_report_exits_2_on_bad_input_and_1_on_an_infeasible_scenario(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"extends": str(BASELINE), "name": "bad", "velocity": {"x": 1}}))
+    assert runner.invoke(app, ["report", str(bad), "--out", str(tmp_path / "a")]).exit_code == 2
+    floor = tmp_path / "floor.yaml"
+    floor.write_text(
+        yaml.safe_dump(
+            {"extends": str(BASELINE), "name": "floor", "safety_floor_share": {"compute": 0.5}}
+        )
+    )
+    result = runner.invoke(app, ["report", str(floor), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 1
+    assert "infeasible" in result.output
+    assert not (tmp_path / "a").exists()
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_yearly_scenario_without_a_regime_switch_gets_a_full_report(tiny, tmp_path):
+    scenario = tiny(
+        [{}, {"id": "prep", "mode": "preparation", "category": "ai_defense", "lead_time_years": 1}],
+        budgets=[(5.0, 100.0)] * 3,
+        hazard=[0.1, 0.2, 0.3],
+    )
+    page = write_report(solve(scenario), tmp_path, scenario).read_text(encoding="utf-8")
+    assert len(EMBEDDED.findall(page)) == len(FIGURES)
+    assert "<td>Regime switch (acceleration)</td><td>none</td>" in page
+
+
+def test_cli_report_exits_2_rather_than_overwrite_a_foreign_result_folder(
+    baseline_result, tmp_path
+):
+    saved = save_result(baseline_result, tmp_path / "saved")
+    (tmp_path / "out" / "result").mkdir(parents=True)
+    (tmp_path / "out" / "result" / "mine.txt").write_text("keep")
+    args = ["report", "--from-result", str(saved), "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "is not a saved result; not replacing it" in result.output
+    assert (tmp_path / "out" / "result" / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result"]  # nothing else
+
+
+def test_risk_by_channel_adds_up_to_the_horizon_probabilities(baseline_result):
+    rows = risk_by_channel(baseline_result)
+    assert [r[0] for r in rows] == list(CHANNELS)
+    for column, plan in ((1, "without_plan"), (2, "with_plan")):
+        cumulative = sum(float(r[column]) for r in rows)
+        probability = baseline_result.summary[f"probability_{plan}"]
+        assert -math.expm1(-cumulative) == pytest.approx(probability, rel=1e-3)
