@@ -81,7 +81,10 @@ def sweep(
         typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
     ] = None,
 ) -> None:
-    """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures."""
+    """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures.
+
+    Fast (warm re-solves) on a core program such as models/magma_core.yaml; a scenario with
+    endogenous capability runs the outer loop at every point."""
     from allocopt.plot_explore import save_sweep
     from allocopt.runner import executor
     from allocopt.sweep import Parameter
@@ -106,6 +109,7 @@ def sweep(
     typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
 
 
+@app.command()
 def compare(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,

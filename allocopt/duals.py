@@ -5,7 +5,9 @@ per unit *relaxation* of the row's right-hand side, holding everything else fixe
 in ``budget_limit``, one more unit (share) of velocity-hit cap, one more FTE of staff growth or
 re-assignment allowance, one more EU*year added to a preparation stock. Binding ``<=`` rows of a
 maximization have values >= 0; slack rows have 0. A MILP has no duals of its own: its integer
-decisions are fixed at the optimum and the remaining LP re-solved (``source`` says which).
+decisions are fixed at the optimum and the remaining LP re-solved (``source`` says which). A result
+of the outer loop (endogenous capability) has an empty table: its last LP's duals price the local
+linearization, not the scenario (docs/explore.md).
 """
 
 from __future__ import annotations

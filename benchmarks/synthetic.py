@@ -16,7 +16,7 @@ def _months(quarter: str) -> list[str]:
 def scaled(scenario: Scenario, monthly: bool = False, replicas: int = 1) -> Scenario:
     """``scenario`` on monthly periods (each month takes its quarter's values, all of which are
     rates or period averages) with every intervention copied ``replicas`` times (each copy with
-    1/replicas of the effects, so total effect and hazard stay put)."""
+    1/replicas of the effects and readiness weight, so total effect, readiness and hazard stay put)."""
     data = scenario.model_dump()
     if monthly:
         if scenario.horizon.frequency != "quarter":
@@ -40,6 +40,7 @@ def scaled(scenario: Scenario, monthly: bool = False, replicas: int = 1) -> Scen
                 copy = {**row, "id": row["id"] if k == 0 else f"{row['id']}_r{k}"}
                 for c in CHANNELS:
                     copy[f"effect_{c}"] = row[f"effect_{c}"] / replicas
+                copy["readiness_weight"] = row["readiness_weight"] / replicas
                 rows.append(copy)
         data["tables"]["interventions"] = rows
     return Scenario.model_validate(data)

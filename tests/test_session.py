@@ -55,11 +55,11 @@ def test_re_solve_is_warm(core):
     """After a one-period change, HiGHS re-starts from the previous basis: far fewer iterations."""
     model = Model(core)
     model.solve()
-    highs = model.solver._solver_model
+    highs = model.run.solver._solver_model
     cold = highs.getInfo().simplex_iteration_count
     model.update({"velocity.hit_cap_pre_acceleration": 0.04})
     model.solve()
-    assert model.solver._solver_model is highs
+    assert model.run.solver._solver_model is highs
     assert highs.getInfo().simplex_iteration_count < cold / 3
 
 
