@@ -123,6 +123,18 @@ def _row(name: str, inp: Inputs, ev: Evaluation) -> Row:
     )
 
 
+def _solved(name: str, result: Result) -> Row:
+    s = result.summary
+    return Row(
+        name,
+        float(s["risk_reduction_exact"]),
+        float(s["probability_with_plan_and_postponed"]),
+        float(s["delay_at_horizon_years"]),
+        float(result.knobs.velocity_hit.mean()),
+        len(result.violations),
+    )
+
+
 def compare(scenario: Scenario, optimum: Result | None = None) -> pd.DataFrame:
     """Risk reduction (exact) and velocity lost of the optimum and of each policy."""
     inp = prepare(scenario)
@@ -130,23 +142,9 @@ def compare(scenario: Scenario, optimum: Result | None = None) -> pd.DataFrame:
     cap = scenario.velocity.hit_cap_pre_acceleration
     never_slow = solve(scenario.with_updates({"velocity.hit_cap_post_acceleration": cap}))
     rows = [
-        Row(
-            "optimum",
-            float(best.summary["risk_reduction_exact"]),
-            float(best.summary["probability_with_plan_and_postponed"]),
-            float(best.summary["delay_at_horizon_years"]),
-            float(best.knobs.velocity_hit.mean()),
-            len(best.violations),
-        ),
+        _solved("optimum", best),
         _row("essay_rule", inp, evaluate(inp, follow_rule(inp, essay_split))),
-        Row(
-            "never_slow",
-            float(never_slow.summary["risk_reduction_exact"]),
-            float(never_slow.summary["probability_with_plan_and_postponed"]),
-            float(never_slow.summary["delay_at_horizon_years"]),
-            float(never_slow.knobs.velocity_hit.mean()),
-            len(never_slow.violations),
-        ),
+        _solved("never_slow", never_slow),
         _row("capabilities_only", inp, evaluate(inp, capabilities_only(inp))),
     ]
     table = pd.DataFrame([r.__dict__ for r in rows])
