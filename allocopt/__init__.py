@@ -11,6 +11,7 @@ from __future__ import annotations
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
 from allocopt.result import Result
 from allocopt.scenario import Scenario, load_scenario
+from allocopt.session import Model
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import solve
 from allocopt.status import Status
@@ -19,6 +20,7 @@ from allocopt.store import load_result, save_result
 __all__ = [
     "AllocoptError",
     "InfeasibleError",
+    "Model",
     "Result",
     "Scenario",
     "ScenarioError",

@@ -7,6 +7,7 @@ what is allowed).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from allocopt.errors import InfeasibleError, ScenarioError, SolverError
 from allocopt.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
+CORES = os.cpu_count() or 1
 
 app = typer.Typer(
     add_completion=False,
@@ -96,6 +98,51 @@ def solve(
         raise _fail(2, [f"{folder}: cannot write the result tables ({exc.strerror})"]) from None
     typer.echo(result.text_summary())
     typer.echo(f"  tables written to {folder}/")
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
+    ] = None,
+    grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
+    ] = None,
+) -> None:
+    """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures.
+
+    Fast (warm re-solves) on a core program such as models/magma_core.yaml; a scenario with
+    endogenous capability runs the outer loop at every point."""
+    from allocopt.plot_explore import save_sweep
+    from allocopt.runner import executor
+    from allocopt.sweep import Parameter
+    from allocopt.sweep import sweep as run
+
+    loaded = _load(scenario)
+    try:
+        if not param:
+            raise ScenarioError("give at least one --param FIELD=LO:HI:N")
+        params = [Parameter.parse(p) for p in param]
+        with executor(workers, scheduler) as ex:
+            table = run(loaded, params, full_grid=grid, executor=ex, progress=True)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    except OSError as exc:
+        raise _fail(
+            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
+        ) from None
+    folder = out or Path("results") / f"{loaded.name}_sweep"
+    save_sweep(table, folder)
+    solved = int((table.status == "optimal").sum())
+    typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
 
 
 @app.command()

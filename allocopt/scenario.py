@@ -284,7 +284,9 @@ def _cross_problems(s: Scenario) -> list[str]:
 def _set_dotted(data: dict, dotted: str, value: Any) -> None:
     keys = dotted.split(".")
     node = data
-    for k in keys[:-1]:
+    for depth, k in enumerate(keys[:-1]):
+        if depth == 1 and keys[0] == "intervention_overrides" and isinstance(node, dict):
+            node.setdefault(k, {})  # first override of this intervention; validated below
         if not isinstance(node, dict) or k not in node:
             node_keys = ", ".join(node) if isinstance(node, dict) else "none"
             raise ScenarioError(f"{dotted}: no field '{k}' (fields here: {node_keys})")

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.data import RESOURCES
 from allocopt.diagnose import diagnose
+from allocopt.duals import FIXED_MILP, DualRows
 from allocopt.errors import InfeasibleError, SolverError
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
@@ -46,9 +48,29 @@ DUAL_TOLERANCE = 1e-9
 NO_TRUST_REGION = 1e6  # years / readiness units: a trust radius that never binds
 
 
+IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beats dual simplex cold
+AUTO_UPDATES_OFF = (  # a re-solve of the same model only pushes changed mutable Param values
+    "check_for_new_or_removed_constraints",
+    "check_for_new_or_removed_vars",
+    "check_for_new_or_removed_params",
+    "check_for_new_objective",
+    "update_constraints",
+    "update_vars",
+    "update_named_expressions",
+    "update_objective",
+)
+
+
 def classify(model_status: Any) -> Status:
     """The :class:`Status` of a ``highspy.HighsModelStatus``."""
     return HIGHS_STATUS.get(getattr(model_status, "name", ""), Status.SOLVER_ERROR)
+
+
+def cold_algorithm(m: pyo.ConcreteModel) -> str:
+    """HiGHS algorithm for a first solve of ``m``: HiGHS's choice (dual simplex for an LP) for
+    small models, interior point (with crossover, so duals and the warm-start basis stay clean)
+    from IPM_FROM_COLUMNS columns."""
+    return "ipm" if m.nvariables() >= IPM_FROM_COLUMNS else "choose"
 
 
 @dataclass(frozen=True)
@@ -69,47 +91,77 @@ class Solved:
         return abs(self.bound - self.objective) / max(1.0, abs(self.objective))
 
 
+class HighsRunner:
+    """One persistent HiGHS interface (output off). A new model is handed over whole; a re-solve
+    of the same model after changing its mutable Params only pushes the changed values (no
+    re-scan of the model) and starts from HiGHS's last basis (warm start)."""
+
+    def __init__(
+        self,
+        time_limit: float | None = None,
+        threads: int = 1,
+        algorithm: str = "choose",
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.solver = Highs()
+        self.solver.config.load_solutions = False
+        self.solver.config.raise_exception_on_nonoptimal_result = False
+        self.solver.config.time_limit = time_limit
+        self.solver.config.solver_options.update(
+            {
+                "threads": threads,
+                "output_flag": False,
+                "solver": algorithm,
+                "dual_feasibility_tolerance": DUAL_TOLERANCE,
+                **(options or {}),
+            }
+        )
+        updates = self.solver.config.auto_updates
+        for option in AUTO_UPDATES_OFF:
+            setattr(updates, option, False)
+        updates.update_parameters = True
+
+    def solve(self, m: pyo.ConcreteModel) -> Solved:
+        """Solve ``m`` and report how it ended; a feasible solution, optimal or not, is loaded.
+        When presolve cannot tell infeasible from unbounded, solve again without presolve."""
+        results = self.solver.solve(m)
+        highs = self.solver._solver_model
+        status = classify(highs.getModelStatus())
+        if status is Status.INFEASIBLE_OR_UNBOUNDED:
+            self.solver.config.solver_options["presolve"] = "off"
+            results = self.solver.solve(m)
+            self.solver.config.solver_options.pop("presolve")
+            status = classify(highs.getModelStatus())
+        info = highs.getInfo()
+        objective = bound = None
+        if info.primal_solution_status == PRIMAL_FEASIBLE:
+            results.solution_loader.load_vars()
+            objective = float(pyo.value(m.objective))
+            if status is Status.OPTIMAL:
+                bound = objective
+            elif info.mip_node_count >= 0:
+                bound = float(info.mip_dual_bound)
+        message = f"HiGHS stopped with '{highs.getModelStatus().name}' on model '{m.name}'"
+        return Solved(status, objective, bound, message, self.solver)
+
+    def __call__(self, m: pyo.ConcreteModel) -> float:
+        """Solve ``m`` and return its objective; raise SolverError unless HiGHS proves an
+        optimum."""
+        solved = self.solve(m)
+        if not solved.status.is_optimal:
+            raise SolverError(solved.status, solved.message)
+        return float(solved.objective)
+
+
 def run_highs(
     m: pyo.ConcreteModel,
     time_limit: float | None = None,
     threads: int = 1,
     options: dict[str, Any] | None = None,
 ) -> Solved:
-    """Solve ``m`` with HiGHS (extra HiGHS ``options`` by name) and report how it ended.
-
-    A solution is loaded into ``m`` whenever HiGHS has a feasible one, optimal or not. When
-    presolve cannot tell infeasible from unbounded, the model is solved again without presolve.
-    """
-    solver = Highs()
-    solver.config.load_solutions = False
-    solver.config.raise_exception_on_nonoptimal_result = False
-    solver.config.time_limit = time_limit
-    solver.config.solver_options.update(
-        {
-            "threads": threads,
-            "dual_feasibility_tolerance": DUAL_TOLERANCE,
-            "output_flag": False,
-            **(options or {}),
-        }
-    )
-    results = solver.solve(m)
-    highs = solver._solver_model
-    status = classify(highs.getModelStatus())
-    if status is Status.INFEASIBLE_OR_UNBOUNDED:
-        solver.config.solver_options["presolve"] = "off"
-        results = solver.solve(m)
-        status = classify(highs.getModelStatus())
-    info = highs.getInfo()
-    objective = bound = None
-    if info.primal_solution_status == PRIMAL_FEASIBLE:
-        results.solution_loader.load_vars()
-        objective = float(pyo.value(m.objective))
-        if status is Status.OPTIMAL:
-            bound = objective
-        elif info.mip_node_count >= 0:
-            bound = float(info.mip_dual_bound)
-    message = f"HiGHS stopped with '{highs.getModelStatus().name}' on model '{m.name}'"
-    return Solved(status, objective, bound, message, solver)
+    """Solve ``m`` once with a fresh HiGHS (extra HiGHS ``options`` by name); see
+    :meth:`HighsRunner.solve`."""
+    return HighsRunner(time_limit, threads, options=options).solve(m)
 
 
 def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
@@ -118,6 +170,46 @@ def extract_schedule(m: pyo.ConcreteModel, inp: Inputs) -> Schedule:
     effort = np.array([[m.effort[t, i].value or 0.0 for i in ids] for t in labels])
     caps = np.array([[m.capabilities[t, r].value or 0.0 for r in RESOURCES] for t in labels])
     return Schedule(effort=np.clip(effort, 0, None), capabilities=np.clip(caps, 0, None))
+
+
+def shadow_prices(m: pyo.ConcreteModel, solver: Highs, rows: DualRows) -> pd.DataFrame:
+    """The duals table of ``m`` just solved by ``solver``; for a MILP, those of the LP left when
+    its integer decisions are fixed at their optimal values (re-solved apart, labelled as such)."""
+    integers = [v for v in m.component_data_objects(pyo.Var) if not v.is_continuous()]
+    if not integers:
+        return rows.table(solver)
+    domains = [(v, v.domain, v.fixed) for v in integers]
+    for v in integers:
+        v.fix(round(v.value))
+        v.domain = pyo.Reals
+    try:
+        options = solver.config
+        fixed = HighsRunner(options.time_limit, options.solver_options["threads"])
+        fixed(m)
+        return rows.table(fixed.solver, FIXED_MILP)
+    finally:
+        for v, domain, was_fixed in domains:
+            v.domain = domain
+            if not was_fixed:
+                v.unfix()
+
+
+def report(
+    m: pyo.ConcreteModel,
+    inp: Inputs,
+    run: HighsRunner,
+    rows: DualRows,
+    objective: float,
+    timings: dict[str, float],
+) -> Result:
+    """The :class:`Result` of the core program ``m`` just solved to optimality by ``run``:
+    schedule, exact evaluation and shadow prices of ``rows``."""
+    t0 = time.perf_counter()
+    schedule = extract_schedule(m, inp)
+    ev = evaluate(inp, schedule)
+    duals = shadow_prices(m, run.solver, rows)
+    timings = {**timings, "report": time.perf_counter() - t0}
+    return build_result(inp, schedule, ev, Status.OPTIMAL, objective, timings, duals=duals)
 
 
 def _solve_at(
@@ -156,7 +248,7 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     t0 = time.perf_counter()
     inp = prepare(scenario)
     iterations: tuple[Iteration, ...] = ()
-    bound = gap = None
+    bound = gap = duals = None
     if inp.capability.endogenous:
 
         def solve_at(lin: Linearization) -> tuple[float, Schedule]:
@@ -174,6 +266,8 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     else:
         m, solved = _solve_at(inp, scenario, None)
         t1 = time.perf_counter()
+        if solved.status.is_optimal:
+            duals = shadow_prices(m, solved.solver, DualRows.of(m))
         schedule = extract_schedule(m, inp)
         ev = evaluate(inp, schedule)
         objective, status, message = float(solved.objective), solved.status, solved.message
@@ -195,4 +289,5 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
         iterations,
         objective_bound=bound,
         relative_gap=gap,
+        duals=duals,
     )

@@ -1,4 +1,5 @@
-"""Shared fixtures: the baseline solved once per session, and a builder of tiny scenarios."""
+"""Shared fixtures: the baseline and its core program solved once per session, and a builder of
+tiny scenarios."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from allocopt.data import CHANNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "models" / "magma_baseline.yaml"
+CORE = ROOT / "models" / "magma_core.yaml"
 
 ITEM_DEFAULTS = {
     "name": "tiny intervention",
@@ -45,6 +47,19 @@ def baseline() -> Scenario:
 def baseline_result(baseline: Scenario) -> Result:
     """The baseline solved once for the whole test session."""
     return solve(baseline)
+
+
+@pytest.fixture(scope="session")
+def core(baseline: Scenario) -> Scenario:
+    """The baseline's core program (no endogenous capability): one LP, updated in place and
+    re-solved warm; what tests that solve many times use."""
+    return baseline.with_updates({"capability": {}})
+
+
+@pytest.fixture(scope="session")
+def core_result(core: Scenario) -> Result:
+    """The core program solved once for the whole test session."""
+    return solve(core)
 
 
 TinyBuilder = Callable[..., Scenario]

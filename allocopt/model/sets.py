@@ -22,10 +22,47 @@ def table(*keys: tuple[str, ...], values: np.ndarray) -> dict:
     }
 
 
+def param_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
+    """Value of every mutable Param by name and index (``None`` for a scalar): the one mapping from
+    :class:`Inputs` and the linearization point to the model's data, used to build the model and
+    to update it in place (:func:`set_param_values`)."""
+    t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
+    return {
+        "budget": table(t_, r_, values=lin.budget),
+        "hit_cap": table(t_, values=lin.hit_cap),
+        "hazard_full": table(t_, c_, values=inp.hazard),
+        "hazard": table(t_, c_, values=lin.hazard),
+        "intensity": table(i_, r_, values=inp.intensity),
+        "max_effort": table(i_, values=inp.max_effort),
+        "safety_floor": table(r_, values=inp.safety_floor),
+        "weight": table(r_, values=inp.weights),
+        "staff_hires": table(t_, values=lin.staff_hires),
+        "staff_growth_factor": {None: (1 + inp.staff_growth_max_per_year) ** inp.dt},
+        "reassignment_per_period": {None: inp.reassignment_share_per_year * inp.dt},
+    }
+
+
+MUTABLE_AXES = {  # index sets of each mutable Param, by the letters of add_sets
+    "budget": "tr",
+    "hit_cap": "t",
+    "hazard_full": "tc",
+    "hazard": "tc",
+    "intensity": "ir",
+    "max_effort": "i",
+    "safety_floor": "r",
+    "weight": "r",
+    "staff_hires": "t",
+    "staff_growth_factor": "",
+    "reassignment_per_period": "",
+}
+
+
 def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
     """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS; the
-    mutable parameters users vary (budget, hit_cap, hazard, intensity, safety_floor), and the
-    linearization point ``lin`` of the endogenous terms as constants (``*_ref``, ``*_slope``)."""
+    mutable parameters users vary (:data:`MUTABLE_AXES`: budget, hit_cap, hazard_full, hazard,
+    intensity, max_effort, safety_floor, weight, staff_hires, staff_growth_factor,
+    reassignment_per_period), and the linearization point ``lin`` of the endogenous terms as
+    constants (``*_ref``, ``*_slope``)."""
     t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
     m.PERIODS = pyo.Set(initialize=t_, ordered=True)
     m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
@@ -38,28 +75,17 @@ def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
     sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
     labels = {"t": t_, "r": r_, "i": i_, "c": c_}
 
-    def param(name: str, axes: str, values: np.ndarray, mutable: bool = False) -> None:
+    def param(name: str, axes: str, values: np.ndarray) -> None:
         keys = tuple(labels[a] for a in axes)
         setattr(
-            m,
-            name,
-            pyo.Param(
-                *(sets[a] for a in axes), mutable=mutable, initialize=table(*keys, values=values)
-            ),
+            m, name, pyo.Param(*(sets[a] for a in axes), initialize=table(*keys, values=values))
         )
 
     m.dt = pyo.Param(initialize=inp.dt)
-    param("weight", "r", inp.weights)
-    for name, axes, values in (
-        ("budget", "tr", lin.budget),
-        ("hit_cap", "t", lin.hit_cap),
-        ("hazard_full", "tc", inp.hazard),
-        ("hazard", "tc", lin.hazard),
-        ("intensity", "ir", inp.intensity),
-        ("safety_floor", "r", inp.safety_floor),
-        ("staff_hires", "t", lin.staff_hires),
-    ):
-        param(name, axes, values, mutable=True)
+    for name, values in param_values(inp, lin).items():
+        axes = MUTABLE_AXES[name]
+        init = values if axes else values[None]
+        setattr(m, name, pyo.Param(*(sets[a] for a in axes), mutable=True, initialize=init))
     for name, axes in (
         ("delay_ref", "t"),
         ("budget_slope", "tr"),
@@ -80,3 +106,17 @@ def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
     param("hiring", "t", (lin.staff_hires > 0).astype(float))
     m.delay_end_ref = pyo.Param(initialize=lin.delay_end_ref)
     m.trust = pyo.Param(initialize=lin.trust)
+
+
+def set_param_values(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> int:
+    """Assign every mutable Param of ``m`` from ``inp`` and ``lin`` where it changed; return how
+    many values changed."""
+    changed = 0
+    for name, values in param_values(inp, lin).items():
+        param = m.component(name)
+        for key, value in values.items():
+            data = param[key] if key is not None else param
+            if data.value != value:
+                data.set_value(value)
+                changed += 1
+    return changed

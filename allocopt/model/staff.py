@@ -11,14 +11,15 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """For t after the first period, with s[t,a] = use[t,a,staff]:
     staff_inflow_def:  staff_inflow[t,a] >= s[t,a] - s[t-1,a];
     staff_reassignment:  sum_a staff_inflow[t,a]
-        <= staff_hires[t] + reassignment_share_per_year * dt * budget[t-1,staff]  (+ their first-order
+        <= staff_hires[t] + reassignment_per_period * budget[t-1,staff]  (+ their first-order
         change with the delay when the staff budget follows Magma's position, hiring[t] = 1 when
-        staff_hires[t] > 0), staff_hires[t] = max(0, budget[t,staff] - budget[t-1,staff]);
-    staff_growth:  sum_a s[t,a] <= (1 + staff_growth_max_per_year)^dt * sum_a s[t-1,a];
+        staff_hires[t] > 0), staff_hires[t] = max(0, budget[t,staff] - budget[t-1,staff]),
+        reassignment_per_period = reassignment_share_per_year * dt;
+    staff_growth:  sum_a s[t,a] <= staff_growth_factor * sum_a s[t-1,a],
+        staff_growth_factor = (1 + staff_growth_max_per_year)^dt;
     staff_initial (when initial_safety_share is set):  sum_i s[first,i]
-        <= (initial_safety_share + reassignment_share_per_year * dt) * budget[first,staff]."""
-    growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
-    reassign = inp.reassignment_share_per_year * inp.dt
+        <= (initial_safety_share + reassignment_per_period) * budget[first,staff]."""
+    reassign = m.reassignment_per_period  # = reassignment_share_per_year * dt
     prev = m.PERIODS.prev
 
     m.staff_inflow_def = pyo.Constraint(
@@ -45,7 +46,7 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
         m.LATER_PERIODS,
         rule=lambda m, t: (
             sum(m.use[t, a, "staff"] for a in m.ACTIVITIES)
-            <= growth * sum(m.use[prev(t), a, "staff"] for a in m.ACTIVITIES)
+            <= m.staff_growth_factor * sum(m.use[prev(t), a, "staff"] for a in m.ACTIVITIES)
         ),
     )
     if inp.initial_safety_share is not None:

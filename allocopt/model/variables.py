@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pyomo.environ as pyo
 
 from allocopt.data import CHANNELS
@@ -11,19 +9,15 @@ from allocopt.inputs import Inputs
 
 
 def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """capabilities[t,r] >= 0; 0 <= effort[t,i] <= max_effort[i]; stock[t,p] >= 0; level[t,i];
-    0 <= benefit[t,i] <= 1; capacity[t,c]; floor[c] <= residual[t,c] <= 1;
-    staff_inflow[t,a] >= 0 (later periods);
+    """capabilities[t,r] >= 0; 0 <= effort[t,i] <= max_effort[i] (a mutable Param, infinite when
+    unbounded); stock[t,p] >= 0; level[t,i]; 0 <= benefit[t,i] <= 1; capacity[t,c];
+    floor[c] <= residual[t,c] <= 1; staff_inflow[t,a] >= 0 (later periods);
     delay[t] >= 0 (only when capability is endogenous)."""
-    bound = {
-        i: (0.0, None if math.isinf(b) else float(b))
-        for i, b in zip(inp.ids, inp.max_effort, strict=True)
-    }
     floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
     m.LATER_PERIODS = pyo.Set(initialize=list(m.PERIODS)[1:], ordered=True)
 
     m.capabilities = pyo.Var(m.PERIODS, m.RESOURCES, domain=pyo.NonNegativeReals)
-    m.effort = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=lambda _, t, i: bound[i])
+    m.effort = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=lambda m, t, i: (0.0, m.max_effort[i]))
     m.stock = pyo.Var(m.PERIODS, m.PREPARATION, domain=pyo.NonNegativeReals)
     m.level = pyo.Var(m.PERIODS, m.INTERVENTIONS, domain=pyo.Reals)
     m.benefit = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=(0.0, 1.0))

@@ -1,0 +1,1 @@
+"""Benchmarks of allocopt (``python -m benchmarks``); not part of the unit tests."""

@@ -1,0 +1,206 @@
+"""``python -m benchmarks``: on the baseline's core program (no endogenous capability, one LP):
+build / hand-off / solve against the highspy floor for growing sizes, warm re-solve against
+rebuild, and sweep throughput on 1 and 2 processes; and once, the endogenous baseline's solve
+(outer loop) time and iteration count. Ratios come from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import multiprocessing
+import statistics
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import highspy
+
+from allocopt import Model, load_scenario, solve
+from allocopt.inputs import prepare
+from allocopt.model import build_model
+from allocopt.scenario import Scenario
+from allocopt.solve import HighsRunner, cold_algorithm
+from allocopt.sweep import Parameter, sweep
+from benchmarks.synthetic import scaled
+
+BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
+SIZES = {  # name: (monthly periods, intervention replicas)
+    "baseline": (False, 1),
+    "3x-interventions": (False, 3),
+    "3x-periods-monthly": (True, 1),
+    "21x-monthly-7x-interventions": (True, 7),
+}
+MODULE = "allocopt.sweep"  # what a worker imports before the clock starts
+CHANGES = [
+    {"velocity.hit_cap_pre_acceleration": 0.04},
+    {"velocity.hit_cap_post_acceleration": 0.24},
+    {"budget_multiplier.compute": 1.05},
+    {"risk.hazard_multiplier_post_acceleration": 1.1},
+    {"intervention_overrides.security_incremental.compute_per_effort_kh100e": 0.011},
+    {"velocity.acceleration_threshold": 3.5},
+]
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def size_row(scenario: Scenario) -> dict[str, float]:
+    """Seconds to build, hand to HiGHS and solve through Pyomo; and to pass + solve the same LP
+    matrix with highspy directly (same algorithm, one thread)."""
+    t0 = time.perf_counter()
+    inp = prepare(scenario)
+    m = build_model(inp)
+    t1 = time.perf_counter()
+    algorithm = cold_algorithm(m)
+    run = HighsRunner(algorithm=algorithm)
+    run.solver.set_instance(m)
+    t2 = time.perf_counter()
+    run(m)
+    t3 = time.perf_counter()
+    lp = run.solver._solver_model.getLp()
+    direct = highspy.Highs()
+    for option, value in (("output_flag", False), ("threads", 1), ("solver", algorithm)):
+        direct.setOptionValue(option, value)
+    t4 = time.perf_counter()
+    direct.passModel(lp)
+    direct.run()
+    floor = time.perf_counter() - t4
+    return {
+        "periods": len(inp.periods),
+        "interventions": len(inp.ids),
+        "rows": lp.num_row_,
+        "cols": lp.num_col_,
+        "algorithm": algorithm,
+        "build": t1 - t0,
+        "hand": t2 - t1,
+        "solve": t3 - t2,
+        "total": t3 - t0,
+        "highspy": floor,
+    }
+
+
+def sizes(base: Scenario, names: list[str], repeats: int) -> None:
+    """Build, hand-off and solve times by size, against the highspy floor (median of repeats)."""
+    print("\n== core: build + hand-off + solve vs highspy direct (seconds; median of repeats) ==")
+    head = f"{'model':34} {'T':>3} {'I':>4} {'rows':>7} {'cols':>6} {'alg':>7}"
+    print(f"{head} {'build':>6} {'hand':>6} {'solve':>7} {'total':>7} {'highspy':>7} {'ratio':>6}")
+    for name in names:
+        monthly, replicas = SIZES[name]
+        scenario = scaled(base, monthly, replicas)
+        n = repeats if (monthly, replicas) != (True, 7) else 1
+        runs = [size_row(scenario) for _ in range(n)]
+        r = {
+            k: statistics.median(x[k] for x in runs) if k != "algorithm" else runs[0][k]
+            for k in runs[0]
+        }
+        print(
+            f"{name:34} {r['periods']:>3} {r['interventions']:>4} {r['rows']:>7} {r['cols']:>6} "
+            f"{r['algorithm']:>7} {r['build']:6.2f} {r['hand']:6.2f} {r['solve']:7.2f} "
+            f"{r['total']:7.2f} {r['highspy']:7.2f} {r['total'] / r['highspy']:5.1f}x"
+        )
+
+
+def resolve(base: Scenario, repeats: int) -> None:
+    """One-field change of the baseline: update + warm re-solve (to a Result) vs solve() afresh;
+    median of ``repeats``, the model put back to the baseline between runs."""
+    print("\n== core: re-solve after one change vs build-and-solve (seconds to a Result) ==")
+    model = Model(base)
+    model.solve()
+    ratios, warm_times = [], []
+    for change in CHANGES:
+        warm, fresh = [], []
+        for _ in range(repeats):
+            warm.append(_timed(lambda c=change: (model.update(c), model.solve())))
+            model.set_scenario(base)
+            model.solve()
+            fresh.append(_timed(lambda c=change: solve(base.with_updates(c))))
+        w, f = statistics.median(warm), statistics.median(fresh)
+        ratios.append(f / w)
+        warm_times.append(w)
+        ((field, value),) = change.items()
+        print(f"{field:62} = {value:<6g} warm {w:6.3f}  rebuild {f:6.3f}  {f / w:5.1f}x")
+    print(
+        f"median over changes: warm {statistics.median(warm_times):.3f} s, "
+        f"{statistics.median(ratios):.1f}x faster than build-and-solve"
+    )
+
+
+def throughput(base: Scenario, points: int) -> None:
+    """A grid sweep of ``points`` points on 1 and on 2 local processes (pools started beforehand)."""
+    a = max(2, points // 10)
+    params = [
+        Parameter.parse(f"velocity.hit_cap_post_acceleration=0.15:0.35:{a}"),
+        Parameter.parse(f"risk.hazard_multiplier_post_acceleration=0.8:1.2:{points // a}"),
+    ]
+    n = a * (points // a)
+    print(f"\n== core: sweep throughput, {n}-point grid, local processes ==")
+    times = {}
+    tables = {}
+    context = multiprocessing.get_context("spawn")
+    for workers in (1, 2):
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=importlib.import_module, initargs=(MODULE,)
+        ) as pool:
+            list(pool.map(time.sleep, [0.5] * workers))  # processes up, imports done
+            t0 = time.perf_counter()
+            tables[workers] = sweep(base, params, full_grid=True, executor=pool)
+            times[workers] = time.perf_counter() - t0
+        print(f"{workers} process(es): {times[workers]:6.1f} s, {n / times[workers]:5.1f} points/s")
+    print(
+        f"speed-up on 2 processes: {times[1] / times[2]:.2f}x; "
+        f"tables identical: {tables[1].equals(tables[2])}; "
+        f"free parallelism of the machine meanwhile: {free_parallelism():.2f}x"
+    )
+
+
+def free_parallelism(n: int = 200_000) -> float:
+    """Speed-up of two CPU-bound tasks (``math.factorial``) on 2 processes over 1: what the machine
+    allowed at the time (other jobs on a shared machine take cores)."""
+    times = []
+    context = multiprocessing.get_context("spawn")
+    for workers in (1, 2):
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            list(pool.map(time.sleep, [0.3] * workers))
+            times.append(_timed(lambda p=pool: list(p.map(math.factorial, [n] * 4))))
+    return times[0] / times[1]
+
+
+def endogenous(base: Scenario) -> None:
+    """One solve of the endogenous baseline: the outer loop builds a fresh model per iteration."""
+    print("\n== endogenous baseline (outer loop, one solve) ==")
+    t0 = time.perf_counter()
+    result = solve(base)
+    total = time.perf_counter() - t0
+    print(
+        f"status {result.status}: {total:.1f} s, {result.summary['outer_iterations']} outer "
+        f"iterations ({total / max(1, result.summary['outer_iterations']):.2f} s each)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated size names")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--points", type=int, default=200, help="sweep points (0 skips)")
+    args = parser.parse_args()
+    baseline = load_scenario(BASELINE)
+    base = baseline.with_updates({"capability": {}})  # the core program
+    names = [s for s in args.sizes.split(",") if s]
+    unknown = [s for s in names if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {unknown}; known: {list(SIZES)}")
+    sizes(base, names, args.repeats)
+    resolve(base, args.repeats)
+    if args.points:
+        throughput(base, args.points)
+    endogenous(baseline)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Synthetic scale-up of a scenario: monthly periods and replicated interventions, same economics."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from allocopt.data import CHANNELS
+from allocopt.scenario import Scenario
+
+
+def _months(quarter: str) -> list[str]:
+    q = pd.Period(quarter, freq="Q")
+    return [str(p) for p in pd.period_range(q.asfreq("M", "s"), q.asfreq("M", "e"), freq="M")]
+
+
+def scaled(scenario: Scenario, monthly: bool = False, replicas: int = 1) -> Scenario:
+    """``scenario`` on monthly periods (each month takes its quarter's values, all of which are
+    rates or period averages) with every intervention copied ``replicas`` times (each copy with
+    1/replicas of the effects and readiness weight, so total effect, readiness and hazard stay put)."""
+    data = scenario.model_dump()
+    if monthly:
+        if scenario.horizon.frequency != "quarter":
+            raise ValueError("monthly scaling starts from a quarterly scenario")
+        h = scenario.horizon
+        data["horizon"] = {
+            "start": _months(h.start)[0],
+            "end": _months(h.end)[-1],
+            "frequency": "month",
+        }
+        for table in ("budgets", "acceleration", "hazards"):
+            data["tables"][table] = [
+                {**row, "period": month}
+                for row in data["tables"][table]
+                for month in _months(row["period"])
+            ]
+    if replicas > 1:
+        rows = []
+        for row in data["tables"]["interventions"]:
+            for k in range(replicas):
+                copy = {**row, "id": row["id"] if k == 0 else f"{row['id']}_r{k}"}
+                for c in CHANNELS:
+                    copy[f"effect_{c}"] = row[f"effect_{c}"] / replicas
+                copy["readiness_weight"] = row["readiness_weight"] / replicas
+                rows.append(copy)
+        data["tables"]["interventions"] = rows
+    return Scenario.model_validate(data)

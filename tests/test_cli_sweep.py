@@ -1,0 +1,40 @@
+"""The ``allocopt sweep`` command: a table and figures, or exit 2 on a bad --param."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from allocopt.cli import app
+
+CORE = str(Path(__file__).resolve().parents[1] / "models" / "magma_core.yaml")
+
+
+def test_sweep_writes_table_and_tornado(tmp_path):
+    out = tmp_path / "sweep"
+    args = ["sweep", CORE, "--param", "velocity.hit_cap_post_acceleration=0.2:0.3:2"]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert table.varied.tolist() == ["base", *["velocity.hit_cap_post_acceleration"] * 2]
+    assert (out / "tornado_risk_reduction_exact.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("velocity.hit_cap_post_acceleration", "expected FIELD=LO:HI:N"),
+        ("velocity.nope=1:2:2", "velocity.nope"),
+        ("velocity.hit_cap_post_acceleration=0.5:2:2", "hit_cap_post_acceleration"),
+    ],
+)
+def test_bad_param_exits_2_with_a_message(tmp_path, param, message):
+    result = CliRunner().invoke(
+        app, ["sweep", CORE, "--param", param, "--workers", "1", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,139 @@
+"""Shadow prices: each dual is the objective's change per unit relaxation of its row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+
+from allocopt import Model
+from allocopt.duals import COLUMNS, FIXED_MILP, DualRows
+from allocopt.inputs import prepare
+from allocopt.model import build_model
+from allocopt.solve import HighsRunner, shadow_prices
+
+
+def _dual(duals: pd.DataFrame, constraint: str, period: str, resource="", activity="") -> float:
+    row = duals[
+        (duals.constraint == constraint)
+        & (duals.period == period)
+        & (duals.resource == resource)
+        & (duals.activity == activity)
+    ]
+    assert len(row) == 1
+    return float(row.value.iloc[0])
+
+
+def _relaxed_objective(core, component: str, index: tuple, step: float) -> float:
+    """Optimum of a fresh model whose one row's right-hand side is raised by ``step``."""
+    m = build_model(prepare(core))
+    con = m.component(component)[index]
+    upper = con.upper + step
+    con.set_value(con.body == upper if con.equality else con.body <= upper)
+    return HighsRunner()(m)
+
+
+@pytest.mark.parametrize(
+    ("component", "index", "step", "label"),
+    [
+        ("budget_limit", ("2027Q2", "compute"), 2.0, ("2027Q2", "compute", "")),
+        ("budget_limit", ("2026Q3", "staff"), 2.0, ("2026Q3", "staff", "")),
+        ("budget_limit", ("2025Q2", "compute"), 0.1, ("2025Q2", "compute", "")),
+        ("velocity_hit_limit", "2027Q2", 1e-4, ("2027Q2", "", "")),
+        # a row at a degenerate vertex has a kink: its dual is one of the one-sided slopes
+        # (coordination_prep in 2026Q2 is such a row on the core program), so this one is not
+        (
+            "stock_balance",
+            ("2025Q3", "security_forward_rd"),
+            0.01,
+            ("2025Q3", "", "security_forward_rd"),
+        ),
+    ],
+)
+def test_dual_times_step_is_the_objective_change(core, core_result, component, index, step, label):
+    period, resource, activity = label
+    dual = _dual(core_result.duals, component, period, resource, activity)
+    change = _relaxed_objective(core, component, index, step) - core_result.objective_model
+    assert abs(dual) > 1e-9
+    assert change == pytest.approx(dual * step, rel=2e-3)
+
+
+def test_velocity_cap_duals_price_a_scenario_change(core, core_result):
+    """Raising the post-acceleration cap moves the optimum by the sum of those periods' duals."""
+    step = 1e-4
+    post = core_result.knobs.period[core_result.knobs.regime == "post_acceleration"]
+    duals = core_result.duals[core_result.duals.constraint == "velocity_hit_limit"].set_index(
+        "period"
+    )
+    model = Model(core)
+    model.solve()
+    model.update({"velocity.hit_cap_post_acceleration": 0.25 + step})
+    change = model.solve().objective_model - core_result.objective_model
+    assert change == pytest.approx(duals.value[post].sum() * step, rel=2e-3)
+
+
+def test_duals_table_is_tidy_with_units_and_signs(core_result):
+    d = core_result.duals
+    assert list(d.columns) == COLUMNS
+    budget = d[d.constraint == "budget_limit"]
+    assert len(budget) == 2 * len(core_result.knobs)
+    assert (budget.value >= -1e-9).all()  # <= rows of a maximization are worth >= 0
+    assert set(budget.unit) == {"risk reduction per kH100e", "risk reduction per FTE"}
+    assert {"staff_growth", "staff_reassignment", "stock_balance"} <= set(d.constraint)
+
+
+def test_velocity_price_is_velocity_dual_over_budget_dual(core_result):
+    d = core_result.duals
+    price = _dual(d, "velocity_hit_price", "2027Q2", "compute")
+    ratio = _dual(d, "velocity_hit_limit", "2027Q2") / _dual(d, "budget_limit", "2027Q2", "compute")
+    assert price == pytest.approx(ratio)
+    assert (
+        d[d.constraint == "velocity_hit_price"]
+        .unit.iloc[0]
+        .endswith("per unit of velocity-hit cap")
+    )
+
+
+def test_duals_reach_the_exports(core_result, tmp_path):
+    assert "duals" in core_result.tables()
+    core_result.to_csv(tmp_path)
+    written = pd.read_csv(tmp_path / "duals.csv", keep_default_na=False)
+    assert len(written) == len(core_result.duals)
+    np.testing.assert_allclose(
+        pd.to_numeric(written.value, errors="coerce"), core_result.duals.value, rtol=1e-9
+    )
+
+
+def test_stock_duals_are_the_value_of_extra_stock(core_result):
+    stock = core_result.duals[core_result.duals.constraint == "stock_balance"]
+    assert set(stock.unit) == {"risk reduction per EU*year of stock"}
+    assert stock.value.max() > 0
+
+
+def test_milp_duals_come_from_the_lp_with_integers_fixed(core, core_result):
+    """A binary gate that stays open changes nothing: the fixed-LP duals equal the LP's."""
+    m = build_model(prepare(core))
+    m.gate_open = pyo.Var(domain=pyo.Binary)
+    m.gate = pyo.Constraint(expr=m.effort["2025Q1", "security_incremental"] <= 1e3 * m.gate_open)
+    run = HighsRunner()
+    run(m)
+    duals = shadow_prices(m, run.solver, DualRows.of(m))
+    assert set(duals.source) == {FIXED_MILP}
+    assert set(core_result.duals.source) == {"lp"}
+    assert m.gate_open.is_binary()  # the model is left as it was
+    assert not m.gate_open.fixed
+    budget = duals.constraint == "budget_limit"
+    np.testing.assert_allclose(
+        duals.value[budget],
+        core_result.duals.value[core_result.duals.constraint == "budget_limit"],
+        rtol=1e-6,
+        atol=1e-12,
+    )
+
+
+def test_endogenous_results_carry_an_empty_duals_table(baseline_result):
+    """The outer loop's last linearized LP prices its approximation, not the scenario: no duals."""
+    assert baseline_result.summary["outer_iterations"] > 0
+    assert baseline_result.duals.empty
+    assert list(baseline_result.duals.columns) == COLUMNS
