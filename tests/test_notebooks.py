@@ -38,6 +38,14 @@ def test_notebook_is_stored_clean(path: Path):
             assert cell.execution_count is None, f"{path.name}: cell {n} has an execution count"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_ends_with_checks(path: Path):
+    """The last code cell asserts what the notebook showed, so a broken analysis fails CI."""
+    nb = nbformat.read(path, as_version=4)
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert last.source.count("assert ") >= 3, f"{path.name}: the last code cell has no checks"
+
+
 def _kernel_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The kernel inherits this process's environment: headless figures, and this interpreter's
     environment first on the path (so the kernel imports the allocopt under test)."""
