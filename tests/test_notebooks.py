@@ -2,7 +2,8 @@
 
 Each notebook ends with assertions on what it showed, so a silently broken analysis fails here.
 New notebooks are picked up automatically. Run only these with ``pytest tests/test_notebooks.py``;
-skip them with ``pytest -m "not notebook"``.
+skip them with ``pytest -m "not notebook"``. With ``ALLOCOPT_EXECUTED_NOTEBOOKS=<folder>`` set, the
+executed notebooks (with their outputs) are written there, to read or keep as CI artifacts.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch):
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:
         pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
+    finally:
+        if out := os.environ.get("ALLOCOPT_EXECUTED_NOTEBOOKS"):
+            Path(out).mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, Path(out) / path.name)
     errors = [
         output
         for cell in nb.cells
@@ -77,6 +82,6 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch):
         if output.output_type == "error"
     ]
     assert errors == []
-    # every code cell ran, and the notebook ended in its checks
+    # every code cell ran, the last one (its checks) included
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code)
