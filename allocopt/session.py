@@ -42,18 +42,10 @@ logger = logging.getLogger(__name__)
 
 UpdateKind = Literal["in_place", "rebuild"]
 # Warm re-solves: dual simplex from the last basis, with Devex pricing (steepest-edge weights would
-# be recomputed from scratch after every change, which costs more than the iterations it saves) and
-# a dual feasibility tolerance of 1e-8 (at HiGHS's default 1e-7 a warm solve could stop ~2e-7 short
-# of the optimum a cold solve finds).
-COLD_OPTIONS = {  # HiGHS's defaults, restored for the first solve after a (re)build
-    "simplex_dual_edge_weight_strategy": -1,
-    "dual_feasibility_tolerance": 1e-7,
-}
-WARM_OPTIONS = {
-    "solver": "simplex",
-    "simplex_dual_edge_weight_strategy": 1,
-    "dual_feasibility_tolerance": 1e-8,
-}
+# be recomputed from scratch after every change, which costs more than the iterations it saves);
+# cold and warm solves keep allocopt.solve's dual feasibility tolerance (DUAL_TOLERANCE, 1e-9).
+COLD_OPTIONS = {"simplex_dual_edge_weight_strategy": -1}  # HiGHS's default, for a first solve
+WARM_OPTIONS = {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1}
 
 
 def structure(inp: Inputs) -> dict[str, object]:
