@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,3 +30,21 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def write_folder(folder: str | Path, fill: Callable[[Path], object]) -> list[Path]:
+    """Let ``fill(staging)`` write files into a temporary folder beside ``folder``, then move each
+    into ``folder``: every file appears whole or not at all. Returns the paths written."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        fill(staging)
+        folder.mkdir(exist_ok=True)
+        written = []
+        for path in sorted(staging.iterdir()):
+            os.replace(path, folder / path.name)
+            written.append(folder / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written

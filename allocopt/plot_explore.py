@@ -6,9 +6,6 @@ imports Pyomo.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -16,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from allocopt.files import write_folder
 from allocopt.sweep import BASE, GRID
 
 
@@ -98,10 +96,8 @@ def sweep_parameters(table: pd.DataFrame) -> list[str]:
 def save_sweep(table: pd.DataFrame, folder: str | Path) -> list[Path]:
     """Write ``sweep.csv`` and its figures (tornado for one-at-a-time, heat map for a two-parameter
     grid) of :data:`FIGURE_OUTCOMES` into ``folder``; files appear whole or not at all."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         table.to_csv(staging / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
         params = sweep_parameters(table)
         is_grid = (table.varied == GRID).any()
@@ -116,11 +112,5 @@ def save_sweep(table: pd.DataFrame, folder: str | Path) -> list[Path]:
             fig.tight_layout()
             fig.savefig(staging / name, dpi=120)
             plt.close(fig)
-        folder.mkdir(exist_ok=True)
-        written = []
-        for path in sorted(staging.iterdir()):
-            os.replace(path, folder / path.name)
-            written.append(folder / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return written
+
+    return write_folder(folder, fill)

@@ -7,9 +7,6 @@ evaluation), so results can be saved, compared and plotted without the model.
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -19,6 +16,7 @@ import pandas as pd
 
 from allocopt.data import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 from allocopt.duals import empty_duals
+from allocopt.files import write_folder
 from allocopt.inputs import Inputs
 from allocopt.simulate import Evaluation, Schedule
 from allocopt.slp import Iteration
@@ -81,10 +79,8 @@ class Result:
 
     def to_csv(self, folder: str | Path) -> list[Path]:
         """Write every table as CSV into ``folder``; files appear whole or not at all."""
-        folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+
+        def fill(staging: Path) -> None:
             for name, frame in self.tables().items():
                 frame.to_csv(
                     staging / f"{name}.csv",
@@ -92,14 +88,8 @@ class Result:
                     float_format=FLOAT_FORMAT,
                     lineterminator="\n",
                 )
-            folder.mkdir(exist_ok=True)
-            written = []
-            for path in sorted(staging.iterdir()):
-                os.replace(path, folder / path.name)
-                written.append(folder / path.name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return written
+
+        return write_folder(folder, fill)
 
     def text_summary(self) -> str:
         """A few lines a person reads after a solve."""
