@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocopt.inputs import Inputs
-from allocopt.simulate import Evaluation, Schedule
-from allocopt.trajectory import point_at, postponed
+from allocopt.simulate import Evaluation, Schedule, evaluate
 
 
 @dataclass(frozen=True)
@@ -47,31 +46,11 @@ class Linearization:
 
 
 def reference(inp: Inputs) -> Linearization:
-    """The reference point: no delay, no safety work, nothing elicited."""
-    n_t, n_i = len(inp.periods), len(inp.ids)
-    p = point_at(inp, np.zeros(n_t))
-    later, rate = postponed(inp, 0.0)
-    return Linearization(
-        delay_ref=p.delay,
-        budget=p.budget,
-        budget_slope=p.budget_slope,
-        capabilities_ref=p.budget,
-        hit_cap=inp.hit_cap,
-        hazard=p.hazard,
-        hazard_slope=p.hazard_slope,
-        residual_ref=np.ones_like(p.hazard),
-        ai_gain_ref=p.ai_gain,
-        ai_gain_slope=p.ai_gain_slope,
-        readiness_ref=np.full(n_t, 0.0 if inp.capability.readiness_required else 1.0),
-        effort_ref=np.zeros((n_t, n_i)),
-        benefit_ref=np.zeros((n_t, n_i)),
-        influence_ref=p.influence,
-        influence_slope=p.influence_slope,
-        postponed_ref=later,
-        postponed_rate=rate,
-        delay_end_ref=0.0,
-        trust=inp.capability.trust_region_years,
+    """The reference point: Magma at full speed with no safety work (no delay, nothing elicited)."""
+    full_speed = Schedule(
+        effort=np.zeros((len(inp.periods), len(inp.ids))), capabilities=inp.budget.copy()
     )
+    return around(full_speed, evaluate(inp, full_speed), inp.capability.trust_region_years)
 
 
 def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
