@@ -164,6 +164,42 @@ class Solver(Strict):
     threads: Annotated[Whole, Field(ge=1, le=64)] = 1
 
 
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class TreeBranch(Strict):
+    """One outcome of a stage: its probability and the scenario fields it changes (dotted paths,
+    as :meth:`Scenario.with_updates` takes them)."""
+
+    probability: Annotated[Real, Field(gt=0, le=1)]
+    updates: dict[str, Any] = Field(default_factory=dict)
+
+
+class TreeStage(Strict):
+    """Uncertainty revealed at the start of period ``reveal``: decisions before it are shared by
+    every outcome of the stage, decisions from it on may differ."""
+
+    reveal: str
+    branches: dict[Name, TreeBranch] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _probabilities_sum_to_one(self) -> TreeStage:
+        total = sum(b.probability for b in self.branches.values())
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"branch probabilities must sum to 1, got {total:g}")
+        return self
+
+
+class Tree(Strict):
+    """A scenario tree: independent stages whose outcomes combine into branches (one per path),
+    solved as one stochastic program; ``objective`` is the expected risk reduction, its worst
+    case over branches, or its CVaR (mean of the worst ``1 - cvar_alpha`` of probability)."""
+
+    stages: list[TreeStage] = Field(min_length=1)
+    objective: Literal["expected", "worst_case", "cvar"] = "expected"
+    cvar_alpha: Annotated[Real, Field(gt=0, lt=1)] = 0.9
+
+
 class ScenarioConfig(Strict):
     """What a scenario YAML file may contain (after ``extends:`` has been merged)."""
 
@@ -184,6 +220,7 @@ class ScenarioConfig(Strict):
     intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: Timeline = Field(default_factory=Timeline)
     capability: Capability = Field(default_factory=Capability)
+    tree: Tree | None = None
     solver: Solver = Field(default_factory=Solver)
 
 
@@ -262,6 +299,7 @@ def _cross_problems(s: Scenario) -> list[str]:
                     f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''} "
                     f"(the horizon runs {periods[0]}–{periods[-1]})"
                 )
+    problems += _tree_problems(s)
     ids = [r.id for r in s.tables.interventions]
     for iid, change in s.intervention_overrides.items():
         if iid not in ids:
@@ -289,6 +327,35 @@ def _cross_problems(s: Scenario) -> list[str]:
                 InterventionRow.model_validate({**row.model_dump(), **(change or {})})
             except ValidationError as exc:
                 problems += _format_errors(f"intervention_overrides.{row.id}", exc)
+    return problems
+
+
+def _tree_problems(s: Scenario) -> list[str]:
+    """Reveal periods inside the horizon, after its first period and in order; branch updates
+    that do not touch the tree itself."""
+    if s.tree is None:
+        return []
+    periods = s.periods().labels
+    problems, last = [], 0
+    for k, stage in enumerate(s.tree.stages):
+        where = f"tree.stages[{k}]"
+        if stage.reveal not in periods[1:]:
+            problems.append(
+                f"{where}.reveal: {stage.reveal} is not a period after the first of the horizon "
+                f"({periods[1] if len(periods) > 1 else periods[0]}–{periods[-1]})"
+            )
+            continue
+        at = periods.index(stage.reveal)
+        if at <= last and k:
+            problems.append(f"{where}.reveal: {stage.reveal} must come after the previous stage's")
+        last = at
+        for name, branch in stage.branches.items():
+            for path in branch.updates:
+                if path.split(".")[0] in ("tree", "name", "data"):
+                    problems.append(
+                        f"{where}.branches.{name}.updates.{path}: a branch may not change "
+                        "the tree, the name or the data files"
+                    )
     return problems
 
 

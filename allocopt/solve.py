@@ -212,7 +212,7 @@ def report(
     return build_result(inp, schedule, ev, Status.OPTIMAL, objective, timings, duals=duals)
 
 
-def _solve_at(
+def solve_program(
     inp: Inputs, scenario: Scenario, lin: Linearization | None
 ) -> tuple[pyo.ConcreteModel, Solved]:
     """Build the program at ``lin`` and solve it; raise with a diagnosis when it is infeasible
@@ -252,7 +252,7 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     if inp.capability.endogenous:
 
         def solve_at(lin: Linearization) -> tuple[float, Schedule]:
-            m, solved = _solve_at(inp, scenario, lin)
+            m, solved = solve_program(inp, scenario, lin)
             if not solved.status.is_optimal:
                 raise SolverError(solved.status, solved.message)
             return float(solved.objective), extract_schedule(m, inp)
@@ -264,7 +264,7 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
         status = Status(outcome.status)
         message = f"the outer loop stopped after {len(iterations)} iterations ({status})"
     else:
-        m, solved = _solve_at(inp, scenario, None)
+        m, solved = solve_program(inp, scenario, None)
         t1 = time.perf_counter()
         if solved.status.is_optimal:
             duals = shadow_prices(m, solved.solver, DualRows.of(m))
