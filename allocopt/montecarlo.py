@@ -127,8 +127,9 @@ def evaluate_chunk(task: Task) -> list[dict[str, Any]]:
         try:
             row = evaluate_sample(base, plan, budget, values)
         except ScenarioError as exc:  # values valid one by one but not together
+            drawn = ", ".join(f"{field}={value:g}" for field, value in values.items())
             raise ScenarioError(
-                [f"uncertainty: sample {number} {values}: {p}" for p in exc.problems]
+                [f"uncertainty: sample {number} ({drawn}): {p}" for p in exc.problems]
             ) from None
         rows.append({"sample": number, **values, **row})
     return rows

@@ -4,6 +4,7 @@ the same tables through any executor, and the fan chart."""
 from __future__ import annotations
 
 import math
+import pickle
 from pathlib import Path
 
 import matplotlib.dates as mdates
@@ -248,6 +249,20 @@ def test_a_drawn_value_the_scenario_rejects_is_named(core, plan):
     assert f"uncertainty.parameters.{HAZARD}: sample" in problem
     assert "greater than or equal to 0" in problem
     assert "truncate" in problem
+
+
+def test_values_valid_alone_but_not_together_name_the_sample(core, plan):
+    # an intervention must use some compute or staff: each field may be 0, not both
+    zero = {"distribution": "uniform", "low": 0, "high": 0}
+    item = "intervention_overrides.control_evals"
+    both = {f"{item}.compute_per_effort_kh100e": zero, f"{item}.staff_per_effort_fte": zero}
+    with pytest.raises(ScenarioError) as info:
+        montecarlo(uncertain(core, both, samples=3), plan)
+    (problem,) = info.value.problems
+    assert problem.startswith(f"uncertainty: sample 0 ({item}.compute_per_effort_kh100e=0, ")
+    assert "must use some compute or staff" in problem
+    # the error crosses a process pool with its problems intact
+    assert pickle.loads(pickle.dumps(info.value)).problems == [problem]
 
 
 def test_a_scenario_without_uncertainty_has_nothing_to_sample(core, plan):
