@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from allocopt.errors import InfeasibleError, ScenarioError, SolverError
 from allocopt.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from allocopt.montecarlo import MonteCarlo
+    from allocopt.result import Result
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
 CORES = os.cpu_count() or 1
@@ -35,6 +39,11 @@ AllowOption = Annotated[
     ),
 ]
 
+WorkersOption = Annotated[int, typer.Option(min=1, help="Local worker processes.")]
+SchedulerOption = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
+]
+
 
 def _fail(code: int, lines: list[str]) -> typer.Exit:
     for line in lines:
@@ -49,6 +58,28 @@ def _load(path: Path, allow: list[Path] | None = None) -> Scenario:
         return load_scenario(path, allow=allow or ())
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
+
+
+def _unreachable(scheduler: str | None, exc: OSError) -> typer.Exit:
+    return _fail(2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"])
+
+
+def _monte_carlo(
+    scenario: Scenario, result: Result, workers: int, scheduler: str | None
+) -> MonteCarlo | None:
+    """The Monte Carlo evaluation of the solved plan, when the scenario has an uncertainty block."""
+    if scenario.uncertainty is None:
+        return None
+    from allocopt.montecarlo import montecarlo, plan_of
+    from allocopt.runner import executor
+
+    try:
+        with executor(workers, scheduler) as ex:
+            return montecarlo(scenario, plan_of(result, scenario), executor=ex, progress=True)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    except OSError as exc:
+        raise _unreachable(scheduler, exc) from None
 
 
 @app.command()
@@ -74,8 +105,13 @@ def solve(
         ),
     ] = False,
     allow_path: AllowOption = None,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Solve a scenario, print a summary and write the result tables as CSV."""
+    """Solve a scenario, print a summary and write the result tables as CSV.
+
+    With an uncertainty: block, also evaluate the optimum on its samples (Monte Carlo, through
+    --workers or --scheduler) and write montecarlo_*.csv beside the tables."""
     from allocopt.solve import solve as run
 
     loaded = _load(scenario, allow_path)
@@ -91,12 +127,17 @@ def solve(
         raise _fail(1, [f"{scenario}: {first}", *rest]) from None
     except SolverError as exc:
         raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+    monte_carlo = _monte_carlo(loaded, result, workers, scheduler)
     folder = out or Path("results") / loaded.name
     try:
         result.to_csv(folder)
+        if monte_carlo is not None:
+            monte_carlo.to_csv(folder)
     except OSError as exc:
         raise _fail(2, [f"{folder}: cannot write the result tables ({exc.strerror})"]) from None
     typer.echo(result.text_summary())
+    if monte_carlo is not None:
+        typer.echo(monte_carlo.text_summary("the deterministic optimum above"))
     typer.echo(f"  tables written to {folder}/")
 
 
@@ -108,10 +149,8 @@ def sweep(
         typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
     ] = None,
     grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
@@ -136,9 +175,7 @@ def sweep(
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
     except OSError as exc:
-        raise _fail(
-            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
-        ) from None
+        raise _unreachable(scheduler, exc) from None
     folder = out or Path("results") / f"{loaded.name}_sweep"
     save_sweep(table, folder)
     solved = int((table.status == "optimal").sum())
