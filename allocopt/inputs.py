@@ -12,6 +12,7 @@ import numpy as np
 from allocopt.data import CHANNELS, RESOURCES, InterventionRow
 from allocopt.periods import Periods
 from allocopt.scenario import Scenario
+from allocopt.series import read
 
 
 @dataclass(frozen=True)
@@ -105,22 +106,28 @@ def prepare(scenario: Scenario) -> Inputs:
     labels = periods.labels
     items = scenario.interventions()
     budgets = {(r.period, r.resource): r.value for r in scenario.tables.budgets}
-    budget = np.array(
-        [
-            [budgets[p, r] * scenario.budget_multiplier.get(r, 1.0) for r in RESOURCES]
-            for p in labels
-        ]
-    )
+    table = np.array([[budgets[p, r] for r in RESOURCES] for p in labels])
+    growth = np.array([scenario.budget_growth_multiplier.get(r, 1.0) for r in RESOURCES])
+    multiplier = np.array([scenario.budget_multiplier.get(r, 1.0) for r in RESOURCES])
+    budget = table[0] * (table / table[0]) ** growth * multiplier
     speed = {r.period: r.ai_rnd_speedup for r in scenario.tables.acceleration}
-    speedup = np.array([speed[p] for p in labels])
-    post = speedup >= scenario.velocity.acceleration_threshold
     hazards = {(r.period, r.channel): r.hazard_per_year for r in scenario.tables.hazards}
-    multiplier = np.where(
-        post,
-        scenario.risk.hazard_multiplier_post_acceleration,
-        scenario.risk.hazard_multiplier_pre_acceleration,
+    speedup = np.array([speed[p] for p in labels])
+    hazard = np.array([[hazards[p, c] for c in CHANNELS] for p in labels])
+    shift = scenario.timeline.shift_years
+    if shift:
+        mid = periods.mid_year
+        speedup = read(mid, speedup, mid - shift)[0]
+        hazard = np.column_stack([read(mid, h, mid - shift)[0] for h in hazard.T])
+    post = speedup >= scenario.velocity.acceleration_threshold
+    hazard = (
+        hazard
+        * np.where(
+            post,
+            scenario.risk.hazard_multiplier_post_acceleration,
+            scenario.risk.hazard_multiplier_pre_acceleration,
+        )[:, None]
     )
-    hazard = np.array([[hazards[p, c] for c in CHANNELS] for p in labels]) * multiplier[:, None]
     dt = periods.length_years
     return Inputs(
         scenario_name=scenario.name,

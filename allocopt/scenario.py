@@ -114,6 +114,13 @@ class Risk(Strict):
         return self
 
 
+class Timeline(Strict):
+    """When the reference AI trajectory arrives: the speed-up and hazard tables read
+    ``shift_years`` later (positive: acceleration and danger come later; negative: earlier)."""
+
+    shift_years: Annotated[Real, Field(ge=-5, le=5)] = 0.0
+
+
 class Slp(Strict):
     """Successive linear programming: the outer loop that re-linearizes around each iterate."""
 
@@ -186,7 +193,11 @@ class ScenarioConfig(Strict):
     budget_multiplier: dict[Resource, Annotated[Real, Field(gt=0, le=1e3)]] = Field(
         default_factory=dict
     )
+    budget_growth_multiplier: dict[Resource, Annotated[Real, Field(ge=0, le=10)]] = Field(
+        default_factory=dict
+    )
     intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    timeline: Timeline = Field(default_factory=Timeline)
     capability: Capability = Field(default_factory=Capability)
     outcomes: Outcomes | None = None
     solver: Solver = Field(default_factory=Solver)

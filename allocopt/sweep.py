@@ -84,7 +84,7 @@ def field_value(scenario: Scenario, field: str) -> Any:
         node = node[k]
     else:
         return node
-    if keys[0] == "budget_multiplier" and len(keys) == 2:
+    if keys[0] in ("budget_multiplier", "budget_growth_multiplier") and len(keys) == 2:
         return 1.0
     if keys[0] == "intervention_overrides" and len(keys) == 3:
         rows = {row.id: row for row in scenario.interventions()}

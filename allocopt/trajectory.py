@@ -14,26 +14,11 @@ import numpy as np
 
 from allocopt.data import CHANNELS
 from allocopt.inputs import Inputs
+from allocopt.series import read
 
 OWN = np.array([c.startswith("own_") for c in CHANNELS])
 LN2 = float(np.log(2.0))
 POSTPONED_NODES = 129  # trapezoid nodes for the postponed-risk integral
-
-
-def read(xs: np.ndarray, ys: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Value and slope at ``x`` of the piecewise (log-)linear interpolant of ``ys`` over ``xs``."""
-    x = np.asarray(x, dtype=float)
-    if len(xs) == 1:
-        return np.full_like(x, ys[0]), np.zeros_like(x)
-    log = bool((ys > 0).all())
-    fy = np.log(ys) if log else ys
-    seg = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 2)
-    slope = (fy[seg + 1] - fy[seg]) / (xs[seg + 1] - xs[seg])
-    value = fy[seg] + slope * (x - xs[seg])
-    if log:
-        value = np.exp(value)
-        return value, value * slope
-    return value, slope
 
 
 @dataclass(frozen=True)
