@@ -26,9 +26,10 @@ from allocopt.inputs import Inputs, prepare
 from allocopt.result import FLOAT_FORMAT
 from allocopt.runner import run_many
 from allocopt.scenario import Outcomes, Scenario
+from allocopt.series import read
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import _solve_at, extract_schedule
-from allocopt.trajectory import OWN, read
+from allocopt.trajectory import OWN
 
 SCALE, PAUSE, SELF_DESTRUCT = "scale", "pause", "self_destruct"
 OUTCOMES = (SCALE, PAUSE, SELF_DESTRUCT)
