@@ -241,8 +241,11 @@ def solve_branches(
     node: Sequence[Sequence[str]],
     scenario: Scenario,
 ) -> tuple[list[float], list[Schedule]]:
-    """Each branch's program value and schedule, branches sharing their decisions wherever
-    ``node[b][t]`` is the same."""
+    """Each branch's program value and schedule. The arguments are those of the extensive form
+    (``allocopt.tree.solve_extensive``: branches share their decisions wherever ``node[b][t]`` is
+    the same); until it is available here the branches are solved apart, which lets each choose
+    its own decisions before the switch, so the pause's value is an upper bound (docs/model.md)."""
+    del probability, node  # used by the extensive form only
     out = [_solve_one(inp, scenario) for inp in inputs]
     return [v for v, _ in out], [s for _, s in out]
 
