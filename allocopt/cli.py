@@ -139,6 +139,18 @@ def solve(
     if monte_carlo is not None:
         typer.echo(monte_carlo.text_summary("the deterministic optimum above"))
     typer.echo(f"  tables written to {folder}/")
+    if loaded.outcomes is not None:
+        from allocopt.outcomes import choose_outcome
+
+        try:
+            choice = choose_outcome(loaded)
+        except ScenarioError as exc:
+            raise _fail(2, exc.problems) from None
+        except SolverError as exc:
+            raise _fail(1, [f"{scenario}: an outcome could not be solved: {exc}"]) from None
+        choice.to_csv(folder / "outcomes.csv")
+        typer.echo("\n".join(choice.lines()))
+        typer.echo(f"  outcome values written to {folder / 'outcomes.csv'}")
 
 
 @app.command()
@@ -180,6 +192,58 @@ def sweep(
     save_sweep(table, folder)
     solved = int((table.status == "optimal").sum())
     typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
+
+
+def _grid(option: str, spec: str) -> tuple[float, ...]:
+    """The values of a ``LO:HI:N`` option (N evenly spaced values from LO to HI)."""
+    from allocopt.sweep import Parameter
+
+    try:
+        return Parameter.parse(f"grid={spec}").values
+    except ScenarioError:
+        raise ScenarioError(f"{option} {spec!r}: expected LO:HI:N, e.g. 0:1:5") from None
+
+
+@app.command()
+def outcomes(
+    scenario: ScenarioArg = Path("models/magma_outcomes.yaml"),
+    plausibility: Annotated[
+        str, typer.Option(help="Pause plausibilities LO:HI:N (probability a pause succeeds).")
+    ] = "0:1:5",
+    lag: Annotated[str, typer.Option(help="Lags behind the frontier LO:HI:N (years).")] = "0:2:5",
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for outcome_map.csv and .png [default: results/<name>_outcomes]."
+        ),
+    ] = None,
+) -> None:
+    """Map the outcome chosen after acceleration over pause plausibility × lag (essay Appendix A)."""
+    from allocopt.outcomes import outcome_map
+    from allocopt.plot_outcomes import save_outcome_map
+    from allocopt.runner import executor
+
+    loaded = _load(scenario)
+    try:
+        ps, lags = _grid("--plausibility", plausibility), _grid("--lag", lag)
+        with executor(workers, scheduler) as ex:
+            table = outcome_map(loaded, ps, lags, executor=ex, progress=True)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    except SolverError as exc:
+        raise _fail(1, [f"{scenario}: an outcome could not be solved: {exc}"]) from None
+    except OSError as exc:
+        raise _fail(
+            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
+        ) from None
+    folder = out or Path("results") / f"{loaded.name}_outcomes"
+    save_outcome_map(table, folder)
+    counts = table.chosen.value_counts().to_dict()
+    typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
 
 
 @app.command()

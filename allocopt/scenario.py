@@ -160,6 +160,21 @@ class Capability(Strict):
         )
 
 
+class Outcomes(Strict):
+    """The choice among automated scaling, a coordinated pause and self-destruction after the
+    regime switch (essay Appendix A; docs/model.md, "Outcomes after acceleration")."""
+
+    pause_plausibility: Share = 0.1
+    lag_years: Annotated[Real, Field(ge=0, le=10)] = 0.25
+    pause_years: Annotated[Real, Field(gt=0, le=10)] = 0.5
+    pause_attempt_years: Annotated[Real, Field(ge=0, le=10)] = 0.25
+    influence_halflife_years: Annotated[Real, Field(gt=0, le=100)] = 0.25
+    signal_advocacy_gain: Annotated[Real, Field(ge=0, le=100)] = 1.0
+    self_destruct_budget_decline_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.3
+    self_destruct_competition_relief: Annotated[Real, Field(ge=0, lt=1)] = 0.15
+    self_destruct_replacement: Annotated[Real, Field(ge=0, le=10)] = 0.5
+
+
 class Solver(Strict):
     """Options handed to HiGHS."""
 
@@ -334,8 +349,19 @@ class ScenarioConfig(Strict):
     intervention_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: Timeline = Field(default_factory=Timeline)
     capability: Capability = Field(default_factory=Capability)
+    outcomes: Outcomes | None = None
     solver: Solver = Field(default_factory=Solver)
     uncertainty: Uncertainty | None = None
+
+    @model_validator(mode="after")
+    def _outcomes_on_the_core_program(self) -> ScenarioConfig:
+        if self.outcomes is not None and self.capability.endogenous:
+            raise ValueError(
+                "outcomes: the outcome choice is made over the core program, but capability: "
+                "has endogenous terms on (turn every capability: term off, e.g. extend "
+                "models/magma_core.yaml rather than magma_baseline.yaml)"
+            )
+        return self
 
 
 class Tables(Strict):
