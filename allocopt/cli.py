@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from allocopt.errors import InfeasibleError, ScenarioError, SolverError
 from allocopt.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from allocopt.montecarlo import MonteCarlo
+    from allocopt.result import Result
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
 CORES = os.cpu_count() or 1
@@ -35,6 +39,11 @@ AllowOption = Annotated[
     ),
 ]
 
+WorkersOption = Annotated[int, typer.Option(min=1, help="Local worker processes.")]
+SchedulerOption = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
+]
+
 
 def _fail(code: int, lines: list[str]) -> typer.Exit:
     for line in lines:
@@ -49,6 +58,28 @@ def _load(path: Path, allow: list[Path] | None = None) -> Scenario:
         return load_scenario(path, allow=allow or ())
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
+
+
+def _unreachable(scheduler: str | None, exc: OSError) -> typer.Exit:
+    return _fail(2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"])
+
+
+def _monte_carlo(
+    scenario: Scenario, result: Result, workers: int, scheduler: str | None
+) -> MonteCarlo | None:
+    """The Monte Carlo evaluation of the solved plan, when the scenario has an uncertainty block."""
+    if scenario.uncertainty is None:
+        return None
+    from allocopt.montecarlo import montecarlo, plan_of
+    from allocopt.runner import executor
+
+    try:
+        with executor(workers, scheduler) as ex:
+            return montecarlo(scenario, plan_of(result, scenario), executor=ex, progress=True)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    except OSError as exc:
+        raise _unreachable(scheduler, exc) from None
 
 
 @app.command()
@@ -74,8 +105,13 @@ def solve(
         ),
     ] = False,
     allow_path: AllowOption = None,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Solve a scenario, print a summary and write the result tables as CSV."""
+    """Solve a scenario, print a summary and write the result tables as CSV.
+
+    With an uncertainty: block, also evaluate the optimum on its samples (Monte Carlo, through
+    --workers or --scheduler) and write montecarlo_*.csv beside the tables."""
     from allocopt.solve import solve as run
 
     loaded = _load(scenario, allow_path)
@@ -91,13 +127,30 @@ def solve(
         raise _fail(1, [f"{scenario}: {first}", *rest]) from None
     except SolverError as exc:
         raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+    monte_carlo = _monte_carlo(loaded, result, workers, scheduler)
     folder = out or Path("results") / loaded.name
     try:
         result.to_csv(folder)
+        if monte_carlo is not None:
+            monte_carlo.to_csv(folder)
     except OSError as exc:
         raise _fail(2, [f"{folder}: cannot write the result tables ({exc.strerror})"]) from None
     typer.echo(result.text_summary())
+    if monte_carlo is not None:
+        typer.echo(monte_carlo.text_summary("the deterministic optimum above"))
     typer.echo(f"  tables written to {folder}/")
+    if loaded.outcomes is not None:
+        from allocopt.outcomes import choose_outcome
+
+        try:
+            choice = choose_outcome(loaded)
+        except ScenarioError as exc:
+            raise _fail(2, exc.problems) from None
+        except SolverError as exc:
+            raise _fail(1, [f"{scenario}: an outcome could not be solved: {exc}"]) from None
+        choice.to_csv(folder / "outcomes.csv")
+        typer.echo("\n".join(choice.lines()))
+        typer.echo(f"  outcome values written to {folder / 'outcomes.csv'}")
 
 
 @app.command()
@@ -108,10 +161,8 @@ def sweep(
         typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
     ] = None,
     grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
@@ -136,13 +187,63 @@ def sweep(
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
     except OSError as exc:
-        raise _fail(
-            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
-        ) from None
+        raise _unreachable(scheduler, exc) from None
     folder = out or Path("results") / f"{loaded.name}_sweep"
     save_sweep(table, folder)
     solved = int((table.status == "optimal").sum())
     typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
+
+
+def _grid(option: str, spec: str) -> tuple[float, ...]:
+    """The values of a ``LO:HI:N`` option (N evenly spaced values from LO to HI)."""
+    from allocopt.sweep import Parameter
+
+    try:
+        return Parameter.parse(f"grid={spec}").values
+    except ScenarioError:
+        raise ScenarioError(f"{option} {spec!r}: expected LO:HI:N, e.g. 0:1:5") from None
+
+
+@app.command()
+def outcomes(
+    scenario: ScenarioArg = Path("models/magma_outcomes.yaml"),
+    plausibility: Annotated[
+        str, typer.Option(help="Pause plausibilities LO:HI:N (probability a pause succeeds).")
+    ] = "0:1:5",
+    lag: Annotated[str, typer.Option(help="Lags behind the frontier LO:HI:N (years).")] = "0:2:5",
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for outcome_map.csv and .png [default: results/<name>_outcomes]."
+        ),
+    ] = None,
+) -> None:
+    """Map the outcome chosen after acceleration over pause plausibility × lag (essay Appendix A)."""
+    from allocopt.outcomes import outcome_map
+    from allocopt.plot_outcomes import save_outcome_map
+    from allocopt.runner import executor
+
+    loaded = _load(scenario)
+    try:
+        ps, lags = _grid("--plausibility", plausibility), _grid("--lag", lag)
+        with executor(workers, scheduler) as ex:
+            table = outcome_map(loaded, ps, lags, executor=ex, progress=True)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    except SolverError as exc:
+        raise _fail(1, [f"{scenario}: an outcome could not be solved: {exc}"]) from None
+    except OSError as exc:
+        raise _fail(
+            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
+        ) from None
+    folder = out or Path("results") / f"{loaded.name}_outcomes"
+    save_outcome_map(table, folder)
+    counts = table.chosen.value_counts().to_dict()
+    typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
 
 
 @app.command()

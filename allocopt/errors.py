@@ -22,6 +22,10 @@ class ScenarioError(AllocoptError):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
 
+    def __reduce__(self) -> tuple:
+        # pickle by its problems, so errors cross process pools (Monte Carlo workers) one per line
+        return (type(self), (self.problems,))
+
 
 class SolverError(AllocoptError):
     """The solver did not return an optimal solution.

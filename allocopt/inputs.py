@@ -44,6 +44,7 @@ class Inputs:
     speedup: np.ndarray  # [T] reference AI software R&D speed-up (x)
     post_acceleration: np.ndarray  # [T] bool: speed-up has reached the threshold
     hazard: np.ndarray  # [T, CH] reference hazard with no safety work, per year
+    hazard_full: np.ndarray  # [T, CH] baseline of risk reduction: full speed, no safety work
     intensity: np.ndarray  # [I, R] resource per unit of effort
     effect: np.ndarray  # [I, CH] e-folds of channel capacity at saturation
     lead_periods: np.ndarray  # [I] whole periods before effort joins a stock
@@ -64,6 +65,7 @@ class Inputs:
     reassignment_share_per_year: float
     initial_safety_share: float | None  # staff share on safety before the first period
     cuts: int
+    export_weight: np.ndarray  # [T, I] weight of Magma's work on other developers (1: frontier)
 
     @property
     def dt(self) -> float:
@@ -135,6 +137,7 @@ def prepare(scenario: Scenario) -> Inputs:
         speedup=speedup,
         post_acceleration=post,
         hazard=hazard,
+        hazard_full=hazard,
         intensity=np.array([[i.compute_per_effort_kh100e, i.staff_per_effort_fte] for i in items]),
         effect=np.array([[i.effect(c) for c in CHANNELS] for i in items]),
         lead_periods=np.array([round(i.lead_time_years / dt) for i in items], dtype=int),
@@ -162,4 +165,5 @@ def prepare(scenario: Scenario) -> Inputs:
         reassignment_share_per_year=scenario.staff.reassignment_share_per_year,
         initial_safety_share=scenario.staff.initial_safety_share,
         cuts=scenario.risk.cuts,
+        export_weight=np.ones((len(labels), len(items))),
     )

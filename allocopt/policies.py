@@ -112,7 +112,7 @@ class Row:
 
 def _row(name: str, inp: Inputs, ev: Evaluation) -> Row:
     reduction = ev.risk_reduction(inp)
-    cumulative = float(inp.hazard.sum() * inp.dt) - reduction
+    cumulative = float(inp.hazard_full.sum() * inp.dt) - reduction
     return Row(
         name,
         reduction,

@@ -234,14 +234,14 @@ def build_result(
         {
             "period": np.repeat(labels, len(CHANNELS)),
             "channel": list(CHANNELS) * n_t,
-            "hazard_without_plan": inp.hazard.ravel(),
+            "hazard_without_plan": inp.hazard_full.ravel(),
             "hazard_before_safety": point.hazard.ravel().round(12),
             "hazard_with_plan": ev.hazard_plan.ravel().round(12),
             "unit": "per year",
         }
     )
 
-    cum_ref = float(inp.hazard.sum() * inp.dt)
+    cum_ref = float(inp.hazard_full.sum() * inp.dt)
     exact = ev.risk_reduction(inp)
     cum_plan = float(ev.hazard_plan.sum() * inp.dt)  # within the horizon
     cum_all = cum_ref - exact  # plus the own risk the plan postpones beyond the horizon

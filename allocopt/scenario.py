@@ -8,10 +8,13 @@ that need both (every period present, overrides naming existing interventions an
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Hashable, Sequence
 from pathlib import Path
+from statistics import NormalDist
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -157,6 +160,21 @@ class Capability(Strict):
         )
 
 
+class Outcomes(Strict):
+    """The choice among automated scaling, a coordinated pause and self-destruction after the
+    regime switch (essay Appendix A; docs/model.md, "Outcomes after acceleration")."""
+
+    pause_plausibility: Share = 0.1
+    lag_years: Annotated[Real, Field(ge=0, le=10)] = 0.25
+    pause_years: Annotated[Real, Field(gt=0, le=10)] = 0.5
+    pause_attempt_years: Annotated[Real, Field(ge=0, le=10)] = 0.25
+    influence_halflife_years: Annotated[Real, Field(gt=0, le=100)] = 0.25
+    signal_advocacy_gain: Annotated[Real, Field(ge=0, le=100)] = 1.0
+    self_destruct_budget_decline_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.3
+    self_destruct_competition_relief: Annotated[Real, Field(ge=0, lt=1)] = 0.15
+    self_destruct_replacement: Annotated[Real, Field(ge=0, le=10)] = 0.5
+
+
 class Solver(Strict):
     """Options handed to HiGHS."""
 
@@ -198,6 +216,151 @@ class Tree(Strict):
     stages: list[TreeStage] = Field(min_length=1)
     objective: Literal["expected", "worst_case", "cvar"] = "expected"
     cvar_alpha: Annotated[Real, Field(gt=0, lt=1)] = 0.9
+STANDARD_NORMAL = NormalDist()
+MIN_MASS = 1e-9  # least probability a truncated normal may keep between low and high
+
+
+def _normal_quantile(p: np.ndarray) -> np.ndarray:
+    """Standard normal quantiles of probabilities ``p`` (clipped into the open interval (0, 1))."""
+    return np.array([STANDARD_NORMAL.inv_cdf(x) for x in np.clip(p, 1e-300, 1 - 1e-16)])
+
+
+class Normal(Strict):
+    """Normal distribution of mean ``mean`` and standard deviation ``sd``, optionally truncated
+    to [``low``, ``high``]."""
+
+    distribution: Literal["normal"]
+    mean: Real
+    sd: Annotated[Real, Field(ge=0)]
+    low: Real | None = None
+    high: Real | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Truncation interval (infinite ends where none is given)."""
+        return (
+            -math.inf if self.low is None else self.low,
+            math.inf if self.high is None else self.high,
+        )
+
+    @model_validator(mode="after")
+    def _keeps_mass(self) -> Normal:
+        lo, hi = self.bounds
+        if lo >= hi:
+            raise ValueError(f"low ({lo:g}) must be below high ({hi:g})")
+        if self.sd == 0:
+            if not lo <= self.mean <= hi:
+                raise ValueError(f"with sd 0 the mean {self.mean:g} must lie in [low, high]")
+        elif self._cdf(hi) - self._cdf(lo) < MIN_MASS:
+            raise ValueError(
+                f"[low, high] = [{lo:g}, {hi:g}] keeps almost none of the distribution"
+            )
+        return self
+
+    def _cdf(self, x: float) -> float:
+        return STANDARD_NORMAL.cdf((x - self.mean) / self.sd) if math.isfinite(x) else float(x > 0)
+
+    @property
+    def center(self) -> float:
+        """The mean, moved into [low, high]."""
+        lo, hi = self.bounds
+        return min(max(self.mean, lo), hi)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF of the (truncated) distribution at ``u`` in [0, 1)."""
+        if self.sd == 0:
+            return np.full(len(u), self.mean)
+        lo, hi = self.bounds
+        p = self._cdf(lo) + u * (self._cdf(hi) - self._cdf(lo))
+        return np.clip(self.mean + self.sd * _normal_quantile(p), lo, hi)
+
+
+class LogNormal(Strict):
+    """Log-normal distribution: ``log(x)`` is normal with mean ``log(median)`` and sd ``sigma``."""
+
+    distribution: Literal["lognormal"]
+    median: Positive
+    sigma: Annotated[Real, Field(ge=0, le=10)]
+
+    @property
+    def center(self) -> float:
+        """The median."""
+        return self.median
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at ``u`` in [0, 1)."""
+        if self.sigma == 0:
+            return np.full(len(u), self.median)
+        return self.median * np.exp(self.sigma * _normal_quantile(u))
+
+
+class Uniform(Strict):
+    """Uniform distribution on [``low``, ``high``]."""
+
+    distribution: Literal["uniform"]
+    low: Real
+    high: Real
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+    @property
+    def center(self) -> float:
+        """The midpoint."""
+        return (self.low + self.high) / 2
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at ``u`` in [0, 1)."""
+        return self.low + u * (self.high - self.low)
+
+
+class Triangular(Strict):
+    """Triangular distribution on [``low``, ``high``] with its peak at ``mode``."""
+
+    distribution: Literal["triangular"]
+    low: Real
+    mode: Real
+    high: Real
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                f"need low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}"
+            )
+        return self
+
+    @property
+    def center(self) -> float:
+        """The mode."""
+        return self.mode
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at ``u`` in [0, 1)."""
+        a, c, b = self.low, self.mode, self.high
+        if a == b:
+            return np.full(len(u), a)
+        left = u < (c - a) / (b - a)
+        rising = a + np.sqrt(u * (b - a) * (c - a))
+        falling = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(left, rising, falling)
+
+
+Distribution = Annotated[
+    Normal | LogNormal | Uniform | Triangular, Field(discriminator="distribution")
+]
+
+
+class Uncertainty(Strict):
+    """Uncertain scenario fields (dotted paths, as ``Scenario.with_updates`` takes them) with
+    their distributions, and the number and seed of the Monte Carlo samples."""
+
+    samples: Annotated[Whole, Field(ge=1, le=100_000)]
+    seed: Annotated[Whole, Field(ge=0)]
+    parameters: Annotated[dict[str, Distribution], Field(min_length=1)]
 
 
 class ScenarioConfig(Strict):
@@ -221,7 +384,19 @@ class ScenarioConfig(Strict):
     timeline: Timeline = Field(default_factory=Timeline)
     capability: Capability = Field(default_factory=Capability)
     tree: Tree | None = None
+    outcomes: Outcomes | None = None
     solver: Solver = Field(default_factory=Solver)
+    uncertainty: Uncertainty | None = None
+
+    @model_validator(mode="after")
+    def _outcomes_on_the_core_program(self) -> ScenarioConfig:
+        if self.outcomes is not None and self.capability.endogenous:
+            raise ValueError(
+                "outcomes: the outcome choice is made over the core program, but capability: "
+                "has endogenous terms on (turn every capability: term off, e.g. extend "
+                "models/magma_core.yaml rather than magma_baseline.yaml)"
+            )
+        return self
 
 
 class Tables(Strict):
@@ -533,6 +708,30 @@ def load_scenario(
     if problems:
         raise ScenarioError(problems)
     try:
-        return Scenario.model_validate({**config.model_dump(), "tables": tables})
+        scenario = Scenario.model_validate({**config.model_dump(), "tables": tables})
     except ValidationError as exc:
         raise ScenarioError(_format_errors(str(path), exc)) from None
+    problems = _uncertainty_problems(scenario, str(path))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _uncertainty_problems(s: Scenario, where: str) -> list[str]:
+    """Each uncertain field must be a scenario field that takes a number and accepts the centre of
+    its distribution (values drawn later are checked when they are drawn)."""
+    problems: list[str] = []
+    for field, dist in (s.uncertainty.parameters if s.uncertainty else {}).items():
+        at = f"{where}: uncertainty.parameters.{field}"
+        try:
+            moved = s.with_updates({field: dist.center})
+        except ScenarioError as exc:
+            inner = (p.removeprefix(f"scenario '{s.name}': ") for p in exc.problems)
+            problems += [f"{at}: cannot be set to {dist.center:g} (its centre): {p}" for p in inner]
+            continue
+        node: Any = moved.model_dump()
+        for key in field.split("."):
+            node = node[key]
+        if isinstance(node, bool):
+            problems.append(f"{at}: a switch (true/false), not a number")
+    return problems

@@ -59,6 +59,7 @@ def structure(inp: Inputs) -> dict[str, object]:
         "retention": inp.retention,
         "saturation": inp.saturation,
         "effect": inp.effect,
+        "export_weight": inp.export_weight,
         "residual_floor": inp.residual_floor,
         "cuts": inp.cuts,
         "safety_floor_rows": bool(inp.safety_floor.max() > 0),

@@ -56,7 +56,7 @@ class Evaluation:
         """Exact cut in cumulative hazard against full speed with no safety work, counting the
         own risk the plan postpones beyond the horizon (at the last period's residual share)."""
         later = float(self.residual[-1] @ self.postponed)
-        return float((inp.hazard - self.hazard_plan).sum() * inp.dt) - later
+        return float((inp.hazard_full - self.hazard_plan).sum() * inp.dt) - later
 
     @property
     def delay(self) -> np.ndarray:
@@ -95,10 +95,15 @@ def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
         ben[t] = benefit(level_t / inp.saturation)
     level = np.where(inp.is_preparation[None, :], stock, effective)
     effect = np.repeat(inp.effect[None, :, :], n_t, axis=0)
-    effect[:, :, OTHERS] *= point.influence[:, None]
+    effect[:, :, OTHERS] *= point.influence[:, None] * inp.export_weight
     capacity = np.einsum("ti,tic->tc", ben, effect)
     rho = residual(capacity, inp.residual_floor[None, :])
-    hit_cap = np.where(point.post_acceleration, inp.hit_cap_by_regime[1], inp.hit_cap_by_regime[0])
+    # on the fixed reference each period keeps its own cap; endogenously the cap follows the regime
+    hit_cap = (
+        np.where(point.post_acceleration, inp.hit_cap_by_regime[1], inp.hit_cap_by_regime[0])
+        if inp.capability.endogenous
+        else inp.hit_cap
+    )
     use = effort[:, :, None] * inp.intensity[None, :, :]
     delay_end = float(delay[-1] + (1 - velocity[-1]) * inp.dt)
     later, later_rate = postponed(inp, delay_end)

@@ -25,7 +25,13 @@ TIMEOUT_SECONDS = 1800  # per cell: some cells solve several endogenous scenario
 
 def test_there_are_notebooks():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_quickstart.ipynb", "03_heuristics.ipynb"} <= names, names
+    required = {
+        "01_quickstart.ipynb",
+        "02_explore_constraints.ipynb",
+        "03_heuristics.ipynb",
+        "04_sensitivity_and_uncertainty.ipynb",
+    }
+    assert required <= names, names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

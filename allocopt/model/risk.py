@@ -12,7 +12,7 @@ from allocopt.inputs import Inputs
 def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """benefit_cut:  benefit[t,i] <= a_k + b_k * level[t,i] / saturation[i]  (tangents of 1 - exp(-u));
     capacity_def:  capacity[t,c] = sum_i effect[i,c] * benefit[t,i] for Magma's own channels, and for others
-        sum_i effect[i,c] * (influence_ref[t] * benefit[t,i]
+        sum_i effect[i,c] * export_weight[t,i] * (influence_ref[t] * benefit[t,i]
                              + benefit_ref[t,i] * influence_slope[t] * (delay[t] - delay_ref[t]));
     residual_cut:  residual[t,c] >= a_kc + b_kc * capacity[t,c]
         (tangents of floor[c] + (1 - floor[c]) exp(-q))."""
@@ -20,6 +20,11 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     sat = dict(zip(ids, map(float, inp.saturation), strict=True))
     effect = {
         (i, c): float(inp.effect[n, k]) for n, i in enumerate(ids) for k, c in enumerate(CHANNELS)
+    }
+    weight = {
+        (t, i): float(inp.export_weight[n, k])
+        for n, t in enumerate(inp.periods.labels)
+        for k, i in enumerate(ids)
     }
     floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
     influence = inp.capability.influence_halflife_years is not None
@@ -37,10 +42,13 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     def capacity_rule(m: pyo.ConcreteModel, t: str, c: str) -> object:
         acting = [i for i in ids if effect[i, c] > 0]
-        if c != "others" or not influence:
+        if c != "others":
             return sum(effect[i, c] * m.benefit[t, i] for i in acting)
+        if not influence:
+            return sum(effect[i, c] * weight[t, i] * m.benefit[t, i] for i in acting)
         return sum(
             effect[i, c]
+            * weight[t, i]
             * (
                 m.influence_ref[t] * m.benefit[t, i]
                 + m.benefit_ref[t, i] * m.influence_slope[t] * (m.delay[t] - m.delay_ref[t])
@@ -52,10 +60,10 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         m.PERIODS, m.CHANNELS, rule=lambda m, t, c: m.capacity[t, c] == capacity_rule(m, t, c)
     )
 
-    r_cuts = {
-        c: residual_cuts(floor[c], float(inp.effect[:, k].sum()), inp.cuts)
-        for k, c in enumerate(CHANNELS)
-    }
+    others = CHANNELS.index("others")
+    most = inp.effect.sum(axis=0)  # largest capacity of each channel, e-folds
+    most[others] = float((inp.export_weight @ inp.effect[:, others]).max())
+    r_cuts = {c: residual_cuts(floor[c], float(most[k]), inp.cuts) for k, c in enumerate(CHANNELS)}
     m.RESIDUAL_CUTS = pyo.RangeSet(0, max(len(v) for v in r_cuts.values()) - 1)
 
     def residual_rule(m: pyo.ConcreteModel, t: str, c: str, k: int) -> object:

@@ -30,7 +30,7 @@ def param_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
     return {
         "budget": table(t_, r_, values=lin.budget),
         "hit_cap": table(t_, values=lin.hit_cap),
-        "hazard_full": table(t_, c_, values=inp.hazard),
+        "hazard_full": table(t_, c_, values=inp.hazard_full),
         "hazard": table(t_, c_, values=lin.hazard),
         "intensity": table(i_, r_, values=inp.intensity),
         "max_effort": table(i_, values=inp.max_effort),

@@ -1,0 +1,271 @@
+"""Outcomes after acceleration (essay Appendix A): each outcome's inputs by hand, the exact
+enumeration, and the Appendix A heuristics as regions of the outcome map — results of the data,
+which a counter-scenario (models/counter_outcomes_no_dropout_gain.yaml) removes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from allocopt import ScenarioError, load_scenario
+from allocopt.cli import app
+from allocopt.data import CHANNELS
+from allocopt.inputs import prepare
+from allocopt.outcomes import (
+    PAUSE,
+    SCALE,
+    SELF_DESTRUCT,
+    choose_outcome,
+    frontier_hazard,
+    outcome_map,
+    pause_failure,
+    pause_success,
+    scale,
+    self_destruct,
+    switch_period,
+)
+from allocopt.plot_outcomes import plot_outcome_map
+from allocopt.simulate import Schedule, evaluate
+from tests.conftest import ROOT
+
+OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"
+COUNTER_YAML = ROOT / "models" / "counter_outcomes_no_dropout_gain.yaml"
+OTHERS = CHANNELS.index("others")
+GOVERNANCE = {"category": "governance_communication", "effect_others": 1.0}
+OUTCOME_FIELDS = {
+    "lag_years": 0.5,
+    "influence_halflife_years": 0.5,
+    "pause_years": 1.0,
+    "pause_attempt_years": 1.0,
+    "signal_advocacy_gain": 1.0,
+    "self_destruct_budget_decline_per_year": 0.5,
+    "self_destruct_competition_relief": 0.25,
+    "self_destruct_replacement": 0.5,
+}
+
+
+@pytest.fixture
+def four_years(tiny):
+    """Yearly 2025–2028, switch in 2026 (speed-up 3x); own_direct hazard doubles every year."""
+    scenario = tiny(
+        [{}, GOVERNANCE],
+        budgets=[(10, 10), (20, 20), (40, 40), (80, 80)],
+        hazard=[0.1, 0.2, 0.4, 0.8],
+        speedup=[1.0, 3.0, 5.0, 7.0],
+        config={"outcomes": OUTCOME_FIELDS},
+    )
+    return prepare(scenario), scenario.outcomes
+
+
+def test_switch_is_the_first_period_at_the_threshold(four_years):
+    inp, _ = four_years
+    assert switch_period(inp) == 1
+
+
+def test_scale_keeps_the_reference_and_weighs_exports_by_the_lag(four_years):
+    inp, o = four_years
+    out = scale(inp, o)
+    np.testing.assert_allclose(out.hazard, inp.hazard)
+    np.testing.assert_allclose(out.hazard_full, inp.hazard)
+    np.testing.assert_allclose(out.budget, inp.budget)
+    # 2^(-0.5/0.5) = 0.5 after the switch, full weight before it
+    np.testing.assert_allclose(out.export_weight, [[1, 1], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])
+
+
+def test_self_destruct_holds_own_hazard_and_hands_part_of_it_to_others(four_years):
+    inp, o = four_years
+    out = self_destruct(inp, o)
+    np.testing.assert_allclose(out.hazard[:, 0], [0.1, 0.2, 0.2, 0.2])  # flat after the switch
+    # others (zero in the data) take half of the forgone own hazard: 0.5 * (0.4 - 0.2), (0.8 - 0.2)
+    np.testing.assert_allclose(out.hazard[:, OTHERS], [0, 0, 0.1, 0.3])
+    np.testing.assert_allclose(out.hazard_full, inp.hazard)  # the common baseline
+    np.testing.assert_allclose(out.budget[:, 1], [10, 20, 10, 5])  # halves per year from 2026
+    np.testing.assert_allclose(out.hit_cap, [0.1, 1, 1, 1])
+    # influence halves each half-year behind: lag 0.5, then 1.5 and 2.5 years; advocacy doubled
+    fade = np.array([1, 0.5, 0.125, 0.03125])
+    np.testing.assert_allclose(out.export_weight[:, 0], fade)
+    np.testing.assert_allclose(out.export_weight[:, 1], fade * [1, 2, 2, 2])
+
+
+def test_self_destruct_relieves_others_hazard(core):
+    scenario = core.with_updates({"outcomes": {"self_destruct_replacement": 0.0}})
+    inp, o = prepare(scenario), scenario.outcomes
+    s = switch_period(inp)
+    full = frontier_hazard(inp, o.lag_years)
+    out = self_destruct(inp, o)
+    np.testing.assert_allclose(out.hazard[s:, OTHERS], 0.85 * full[s:, OTHERS])
+    np.testing.assert_allclose(out.hazard[:s], full[:s])
+
+
+def test_pause_success_holds_every_hazard_then_resumes_postponed(four_years):
+    inp, o = four_years
+    out = pause_success(inp, o)
+    # held at the 2026 level for one year, then the reference one year late
+    np.testing.assert_allclose(out.hazard[:, 0], [0.1, 0.2, 0.2, 0.4])
+    np.testing.assert_allclose(out.hit_cap, [0.1, 1, 1, 1])
+    np.testing.assert_allclose(out.export_weight, scale(inp, o).export_weight)
+
+
+def test_pause_failure_is_scaling_further_behind(four_years):
+    inp, o = four_years
+    out = pause_failure(inp, o)
+    np.testing.assert_allclose(out.export_weight[1:], 2.0 ** (-1.5 / 0.5))  # lag 0.5 + 1 year
+    np.testing.assert_allclose(out.hazard, inp.hazard)
+
+
+def test_the_frontier_ahead_moves_others_hazard_earlier(core):
+    inp = prepare(core)
+    shifted = frontier_hazard(inp, 0.5)  # two quarters
+    np.testing.assert_allclose(shifted[:-2, OTHERS], inp.hazard[2:, OTHERS], rtol=1e-9)
+    np.testing.assert_allclose(shifted[:, :OTHERS], inp.hazard[:, :OTHERS])
+
+
+def test_risk_reduction_counts_what_an_outcome_removes_from_the_common_baseline(four_years):
+    inp, o = four_years
+    out = pause_success(inp, o)
+    idle = Schedule(effort=np.zeros((4, 2)), capabilities=out.budget * [1, 1])
+    # no safety work: the whole reduction is the hazard the pause holds off, 0.4 - 0.2 in 2027
+    # and 0.8 - 0.4 in 2028, over one-year periods
+    assert evaluate(out, idle).risk_reduction(out) == pytest.approx(0.6)
+
+
+def test_export_weight_scales_the_others_capacity(four_years):
+    inp, _ = four_years
+    effort = np.full((4, 2), 5.0)
+    schedule = Schedule(effort=effort, capabilities=np.zeros((4, 2)))
+    full = evaluate(inp, schedule).capacity[:, OTHERS]
+    half = dataclasses.replace(inp, export_weight=np.full((4, 2), 0.5))
+    np.testing.assert_allclose(evaluate(half, schedule).capacity[:, OTHERS], full / 2)
+    assert full.min() > 0
+
+
+def test_enumeration_picks_the_best_outcome_and_the_pause_is_its_expectation(tiny):
+    scenario = tiny(
+        [{}, GOVERNANCE],
+        budgets=[(10, 10), (20, 20), (40, 40), (80, 80)],
+        hazard=[0.1, 0.2, 0.4, 0.8],
+        speedup=[1.0, 3.0, 5.0, 7.0],
+        config={"outcomes": {**OUTCOME_FIELDS, "pause_plausibility": 0.3}},
+    )
+    choice = choose_outcome(scenario)
+    assert choice.switch_period == "2026"
+    models = {v.outcome: v.risk_reduction_model for v in choice.values}
+    assert choice.chosen == max(models, key=models.get)
+    pause = choice.value(PAUSE)
+    assert pause.branches == ("success", "failure")
+    assert pause.risk_reduction_exact == pytest.approx(0.3 * pause.exact[0] + 0.7 * pause.exact[1])
+    assert pause.exact[0] > pause.exact[1]  # a pause that holds removes hazard itself
+    table = choice.table()
+    assert table.chosen.sum() == 1
+    assert table.loc[table.chosen, "outcome"].item() == choice.chosen
+
+
+@pytest.fixture(scope="module")
+def baseline_map() -> pd.DataFrame:
+    """The outcome map of models/magma_outcomes.yaml at its corners."""
+    return outcome_map(load_scenario(OUTCOMES_YAML), [0.0, 0.75], [0.0, 2.0])
+
+
+def _at(table: pd.DataFrame, p: float, lag: float) -> str:
+    return table.set_index(["pause_plausibility", "lag_years"]).loc[(p, lag), "chosen"]
+
+
+def test_map_shows_the_appendix_a_regions(baseline_map):
+    # heuristic 1: a plausible pause is always picked
+    assert _at(baseline_map, 0.75, 0.0) == PAUSE
+    assert _at(baseline_map, 0.75, 2.0) == PAUSE
+    # heuristics 2 and 3: without a pause, scale in the pack, self-destruct when far behind
+    assert _at(baseline_map, 0.0, 0.0) == SCALE
+    assert _at(baseline_map, 0.0, 2.0) == SELF_DESTRUCT
+    assert (baseline_map.margin > 0).all()
+
+
+def test_without_dropout_gains_self_destruction_is_never_chosen():
+    table = outcome_map(load_scenario(COUNTER_YAML), [0.0], [0.0, 2.0])
+    assert (table.chosen == SCALE).all(), table
+    assert (table.self_destruct < table.scale).all()
+
+
+def test_model_and_exact_values_agree_for_every_outcome():
+    choice = choose_outcome(load_scenario(OUTCOMES_YAML))
+    for v in choice.values:
+        assert v.risk_reduction_model >= v.risk_reduction_exact * (1 - 1e-9)
+        assert v.risk_reduction_model == pytest.approx(v.risk_reduction_exact, rel=0.01)
+
+
+def test_bad_outcomes_field_names_file_field_and_bound(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            {"extends": str(OUTCOMES_YAML), "name": "bad", "outcomes": {"pause_plausibility": 1.5}}
+        )
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad, allow=[ROOT])
+    (line,) = err.value.problems
+    assert line.startswith(str(bad))
+    assert "outcomes.pause_plausibility" in line
+    assert "less than or equal to 1" in line
+
+
+def test_outcomes_on_endogenous_capability_is_refused(baseline):
+    with pytest.raises(ScenarioError, match=r"core program.*magma_core\.yaml"):
+        baseline.with_updates({"outcomes": {}})
+
+
+def test_no_switch_within_the_horizon_is_refused(tiny):
+    scenario = tiny([{}], budgets=[(10, 10), (10, 10)], hazard=[0.1, 0.1], config={"outcomes": {}})
+    with pytest.raises(ScenarioError, match="never reaches"):
+        choose_outcome(scenario)
+
+
+def test_choose_outcome_needs_an_outcomes_block(core):
+    with pytest.raises(ScenarioError, match="no outcomes: block"):
+        choose_outcome(core)
+
+
+def test_outcome_map_figure_draws_the_chosen_regions():
+    table = pd.DataFrame(
+        {
+            "pause_plausibility": [0, 0, 1, 1],
+            "lag_years": [0, 2, 0, 2],
+            "chosen": [SCALE, SELF_DESTRUCT, PAUSE, PAUSE],
+        }
+    )
+    ax = plot_outcome_map(table)
+    codes = ax.images[0].get_array()
+    np.testing.assert_array_equal(codes, [[0, 1], [2, 1]])  # rows: lag; columns: plausibility
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["automated scaling", "coordinated pause", "self-destruction"]
+    assert "(years)" in ax.get_ylabel()
+    assert "probability" in ax.get_xlabel()
+    plt.close(ax.figure)
+
+
+def test_cli_solve_reports_and_writes_each_outcome(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["solve", str(OUTCOMES_YAML), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "outcome after the switch (2026Q1)" in result.output
+    table = pd.read_csv(out / "outcomes.csv", keep_default_na=False)
+    assert set(table.outcome) == {SCALE, PAUSE, SELF_DESTRUCT}
+    assert table.chosen.sum() == 1
+
+
+def test_cli_outcomes_writes_map_and_figure_and_refuses_bad_grids(tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(app, ["outcomes", str(COUNTER_YAML), "--lag", "0:2"])
+    assert bad.exit_code == 2
+    assert "--lag '0:2'" in bad.output
+    out = tmp_path / "map"
+    args = ["outcomes", str(COUNTER_YAML), "--plausibility", "0:0:1", "--lag", "0:0:1"]
+    result = runner.invoke(app, [*args, "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"outcome_map.csv", "outcome_map.png"}
+    assert pd.read_csv(out / "outcome_map.csv").chosen.tolist() == [SCALE]
