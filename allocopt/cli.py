@@ -111,7 +111,8 @@ def solve(
     """Solve a scenario, print a summary and write the result tables as CSV.
 
     With an uncertainty: block, also evaluate the optimum on its samples (Monte Carlo, through
-    --workers or --scheduler) and write montecarlo_*.csv beside the tables."""
+    --workers or --scheduler) and write montecarlo_*.csv beside the tables. With a tree: block,
+    solve the scenario tree as one stochastic program instead and write tree_*.csv."""
     from allocopt.solve import solve as run
 
     loaded = _load(scenario, allow_path)
@@ -120,6 +121,9 @@ def solve(
             loaded = loaded.with_updates({"solver.time_limit_seconds": time_limit})
     except ScenarioError as exc:
         raise _fail(2, [f"--time-limit: {line}" for line in exc.problems]) from None
+    if loaded.tree is not None:
+        _solve_tree(loaded, scenario, out or Path("results") / loaded.name)
+        return
     try:
         result = run(loaded, allow_nonoptimal=allow_nonoptimal)
     except InfeasibleError as exc:
@@ -151,6 +155,31 @@ def solve(
         choice.to_csv(folder / "outcomes.csv")
         typer.echo("\n".join(choice.lines()))
         typer.echo(f"  outcome values written to {folder / 'outcomes.csv'}")
+
+
+def _solve_tree(loaded: Scenario, path: Path, folder: Path) -> None:
+    """The tree: branch of ``solve``: solve the stochastic program, write its tables, print."""
+    from allocopt.tree import solve_tree
+
+    if loaded.outcomes is not None or loaded.uncertainty is not None:
+        raise _fail(
+            2, [f"{path}: tree: is solved on its own; drop the outcomes: or uncertainty: block"]
+        )
+    try:
+        result = solve_tree(loaded)
+    except ScenarioError as exc:
+        raise _fail(2, exc.problems) from None
+    except InfeasibleError as exc:
+        first, *rest = exc.diagnosis.lines()
+        raise _fail(1, [f"{path}: {first}", *rest]) from None
+    except SolverError as exc:
+        raise _fail(1, [f"{path}: the scenario tree could not be solved: {exc}"]) from None
+    try:
+        result.to_csv(folder)
+    except OSError as exc:
+        raise _fail(2, [f"{folder}: cannot write the tree tables ({exc.strerror})"]) from None
+    typer.echo(result.text_summary())
+    typer.echo(f"  tables written to {folder}/ (tree_*.csv: one plan per branch)")
 
 
 @app.command()

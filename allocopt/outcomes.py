@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from allocopt.data import CHANNELS
-from allocopt.errors import ScenarioError, SolverError
+from allocopt.errors import ScenarioError
 from allocopt.files import atomic_write
 from allocopt.inputs import Inputs, prepare
 from allocopt.result import FLOAT_FORMAT
@@ -28,8 +28,8 @@ from allocopt.runner import run_many
 from allocopt.scenario import Outcomes, Scenario
 from allocopt.series import read
 from allocopt.simulate import Schedule, evaluate
-from allocopt.solve import _solve_at, extract_schedule
 from allocopt.trajectory import OWN
+from allocopt.tree import solve_extensive
 
 SCALE, PAUSE, SELF_DESTRUCT = "scale", "pause", "self_destruct"
 OUTCOMES = (SCALE, PAUSE, SELF_DESTRUCT)
@@ -228,26 +228,19 @@ class OutcomeChoice:
         )
 
 
-def _solve_one(inp: Inputs, scenario: Scenario) -> tuple[float, Schedule]:
-    m, solved = _solve_at(inp, scenario, None)
-    if not solved.status.is_optimal:
-        raise SolverError(solved.status, f"outcome {inp.scenario_name}: {solved.message}")
-    return float(solved.objective), extract_schedule(m, inp)
-
-
 def solve_branches(
     inputs: Sequence[Inputs],
     probability: Sequence[float],
     node: Sequence[Sequence[str]],
     scenario: Scenario,
 ) -> tuple[list[float], list[Schedule]]:
-    """Each branch's program value and schedule. The arguments are those of the extensive form
-    (``allocopt.tree.solve_extensive``: branches share their decisions wherever ``node[b][t]`` is
-    the same); until it is available here the branches are solved apart, which lets each choose
-    its own decisions before the switch, so the pause's value is an upper bound (docs/model.md)."""
-    del probability, node  # used by the extensive form only
-    out = [_solve_one(inp, scenario) for inp in inputs]
-    return [v for v, _ in out], [s for _, s in out]
+    """Each branch's program value and schedule, from one extensive form in which branches share
+    their decisions wherever ``node[b][t]`` is the same (:func:`allocopt.tree.solve_extensive`)."""
+    solver = scenario.solver
+    ex = solve_extensive(
+        inputs, probability, node, time_limit=solver.time_limit_seconds, threads=solver.threads
+    )
+    return [float(v) for v in ex.values], ex.schedules
 
 
 def _value(

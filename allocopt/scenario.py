@@ -216,6 +216,8 @@ class Tree(Strict):
     stages: list[TreeStage] = Field(min_length=1)
     objective: Literal["expected", "worst_case", "cvar"] = "expected"
     cvar_alpha: Annotated[Real, Field(gt=0, lt=1)] = 0.9
+
+
 STANDARD_NORMAL = NormalDist()
 MIN_MASS = 1e-9  # least probability a truncated normal may keep between low and high
 
@@ -711,10 +713,26 @@ def load_scenario(
         scenario = Scenario.model_validate({**config.model_dump(), "tables": tables})
     except ValidationError as exc:
         raise ScenarioError(_format_errors(str(path), exc)) from None
-    problems = _uncertainty_problems(scenario, str(path))
+    problems = _uncertainty_problems(scenario, str(path)) + _branch_problems(scenario, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _branch_problems(s: Scenario, where: str) -> list[str]:
+    """Every outcome of every tree stage must give a valid scenario (checked one stage at a time,
+    so each problem names the outcome that causes it)."""
+    problems: list[str] = []
+    for k, stage in enumerate(s.tree.stages if s.tree else ()):
+        for name, branch in stage.branches.items():
+            try:
+                s.with_updates({**branch.updates, "tree": None})
+            except ScenarioError as exc:
+                inner = (p.removeprefix(f"scenario '{s.name}': ") for p in exc.problems)
+                problems += [
+                    f"{where}: tree.stages[{k}].branches.{name}.updates: {p}" for p in inner
+                ]
+    return problems
 
 
 def _uncertainty_problems(s: Scenario, where: str) -> list[str]:

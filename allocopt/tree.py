@@ -21,7 +21,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocopt.data import RESOURCES
-from allocopt.errors import InfeasibleError, ScenarioError, SolverError
+from allocopt.errors import ScenarioError, SolverError
 from allocopt.files import write_folder
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import FAMILIES
@@ -247,3 +247,230 @@ def solve_extensive(
     size = {"branches": len(inputs), "variables": m.nvariables(), "constraints": m.nconstraints()}
     seconds = {"build": t1 - t0, "solve": t2 - t1}
     return Extensive(solved.status, float(solved.objective), values, schedules, size, seconds)
+
+
+def expected_scenario(scenario: Scenario, tree_branches: Sequence[Branch]) -> Scenario:
+    """The deterministic scenario with every uncertain field at its expectation over branches
+    (a branch that does not set a field has the scenario's value)."""
+    from allocopt.sweep import field_value
+
+    paths = sorted({path for b in tree_branches for path in b.updates})
+    means: dict[str, float] = {}
+    for path in paths:
+        values = [b.updates.get(path, field_value(scenario, path)) for b in tree_branches]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            raise ScenarioError(
+                f"tree: field {path} is not numeric in every branch; the expected scenario "
+                "(for the value of the stochastic solution) needs numbers"
+            )
+        means[path] = float(
+            sum(b.probability * v for b, v in zip(tree_branches, values, strict=True))
+        )
+    return scenario.with_updates({**means, "tree": None, "name": f"{scenario.name}.expected"})
+
+
+VALUE_MEANINGS = {
+    "stochastic": "the stochastic program's plan (RP): one plan per branch, shared until revealed",
+    "expected_value_plan": "EEV: the expected scenario's plan held before the first reveal, "
+    "then re-optimized in every branch",
+    "wait_and_see": "WS: every branch solved alone, as if its outcome were known from the start",
+    "value_of_stochastic_solution": "VSS = RP - EEV: what planning for the tree gains over "
+    "planning for the expected scenario",
+    "expected_value_of_perfect_information": "EVPI = WS - RP: what knowing the branch in "
+    "advance would be worth",
+    "deterministic_expected_scenario": "a deterministic run (not a tree value): the optimum "
+    "of the expected scenario, in its own world",
+}
+
+
+@dataclass
+class TreeResult:
+    """The answer of a stochastic program: a plan per branch (identical until the tree branches),
+    each branch's risk reduction, and the values of the stochastic solution and of perfect
+    information — never a deterministic :class:`Result` (those are per branch, in ``results``)."""
+
+    scenario_name: str
+    objective: Objective
+    cvar_alpha: float
+    status: Status
+    reveals: tuple[str, ...]  # period at whose start each stage is revealed
+    branches: pd.DataFrame
+    values: pd.DataFrame
+    results: dict[str, Result] = field(repr=False)
+    size: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stacked(self, table: str) -> pd.DataFrame:
+        """One of the per-branch result tables (``allocation``, ``knobs``, ...), stacked with a
+        leading ``branch`` column."""
+        frames = [getattr(r, table).assign(branch=name) for name, r in self.results.items()]
+        out = pd.concat(frames, ignore_index=True)
+        return out[["branch", *[c for c in out.columns if c != "branch"]]]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table written by :meth:`to_csv`, by file stem."""
+        return {
+            "tree_branches": self.branches,
+            "tree_values": self.values,
+            **{f"tree_{t}": self.stacked(t) for t in ("allocation", "knobs", "portfolio", "risk")},
+        }
+
+    def to_csv(self, folder: str | Path) -> list[Path]:
+        """Write every table as ``<name>.csv`` into ``folder`` (each file whole or not at all)."""
+
+        def fill(staging: Path) -> None:
+            for name, table in self.tables().items():
+                table.to_csv(
+                    staging / f"{name}.csv",
+                    index=False,
+                    float_format=FLOAT_FORMAT,
+                    lineterminator="\n",
+                )
+
+        return write_folder(folder, fill)
+
+    def text_summary(self) -> str:
+        """A few lines for the terminal: the objective, each value, the model size and time."""
+        measure = {"expected": "expected", "worst_case": "worst-case", "cvar": "CVaR"}
+        head = (
+            f"scenario tree {self.scenario_name}: {len(self.branches)} branches, stages revealed "
+            f"at {', '.join(self.reveals)}; objective: {measure[self.objective]} risk reduction"
+            + (f" (alpha {self.cvar_alpha:g})" if self.objective == "cvar" else "")
+        )
+        lines = [head, f"  status: {self.status}"]
+        for row in self.values.itertuples():
+            lines.append(f"  {row.quantity:<40} model {row.model:9.4f}   exact {row.exact:9.4f}")
+        lines.append(
+            f"  extensive form: {self.size.get('variables', 0):,} variables, "
+            f"{self.size.get('constraints', 0):,} constraints, solved in "
+            f"{self.timings.get('stochastic', math.nan):.1f} s"
+        )
+        return "\n".join(lines)
+
+
+def _branch_results(
+    inputs: Sequence[Inputs], ex: Extensive, names: Sequence[str]
+) -> tuple[dict[str, Result], np.ndarray]:
+    results, exact = {}, []
+    for inp, schedule, value, name in zip(inputs, ex.schedules, ex.values, names, strict=True):
+        ev = evaluate(inp, schedule)
+        results[name] = build_result(inp, schedule, ev, ex.status, float(value), ex.seconds)
+        exact.append(ev.risk_reduction(inp))
+    return results, np.array(exact)
+
+
+def _exact(inputs: Sequence[Inputs], schedules: Sequence[Schedule]) -> np.ndarray:
+    return np.array(
+        [evaluate(i, s).risk_reduction(i) for i, s in zip(inputs, schedules, strict=True)]
+    )
+
+
+def _infeasible(scenarios: Sequence[Scenario], inputs: Sequence[Inputs]) -> SolverError:
+    """Why the extensive form is infeasible: a branch alone (its diagnosis), or else the
+    decisions the tree makes branches share."""
+    from allocopt.solve import solve_program
+
+    for scenario, inp in zip(scenarios, inputs, strict=True):
+        solve_program(inp, scenario, None)  # raises InfeasibleError with the branch's diagnosis
+    return SolverError(
+        Status.INFEASIBLE,
+        "every branch is feasible alone, but no decisions before a reveal satisfy all the "
+        "branches that share them (e.g. budgets or velocity-hit caps that differ before the "
+        "outcome is known); reveal such a field in the first period it differs",
+    )
+
+
+def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
+    """Solve ``scenario.tree`` as one stochastic program over the core program; with
+    ``values``, also the expected scenario's plan (EEV) and every branch alone (WS), for the
+    value of the stochastic solution and of perfect information. Raises ScenarioError on a bad
+    tree, InfeasibleError / SolverError when no plan satisfies every branch."""
+    from allocopt.solve import extract_schedule, solve_program
+
+    tree = scenario.tree
+    if tree is None:
+        raise ScenarioError(f"scenario '{scenario.name}': no tree: block to solve")
+    t0 = time.perf_counter()
+    paths = branches(scenario)
+    scenarios = [branch_scenario(scenario, b) for b in paths]
+    inputs = [prepare(s) for s in scenarios]
+    probability = np.array([b.probability for b in paths])
+    node = nodes(scenario, [b.path for b in paths])
+    options = {
+        "objective": tree.objective,
+        "cvar_alpha": tree.cvar_alpha,
+        "time_limit": scenario.solver.time_limit_seconds,
+        "threads": scenario.solver.threads,
+    }
+    t1 = time.perf_counter()
+    try:
+        ex = solve_extensive(inputs, probability, node, **options)
+    except SolverError as exc:
+        if exc.status is Status.INFEASIBLE:
+            raise _infeasible(scenarios, inputs) from None
+        raise
+    timings = {"prepare": t1 - t0, "stochastic": time.perf_counter() - t1}
+    names = [b.name for b in paths]
+    results, exact = _branch_results(inputs, ex, names)
+    measure = lambda v: risk_measure(v, probability, tree.objective, tree.cvar_alpha)  # noqa: E731
+    rows = {"stochastic": (ex.objective, measure(exact))}
+    if values:
+        t2 = time.perf_counter()
+        mean = expected_scenario(scenario, paths)
+        m_ev, solved_ev = solve_program(prepare(mean), mean, None)
+        ev_plan = extract_schedule(m_ev, prepare(mean))
+        rows["deterministic_expected_scenario"] = (float(solved_ev.objective), math.nan)
+        first = scenario.periods().labels.index(tree.stages[0].reveal)
+        try:
+            eev = solve_extensive(
+                inputs, probability, node, fixed=ev_plan, fixed_until=first, **options
+            )
+            rows["expected_value_plan"] = (eev.objective, measure(_exact(inputs, eev.schedules)))
+        except SolverError:
+            rows["expected_value_plan"] = (-math.inf, -math.inf)  # infeasible in some branch
+        t3 = time.perf_counter()
+        alone = [solve_program(i, s, None) for i, s in zip(inputs, scenarios, strict=True)]
+        ws_model = np.array([float(solved.objective) for _, solved in alone])
+        ws_plans = [extract_schedule(m, i) for (m, _), i in zip(alone, inputs, strict=True)]
+        rows["wait_and_see"] = (measure(ws_model), measure(_exact(inputs, ws_plans)))
+        rp, eev_v, ws = rows["stochastic"], rows["expected_value_plan"], rows["wait_and_see"]
+        rows["value_of_stochastic_solution"] = (rp[0] - eev_v[0], rp[1] - eev_v[1])
+        rows["expected_value_of_perfect_information"] = (ws[0] - rp[0], ws[1] - rp[1])
+        timings |= {"expected_value_plan": t3 - t2, "wait_and_see": time.perf_counter() - t3}
+    order = [k for k in VALUE_MEANINGS if k in rows]
+    table = pd.DataFrame(
+        {
+            "quantity": order,
+            "measure": tree.objective,
+            "model": [rows[k][0] for k in order],
+            "exact": [rows[k][1] for k in order],
+            "meaning": [VALUE_MEANINGS[k] for k in order],
+        }
+    )
+    stages = {f"stage{k}": [b.path[k] for b in paths] for k in range(len(tree.stages))}
+    summaries = [results[n].summary for n in names]
+    table_b = pd.DataFrame(
+        {
+            "branch": names,
+            "probability": probability,
+            **stages,
+            "risk_reduction_model": ex.values,
+            "risk_reduction_exact": exact,
+            "probability_without_plan": [s["probability_without_plan"] for s in summaries],
+            "probability_with_plan": [s["probability_with_plan_and_postponed"] for s in summaries],
+            "regime_switch_period": [s["regime_switch_period"] for s in summaries],
+            "violations": [s["violations"] for s in summaries],
+        }
+    )
+    return TreeResult(
+        scenario_name=scenario.name,
+        objective=tree.objective,
+        cvar_alpha=tree.cvar_alpha,
+        status=ex.status,
+        reveals=tuple(stage.reveal for stage in tree.stages),
+        branches=table_b,
+        values=table,
+        results=results,
+        size=ex.size,
+        timings=timings,
+    )

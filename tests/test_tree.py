@@ -1,0 +1,226 @@
+"""Scenario trees: a two-branch tree solved by hand, the risk measures by hand, non-anticipativity,
+the values of the stochastic solution and of perfect information on the baseline tree, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from allocopt import ScenarioError, load_scenario
+from allocopt.cli import app
+from allocopt.curves import benefit
+from allocopt.errors import SolverError
+from allocopt.tree import branches, nodes, risk_measure, solve_tree
+from tests.conftest import ROOT
+
+TREE = ROOT / "models" / "magma_tree.yaml"
+HAZARD = 0.2  # per year, own_direct, in the second year only
+
+
+def hedge(tiny, p: float, objective: str = "expected"):
+    """Two preparation items (10 EU·yr saturation, lead time 1 year) compete for the 10 FTE the
+    10% velocity-hit cap frees in year 1; year 2 holds all the hazard. In branch ``a`` (probability
+    ``p``) only item0 works, in branch ``b`` only item1; the branch is revealed in year 2."""
+    prep = {"mode": "preparation", "lead_time_years": 1.0}
+    base = tiny([prep, prep], budgets=[(5.0, 100.0)] * 2, hazard=[0.0, HAZARD])
+    works = {"a": "item0", "b": "item1"}
+    stage = {
+        "reveal": "2026",
+        "branches": {
+            name: {
+                "probability": q,
+                "updates": {
+                    f"intervention_overrides.{item}.effect_own_direct": 0.0
+                    for item in ("item0", "item1")
+                    if item != works[name]
+                },
+            }
+            for name, q in (("a", p), ("b", 1 - p))
+        },
+    }
+    return base.with_updates({"tree": {"stages": [stage], "objective": objective}})
+
+
+def value(x: np.ndarray | float) -> np.ndarray:
+    """Exact risk cut of a branch whose working item got ``x`` EU in year 1 (floor 0)."""
+    return HAZARD * (1 - np.exp(-benefit(np.asarray(x) / 10.0)))
+
+
+def year1_effort(result, branch: str) -> np.ndarray:
+    a = result.results[branch].allocation
+    rows = a[(a.period == "2025") & (a.resource == "effort")]
+    return rows.set_index("activity")["value"].loc[["item0", "item1"]].to_numpy()
+
+
+def test_two_branch_tree_matches_the_hand_solution(tiny):
+    # By symmetry and concavity the hedge splits the 10 EU evenly, in both branches (shared year):
+    # each branch cuts value(5). Knowing the branch (wait and see) would put all 10 EU on the item
+    # that works: value(10). The expected scenario (both items at half effect) also splits evenly,
+    # so the value of the stochastic solution is 0 and that of perfect information
+    # value(10) - value(5).
+    # The tangent cuts make the program's curve piecewise linear, so the split is exact up to the
+    # width of one linear piece (~0.6 EU near 5 EU) and the value up to its curvature.
+    r = solve_tree(hedge(tiny, 0.5))
+    np.testing.assert_allclose(year1_effort(r, "a"), year1_effort(r, "b"), atol=1e-6)
+    assert year1_effort(r, "a") == pytest.approx([5.0, 5.0], abs=0.3)
+    values = r.values.set_index("quantity")
+    assert values.loc["stochastic", "exact"] == pytest.approx(value(5.0), rel=1e-3)
+    assert values.loc["stochastic", "model"] == pytest.approx(value(5.0), rel=2e-3)
+    assert values.loc["wait_and_see", "exact"] == pytest.approx(value(10.0), rel=1e-6)
+    evpi = values.loc["expected_value_of_perfect_information", "exact"]
+    assert evpi == pytest.approx(value(10.0) - value(5.0), rel=2e-3)
+    vss = values.loc["value_of_stochastic_solution", "model"]
+    assert -1e-9 <= vss <= 1e-3 * value(5.0)  # zero up to the pieces' ties
+
+
+def test_unequal_probabilities_move_the_hedge_as_the_first_order_condition_says(tiny):
+    # Hand solution: maximize p value(x) + (1 - p) value(10 - x) over the shared year-1 split.
+    p = 0.8
+    grid = np.linspace(0, 10, 100_001)
+    best = grid[np.argmax(p * value(grid) + (1 - p) * value(10 - grid))]
+    r = solve_tree(hedge(tiny, p))
+    a, b = year1_effort(r, "a"), year1_effort(r, "b")
+    np.testing.assert_allclose(a, b, atol=1e-6)  # non-anticipativity: year 1 is shared
+    assert a[0] == pytest.approx(best, abs=0.3)  # within one linear piece of the tangent cuts
+    assert a[0] > 5.0  # the likelier branch gets more
+
+
+def test_worst_case_objective_hedges_evenly_whatever_the_probabilities(tiny):
+    # max min(value(x), value(10 - x)) is at x = 5 for any p.
+    r = solve_tree(hedge(tiny, 0.8, objective="worst_case"))
+    assert year1_effort(r, "a") == pytest.approx([5.0, 5.0], abs=0.3)
+    assert r.values.set_index("quantity").loc["stochastic", "exact"] == pytest.approx(
+        value(5.0), rel=1e-3
+    )
+
+
+def test_risk_measures_by_hand():
+    v, p = np.array([3.0, 1.0, 2.0]), np.array([0.5, 0.2, 0.3])
+    assert risk_measure(v, p, "expected", 0.9) == pytest.approx(1.5 + 0.2 + 0.6)
+    assert risk_measure(v, p, "worst_case", 0.9) == 1.0
+    # worst 40% of probability: all of branch 1 (0.2 at 1.0) and 0.2 of branch 2 (at 2.0)
+    assert risk_measure(v, p, "cvar", 0.6) == pytest.approx((0.2 * 1 + 0.2 * 2) / 0.4)
+    assert risk_measure(v, p, "cvar", 0.9) == pytest.approx(1.0)  # the tail is within branch 1
+
+
+def test_cvar_between_the_worst_case_and_the_mean(tiny):
+    s = hedge(tiny, 0.8, objective="cvar")
+    mean = solve_tree(hedge(tiny, 0.8)).values.set_index("quantity").loc["stochastic", "exact"]
+    for alpha, lo, hi in ((0.1, value(5.0), mean), (0.95, value(5.0), value(5.0))):
+        tree = s.model_dump()["tree"] | {"cvar_alpha": alpha}
+        r = solve_tree(s.with_updates({"tree": tree}), values=False)
+        got = r.values.set_index("quantity").loc["stochastic", "model"]
+        assert lo * (1 - 2e-3) <= got <= hi * (1 + 2e-3)
+
+
+def test_branches_multiply_stages_and_nodes_follow_the_reveals():
+    s = load_scenario(TREE)
+    paths = branches(s)
+    assert len(paths) == 6
+    assert sum(b.probability for b in paths) == pytest.approx(1.0)
+    node = nodes(s, [b.path for b in paths])
+    labels = s.periods().labels
+    first, second = labels.index("2026Q1"), labels.index("2027Q1")
+    assert {n[first - 1] for n in node} == {"root"}
+    assert len({n[first] for n in node}) == 3
+    assert len({n[second] for n in node}) == 6
+
+
+@pytest.fixture(scope="module")
+def baseline_tree():
+    return solve_tree(load_scenario(TREE))
+
+
+def test_baseline_tree_shares_decisions_before_the_first_reveal(baseline_tree):
+    alloc = baseline_tree.stacked("allocation")
+    before = alloc[alloc.period < "2026Q1"]
+    spread = before.groupby(["period", "activity", "resource"])["value"].agg(np.ptp)
+    assert spread.max() < 1e-6
+    after = alloc[alloc.period >= "2026Q1"]
+    assert after.groupby(["period", "activity", "resource"])["value"].agg(np.ptp).max() > 1e-3
+
+
+def test_baseline_tree_values(baseline_tree):
+    v = baseline_tree.values.set_index("quantity")
+    # the stochastic plan (simulated) does at least as well as the expected scenario's plan
+    assert v.loc["stochastic", "exact"] >= v.loc["expected_value_plan", "exact"] - 1e-7
+    assert v.loc["value_of_stochastic_solution", "model"] >= -1e-9
+    assert v.loc["expected_value_of_perfect_information", "model"] > 0
+    assert v.loc["wait_and_see", "model"] >= v.loc["stochastic", "model"]
+    b = baseline_tree.branches
+    expected = float(b.probability @ b.risk_reduction_exact)
+    assert v.loc["stochastic", "exact"] == pytest.approx(expected, rel=1e-12)
+    assert (b.violations == 0).all()
+    assert (b.risk_reduction_model >= b.risk_reduction_exact - 1e-9).all()  # outer approximation
+
+
+def test_budgets_that_differ_before_the_reveal_are_explained(tiny):
+    # Year 1 is shared, but branch b doubles the staff budget there: the 10% cap needs at least
+    # 90 FTE on capabilities in a and 180 in b, and a has only 100.
+    base = tiny([{}], budgets=[(5.0, 100.0)] * 2, hazard=[0.0, 0.2])
+    stage = {
+        "reveal": "2026",
+        "branches": {
+            "a": {"probability": 0.5},
+            "b": {"probability": 0.5, "updates": {"budget_multiplier.staff": 2.0}},
+        },
+    }
+    with pytest.raises(SolverError, match="every branch is feasible alone"):
+        solve_tree(base.with_updates({"tree": {"stages": [stage]}}), values=False)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda t: t["stages"][0].update(reveal="2035Q1"), r"tree\.stages\[0\]\.reveal"),
+        (lambda t: t["stages"][0].update(reveal="2025Q1"), r"after the first"),
+        (
+            lambda t: t["stages"][1].update(reveal="2025Q2"),
+            r"tree\.stages\[1\]\.reveal: 2025Q2 must come after",
+        ),
+        (
+            lambda t: t["stages"][0]["branches"]["early"].update(probability=0.5),
+            "must sum to 1",
+        ),
+        (
+            lambda t: t["stages"][0]["branches"]["late"]["updates"].update({"velocity.bogus": 1.0}),
+            r"tree\.stages\[0\]\.branches\.late\.updates: .*bogus",
+        ),
+        (lambda t: t.update(objective="median"), "objective"),
+    ],
+)
+def test_bad_trees_are_named_in_the_file(tmp_path, edit, expected):
+    doc = yaml.safe_load(TREE.read_text())
+    edit(doc["tree"])
+    doc["extends"] = str(ROOT / "models" / "magma_core.yaml")
+    path = tmp_path / "bad_tree.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ScenarioError, match=expected) as err:
+        load_scenario(path, allow=[ROOT])
+    assert any(str(path) in line or "scenario" in line for line in err.value.problems)
+
+
+def test_endogenous_scenarios_are_refused():
+    base = load_scenario(ROOT / "models" / "magma_baseline.yaml")
+    tree = load_scenario(TREE).model_dump()["tree"]
+    with pytest.raises(ScenarioError, match="core program"):
+        solve_tree(base.with_updates({"tree": tree}), values=False)
+
+
+def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
+    out = tmp_path / "tree"
+    r = CliRunner().invoke(app, ["solve", str(TREE), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "scenario tree magma_tree: 6 branches" in r.output
+    assert "value_of_stochastic_solution" in r.output
+    written = {p.name for p in out.iterdir()}
+    assert {"tree_branches.csv", "tree_values.csv", "tree_allocation.csv"} <= written
+    header = (out / "tree_allocation.csv").read_text().splitlines()[0]
+    assert header.startswith("branch,period,activity")
+    assert not math.isnan(
+        float((out / "tree_values.csv").read_text().splitlines()[1].split(",")[2])
+    )
