@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -24,12 +25,17 @@ from allocopt.data import RESOURCES
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.files import write_folder
 from allocopt.inputs import Inputs, prepare
-from allocopt.model import FAMILIES
 from allocopt.model.linearization import reference
-from allocopt.model.sets import add_sets
 from allocopt.result import FLOAT_FORMAT, Result, build_result
 from allocopt.scenario import Scenario
 from allocopt.simulate import Schedule, evaluate
+from allocopt.solve import (
+    DUAL_TOLERANCE,
+    HighsRunner,
+    classify,
+    extract_schedule,
+    solve_program,
+)
 from allocopt.status import Status
 
 Objective = Literal["expected", "worst_case", "cvar"]
@@ -109,77 +115,6 @@ def _check_shared(inputs: Sequence[Inputs], node: Sequence[Sequence[str]]) -> No
                 raise ValueError(f"node ids are not a tree: branches {b}, {c} rejoin in period {t}")
 
 
-def build_extensive(
-    inputs: Sequence[Inputs],
-    probability: Sequence[float],
-    node: Sequence[Sequence[str]],
-    objective: Objective = "expected",
-    cvar_alpha: float = 0.9,
-) -> pyo.ConcreteModel:
-    """The extensive form: block ``branch[b]`` is the core program of ``inputs[b]`` (its own
-    objective deactivated); ``same_capabilities`` and ``same_effort`` tie each branch's decisions
-    in period t to those of the first branch at the same ``node[b][t]``; ``value[b]`` is branch
-    b's risk reduction; the objective is ``sum_b p_b value[b]`` (expected), ``worst`` with
-    ``worst <= value[b]`` (worst_case), or ``worst - sum_b p_b shortfall[b] / (1 - cvar_alpha)``
-    with ``shortfall[b] >= worst - value[b]`` (cvar)."""
-    _check_shared(inputs, node)
-    m = pyo.ConcreteModel(name="extensive_form")
-    n_b = len(inputs)
-    m.BRANCHES = pyo.RangeSet(0, n_b - 1)
-    m.p = pyo.Param(m.BRANCHES, initialize=dict(enumerate(map(float, probability))))
-
-    def branch_block(blk: pyo.Block, b: int) -> None:
-        inp = inputs[b]
-        add_sets(blk, inp, reference(inp))
-        for family in FAMILIES:
-            family(blk, inp)
-        blk.objective.deactivate()
-
-    m.branch = pyo.Block(m.BRANCHES, rule=branch_block)
-    labels = inputs[0].periods.labels
-    ids = inputs[0].ids
-    leader: dict[tuple[int, str], int] = {}
-    tied = []  # (branch, period label) pairs tied to their node's first branch
-    for b in range(n_b):
-        for t, label in enumerate(labels):
-            first = leader.setdefault((t, node[b][t]), b)
-            if first != b:
-                tied.append((b, label, first))
-    lead = {(b, t): c for b, t, c in tied}
-    m.TIED = pyo.Set(initialize=[(b, t) for b, t, _ in tied], dimen=2, ordered=True)
-    m.same_capabilities = pyo.Constraint(
-        m.TIED,
-        RESOURCES,
-        rule=lambda m, b, t, r: (
-            m.branch[b].capabilities[t, r] == m.branch[lead[b, t]].capabilities[t, r]
-        ),
-    )
-    m.same_effort = pyo.Constraint(
-        m.TIED,
-        ids,
-        rule=lambda m, b, t, i: m.branch[b].effort[t, i] == m.branch[lead[b, t]].effort[t, i],
-    )
-    m.value = pyo.Expression(m.BRANCHES, rule=lambda m, b: m.branch[b].risk_reduction)
-    m.expected = pyo.Expression(expr=sum(m.p[b] * m.value[b] for b in m.BRANCHES))
-    if objective == "expected":
-        m.objective = pyo.Objective(expr=m.expected, sense=pyo.maximize)
-        return m
-    m.worst = pyo.Var()
-    if objective == "worst_case":
-        m.worst_def = pyo.Constraint(m.BRANCHES, rule=lambda m, b: m.worst <= m.value[b])
-        m.objective = pyo.Objective(expr=m.worst, sense=pyo.maximize)
-        return m
-    m.shortfall = pyo.Var(m.BRANCHES, domain=pyo.NonNegativeReals)
-    m.shortfall_def = pyo.Constraint(
-        m.BRANCHES, rule=lambda m, b: m.shortfall[b] >= m.worst - m.value[b]
-    )
-    m.objective = pyo.Objective(
-        expr=m.worst - sum(m.p[b] * m.shortfall[b] for b in m.BRANCHES) / (1 - cvar_alpha),
-        sense=pyo.maximize,
-    )
-    return m
-
-
 def risk_measure(
     values: np.ndarray, probability: np.ndarray, objective: Objective, alpha: float
 ) -> float:
@@ -199,14 +134,257 @@ def risk_measure(
 
 
 @dataclass(frozen=True)
+class BranchLp:
+    """One branch's core program as HiGHS holds it after solving it alone: the LP's arrays, its
+    optimal basis, the columns of its decisions, and its own (wait-and-see) optimum."""
+
+    lp: highspy.HighsLp
+    basis: highspy.HighsBasis
+    capabilities: np.ndarray  # [T, R] column of capabilities[t,r]
+    effort: np.ndarray  # [T, I] column of effort[t,i]
+    objective: float
+    schedule: Schedule
+
+
+def branch_lps(
+    inputs: Sequence[Inputs], time_limit: float | None = None, threads: int = 1
+) -> list[BranchLp]:
+    """Solve every branch alone. Branches of equal structure share one Pyomo model and one HiGHS
+    instance, updated in place and re-solved warm (as :class:`allocopt.Model` does); raises
+    SolverError when a branch alone has no optimum."""
+    from allocopt.model import build_model
+    from allocopt.model.sets import set_param_values
+    from allocopt.session import WARM_OPTIONS, structure
+
+    groups: dict[str, tuple[pyo.ConcreteModel, HighsRunner]] = {}
+    out = []
+    for inp in inputs:
+        key = repr(structure(inp))
+        if key in groups:
+            m, runner = groups[key]
+            set_param_values(m, inp, reference(inp))
+        else:
+            m, runner = build_model(inp), HighsRunner(time_limit, threads)
+            groups[key] = (m, runner)
+        solved = runner.solve(m)
+        if not solved.status.is_optimal:
+            raise SolverError(solved.status, f"branch {inp.scenario_name}: {solved.message}")
+        runner.solver.config.solver_options.update(WARM_OPTIONS)
+        highs = runner.solver._solver_model
+        column = runner.solver._pyomo_var_to_solver_var_map
+        labels, ids = inp.periods.labels, inp.ids
+        out.append(
+            BranchLp(
+                lp=highs.getLp(),
+                basis=highs.getBasis(),
+                capabilities=np.array(
+                    [[column[id(m.capabilities[t, r])] for r in RESOURCES] for t in labels]
+                ),
+                effort=np.array([[column[id(m.effort[t, i])] for i in ids] for t in labels]),
+                objective=float(solved.objective),
+                schedule=extract_schedule(m, inp),
+            )
+        )
+    return out
+
+
+def ties(node: Sequence[Sequence[str]]) -> list[tuple[int, int, int]]:
+    """Non-anticipativity pairs ``(b, t, lead)``: branch b shares period t's node with the first
+    branch ``lead`` at that node, so their decisions in t must be equal."""
+    leader: dict[tuple[int, str], int] = {}
+    out = []
+    for b, path in enumerate(node):
+        for t, at in enumerate(path):
+            lead = leader.setdefault((t, at), b)
+            if lead != b:
+                out.append((b, t, lead))
+    return out
+
+
+class ExtensiveForm:
+    """The extensive form in one HiGHS instance: the branch LPs side by side (block ``b`` offset by
+    ``start[b]`` columns), the non-anticipativity rows ``same_capabilities[b,t,r]`` and
+    ``same_effort[b,t,i]``: ``x_b[t] − x_lead[t] = 0``, and the objective's rows (docs/model.md,
+    "Scenario trees"). It starts from the branches' own optimal bases, which together are dual
+    feasible for the expected objective, so dual simplex only has to restore the shared rows."""
+
+    def __init__(
+        self,
+        lps: Sequence[BranchLp],
+        probability: Sequence[float],
+        node: Sequence[Sequence[str]],
+        objective: Objective = "expected",
+        cvar_alpha: float = 0.9,
+        time_limit: float | None = None,
+        threads: int = 1,
+    ) -> None:
+        self.lps, self.p = list(lps), np.asarray(probability, dtype=float)
+        self.objective, self.alpha = objective, cvar_alpha
+        cols = np.array([b.lp.num_col_ for b in lps])
+        rows = np.array([b.lp.num_row_ for b in lps])
+        self.start = np.concatenate([[0], np.cumsum(cols)])
+        row_start = np.concatenate([[0], np.cumsum(rows)])
+        self.costs = [np.asarray(b.lp.col_cost_) for b in lps]
+        self.offsets = np.array([b.lp.offset_ for b in lps])
+        self.highs = highspy.Highs()
+        for name, value in {
+            "output_flag": False,
+            "threads": threads,
+            "solver": "simplex",
+            "dual_feasibility_tolerance": DUAL_TOLERANCE,
+            **({"time_limit": float(time_limit)} if time_limit else {}),
+        }.items():
+            self.highs.setOptionValue(name, value)
+        self.highs.passModel(self._stacked(row_start))
+        tied = self._add_ties(node)
+        if objective != "expected":
+            self._add_measure_rows()
+        else:
+            self._warm_start(tied)
+
+    def _stacked(self, row_start: np.ndarray) -> highspy.HighsLp:
+        """The branch LPs side by side, each block's cost weighted by its probability for the
+        expected objective (zero otherwise: the measure's own columns carry the objective)."""
+        weight = self.p if self.objective == "expected" else np.zeros_like(self.p)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = int(self.start[-1]), int(row_start[-1])
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.offset_ = float(weight @ self.offsets)
+        lp.col_cost_ = np.concatenate([w * c for w, c in zip(weight, self.costs, strict=True)])
+        lp.col_lower_ = np.concatenate([b.lp.col_lower_ for b in self.lps])
+        lp.col_upper_ = np.concatenate([b.lp.col_upper_ for b in self.lps])
+        lp.row_lower_ = np.concatenate([b.lp.row_lower_ for b in self.lps])
+        lp.row_upper_ = np.concatenate([b.lp.row_upper_ for b in self.lps])
+        matrices = [b.lp.a_matrix_ for b in self.lps]
+        nnz = np.concatenate([[0], np.cumsum([len(a.index_) for a in matrices])])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+        lp.a_matrix_.start_ = np.concatenate(
+            [np.asarray(a.start_[:-1]) + nnz[b] for b, a in enumerate(matrices)] + [[nnz[-1]]]
+        ).astype(np.int32)
+        lp.a_matrix_.index_ = np.concatenate(
+            [np.asarray(a.index_) + row_start[b] for b, a in enumerate(matrices)]
+        ).astype(np.int32)
+        lp.a_matrix_.value_ = np.concatenate([a.value_ for a in matrices])
+        return lp
+
+    def decision_columns(self, b: int, t: int) -> np.ndarray:
+        """Columns of branch b's decisions in period t: capabilities, then effort."""
+        lp = self.lps[b]
+        return self.start[b] + np.concatenate([lp.capabilities[t], lp.effort[t]])
+
+    def _add_ties(self, node: Sequence[Sequence[str]]) -> int:
+        """Add the non-anticipativity rows; return how many."""
+        pairs = ties(node)
+        if not pairs:
+            return 0
+        own = np.concatenate([self.decision_columns(b, t) for b, t, _ in pairs])
+        lead = np.concatenate([self.decision_columns(c, t) for _, t, c in pairs])
+        n = len(own)
+        index = np.column_stack([own, lead]).ravel().astype(np.int32)
+        value = np.tile([1.0, -1.0], n)
+        zeros = np.zeros(n)
+        self.highs.addRows(
+            n, zeros, zeros, 2 * n, np.arange(0, 2 * n, 2, dtype=np.int32), index, value
+        )
+        return n
+
+    def _add_measure_rows(self) -> None:
+        """worst_case: column ``worst`` (cost 1) and rows ``worst_def[b]``: worst − value_b ≤ 0;
+        cvar: also ``shortfall[b] ≥ 0`` (cost −p_b/(1 − alpha)) and rows ``shortfall_def[b]``:
+        shortfall_b − worst + value_b ≥ 0, with value_b = cost_b·x_b + offset_b."""
+        n_b, first = len(self.lps), int(self.start[-1])
+        inf = highspy.kHighsInf
+        cvar = self.objective == "cvar"
+        extra_cost = [1.0, *(-self.p / (1 - self.alpha) if cvar else [])]
+        extra = len(extra_cost)
+        self.highs.addCols(
+            extra,
+            np.array(extra_cost),
+            np.array([-inf] + [0.0] * (extra - 1)),
+            np.full(extra, inf),
+            0,
+            np.array([], np.int32),
+            np.array([], np.int32),
+            np.array([]),
+        )
+        for b in range(n_b):
+            nz = np.flatnonzero(self.costs[b])
+            cols = [first, *(self.start[b] + nz)]
+            vals = [1.0, *(-self.costs[b][nz])]
+            if cvar:  # shortfall_def: worst − value_b − shortfall_b ≤ 0
+                cols.append(first + 1 + b)
+                vals.append(-1.0)
+            self.highs.addRow(
+                -inf, float(self.offsets[b]), len(cols), np.array(cols, np.int32), np.array(vals)
+            )
+
+    def _warm_start(self, tied_rows: int) -> None:
+        basis = highspy.HighsBasis()
+        basis.col_status = [s for b in self.lps for s in b.basis.col_status]
+        basis.row_status = [s for b in self.lps for s in b.basis.row_status] + [
+            highspy.HighsBasisStatus.kBasic
+        ] * tied_rows
+        basis.valid = True
+        if self.highs.setBasis(basis) != highspy.HighsStatus.kOk:
+            raise SolverError(Status.SOLVER_ERROR, "HiGHS refused the branches' bases")
+
+    def fix(self, schedule: Schedule, until: int) -> None:
+        """Hold every branch's decisions in the periods before ``until`` at ``schedule``'s."""
+        values = np.concatenate([schedule.capabilities, schedule.effort], axis=1)
+        cols = np.concatenate(
+            [self.decision_columns(b, t) for b in range(len(self.lps)) for t in range(until)]
+        )
+        vals = np.concatenate([values[t] for _ in self.lps for t in range(until)])
+        self.highs.changeColsBounds(len(cols), cols.astype(np.int32), vals, vals)
+
+    def solve(self) -> Extensive:
+        """Run HiGHS; raise SolverError unless it proves an optimum."""
+
+        t0 = time.perf_counter()
+        self.highs.run()
+        status = classify(self.highs.getModelStatus())
+        if not status.is_optimal:
+            raise SolverError(status, f"the extensive form ended '{status}'")
+        x = np.asarray(self.highs.getSolution().col_value)
+        values = np.array(
+            [
+                self.costs[b] @ x[self.start[b] : self.start[b + 1]] + self.offsets[b]
+                for b in range(len(self.lps))
+            ]
+        )
+        schedules = [
+            Schedule(
+                effort=np.clip(x[self.start[b] + lp.effort], 0, None),
+                capabilities=np.clip(x[self.start[b] + lp.capabilities], 0, None),
+            )
+            for b, lp in enumerate(self.lps)
+        ]
+        size = {
+            "branches": len(self.lps),
+            "variables": self.highs.getNumCol(),
+            "constraints": self.highs.getNumRow(),
+            "nonzeros": self.highs.getNumNz(),
+        }
+        info = self.highs.getInfo()
+        seconds = {
+            "solve": time.perf_counter() - t0,
+            "simplex_iterations": info.simplex_iteration_count,
+        }
+        return Extensive(
+            status, float(info.objective_function_value), values, schedules, size, seconds
+        )
+
+
+@dataclass(frozen=True)
 class Extensive:
     """What one solve of the extensive form returned."""
 
     status: Status
-    objective: float  # the tree objective (risk measure of the branch values), model
+    objective: float  # the tree objective (risk measure of the branch values), in the program
     values: np.ndarray  # [B] each branch's risk reduction in the program
     schedules: list[Schedule]
-    size: dict[str, int]  # variables, constraints, nonzeros? (variables and constraints)
+    size: dict[str, int]  # branches, variables, constraints, nonzeros
     seconds: dict[str, float]
 
 
@@ -216,37 +394,16 @@ def solve_extensive(
     node: Sequence[Sequence[str]],
     objective: Objective = "expected",
     cvar_alpha: float = 0.9,
-    fixed: Schedule | None = None,
-    fixed_until: int = 0,
     time_limit: float | None = None,
     threads: int = 1,
 ) -> Extensive:
-    """Build and solve the extensive form (:func:`build_extensive`); with ``fixed``, every
-    branch's decisions in the periods before ``fixed_until`` are held at that schedule's.
-    Raises SolverError unless HiGHS proves an optimum."""
-    from allocopt.solve import HighsRunner, cold_algorithm, extract_schedule
-
-    t0 = time.perf_counter()
-    m = build_extensive(inputs, probability, node, objective, cvar_alpha)
-    if fixed is not None:
-        labels, ids = inputs[0].periods.labels, inputs[0].ids
-        for b in m.BRANCHES:
-            for t in range(fixed_until):
-                for k, r in enumerate(RESOURCES):
-                    m.branch[b].capabilities[labels[t], r].fix(float(fixed.capabilities[t, k]))
-                for k, i in enumerate(ids):
-                    m.branch[b].effort[labels[t], i].fix(float(fixed.effort[t, k]))
-    t1 = time.perf_counter()
-    runner = HighsRunner(time_limit, threads, algorithm=cold_algorithm(m))
-    solved = runner.solve(m)
-    t2 = time.perf_counter()
-    if not solved.status.is_optimal:
-        raise SolverError(solved.status, f"the extensive form ended '{solved.status}'")
-    schedules = [extract_schedule(m.branch[b], inp) for b, inp in enumerate(inputs)]
-    values = np.array([pyo.value(m.value[b]) for b in m.BRANCHES])
-    size = {"branches": len(inputs), "variables": m.nvariables(), "constraints": m.nconstraints()}
-    seconds = {"build": t1 - t0, "solve": t2 - t1}
-    return Extensive(solved.status, float(solved.objective), values, schedules, size, seconds)
+    """Solve every branch alone (:func:`branch_lps`), then the extensive form
+    (:class:`ExtensiveForm`); raises ScenarioError when branches cannot share decisions and
+    SolverError unless HiGHS proves an optimum."""
+    _check_shared(inputs, node)
+    lps = branch_lps(inputs, time_limit, threads)
+    form = ExtensiveForm(lps, probability, node, objective, cvar_alpha, time_limit, threads)
+    return form.solve()
 
 
 def expected_scenario(scenario: Scenario, tree_branches: Sequence[Branch]) -> Scenario:
@@ -368,7 +525,6 @@ def _exact(inputs: Sequence[Inputs], schedules: Sequence[Schedule]) -> np.ndarra
 def _infeasible(scenarios: Sequence[Scenario], inputs: Sequence[Inputs]) -> SolverError:
     """Why the extensive form is infeasible: a branch alone (its diagnosis), or else the
     decisions the tree makes branches share."""
-    from allocopt.solve import solve_program
 
     for scenario, inp in zip(scenarios, inputs, strict=True):
         solve_program(inp, scenario, None)  # raises InfeasibleError with the branch's diagnosis
@@ -385,7 +541,6 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
     ``values``, also the expected scenario's plan (EEV) and every branch alone (WS), for the
     value of the stochastic solution and of perfect information. Raises ScenarioError on a bad
     tree, InfeasibleError / SolverError when no plan satisfies every branch."""
-    from allocopt.solve import extract_schedule, solve_program
 
     tree = scenario.tree
     if tree is None:
@@ -396,47 +551,60 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
     inputs = [prepare(s) for s in scenarios]
     probability = np.array([b.probability for b in paths])
     node = nodes(scenario, [b.path for b in paths])
-    options = {
-        "objective": tree.objective,
-        "cvar_alpha": tree.cvar_alpha,
-        "time_limit": scenario.solver.time_limit_seconds,
-        "threads": scenario.solver.threads,
-    }
+    labels = scenario.periods().labels
+    _check_shared(inputs, node)
+    solver = scenario.solver
     t1 = time.perf_counter()
     try:
-        ex = solve_extensive(inputs, probability, node, **options)
+        lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
     except SolverError as exc:
         if exc.status is Status.INFEASIBLE:
             raise _infeasible(scenarios, inputs) from None
         raise
-    timings = {"prepare": t1 - t0, "stochastic": time.perf_counter() - t1}
+    t2 = time.perf_counter()
+    form = ExtensiveForm(
+        lps,
+        probability,
+        node,
+        tree.objective,
+        tree.cvar_alpha,
+        solver.time_limit_seconds,
+        solver.threads,
+    )
+    try:
+        ex = form.solve()
+    except SolverError as exc:
+        if exc.status is Status.INFEASIBLE:
+            raise _infeasible(scenarios, inputs) from None
+        raise
+    timings = {
+        "prepare": t1 - t0,
+        "branches_alone": t2 - t1,
+        "extensive_form": time.perf_counter() - t2,
+        "stochastic": time.perf_counter() - t1,
+    }
     names = [b.name for b in paths]
     results, exact = _branch_results(inputs, ex, names)
     measure = lambda v: risk_measure(v, probability, tree.objective, tree.cvar_alpha)  # noqa: E731
     rows = {"stochastic": (ex.objective, measure(exact))}
     if values:
-        t2 = time.perf_counter()
+        t3 = time.perf_counter()
+        ws_model = np.array([lp.objective for lp in lps])
+        ws_exact = _exact(inputs, [lp.schedule for lp in lps])
+        rows["wait_and_see"] = (measure(ws_model), measure(ws_exact))
         mean = expected_scenario(scenario, paths)
         m_ev, solved_ev = solve_program(prepare(mean), mean, None)
-        ev_plan = extract_schedule(m_ev, prepare(mean))
         rows["deterministic_expected_scenario"] = (float(solved_ev.objective), math.nan)
-        first = scenario.periods().labels.index(tree.stages[0].reveal)
+        form.fix(extract_schedule(m_ev, prepare(mean)), labels.index(tree.stages[0].reveal))
         try:
-            eev = solve_extensive(
-                inputs, probability, node, fixed=ev_plan, fixed_until=first, **options
-            )
+            eev = form.solve()
             rows["expected_value_plan"] = (eev.objective, measure(_exact(inputs, eev.schedules)))
         except SolverError:
             rows["expected_value_plan"] = (-math.inf, -math.inf)  # infeasible in some branch
-        t3 = time.perf_counter()
-        alone = [solve_program(i, s, None) for i, s in zip(inputs, scenarios, strict=True)]
-        ws_model = np.array([float(solved.objective) for _, solved in alone])
-        ws_plans = [extract_schedule(m, i) for (m, _), i in zip(alone, inputs, strict=True)]
-        rows["wait_and_see"] = (measure(ws_model), measure(_exact(inputs, ws_plans)))
         rp, eev_v, ws = rows["stochastic"], rows["expected_value_plan"], rows["wait_and_see"]
         rows["value_of_stochastic_solution"] = (rp[0] - eev_v[0], rp[1] - eev_v[1])
         rows["expected_value_of_perfect_information"] = (ws[0] - rp[0], ws[1] - rp[1])
-        timings |= {"expected_value_plan": t3 - t2, "wait_and_see": time.perf_counter() - t3}
+        timings["values"] = time.perf_counter() - t3
     order = [k for k in VALUE_MEANINGS if k in rows]
     table = pd.DataFrame(
         {
