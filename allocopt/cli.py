@@ -112,7 +112,8 @@ def solve(
 
     With an uncertainty: block, also evaluate the optimum on its samples (Monte Carlo, through
     --workers or --scheduler) and write montecarlo_*.csv beside the tables. With a tree: block,
-    solve the scenario tree as one stochastic program instead and write tree_*.csv."""
+    solve the scenario tree as one stochastic program instead and write tree_*.csv and
+    tree_plan.png."""
     from allocopt.solve import solve as run
 
     loaded = _load(scenario, allow_path)
@@ -174,12 +175,16 @@ def _solve_tree(loaded: Scenario, path: Path, folder: Path) -> None:
         raise _fail(1, [f"{path}: {first}", *rest]) from None
     except SolverError as exc:
         raise _fail(1, [f"{path}: the scenario tree could not be solved: {exc}"]) from None
+    from allocopt.plot import save_figure
+    from allocopt.plot_tree import plot_tree
+
     try:
         result.to_csv(folder)
+        save_figure(plot_tree(result), folder / "tree_plan.png")
     except OSError as exc:
         raise _fail(2, [f"{folder}: cannot write the tree tables ({exc.strerror})"]) from None
     typer.echo(result.text_summary())
-    typer.echo(f"  tables written to {folder}/ (tree_*.csv: one plan per branch)")
+    typer.echo(f"  tables and tree_plan.png written to {folder}/ (tree_*.csv: one plan per branch)")
 
 
 @app.command()

@@ -218,7 +218,13 @@ def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
     assert "scenario tree magma_tree: 6 branches" in r.output
     assert "value_of_stochastic_solution" in r.output
     written = {p.name for p in out.iterdir()}
-    assert {"tree_branches.csv", "tree_values.csv", "tree_allocation.csv"} <= written
+    assert {
+        "tree_branches.csv",
+        "tree_values.csv",
+        "tree_allocation.csv",
+        "tree_plan.png",
+    } <= written
+    assert (out / "tree_plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     header = (out / "tree_allocation.csv").read_text().splitlines()[0]
     assert header.startswith("branch,period,activity")
     assert not math.isnan(
