@@ -25,9 +25,12 @@ from allocopt.data import RESOURCES
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.files import write_folder
 from allocopt.inputs import Inputs, prepare
+from allocopt.model import build_model
 from allocopt.model.linearization import reference
+from allocopt.model.sets import set_param_values
 from allocopt.result import FLOAT_FORMAT, Result, build_result
 from allocopt.scenario import Scenario
+from allocopt.session import WARM_OPTIONS, structure
 from allocopt.simulate import Schedule, evaluate
 from allocopt.solve import (
     DUAL_TOLERANCE,
@@ -37,6 +40,7 @@ from allocopt.solve import (
     solve_program,
 )
 from allocopt.status import Status
+from allocopt.sweep import field_value
 
 Objective = Literal["expected", "worst_case", "cvar"]
 ROOT = "root"
@@ -152,9 +156,6 @@ def branch_lps(
     """Solve every branch alone. Branches of equal structure share one Pyomo model and one HiGHS
     instance, updated in place and re-solved warm (as :class:`allocopt.Model` does); raises
     SolverError when a branch alone has no optimum."""
-    from allocopt.model import build_model
-    from allocopt.model.sets import set_param_values
-    from allocopt.session import WARM_OPTIONS, structure
 
     groups: dict[str, tuple[pyo.ConcreteModel, HighsRunner]] = {}
     out = []
@@ -409,7 +410,6 @@ def solve_extensive(
 def expected_scenario(scenario: Scenario, tree_branches: Sequence[Branch]) -> Scenario:
     """The deterministic scenario with every uncertain field at its expectation over branches
     (a branch that does not set a field has the scenario's value)."""
-    from allocopt.sweep import field_value
 
     paths = sorted({path for b in tree_branches for path in b.updates})
     means: dict[str, float] = {}
@@ -496,7 +496,7 @@ class TreeResult:
         )
         lines = [head, f"  status: {self.status}"]
         for row in self.values.itertuples():
-            lines.append(f"  {row.quantity:<40} model {row.model:9.4f}   exact {row.exact:9.4f}")
+            lines.append(f"  {row.quantity:<40} model {row.model:10.4g}   exact {row.exact:10.4g}")
         lines.append(
             f"  extensive form: {self.size.get('variables', 0):,} variables, "
             f"{self.size.get('constraints', 0):,} constraints, solved in "
