@@ -368,10 +368,8 @@ class ExtensiveForm:
             "nonzeros": self.highs.getNumNz(),
         }
         info = self.highs.getInfo()
-        seconds = {
-            "solve": time.perf_counter() - t0,
-            "simplex_iterations": info.simplex_iteration_count,
-        }
+        size["simplex_iterations"] = info.simplex_iteration_count
+        seconds = {"solve": time.perf_counter() - t0}
         return Extensive(
             status, float(info.objective_function_value), values, schedules, size, seconds
         )
@@ -385,7 +383,7 @@ class Extensive:
     objective: float  # the tree objective (risk measure of the branch values), in the program
     values: np.ndarray  # [B] each branch's risk reduction in the program
     schedules: list[Schedule]
-    size: dict[str, int]  # branches, variables, constraints, nonzeros
+    size: dict[str, int]  # branches, variables, constraints, nonzeros, simplex_iterations
     seconds: dict[str, float]
 
 

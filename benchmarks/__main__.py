@@ -1,7 +1,7 @@
 """``python -m benchmarks``: on the baseline's core program (no endogenous capability, one LP):
 build / hand-off / solve against the highspy floor for growing sizes, warm re-solve against
-rebuild, and sweep throughput on 1 and 2 processes; and once, the endogenous baseline's solve
-(outer loop) time and iteration count. Ratios come from one run.
+rebuild, sweep throughput on 1 and 2 processes, and a scenario tree's extensive form; and once,
+the endogenous baseline's solve (outer loop) time and iteration count. Ratios come from one run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from allocopt.model import build_model
 from allocopt.scenario import Scenario
 from allocopt.solve import HighsRunner, cold_algorithm
 from allocopt.sweep import Parameter, sweep
-from benchmarks.synthetic import scaled
+from allocopt.tree import solve_tree
+from benchmarks.synthetic import scaled, tree_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
 SIZES = {  # name: (monthly periods, intervention replicas)
@@ -183,11 +184,28 @@ def endogenous(base: Scenario) -> None:
     )
 
 
+def tree(base: Scenario, stages: int) -> None:
+    """One scenario tree of ``4 ** stages`` branches on the core program: model size, each
+    branch alone, and the extensive form (warm-started dual simplex)."""
+    print(f"\n== scenario tree, {4**stages} branches (core program) ==")
+    result = solve_tree(tree_scenario(base, stages), values=False)
+    size, t = result.size, result.timings
+    print(
+        f"{size['variables']:,} columns, {size['constraints']:,} rows, {size['nonzeros']:,} "
+        f"nonzeros; branches alone {t['branches_alone']:.1f} s, extensive form "
+        f"{t['extensive_form']:.1f} s ({size['simplex_iterations']:,} simplex iterations), "
+        f"total {t['prepare'] + t['stochastic']:.1f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated size names")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--points", type=int, default=200, help="sweep points (0 skips)")
+    parser.add_argument(
+        "--tree-stages", type=int, default=2, help="scenario tree of 4**N branches (0 skips)"
+    )
     args = parser.parse_args()
     baseline = load_scenario(BASELINE)
     base = baseline.with_updates({"capability": {}})  # the core program
@@ -199,6 +217,8 @@ def main() -> None:
     resolve(base, args.repeats)
     if args.points:
         throughput(base, args.points)
+    if args.tree_stages:
+        tree(base, args.tree_stages)
     endogenous(baseline)
 
 

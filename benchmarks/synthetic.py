@@ -44,3 +44,32 @@ def scaled(scenario: Scenario, monthly: bool = False, replicas: int = 1) -> Scen
                 rows.append(copy)
         data["tables"]["interventions"] = rows
     return Scenario.model_validate(data)
+
+
+TREE_STAGES = (  # reveal period, field, outcome values (4 equally likely outcomes per stage)
+    ("2026Q1", "timeline.shift_years", (-0.5, 0.0, 0.5, 1.0)),
+    ("2026Q3", "risk.hazard_multiplier_post_acceleration", (0.5, 1.0, 1.5, 2.0)),
+    ("2027Q2", "risk.residual_floor.own_direct", (0.1, 0.2, 0.3, 0.4)),
+)
+
+
+def tree_scenario(base: Scenario, stages: int) -> Scenario:
+    """``base`` with a tree of ``4 ** stages`` branches: the acceleration date, the hazard after
+    acceleration and the difficulty of safety (the floor of Magma's direct risk), revealed in
+    turn (``TREE_STAGES``)."""
+    return base.with_updates(
+        {
+            "tree": {
+                "stages": [
+                    {
+                        "reveal": reveal,
+                        "branches": {
+                            f"v{k}": {"probability": 0.25, "updates": {field: value}}
+                            for k, value in enumerate(values)
+                        },
+                    }
+                    for reveal, field, values in TREE_STAGES[:stages]
+                ]
+            }
+        }
+    )
