@@ -137,7 +137,11 @@ def solve(
     try:
         result.to_csv(folder)
         if monte_carlo is not None:
+            from allocopt.plot import save_figure
+            from allocopt.plot_uncertainty import plot_fan
+
             monte_carlo.to_csv(folder)
+            save_figure(plot_fan(monte_carlo), folder / "montecarlo_fan.png")
     except OSError as exc:
         raise _fail(2, [f"{folder}: cannot write the result tables ({exc.strerror})"]) from None
     typer.echo(result.text_summary())

@@ -283,6 +283,7 @@ def test_cli_solve_writes_the_monte_carlo_tables(tmp_path):
     assert "Monte Carlo evaluation of the deterministic optimum above: 6 samples" in result.output
     names = {p.name for p in out.iterdir()}
     assert {"montecarlo_samples.csv", "montecarlo_summary.csv", "knobs.csv"} <= names
+    assert (out / "montecarlo_fan.png").read_bytes().startswith(b"\x89PNG")
     samples = pd.read_csv(out / "montecarlo_samples.csv")
     assert list(samples["sample"]) == list(range(6))
     summary = pd.read_csv(out / "montecarlo_summary.csv")
