@@ -22,10 +22,9 @@ import pandas as pd
 
 from allocopt.data import RESOURCES
 from allocopt.errors import ScenarioError
-from allocopt.files import write_folder
 from allocopt.inputs import prepare
 from allocopt.policies import capabilities_only, essay_split, follow_rule
-from allocopt.result import CAPABILITIES, FLOAT_FORMAT, Result
+from allocopt.result import CAPABILITIES, Result, write_tables
 from allocopt.runner import run_many
 from allocopt.scenario import Scenario, Uncertainty
 from allocopt.simulate import Schedule, evaluate
@@ -155,17 +154,7 @@ class MonteCarlo:
 
     def to_csv(self, folder: str | Path) -> list[Path]:
         """Write every table as CSV into ``folder``; files appear whole or not at all."""
-
-        def fill(staging: Path) -> None:
-            for name, frame in self.tables().items():
-                frame.to_csv(
-                    staging / f"{name}.csv",
-                    index=False,
-                    float_format=FLOAT_FORMAT,
-                    lineterminator="\n",
-                )
-
-        return write_folder(folder, fill)
+        return write_tables(folder, self.tables())
 
     def statistic(self, quantity: str, statistic: str) -> float:
         """One value of the summary, e.g. ``statistic("risk_reduction", "q05")``."""

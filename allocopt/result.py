@@ -27,6 +27,22 @@ FLOAT_FORMAT = "%.10g"
 ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
 
 
+def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """Write each table as ``<name>.csv`` into ``folder`` (tidy, LF line ends, 10 significant
+    digits); files appear whole or not at all."""
+
+    def fill(staging: Path) -> None:
+        for name, frame in tables.items():
+            frame.to_csv(
+                staging / f"{name}.csv",
+                index=False,
+                float_format=FLOAT_FORMAT,
+                lineterminator="\n",
+            )
+
+    return write_folder(folder, fill)
+
+
 @dataclass
 class Result:
     """Everything a solve produced. Tables are pandas DataFrames in long (tidy) format."""
@@ -79,17 +95,7 @@ class Result:
 
     def to_csv(self, folder: str | Path) -> list[Path]:
         """Write every table as CSV into ``folder``; files appear whole or not at all."""
-
-        def fill(staging: Path) -> None:
-            for name, frame in self.tables().items():
-                frame.to_csv(
-                    staging / f"{name}.csv",
-                    index=False,
-                    float_format=FLOAT_FORMAT,
-                    lineterminator="\n",
-                )
-
-        return write_folder(folder, fill)
+        return write_tables(folder, self.tables())
 
     def text_summary(self) -> str:
         """A few lines a person reads after a solve."""

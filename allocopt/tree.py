@@ -23,12 +23,11 @@ import pyomo.environ as pyo
 
 from allocopt.data import RESOURCES
 from allocopt.errors import ScenarioError, SolverError
-from allocopt.files import write_folder
 from allocopt.inputs import Inputs, prepare
 from allocopt.model import build_model
 from allocopt.model.linearization import reference
 from allocopt.model.sets import set_param_values
-from allocopt.result import FLOAT_FORMAT, Result, build_result
+from allocopt.result import Result, build_result, write_tables
 from allocopt.scenario import Scenario
 from allocopt.session import WARM_OPTIONS, structure
 from allocopt.simulate import Schedule, evaluate
@@ -472,17 +471,7 @@ class TreeResult:
 
     def to_csv(self, folder: str | Path) -> list[Path]:
         """Write every table as ``<name>.csv`` into ``folder`` (each file whole or not at all)."""
-
-        def fill(staging: Path) -> None:
-            for name, table in self.tables().items():
-                table.to_csv(
-                    staging / f"{name}.csv",
-                    index=False,
-                    float_format=FLOAT_FORMAT,
-                    lineterminator="\n",
-                )
-
-        return write_folder(folder, fill)
+        return write_tables(folder, self.tables())
 
     def text_summary(self) -> str:
         """A few lines for the terminal: the objective, each value, the model size and time."""
