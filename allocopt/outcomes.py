@@ -25,11 +25,11 @@ from allocopt.files import atomic_write
 from allocopt.inputs import Inputs, prepare
 from allocopt.result import FLOAT_FORMAT
 from allocopt.runner import run_many
-from allocopt.scenario import Outcomes, Scenario
+from allocopt.scenario import Outcomes, Scenario, Solver
 from allocopt.series import read
 from allocopt.simulate import Schedule, evaluate
 from allocopt.trajectory import OWN
-from allocopt.tree import solve_extensive
+from allocopt.tree import ROOT, BranchLp, ExtensiveForm, branch_lps
 
 SCALE, PAUSE, SELF_DESTRUCT = "scale", "pause", "self_destruct"
 OUTCOMES = (SCALE, PAUSE, SELF_DESTRUCT)
@@ -228,38 +228,32 @@ class OutcomeChoice:
         )
 
 
-def solve_branches(
-    inputs: Sequence[Inputs],
-    probability: Sequence[float],
-    node: Sequence[Sequence[str]],
-    scenario: Scenario,
-) -> tuple[list[float], list[Schedule]]:
-    """Each branch's program value and schedule, from one extensive form in which branches share
-    their decisions wherever ``node[b][t]`` is the same (:func:`allocopt.tree.solve_extensive`)."""
-    solver = scenario.solver
-    ex = solve_extensive(
-        inputs, probability, node, time_limit=solver.time_limit_seconds, threads=solver.threads
-    )
-    return [float(v) for v in ex.values], ex.schedules
-
-
 def _value(
     outcome: str,
+    lps: Sequence[BranchLp],
     inputs: Sequence[Inputs],
     probability: Sequence[float],
     node: Sequence[Sequence[str]],
-    scenario: Scenario,
+    solver: Solver,
 ) -> OutcomeValue:
-    kept = [
-        b for b, q in enumerate(probability) if q > 0
-    ]  # a branch of probability 0 is not solved
+    """An outcome's value from its branches solved alone (``lps``), tied wherever ``node[b][t]``
+    is the same in one extensive form; a branch of probability 0 is left out."""
+    kept = [b for b, q in enumerate(probability) if q > 0]
     inputs, probability = [inputs[b] for b in kept], [probability[b] for b in kept]
-    node = [node[b] for b in kept]
-    model, schedules = solve_branches(inputs, probability, node, scenario)
-    exact = [evaluate(inp, s).risk_reduction(inp) for inp, s in zip(inputs, schedules, strict=True)]
+    form = ExtensiveForm(
+        [lps[b] for b in kept],
+        probability,
+        [node[b] for b in kept],
+        time_limit=solver.time_limit_seconds,
+        threads=solver.threads,
+    )
+    ex = form.solve()
+    exact = [
+        evaluate(inp, s).risk_reduction(inp) for inp, s in zip(inputs, ex.schedules, strict=True)
+    ]
     names = tuple(inp.scenario_name.rsplit(".", 1)[-1] for inp in inputs)
     return OutcomeValue(
-        outcome, names, tuple(probability), tuple(model), tuple(exact), tuple(schedules)
+        outcome, names, tuple(probability), tuple(ex.values), tuple(exact), tuple(ex.schedules)
     )
 
 
@@ -275,30 +269,47 @@ def _outcomes_of(scenario: Scenario) -> Outcomes:
     return scenario.outcomes
 
 
-def _sure(outcome: str, inp: Inputs, scenario: Scenario) -> OutcomeValue:
+def _sure(outcome: str, inp: Inputs, solver: Solver) -> OutcomeValue:
     """The value of an outcome with one branch (scale, self_destruct)."""
-    return _value(outcome, [_named(inp, outcome)], [1.0], [["root"] * len(inp.periods)], scenario)
+    inputs = [_named(inp, outcome)]
+    lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
+    return _value(outcome, lps, inputs, [1.0], [[ROOT] * len(inp.periods)], solver)
 
 
-def _pause(inp: Inputs, o: Outcomes, scenario: Scenario) -> OutcomeValue:
-    """The pause's value: success with probability pause_plausibility, else failure; decisions
-    before the switch are shared by both branches."""
-    s = switch_period(inp)
-    p = o.pause_plausibility
-    node = [["root"] * s + [b] * (len(inp.periods) - s) for b in (SUCCESS, FAILURE)]
-    branches = [_named(pause_success(inp, o), SUCCESS), _named(pause_failure(inp, o), FAILURE)]
-    return _value(PAUSE, branches, [p, 1 - p], node, scenario)
+@dataclass(frozen=True)
+class Pause:
+    """The pause's two branches (success, failure) solved alone, and their nodes: they share
+    the decisions before the switch. Neither depends on the pause's plausibility."""
+
+    inputs: tuple[Inputs, Inputs]
+    lps: tuple[BranchLp, ...]
+    node: tuple[list[str], list[str]]
+
+    @classmethod
+    def of(cls, inp: Inputs, o: Outcomes, solver: Solver) -> Pause:
+        """Build and solve both branches of ``inp``'s pause."""
+        s = switch_period(inp)
+        node = tuple([ROOT] * s + [b] * (len(inp.periods) - s) for b in (SUCCESS, FAILURE))
+        inputs = (_named(pause_success(inp, o), SUCCESS), _named(pause_failure(inp, o), FAILURE))
+        return cls(
+            inputs, tuple(branch_lps(inputs, solver.time_limit_seconds, solver.threads)), node
+        )
+
+    def value(self, plausibility: float, solver: Solver) -> OutcomeValue:
+        """The pause's value: success with probability ``plausibility``, else failure."""
+        p = plausibility
+        return _value(PAUSE, self.lps, self.inputs, [p, 1 - p], self.node, solver)
 
 
 def choose_outcome(scenario: Scenario) -> OutcomeChoice:
     """Solve the core program under each outcome from the switch on and compare their risk
     reduction against one baseline (Magma scaling at full speed, no safety work)."""
     o = _outcomes_of(scenario)
-    inp = prepare(scenario)
+    inp, solver = prepare(scenario), scenario.solver
     values = (
-        _sure(SCALE, scale(inp, o), scenario),
-        _pause(inp, o, scenario),
-        _sure(SELF_DESTRUCT, self_destruct(inp, o), scenario),
+        _sure(SCALE, scale(inp, o), solver),
+        Pause.of(inp, o, solver).value(o.pause_plausibility, solver),
+        _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
     return OutcomeChoice(scenario.name, inp.periods.labels[switch_period(inp)], values)
 
@@ -309,19 +320,19 @@ MAP_COLUMNS = ["pause_plausibility", "lag_years", *OUTCOMES, "chosen", "margin"]
 def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float | str]]:
     """The outcome map's points at one lag (scenario as plain data, lag, plausibilities): each
     outcome's exact risk reduction, the chosen outcome and its margin over the runner-up (share
-    of the chosen program value). Scaling and self-destruction do not depend on the
-    plausibility and are solved once. Runs in a worker."""
+    of the chosen program value). Scaling, self-destruction and the pause's branches do not
+    depend on the plausibility and are solved once. Runs in a worker."""
     data, lag, plausibilities = task
     scenario = Scenario.model_validate(data).with_updates({"outcomes.lag_years": lag})
-    inp, o = prepare(scenario), _outcomes_of(scenario)
+    inp, o, solver = prepare(scenario), _outcomes_of(scenario), scenario.solver
     sure = (
-        _sure(SCALE, scale(inp, o), scenario),
-        _sure(SELF_DESTRUCT, self_destruct(inp, o), scenario),
+        _sure(SCALE, scale(inp, o), solver),
+        _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
+    pause = Pause.of(inp, o, solver)
     rows = []
     for p in plausibilities:
-        at = o.model_copy(update={"pause_plausibility": p})
-        values = (sure[0], _pause(inp, at, scenario), sure[1])
+        values = (sure[0], pause.value(p, solver), sure[1])
         choice = OutcomeChoice(scenario.name, "", values)
         model = sorted((v.risk_reduction_model for v in values), reverse=True)
         rows.append(

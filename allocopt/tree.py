@@ -94,9 +94,11 @@ def nodes(scenario: Scenario, paths: Sequence[tuple[str, ...]]) -> list[list[str
     ]
 
 
-def _check_shared(inputs: Sequence[Inputs], node: Sequence[Sequence[str]]) -> None:
+def _check_inputs(inputs: Sequence[Inputs]) -> None:
+    """Branches must share periods and catalog (so that decisions can be shared) and be core
+    programs (the outer loop would re-solve the whole extensive form at every step)."""
     first = inputs[0]
-    for inp in inputs[1:]:
+    for inp in inputs:
         if inp.periods.labels != first.periods.labels or inp.ids != first.ids:
             raise ScenarioError(
                 f"tree: branch {inp.scenario_name} changes the periods or the intervention "
@@ -104,17 +106,16 @@ def _check_shared(inputs: Sequence[Inputs], node: Sequence[Sequence[str]]) -> No
             )
         if inp.capability.endogenous:
             raise ScenarioError(
-                f"tree: branch {inp.scenario_name} has endogenous capability; a tree is solved "
+                f"tree: {inp.scenario_name} has endogenous capability; a tree is solved "
                 "over the core program (every capability: term off; extend magma_core.yaml)"
             )
-    if first.capability.endogenous:
-        raise ScenarioError(
-            f"tree: scenario {first.scenario_name} has endogenous capability; a tree is solved "
-            "over the core program (every capability: term off; extend magma_core.yaml)"
-        )
-    for t in range(len(first.periods)):
+
+
+def _check_tree(node: Sequence[Sequence[str]]) -> None:
+    """Branches that share a node in a period shared every earlier node too."""
+    for t in range(1, len(node[0])):
         for b, c in itertools.combinations(range(len(node)), 2):
-            if node[b][t] == node[c][t] and t and node[b][t - 1] != node[c][t - 1]:
+            if node[b][t] == node[c][t] and node[b][t - 1] != node[c][t - 1]:
                 raise ValueError(f"node ids are not a tree: branches {b}, {c} rejoin in period {t}")
 
 
@@ -155,7 +156,7 @@ def branch_lps(
     """Solve every branch alone. Branches of equal structure share one Pyomo model and one HiGHS
     instance, updated in place and re-solved warm (as :class:`allocopt.Model` does); raises
     SolverError when a branch alone has no optimum."""
-
+    _check_inputs(inputs)
     groups: dict[str, tuple[pyo.ConcreteModel, HighsRunner]] = {}
     out = []
     for inp in inputs:
@@ -218,6 +219,7 @@ class ExtensiveForm:
         time_limit: float | None = None,
         threads: int = 1,
     ) -> None:
+        _check_tree(node)
         self.lps, self.p = list(lps), np.asarray(probability, dtype=float)
         self.objective, self.alpha = objective, cvar_alpha
         cols = np.array([b.lp.num_col_ for b in lps])
@@ -386,24 +388,6 @@ class Extensive:
     seconds: dict[str, float]
 
 
-def solve_extensive(
-    inputs: Sequence[Inputs],
-    probability: Sequence[float],
-    node: Sequence[Sequence[str]],
-    objective: Objective = "expected",
-    cvar_alpha: float = 0.9,
-    time_limit: float | None = None,
-    threads: int = 1,
-) -> Extensive:
-    """Solve every branch alone (:func:`branch_lps`), then the extensive form
-    (:class:`ExtensiveForm`); raises ScenarioError when branches cannot share decisions and
-    SolverError unless HiGHS proves an optimum."""
-    _check_shared(inputs, node)
-    lps = branch_lps(inputs, time_limit, threads)
-    form = ExtensiveForm(lps, probability, node, objective, cvar_alpha, time_limit, threads)
-    return form.solve()
-
-
 def expected_scenario(scenario: Scenario, tree_branches: Sequence[Branch]) -> Scenario:
     """The deterministic scenario with every uncertain field at its expectation over branches
     (a branch that does not set a field has the scenario's value)."""
@@ -539,26 +523,20 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
     probability = np.array([b.probability for b in paths])
     node = nodes(scenario, [b.path for b in paths])
     labels = scenario.periods().labels
-    _check_shared(inputs, node)
     solver = scenario.solver
-    t1 = time.perf_counter()
+    t1 = t2 = time.perf_counter()
     try:
         lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
-    except SolverError as exc:
-        if exc.status is Status.INFEASIBLE:
-            raise _infeasible(scenarios, inputs) from None
-        raise
-    t2 = time.perf_counter()
-    form = ExtensiveForm(
-        lps,
-        probability,
-        node,
-        tree.objective,
-        tree.cvar_alpha,
-        solver.time_limit_seconds,
-        solver.threads,
-    )
-    try:
+        t2 = time.perf_counter()
+        form = ExtensiveForm(
+            lps,
+            probability,
+            node,
+            tree.objective,
+            tree.cvar_alpha,
+            solver.time_limit_seconds,
+            solver.threads,
+        )
         ex = form.solve()
     except SolverError as exc:
         if exc.status is Status.INFEASIBLE:
@@ -580,9 +558,10 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
         ws_exact = _exact(inputs, [lp.schedule for lp in lps])
         rows["wait_and_see"] = (measure(ws_model), measure(ws_exact))
         mean = expected_scenario(scenario, paths)
-        m_ev, solved_ev = solve_program(prepare(mean), mean, None)
+        mean_inputs = prepare(mean)
+        m_ev, solved_ev = solve_program(mean_inputs, mean, None)
         rows["deterministic_expected_scenario"] = (float(solved_ev.objective), math.nan)
-        form.fix(extract_schedule(m_ev, prepare(mean)), labels.index(tree.stages[0].reveal))
+        form.fix(extract_schedule(m_ev, mean_inputs), labels.index(tree.stages[0].reveal))
         try:
             eev = form.solve()
             rows["expected_value_plan"] = (eev.objective, measure(_exact(inputs, eev.schedules)))
