@@ -186,14 +186,16 @@ def endogenous(base: Scenario) -> None:
 
 def tree(base: Scenario, stages: int) -> None:
     """One scenario tree of ``4 ** stages`` branches on the core program: model size, each
-    branch alone, and the extensive form (warm-started dual simplex)."""
+    branch alone, and the extensive form (row generation over the tangents)."""
     print(f"\n== scenario tree, {4**stages} branches (core program) ==")
     result = solve_tree(tree_scenario(base, stages), values=False)
     size, t = result.size, result.timings
     print(
         f"{size['variables']:,} columns, {size['constraints']:,} rows, {size['nonzeros']:,} "
         f"nonzeros; branches alone {t['branches_alone']:.1f} s, extensive form "
-        f"{t['extensive_form']:.1f} s ({size['simplex_iterations']:,} simplex iterations), "
+        f"{t['extensive_form']:.1f} s ({size['simplex_iterations']:,} simplex iterations; "
+        f"{size['tangent_rows_left_out']:,} tangent rows left out, "
+        f"{size['tangent_rows_added']:,} added in {size['row_generation_rounds']} rounds), "
         f"total {t['prepare'] + t['stochastic']:.1f} s"
     )
 

@@ -3,6 +3,7 @@ the values of the stochastic solution and of perfect information on the baseline
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -14,7 +15,18 @@ from allocopt import ScenarioError, load_scenario
 from allocopt.cli import app
 from allocopt.curves import benefit
 from allocopt.errors import SolverError
-from allocopt.tree import branches, nodes, risk_measure, solve_tree
+from allocopt.inputs import prepare
+from allocopt.tree import (
+    ExtensiveForm,
+    _objective_scale,
+    _working_rows,
+    branch_lps,
+    branch_scenario,
+    branches,
+    nodes,
+    risk_measure,
+    solve_tree,
+)
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"
@@ -230,3 +242,56 @@ def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
     assert not math.isnan(
         float((out / "tree_values.csv").read_text().splitlines()[1].split(",")[2])
     )
+
+
+def test_working_rows_keep_binding_tangents_and_their_neighbours():
+    # rows: a non-tangent row, curve 0 with tangents 0..3 (tangent 2 binds), curve 1 with
+    # tangents 0..1 (none binds), and curve 2's tangent 0 (binds), listed out of order
+    tangent = np.array([[-1, -1], [0, 0], [0, 1], [0, 2], [0, 3], [1, 0], [1, 1], [2, 0]])
+    basic = np.array([True, True, True, False, True, True, True, False])
+    order = np.array([0, 4, 2, 7, 1, 6, 3, 5])
+    keep = _working_rows(tangent[order], basic[order])
+    expected = np.array([True, False, True, True, True, False, False, True])
+    assert (keep == expected[order]).all()
+
+
+def test_objective_scale_brings_the_median_cost_near_one():
+    k = _objective_scale(np.array([0.0, 1e-5, 3e-5, 2e-5, -4e-3]))
+    assert 0.5 <= 2.0**k * 2e-5 <= 2
+    assert _objective_scale(np.zeros(3)) == 0
+
+
+@pytest.fixture(scope="module")
+def baseline_form():
+    scenario = load_scenario(TREE)
+    paths = branches(scenario)
+    lps = branch_lps([prepare(branch_scenario(scenario, b)) for b in paths])
+    return lps, [b.probability for b in paths], nodes(scenario, [b.path for b in paths])
+
+
+def test_row_generation_finds_the_optimum_of_the_whole_program(baseline_form):
+    lps, p, node = baseline_form
+    form = ExtensiveForm(lps, p, node)
+    ex = form.solve()
+    assert ex.size["tangent_rows_left_out"] > 10 * ex.size["tangent_rows_added"] > 0
+    every = [dataclasses.replace(lp, working=np.ones_like(lp.working)) for lp in lps]
+    full = ExtensiveForm(every, p, node).solve()
+    assert full.size["tangent_rows_left_out"] == 0
+    assert ex.objective == pytest.approx(full.objective, rel=1e-9, abs=0)
+    x = np.asarray(form.highs.getSolution().col_value)
+    for b, branch in enumerate(lps):  # every row of every branch holds, left out or not
+        lp = branch.lp
+        a = lp.a_matrix_
+        col = np.repeat(np.arange(lp.num_col_), np.diff(a.start_))
+        xb = x[form.start[b] : form.start[b + 1]]
+        activity = np.bincount(a.index_, np.asarray(a.value_) * xb[col], lp.num_row_)
+        assert (activity <= np.asarray(lp.row_upper_) + 1e-7).all()
+        assert (activity >= np.asarray(lp.row_lower_) - 1e-7).all()
+
+
+def test_interior_point_and_dual_simplex_agree(baseline_form):
+    lps, p, node = baseline_form
+    simplex = ExtensiveForm(lps, p, node, algorithm="simplex").solve()
+    ipm = ExtensiveForm(lps, p, node, algorithm="ipm").solve()
+    assert ipm.objective == pytest.approx(simplex.objective, rel=1e-9, abs=0)
+    assert np.abs(ipm.values - simplex.values).max() < 1e-6
