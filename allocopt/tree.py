@@ -301,9 +301,9 @@ class ExtensiveForm:
             "run_crossover": "on",
             "user_objective_scale": _objective_scale(lp.col_cost_),
             "dual_feasibility_tolerance": DUAL_TOLERANCE,
-            **({"time_limit": float(time_limit)} if time_limit else {}),
         }.items():
             self.highs.setOptionValue(name, value)
+        self.time_limit = time_limit
         self.highs.passModel(lp)
         tied = self._add_ties(node)
         if objective != "expected":
@@ -460,6 +460,9 @@ class ExtensiveForm:
         t0 = time.perf_counter()
         rounds = added = 0
         while True:
+            if self.time_limit:  # one budget for every round of row generation
+                left = self.time_limit - (time.perf_counter() - t0)
+                self.highs.setOptionValue("time_limit", max(left, 1e-3))
             self.highs.run()
             status = classify(self.highs.getModelStatus())
             if not status.is_optimal:

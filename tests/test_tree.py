@@ -295,3 +295,9 @@ def test_interior_point_and_dual_simplex_agree(baseline_form):
     ipm = ExtensiveForm(lps, p, node, algorithm="ipm").solve()
     assert ipm.objective == pytest.approx(simplex.objective, rel=1e-9, abs=0)
     assert np.abs(ipm.values - simplex.values).max() < 1e-6
+
+
+def test_a_time_limit_too_short_is_an_error_not_a_plan(baseline_form):
+    lps, p, node = baseline_form
+    with pytest.raises(SolverError, match="time"):
+        ExtensiveForm(lps, p, node, time_limit=1e-3).solve()
