@@ -604,8 +604,9 @@ class TreeResult:
             lines.append(f"  {row.quantity:<40} model {row.model:10.4g}   exact {row.exact:10.4g}")
         lines.append(
             f"  extensive form: {self.size.get('variables', 0):,} variables, "
-            f"{self.size.get('constraints', 0):,} constraints, solved in "
-            f"{self.timings.get('stochastic', math.nan):.1f} s"
+            f"{self.size.get('constraints', 0):,} constraints, plus "
+            f"{self.size.get('tangent_rows_left_out', 0):,} tangent rows left out and satisfied; "
+            f"solved in {self.timings.get('stochastic', math.nan):.1f} s"
         )
         return "\n".join(lines)
 
