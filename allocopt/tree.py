@@ -255,6 +255,22 @@ class _LeftOut:
     value: np.ndarray
     pending: np.ndarray  # [left-out rows] bool: not added yet
 
+    @classmethod
+    def of(
+        cls, lp: highspy.HighsLp, out: np.ndarray, rows: np.ndarray, col: np.ndarray
+    ) -> _LeftOut:
+        """The rows ``out`` of ``lp``, whose matrix entries lie in ``rows`` and ``col``."""
+        entry = np.isin(rows, out)
+        order = np.argsort(rows[entry], kind="stable")
+        return cls(
+            lower=np.asarray(lp.row_lower_)[out],
+            upper=np.asarray(lp.row_upper_)[out],
+            pos=np.searchsorted(out, rows[entry][order]),
+            col=col[entry][order],
+            value=np.asarray(lp.a_matrix_.value_)[entry][order],
+            pending=np.ones(len(out), dtype=bool),
+        )
+
     def violated(self, x: np.ndarray) -> np.ndarray:
         """Pending rows that ``x`` (this branch's columns) violates."""
         activity = np.bincount(self.pos, self.value * x[self.col], minlength=len(self.lower))
@@ -336,18 +352,7 @@ class ExtensiveForm:
             index.append(renumber[rows[kept]] + row_start)
             value.append(entries[kept])
             row_start += int(keep.sum())
-            out = np.flatnonzero(~keep)
-            order = np.argsort(rows[~kept], kind="stable")
-            left_out.append(
-                _LeftOut(
-                    lower=np.asarray(branch.lp.row_lower_)[out],
-                    upper=np.asarray(branch.lp.row_upper_)[out],
-                    pos=np.searchsorted(out, rows[~kept][order]),
-                    col=col[~kept][order],
-                    value=entries[~kept][order],
-                    pending=np.ones(len(out), dtype=bool),
-                )
-            )
+            left_out.append(_LeftOut.of(branch.lp, np.flatnonzero(~keep), rows, col))
         lp.num_col_, lp.num_row_ = int(self.start[-1]), row_start
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
@@ -455,8 +460,8 @@ class ExtensiveForm:
         self.highs.changeColsBounds(len(cols), cols.astype(np.int32), vals, vals)
 
     def solve(self) -> Extensive:
-        """Run HiGHS; raise SolverError unless it proves an optimum."""
-
+        """Run HiGHS, adding violated left-out rows and re-solving until none is; raise
+        SolverError unless it proves an optimum."""
         t0 = time.perf_counter()
         rounds = added = 0
         while True:
