@@ -145,6 +145,8 @@ class BranchLp:
     lp: highspy.HighsLp
     basis: highspy.HighsBasis
     working: np.ndarray  # [rows] bool: the rows the extensive form starts from (_working_rows)
+    names: np.ndarray  # [cols] the Pyomo name of each column's variable, e.g. "benefit[2025Q1,x]"
+    period: np.ndarray  # [cols] period of a DECISIONS or SHARED_FAMILIES column, −1 for others
     capabilities: np.ndarray  # [T, R] column of capabilities[t,r]
     effort: np.ndarray  # [T, I] column of effort[t,i]
     objective: float
@@ -159,6 +161,7 @@ def branch_lps(
     SolverError when a branch alone has no optimum."""
     _check_inputs(inputs)
     groups: dict[str, tuple[pyo.ConcreteModel, HighsRunner]] = {}
+    columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     out = []
     for inp in inputs:
         key = repr(structure(inp))
@@ -176,12 +179,18 @@ def branch_lps(
         column = runner.solver._pyomo_var_to_solver_var_map
         labels, ids = inp.periods.labels, inp.ids
         lp, basis = highs.getLp(), highs.getBasis()
+        if key not in columns:  # the same in every branch of one structure
+            names, period = _column_names(m, column, labels)
+            columns[key] = names, period, _tangent_rows(m, runner, lp.num_row_)
+        names, period, tangent = columns[key]
         basic = np.array(basis.row_status) == highspy.HighsBasisStatus.kBasic
         out.append(
             BranchLp(
                 lp=lp,
                 basis=basis,
-                working=_working_rows(_tangent_rows(m, runner, lp.num_row_), basic),
+                working=_working_rows(tangent, basic),
+                names=names,
+                period=period,
                 capabilities=np.array(
                     [[column[id(m.capabilities[t, r])] for r in RESOURCES] for t in labels]
                 ),
@@ -191,6 +200,33 @@ def branch_lps(
             )
         )
     return out
+
+
+# Branches at one node of the tree take the same decisions in its periods (non-anticipativity).
+DECISIONS = ("capabilities", "effort")
+# Variables that are the same function of the decisions so far in every branch whose rows agree:
+# what equalities pin to them (stock, level, capacity), what the objective pushes onto an
+# envelope of them (benefit, residual) and what only loosens a row of its own period
+# (staff_inflow). Branches at one node share such a column when its rows agree (_share).
+SHARED_FAMILIES = ("stock", "staff_inflow", "level", "benefit", "capacity", "residual")
+
+
+def _column_names(
+    m: pyo.ConcreteModel, column: dict[int, int], labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each HiGHS column's variable name, and its period for a variable of DECISIONS or
+    SHARED_FAMILIES (each indexed by period first), −1 for others."""
+    names = np.empty(len(column), dtype=object)
+    period = np.full(len(column), -1)
+    at = {label: k for k, label in enumerate(labels)}
+    for var in m.component_data_objects(pyo.Var):
+        j = column.get(id(var))
+        if j is None:
+            continue
+        names[j] = var.name
+        if var.parent_component().local_name in (*DECISIONS, *SHARED_FAMILIES):
+            period[j] = at[var.index()[0]]
+    return names, period
 
 
 def _tangent_rows(m: pyo.ConcreteModel, runner: HighsRunner, rows: int) -> np.ndarray:
@@ -222,71 +258,180 @@ def _working_rows(tangent: np.ndarray, basic: np.ndarray) -> np.ndarray:
     return keep
 
 
-def ties(node: Sequence[Sequence[str]]) -> list[tuple[int, int, int]]:
-    """Non-anticipativity pairs ``(b, t, lead)``: branch b shares period t's node with the first
-    branch ``lead`` at that node, so their decisions in t must be equal."""
-    leader: dict[tuple[int, str], int] = {}
-    out = []
-    for b, path in enumerate(node):
-        for t, at in enumerate(path):
-            lead = leader.setdefault((t, at), b)
-            if lead != b:
-                out.append((b, t, lead))
+# Extensive forms with at least this many columns are solved by HiGHS's interior point method
+# (with crossover, so that later re-solves are warm), smaller ones by dual simplex (measured on
+# the benchmark trees, python -m benchmarks; docs/explore.md).
+IPM_COLUMNS = 5_000
+VIOLATION = 1e-9  # a left-out tangent row violated by more than this is added, and HiGHS re-solves
+SEEDS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: a well-spread 64-bit hash of each uint64 in ``x``."""
+    x = np.asarray(x, dtype=np.uint64).copy()
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    """The IEEE bits of floats as uint64 (−0.0 read as 0.0), for exact comparison by hashing."""
+    return (np.asarray(x, dtype=float) + 0.0).view(np.uint64)
+
+
+def _fingerprint(
+    group: np.ndarray, n: int, key: np.ndarray, value: np.ndarray, fields: Sequence[np.ndarray]
+) -> np.ndarray:
+    """[n, 2]: two independent 64-bit hashes of each group's multiset of entries ``(key, value)``
+    (uint64, grouped by ``group``) and its ``fields`` (uint64, one per group). Equal contents give
+    equal fingerprints; different ones collide with probability about 2^-128."""
+    out = np.empty((n, 2), dtype=np.uint64)
+    for lane, seed in enumerate(SEEDS):
+        h = np.zeros(n, dtype=np.uint64)
+        np.add.at(h, group, _mix(_mix(key ^ seed) ^ value))
+        for f in fields:
+            h = _mix(h ^ _mix(f + seed))
+        out[:, lane] = h
     return out
 
 
-# Extensive forms with at least this many columns start from HiGHS's interior point method (with
-# crossover, so that later re-solves are warm); smaller ones by dual simplex from the branches'
-# bases. Measured on the benchmark trees (python -m benchmarks): 16 branches (26k columns) 8.7 s
-# by interior point vs 11.7 s; 64 branches (104k columns) 78 s vs 296 s.
-IPM_COLUMNS = 20_000
-VIOLATION = 1e-9  # a left-out tangent row violated by more than this is added, and HiGHS re-solves
+def _numbered(keys: np.ndarray) -> np.ndarray:
+    """For rows of ``keys``, the number of their distinct value, in order of first occurrence."""
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.ravel()]
+
+
+def _share(
+    lps: Sequence[BranchLp], node: Sequence[Sequence[str]], families: Sequence[str]
+) -> list[np.ndarray]:
+    """``column[b][j]``: the extensive form's column of branch b's column j. Branches at one node
+    in period t share the column of each decision in t, and of each variable of ``families`` in t
+    whose bounds, sign of cost and rows (read by variable names) agree; other columns are the
+    branch's own."""
+    code: dict[str, int] = {}
+    at: dict[str, int] = {}
+    keys = []
+    for b, branch in enumerate(lps):
+        lp, a = branch.lp, branch.lp.a_matrix_
+        row, col = np.asarray(a.index_), np.repeat(np.arange(lp.num_col_), np.diff(a.start_))
+        name = np.array([code.setdefault(n, len(code)) for n in branch.names], dtype=np.uint64)
+        rows = _fingerprint(
+            row,
+            lp.num_row_,
+            name[col],
+            _bits(a.value_),
+            [_bits(lp.row_lower_), _bits(lp.row_upper_)],
+        )
+        cols = _fingerprint(
+            col,
+            lp.num_col_,
+            rows[row, 0],
+            rows[row, 1],
+            [_bits(lp.col_lower_), _bits(lp.col_upper_), _bits(np.sign(lp.col_cost_))],
+        ).view(np.int64)
+        family = np.array([f.split("[")[0] for f in branch.names])
+        decision = np.isin(family, DECISIONS)
+        shared = (decision | np.isin(family, families)) & (branch.period >= 0)
+        tag = np.full(lp.num_col_, -1 - b)
+        tag[shared] = [at.setdefault(node[b][t], len(at)) for t in branch.period[shared]]
+        cols[decision] = 0  # non-anticipativity: one column per node, whatever its rows
+        own = np.column_stack([np.arange(lp.num_col_), np.zeros(lp.num_col_, np.int64)])
+        keys.append(
+            np.column_stack([tag, name.view(np.int64), np.where(shared[:, None], cols, own)])
+        )
+    number = _numbered(np.concatenate(keys))
+    ends = np.cumsum([len(k) for k in keys])
+    return np.split(number, ends[:-1])
 
 
 @dataclass
-class _LeftOut:
-    """One branch's rows the extensive form left out (tangents that do not bind alone), row-wise:
-    entry e is ``value[e]`` at column ``col[e]`` of left-out row ``pos[e]``."""
+class _Rows:
+    """Rows of the extensive form, entry-wise: entry e is ``value[e]`` at column ``col[e]`` of
+    row ``pos[e]`` (sorted by row)."""
 
     lower: np.ndarray
     upper: np.ndarray
     pos: np.ndarray
     col: np.ndarray
     value: np.ndarray
-    pending: np.ndarray  # [left-out rows] bool: not added yet
 
-    @classmethod
-    def of(
-        cls, lp: highspy.HighsLp, out: np.ndarray, rows: np.ndarray, col: np.ndarray
-    ) -> _LeftOut:
-        """The rows ``out`` of ``lp``, whose matrix entries lie in ``rows`` and ``col``."""
-        entry = np.isin(rows, out)
-        order = np.argsort(rows[entry], kind="stable")
-        return cls(
-            lower=np.asarray(lp.row_lower_)[out],
-            upper=np.asarray(lp.row_upper_)[out],
-            pos=np.searchsorted(out, rows[entry][order]),
-            col=col[entry][order],
-            value=np.asarray(lp.a_matrix_.value_)[entry][order],
-            pending=np.ones(len(out), dtype=bool),
+    def take(self, keep: np.ndarray) -> _Rows:
+        """The rows where ``keep`` holds, renumbered in order."""
+        entry = keep[self.pos]
+        renumber = np.cumsum(keep) - 1
+        return _Rows(
+            self.lower[keep],
+            self.upper[keep],
+            renumber[self.pos[entry]],
+            self.col[entry],
+            self.value[entry],
+        )
+
+    def add_to(self, highs: highspy.Highs) -> None:
+        """Append these rows to ``highs``."""
+        counts = np.bincount(self.pos, minlength=len(self.lower))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
+        highs.addRows(
+            len(self.lower),
+            self.lower,
+            self.upper,
+            len(self.col),
+            starts,
+            self.col.astype(np.int32),
+            self.value,
         )
 
     def violated(self, x: np.ndarray) -> np.ndarray:
-        """Pending rows that ``x`` (this branch's columns) violates."""
+        """Which rows ``x`` violates by more than VIOLATION."""
         activity = np.bincount(self.pos, self.value * x[self.col], minlength=len(self.lower))
-        off = (activity > self.upper + VIOLATION) | (activity < self.lower - VIOLATION)
-        return self.pending & off
+        return (activity > self.upper + VIOLATION) | (activity < self.lower - VIOLATION)
+
+
+def _stack_rows(lps: Sequence[BranchLp], column: Sequence[np.ndarray]) -> tuple[_Rows, np.ndarray]:
+    """Every branch's rows on the extensive form's columns, each distinct row once, and which
+    of them to start from (working in some branch that has it)."""
+    pos, col, value, lower, upper, working = [], [], [], [], [], []
+    offset = 0
+    for branch, cols in zip(lps, column, strict=True):
+        a = branch.lp.a_matrix_
+        pos.append(np.asarray(a.index_) + offset)
+        col.append(np.repeat(cols, np.diff(a.start_)))
+        value.append(np.asarray(a.value_))
+        lower.append(np.asarray(branch.lp.row_lower_))
+        upper.append(np.asarray(branch.lp.row_upper_))
+        working.append(branch.working)
+        offset += branch.lp.num_row_
+    pos, col, value = np.concatenate(pos), np.concatenate(col), np.concatenate(value)
+    lower, upper = np.concatenate(lower), np.concatenate(upper)
+    content = _fingerprint(
+        pos, offset, col.astype(np.uint64), _bits(value), [_bits(lower), _bits(upper)]
+    )
+    row = _numbered(content.view(np.int64))
+    n = int(row.max()) + 1 if len(row) else 0
+    first = np.full(n, offset)
+    np.minimum.at(first, row, np.arange(offset))
+    kept = np.zeros(n, dtype=bool)
+    np.logical_or.at(kept, row, np.concatenate(working))
+    entry = first[row[pos]] == pos  # entries of each distinct row's first copy
+    order = np.argsort(row[pos[entry]], kind="stable")
+    rows = _Rows(
+        lower[first], upper[first], row[pos[entry]][order], col[entry][order], value[entry][order]
+    )
+    return rows, kept
 
 
 class ExtensiveForm:
-    """The extensive form in one HiGHS instance: the branch LPs side by side (block ``b`` offset by
-    ``start[b]`` columns), the non-anticipativity rows ``same_capabilities[b,t,r]`` and
-    ``same_effort[b,t,i]``: ``x_b[t] − x_lead[t] = 0``, and the objective's rows (docs/model.md,
-    "Scenario trees"). Tangent rows that do not bind in a branch alone start left out and are
-    added when the solution violates them (row generation): the optimum is the full program's.
-    Small trees start from the branches' own optimal bases, which together are dual feasible for
-    the expected objective, so dual simplex only has to restore the shared rows; large ones
-    (``IPM_COLUMNS``) from interior point with crossover."""
+    """The extensive form in one HiGHS instance. Branches at one node of the tree share one
+    column for each decision of that period — non-anticipativity by construction — and for each
+    variable the decisions determine there alike (``_share``); every other column is a branch's
+    own, and each distinct row appears once (docs/model.md, "Scenario trees"). Tangent rows that
+    do not bind in any branch alone start left out and are added when the solution violates them
+    (row generation): the optimum is the full program's. Large forms (``IPM_COLUMNS``) start
+    from interior point with crossover, small ones from dual simplex."""
 
     def __init__(
         self,
@@ -298,18 +443,21 @@ class ExtensiveForm:
         time_limit: float | None = None,
         threads: int = 1,
         algorithm: Literal["auto", "simplex", "ipm"] = "auto",
+        families: Sequence[str] = SHARED_FAMILIES,
     ) -> None:
         _check_tree(node)
         self.lps, self.p = list(lps), np.asarray(probability, dtype=float)
         self.objective, self.alpha = objective, cvar_alpha
-        cols = np.array([b.lp.num_col_ for b in lps])
-        self.start = np.concatenate([[0], np.cumsum(cols)])
+        self.column = _share(lps, node, families)
+        self.n = int(max(c.max() for c in self.column)) + 1
         self.costs = [np.asarray(b.lp.col_cost_) for b in lps]
         self.offsets = np.array([b.lp.offset_ for b in lps])
         if algorithm == "auto":
-            algorithm = "ipm" if self.start[-1] >= IPM_COLUMNS else "simplex"
+            algorithm = "ipm" if self.n >= IPM_COLUMNS else "simplex"
+        rows, kept = _stack_rows(lps, self.column)
+        self.left_out, self.pending = rows.take(~kept), np.ones(int((~kept).sum()), dtype=bool)
         self.highs = highspy.Highs()
-        lp, self.left_out = self._stacked()
+        lp = self._columns()
         for name, value in {
             "output_flag": False,
             "threads": threads,
@@ -321,74 +469,38 @@ class ExtensiveForm:
             self.highs.setOptionValue(name, value)
         self.time_limit = time_limit
         self.highs.passModel(lp)
-        tied = self._add_ties(node)
+        rows.take(kept).add_to(self.highs)
         if objective != "expected":
             self._add_measure_rows()
-        elif algorithm == "simplex":
-            self._warm_start(tied)
 
-    def _stacked(self) -> tuple[highspy.HighsLp, list[_LeftOut]]:
-        """The branch LPs' working rows side by side, each block's cost weighted by its
-        probability for the expected objective (zero otherwise: the measure's own columns carry
-        the objective); and each branch's left-out rows."""
+    def _columns(self) -> highspy.HighsLp:
+        """The form's columns without rows: each branch's costs weighted by its probability for
+        the expected objective (zero otherwise: the measure's own columns carry it)."""
         weight = self.p if self.objective == "expected" else np.zeros_like(self.p)
         lp = highspy.HighsLp()
+        lp.num_col_ = self.n
         lp.sense_ = highspy.ObjSense.kMaximize
         lp.offset_ = float(weight @ self.offsets)
-        lp.col_cost_ = np.concatenate([w * c for w, c in zip(weight, self.costs, strict=True)])
-        lp.col_lower_ = np.concatenate([b.lp.col_lower_ for b in self.lps])
-        lp.col_upper_ = np.concatenate([b.lp.col_upper_ for b in self.lps])
-        lp.row_lower_ = np.concatenate([np.asarray(b.lp.row_lower_)[b.working] for b in self.lps])
-        lp.row_upper_ = np.concatenate([np.asarray(b.lp.row_upper_)[b.working] for b in self.lps])
-        starts, index, value, left_out = [], [], [], []
-        row_start = 0
-        for branch in self.lps:
-            a, keep = branch.lp.a_matrix_, branch.working
-            rows, entries = np.asarray(a.index_), np.asarray(a.value_)
-            col = np.repeat(np.arange(branch.lp.num_col_), np.diff(a.start_))
-            kept = keep[rows]
-            renumber = np.cumsum(keep) - 1
-            starts.append(np.bincount(col[kept], minlength=branch.lp.num_col_))
-            index.append(renumber[rows[kept]] + row_start)
-            value.append(entries[kept])
-            row_start += int(keep.sum())
-            left_out.append(_LeftOut.of(branch.lp, np.flatnonzero(~keep), rows, col))
-        lp.num_col_, lp.num_row_ = int(self.start[-1]), row_start
+        cost, lower, upper = np.zeros(self.n), np.zeros(self.n), np.zeros(self.n)
+        for w, c, branch, cols in zip(weight, self.costs, self.lps, self.column, strict=True):
+            np.add.at(cost, cols, w * c)
+            lower[cols], upper[cols] = branch.lp.col_lower_, branch.lp.col_upper_
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
-        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(np.concatenate(starts))]).astype(
-            np.int32
-        )
-        lp.a_matrix_.index_ = np.concatenate(index).astype(np.int32)
-        lp.a_matrix_.value_ = np.concatenate(value)
-        return lp, left_out
+        lp.a_matrix_.num_col_ = self.n
+        lp.a_matrix_.start_ = np.zeros(self.n + 1, dtype=np.int32)
+        return lp
 
     def decision_columns(self, b: int, t: int) -> np.ndarray:
         """Columns of branch b's decisions in period t: capabilities, then effort."""
         lp = self.lps[b]
-        return self.start[b] + np.concatenate([lp.capabilities[t], lp.effort[t]])
-
-    def _add_ties(self, node: Sequence[Sequence[str]]) -> int:
-        """Add the non-anticipativity rows; return how many."""
-        pairs = ties(node)
-        if not pairs:
-            return 0
-        own = np.concatenate([self.decision_columns(b, t) for b, t, _ in pairs])
-        lead = np.concatenate([self.decision_columns(c, t) for _, t, c in pairs])
-        n = len(own)
-        index = np.column_stack([own, lead]).ravel().astype(np.int32)
-        value = np.tile([1.0, -1.0], n)
-        zeros = np.zeros(n)
-        self.highs.addRows(
-            n, zeros, zeros, 2 * n, np.arange(0, 2 * n, 2, dtype=np.int32), index, value
-        )
-        return n
+        return self.column[b][np.concatenate([lp.capabilities[t], lp.effort[t]])]
 
     def _add_measure_rows(self) -> None:
         """worst_case: column ``worst`` (cost 1) and rows ``worst_def[b]``: worst − value_b ≤ 0;
         cvar: also ``shortfall[b] ≥ 0`` (cost −p_b/(1 − alpha)) and rows ``shortfall_def[b]``:
         shortfall_b − worst + value_b ≥ 0, with value_b = cost_b·x_b + offset_b."""
-        n_b, first = len(self.lps), int(self.start[-1])
+        n_b, first = len(self.lps), self.n
         inf = highspy.kHighsInf
         cvar = self.objective == "cvar"
         extra_cost = [1.0, *(-self.p / (1 - self.alpha) if cvar else [])]
@@ -405,7 +517,7 @@ class ExtensiveForm:
         )
         for b in range(n_b):
             nz = np.flatnonzero(self.costs[b])
-            cols = [first, *(self.start[b] + nz)]
+            cols = [first, *self.column[b][nz]]
             vals = [1.0, *(-self.costs[b][nz])]
             if cvar:  # shortfall_def: worst − value_b − shortfall_b ≤ 0
                 cols.append(first + 1 + b)
@@ -414,41 +526,13 @@ class ExtensiveForm:
                 -inf, float(self.offsets[b]), len(cols), np.array(cols, np.int32), np.array(vals)
             )
 
-    def _warm_start(self, tied_rows: int) -> None:
-        basis = highspy.HighsBasis()
-        basis.col_status = [s for b in self.lps for s in b.basis.col_status]
-        basis.row_status = [
-            s
-            for b in self.lps
-            for s, kept in zip(b.basis.row_status, b.working, strict=True)
-            if kept
-        ] + [highspy.HighsBasisStatus.kBasic] * tied_rows
-        basis.valid = True
-        if self.highs.setBasis(basis) != highspy.HighsStatus.kOk:
-            raise SolverError(Status.SOLVER_ERROR, "HiGHS refused the branches' bases")
-
     def _add_violated(self, x: np.ndarray) -> int:
         """Add every left-out row that ``x`` violates; return how many."""
-        total = 0
-        for b, out in enumerate(self.left_out):
-            bad = out.violated(x[self.start[b] : self.start[b + 1]])
-            n = int(bad.sum())
-            if not n:
-                continue
-            entries = bad[out.pos]
-            counts = np.bincount(out.pos[entries], minlength=len(bad))[bad]
-            self.highs.addRows(
-                n,
-                out.lower[bad],
-                out.upper[bad],
-                int(counts.sum()),
-                np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32),
-                (out.col[entries] + self.start[b]).astype(np.int32),
-                out.value[entries],
-            )
-            out.pending &= ~bad
-            total += n
-        return total
+        bad = self.pending & self.left_out.violated(x)
+        if bad.any():
+            self.left_out.take(bad).add_to(self.highs)
+            self.pending &= ~bad
+        return int(bad.sum())
 
     def fix(self, schedule: Schedule, until: int) -> None:
         """Hold every branch's decisions in the periods before ``until`` at ``schedule``'s."""
@@ -457,7 +541,8 @@ class ExtensiveForm:
             [self.decision_columns(b, t) for b in range(len(self.lps)) for t in range(until)]
         )
         vals = np.concatenate([values[t] for _ in self.lps for t in range(until)])
-        self.highs.changeColsBounds(len(cols), cols.astype(np.int32), vals, vals)
+        cols, first = np.unique(cols, return_index=True)
+        self.highs.changeColsBounds(len(cols), cols.astype(np.int32), vals[first], vals[first])
 
     def solve(self) -> Extensive:
         """Run HiGHS, adding violated left-out rows and re-solving until none is; raise
@@ -480,26 +565,27 @@ class ExtensiveForm:
             rounds, added = rounds + 1, added + new
         values = np.array(
             [
-                self.costs[b] @ x[self.start[b] : self.start[b + 1]] + self.offsets[b]
-                for b in range(len(self.lps))
+                c @ x[cols] + o
+                for c, cols, o in zip(self.costs, self.column, self.offsets, strict=True)
             ]
         )
         schedules = [
             Schedule(
-                effort=np.clip(x[self.start[b] + lp.effort], 0, None),
-                capabilities=np.clip(x[self.start[b] + lp.capabilities], 0, None),
+                effort=np.clip(x[cols[lp.effort]], 0, None),
+                capabilities=np.clip(x[cols[lp.capabilities]], 0, None),
             )
-            for b, lp in enumerate(self.lps)
+            for lp, cols in zip(self.lps, self.column, strict=True)
         ]
         size = {
             "branches": len(self.lps),
+            "branch_variables": sum(b.lp.num_col_ for b in self.lps),
             "variables": self.highs.getNumCol(),
             "constraints": self.highs.getNumRow(),
             "nonzeros": self.highs.getNumNz(),
         }
         info = self.highs.getInfo()
         size["simplex_iterations"] = info.simplex_iteration_count
-        size["tangent_rows_left_out"] = sum(int(out.pending.sum()) for out in self.left_out)
+        size["tangent_rows_left_out"] = int(self.pending.sum())
         size["row_generation_rounds"], size["tangent_rows_added"] = rounds, added
         seconds = {"solve": time.perf_counter() - t0}
         return Extensive(

@@ -283,10 +283,27 @@ def test_row_generation_finds_the_optimum_of_the_whole_program(baseline_form):
         lp = branch.lp
         a = lp.a_matrix_
         col = np.repeat(np.arange(lp.num_col_), np.diff(a.start_))
-        xb = x[form.start[b] : form.start[b + 1]]
+        xb = x[form.column[b]]
         activity = np.bincount(a.index_, np.asarray(a.value_) * xb[col], lp.num_row_)
         assert (activity <= np.asarray(lp.row_upper_) + 1e-7).all()
         assert (activity >= np.asarray(lp.row_lower_) - 1e-7).all()
+
+
+def test_sharing_what_the_decisions_determine_keeps_the_optimum(baseline_form):
+    lps, p, node = baseline_form
+    shared = ExtensiveForm(lps, p, node)
+    ex = shared.solve()
+    ties = ExtensiveForm(lps, p, node, families=())  # one column per node for decisions only
+    alone = ties.solve()
+    assert shared.n < ties.n < sum(b.lp.num_col_ for b in lps)
+    assert ex.objective == pytest.approx(alone.objective, rel=1e-9, abs=0)
+    np.testing.assert_allclose(ex.values, alone.values, rtol=0, atol=1e-6)
+    # before the first reveal (2026Q1) the branches share benefit[t,i] but not the residual of
+    # own_direct, whose floor (the difficulty of safety) they do not share
+    for prefix, shares in (("benefit[2025Q3,", True), ("residual[2025Q3,own_direct]", False)):
+        name = next(n for n in lps[0].names if n.startswith(prefix))
+        at = {int(c[list(b.names).index(name)]) for c, b in zip(shared.column, lps, strict=True)}
+        assert (len(at) == 1) is shares
 
 
 def test_interior_point_and_dual_simplex_agree(baseline_form):
