@@ -1,10 +1,10 @@
 """Scenario trees: uncertainty as branches with probabilities, solved as one stochastic program.
 
-The extensive form holds one copy of the core program per branch (a Pyomo block built by the
-same families as a deterministic solve) and non-anticipativity rows: branches that share a node
-of the tree in a period take the same decisions in it. The objective is the expected risk
-reduction over branches, its worst case, or its CVaR (docs/model.md, "Scenario trees").
-"""
+The extensive form holds the core program of every branch (each solved alone first, by the same
+families as a deterministic solve), with one column per node of the tree for each decision of
+its periods — branches that share a node take the same decisions in it — and for what those
+decisions determine alike. The objective is the expected risk reduction over branches, its worst
+case, or its CVaR (docs/model.md, "Scenario trees")."""
 
 from __future__ import annotations
 
@@ -139,11 +139,11 @@ def risk_measure(
 
 @dataclass(frozen=True)
 class BranchLp:
-    """One branch's core program as HiGHS holds it after solving it alone: the LP's arrays, its
-    optimal basis, the columns of its decisions, and its own (wait-and-see) optimum."""
+    """One branch's core program as HiGHS holds it after solving it alone: the LP's arrays, the
+    rows its optimum binds (and their neighbours), its columns' names, the columns of its
+    decisions, and its own (wait-and-see) optimum."""
 
     lp: highspy.HighsLp
-    basis: highspy.HighsBasis
     working: np.ndarray  # [rows] bool: the rows the extensive form starts from (_working_rows)
     names: np.ndarray  # [cols] the Pyomo name of each column's variable, e.g. "benefit[2025Q1,x]"
     period: np.ndarray  # [cols] period of a DECISIONS or SHARED_FAMILIES column, −1 for others
@@ -187,7 +187,6 @@ def branch_lps(
         out.append(
             BranchLp(
                 lp=lp,
-                basis=basis,
                 working=_working_rows(tangent, basic),
                 names=names,
                 period=period,
@@ -243,8 +242,8 @@ def _tangent_rows(m: pyo.ConcreteModel, runner: HighsRunner, rows: int) -> np.nd
 
 def _working_rows(tangent: np.ndarray, basic: np.ndarray) -> np.ndarray:
     """The rows the extensive form starts from: every row that is not a tangent, and each curve's
-    tangents that bind at the branch's own optimum (nonbasic) with their neighbours k ± 1. Only
-    basic rows are left out, so the branch's optimal basis stays a basis of what is kept."""
+    tangents that bind at the branch's own optimum (nonbasic) with their neighbours k ± 1: the
+    extensive form's optimum is near the branches' own, so few left-out rows end up violated."""
     curve, k = tangent[:, 0], tangent[:, 1]
     order = np.lexsort((k, curve))
     order = order[curve[order] >= 0]  # tangent rows, by curve then tangent number

@@ -186,13 +186,14 @@ def endogenous(base: Scenario) -> None:
 
 def tree(base: Scenario, stages: int) -> None:
     """One scenario tree of ``4 ** stages`` branches on the core program: model size, each
-    branch alone, and the extensive form (row generation over the tangents)."""
+    branch alone, and the extensive form (shared columns, row generation over the tangents)."""
     print(f"\n== scenario tree, {4**stages} branches (core program) ==")
     result = solve_tree(tree_scenario(base, stages), values=False)
     size, t = result.size, result.timings
     print(
-        f"{size['variables']:,} columns, {size['constraints']:,} rows, {size['nonzeros']:,} "
-        f"nonzeros; branches alone {t['branches_alone']:.1f} s, extensive form "
+        f"{size['variables']:,} columns (the branches' LPs: {size['branch_variables']:,}), "
+        f"{size['constraints']:,} rows, {size['nonzeros']:,} nonzeros; "
+        f"branches alone {t['branches_alone']:.1f} s, extensive form "
         f"{t['extensive_form']:.1f} s ({size['simplex_iterations']:,} simplex iterations; "
         f"{size['tangent_rows_left_out']:,} tangent rows left out, "
         f"{size['tangent_rows_added']:,} added in {size['row_generation_rounds']} rounds), "
