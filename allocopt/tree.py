@@ -430,7 +430,8 @@ class ExtensiveForm:
     own, and each distinct row appears once (docs/model.md, "Scenario trees"). Tangent rows that
     do not bind in any branch alone start left out and are added when the solution violates them
     (row generation): the optimum is the full program's. Large forms (``IPM_COLUMNS``) start
-    from interior point with crossover, small ones from dual simplex."""
+    from interior point with crossover, small ones from dual simplex. ``families``: the variable
+    families shared beside the decisions (``()`` shares the decisions only)."""
 
     def __init__(
         self,
