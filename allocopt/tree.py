@@ -146,7 +146,8 @@ class BranchLp:
     lp: highspy.HighsLp
     working: np.ndarray  # [rows] bool: the rows the extensive form starts from (_working_rows)
     names: np.ndarray  # [cols] the Pyomo name of each column's variable, e.g. "benefit[2025Q1,x]"
-    period: np.ndarray  # [cols] period of a DECISIONS or SHARED_FAMILIES column, −1 for others
+    family: np.ndarray  # [cols] the variable's family, e.g. "benefit"
+    period: np.ndarray  # [cols] index of the variable's period (its first index)
     capabilities: np.ndarray  # [T, R] column of capabilities[t,r]
     effort: np.ndarray  # [T, I] column of effort[t,i]
     objective: float
@@ -161,7 +162,7 @@ def branch_lps(
     SolverError when a branch alone has no optimum."""
     _check_inputs(inputs)
     groups: dict[str, tuple[pyo.ConcreteModel, HighsRunner]] = {}
-    columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     out = []
     for inp in inputs:
         key = repr(structure(inp))
@@ -180,15 +181,18 @@ def branch_lps(
         labels, ids = inp.periods.labels, inp.ids
         lp, basis = highs.getLp(), highs.getBasis()
         if key not in columns:  # the same in every branch of one structure
-            names, period = _column_names(m, column, labels)
-            columns[key] = names, period, _tangent_rows(m, runner, lp.num_row_)
-        names, period, tangent = columns[key]
+            columns[key] = (
+                *_column_names(m, column, labels),
+                _tangent_rows(m, runner, lp.num_row_),
+            )
+        names, family, period, tangent = columns[key]
         basic = np.array(basis.row_status) == highspy.HighsBasisStatus.kBasic
         out.append(
             BranchLp(
                 lp=lp,
                 working=_working_rows(tangent, basic),
                 names=names,
+                family=family,
                 period=period,
                 capabilities=np.array(
                     [[column[id(m.capabilities[t, r])] for r in RESOURCES] for t in labels]
@@ -212,20 +216,19 @@ SHARED_FAMILIES = ("stock", "staff_inflow", "level", "benefit", "capacity", "res
 
 def _column_names(
     m: pyo.ConcreteModel, column: dict[int, int], labels: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each HiGHS column's variable name, and its period for a variable of DECISIONS or
-    SHARED_FAMILIES (each indexed by period first), −1 for others."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each HiGHS column's variable name, family and period (every family of the core program
+    is indexed by period first)."""
     names = np.empty(len(column), dtype=object)
-    period = np.full(len(column), -1)
+    family = np.empty(len(column), dtype=object)
+    period = np.empty(len(column), dtype=int)
     at = {label: k for k, label in enumerate(labels)}
     for var in m.component_data_objects(pyo.Var):
         j = column.get(id(var))
-        if j is None:
-            continue
-        names[j] = var.name
-        if var.parent_component().local_name in (*DECISIONS, *SHARED_FAMILIES):
+        if j is not None:
+            names[j], family[j] = var.name, var.parent_component().local_name
             period[j] = at[var.index()[0]]
-    return names, period
+    return names, family, period
 
 
 def _tangent_rows(m: pyo.ConcreteModel, runner: HighsRunner, rows: int) -> np.ndarray:
@@ -296,12 +299,14 @@ def _fingerprint(
     return out
 
 
-def _numbered(keys: np.ndarray) -> np.ndarray:
-    """For rows of ``keys``, the number of their distinct value, in order of first occurrence."""
+def _numbered(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows of ``keys``, the number of their distinct value, in order of first occurrence,
+    and the row where each number first occurs."""
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
     rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    return rank[inverse.ravel()]
+    rank[order] = np.arange(len(first))
+    return rank[inverse.ravel()], first[order]
 
 
 def _share(
@@ -332,9 +337,8 @@ def _share(
             rows[row, 1],
             [_bits(lp.col_lower_), _bits(lp.col_upper_), _bits(np.sign(lp.col_cost_))],
         ).view(np.int64)
-        family = np.array([f.split("[")[0] for f in branch.names])
-        decision = np.isin(family, DECISIONS)
-        shared = (decision | np.isin(family, families)) & (branch.period >= 0)
+        decision = np.isin(branch.family, DECISIONS)
+        shared = decision | np.isin(branch.family, families)
         tag = np.full(lp.num_col_, -1 - b)
         tag[shared] = [at.setdefault(node[b][t], len(at)) for t in branch.period[shared]]
         cols[decision] = 0  # non-anticipativity: one column per node, whatever its rows
@@ -342,7 +346,7 @@ def _share(
         keys.append(
             np.column_stack([tag, name.view(np.int64), np.where(shared[:, None], cols, own)])
         )
-    number = _numbered(np.concatenate(keys))
+    number, _ = _numbered(np.concatenate(keys))
     ends = np.cumsum([len(k) for k in keys])
     return np.split(number, ends[:-1])
 
@@ -409,11 +413,8 @@ def _stack_rows(lps: Sequence[BranchLp], column: Sequence[np.ndarray]) -> tuple[
     content = _fingerprint(
         pos, offset, col.astype(np.uint64), _bits(value), [_bits(lower), _bits(upper)]
     )
-    row = _numbered(content.view(np.int64))
-    n = int(row.max()) + 1 if len(row) else 0
-    first = np.full(n, offset)
-    np.minimum.at(first, row, np.arange(offset))
-    kept = np.zeros(n, dtype=bool)
+    row, first = _numbered(content.view(np.int64))
+    kept = np.zeros(len(first), dtype=bool)
     np.logical_or.at(kept, row, np.concatenate(working))
     entry = first[row[pos]] == pos  # entries of each distinct row's first copy
     order = np.argsort(row[pos[entry]], kind="stable")
