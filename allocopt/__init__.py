@@ -9,13 +9,13 @@ of a frontier AI developer, as a multi-period linear program solved by HiGHS.
 from __future__ import annotations
 
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
-from allocopt.result import Result
-from allocopt.scenario import Scenario, load_scenario
-from allocopt.session import Model
-from allocopt.simulate import Schedule, evaluate
-from allocopt.solve import solve
-from allocopt.status import Status
-from allocopt.store import load_result, save_result
+from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.optimize.pipeline import solve
+from allocopt.optimize.session import Model
+from allocopt.results.result import Result
+from allocopt.results.status import Status
+from allocopt.results.store import load_result, save_result
+from allocopt.scenario.schema import Scenario, load_scenario
 
 __all__ = [
     "AllocoptError",

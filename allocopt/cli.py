@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocopt.errors import InfeasibleError, ScenarioError, SolverError
-from allocopt.scenario import Scenario, load_scenario
+from allocopt.scenario.schema import Scenario, load_scenario
 
 if TYPE_CHECKING:
-    from allocopt.montecarlo import MonteCarlo
-    from allocopt.result import Result
+    from allocopt.analyses.montecarlo import MonteCarlo
+    from allocopt.results.result import Result
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
 CORES = os.cpu_count() or 1
@@ -70,8 +70,8 @@ def _monte_carlo(
     """The Monte Carlo evaluation of the solved plan, when the scenario has an uncertainty block."""
     if scenario.uncertainty is None:
         return None
-    from allocopt.montecarlo import montecarlo, plan_of
-    from allocopt.runner import executor
+    from allocopt.analyses.montecarlo import montecarlo, plan_of
+    from allocopt.analyses.runner import executor
 
     try:
         with executor(workers, scheduler) as ex:
@@ -114,7 +114,7 @@ def solve(
     --workers or --scheduler) and write montecarlo_*.csv beside the tables. With a tree: block,
     solve the scenario tree as one stochastic program instead and write tree_*.csv and
     tree_plan.png."""
-    from allocopt.solve import solve as run
+    from allocopt.optimize.pipeline import solve as run
 
     loaded = _load(scenario, allow_path)
     try:
@@ -137,8 +137,8 @@ def solve(
     try:
         result.to_csv(folder)
         if monte_carlo is not None:
-            from allocopt.plot import save_figure
-            from allocopt.plot_uncertainty import plot_fan
+            from allocopt.plot.schedule import save_figure
+            from allocopt.plot.uncertainty import plot_fan
 
             monte_carlo.to_csv(folder)
             save_figure(plot_fan(monte_carlo), folder / "montecarlo_fan.png")
@@ -149,7 +149,7 @@ def solve(
         typer.echo(monte_carlo.text_summary("the deterministic optimum above"))
     typer.echo(f"  tables written to {folder}/")
     if loaded.outcomes is not None:
-        from allocopt.outcomes import choose_outcome
+        from allocopt.analyses.outcomes import choose_outcome
 
         try:
             choice = choose_outcome(loaded)
@@ -164,7 +164,7 @@ def solve(
 
 def _solve_tree(loaded: Scenario, path: Path, folder: Path) -> None:
     """The tree: branch of ``solve``: solve the stochastic program, write its tables, print."""
-    from allocopt.tree import solve_tree
+    from allocopt.analyses.tree import solve_tree
 
     if loaded.outcomes is not None or loaded.uncertainty is not None:
         raise _fail(
@@ -179,8 +179,8 @@ def _solve_tree(loaded: Scenario, path: Path, folder: Path) -> None:
         raise _fail(1, [f"{path}: {first}", *rest]) from None
     except SolverError as exc:
         raise _fail(1, [f"{path}: the scenario tree could not be solved: {exc}"]) from None
-    from allocopt.plot import save_figure
-    from allocopt.plot_tree import plot_tree
+    from allocopt.plot.schedule import save_figure
+    from allocopt.plot.tree import plot_tree
 
     try:
         result.to_csv(folder)
@@ -210,10 +210,10 @@ def sweep(
 
     Fast (warm re-solves) on a core program such as models/magma_core.yaml; a scenario with
     endogenous capability runs the outer loop at every point."""
-    from allocopt.plot_explore import save_sweep
-    from allocopt.runner import executor
-    from allocopt.sweep import Parameter
-    from allocopt.sweep import sweep as run
+    from allocopt.analyses.runner import executor
+    from allocopt.analyses.sweep import Parameter
+    from allocopt.analyses.sweep import sweep as run
+    from allocopt.plot.explore import save_sweep
 
     loaded = _load(scenario)
     try:
@@ -234,7 +234,7 @@ def sweep(
 
 def _grid(option: str, spec: str) -> tuple[float, ...]:
     """The values of a ``LO:HI:N`` option (N evenly spaced values from LO to HI)."""
-    from allocopt.sweep import Parameter
+    from allocopt.analyses.sweep import Parameter
 
     try:
         return Parameter.parse(f"grid={spec}").values
@@ -261,9 +261,9 @@ def outcomes(
     ] = None,
 ) -> None:
     """Map the outcome chosen after acceleration over pause plausibility × lag (essay Appendix A)."""
-    from allocopt.outcomes import outcome_map
-    from allocopt.plot_outcomes import save_outcome_map
-    from allocopt.runner import executor
+    from allocopt.analyses.outcomes import outcome_map
+    from allocopt.analyses.runner import executor
+    from allocopt.plot.outcomes import save_outcome_map
 
     loaded = _load(scenario)
     try:
@@ -290,7 +290,7 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
 ) -> None:
     """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'."""
-    from allocopt.policies import compare as run
+    from allocopt.analyses.policies import compare as run
 
     loaded = _load(scenario)
     try:
@@ -351,9 +351,9 @@ def report(
     ] = None,
 ) -> None:
     """Write figures, tables, the saved result and an HTML page for a scenario."""
+    from allocopt.optimize.pipeline import solve as run
     from allocopt.report import write_report
-    from allocopt.solve import solve as run
-    from allocopt.store import load_result
+    from allocopt.results.store import load_result
 
     path = scenario or DEFAULT_SCENARIO
     loaded = _load(path) if scenario or not from_result else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from allocopt.diagnose import Diagnosis
+    from allocopt.optimize.diagnose import Diagnosis
 
 
 class AllocoptError(Exception):
@@ -30,7 +30,7 @@ class ScenarioError(AllocoptError):
 class SolverError(AllocoptError):
     """The solver did not return an optimal solution.
 
-    ``status`` is an :class:`allocopt.status.Status` value (``unbounded``, ``time_limit``,
+    ``status`` is an :class:`allocopt.results.status.Status` value (``unbounded``, ``time_limit``,
     ``numerical_trouble``, ...); the message says what HiGHS reported.
     """
 
@@ -47,7 +47,7 @@ class SolverError(AllocoptError):
 class InfeasibleError(SolverError):
     """No allocation satisfies the scenario's constraints.
 
-    ``diagnosis`` (:class:`allocopt.diagnose.Diagnosis`) lists the conflicting constraints as data —
+    ``diagnosis`` (:class:`allocopt.optimize.diagnose.Diagnosis`) lists the conflicting constraints as data —
     period, family, resource, activity and a sentence each — and ``str(error)`` explains them.
     """
 

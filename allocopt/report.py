@@ -15,9 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from allocopt.data import RESOURCE_UNITS, RESOURCES
-from allocopt.export import SummaryTable, atomic_write_text, export_all, summary_tables
-from allocopt.plot import (
+from allocopt.plot.schedule import (
     FIGURES,
     period_length_years,
     regime_switch,
@@ -25,9 +23,11 @@ from allocopt.plot import (
     save_figure,
     status_marker,
 )
-from allocopt.result import Result
-from allocopt.scenario import Scenario
-from allocopt.store import save_result
+from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
+from allocopt.results.result import Result
+from allocopt.results.store import save_result
+from allocopt.scenario.schema import Scenario
+from allocopt.scenario.tables import RESOURCE_UNITS, RESOURCES
 
 FIGURE_FORMATS = (".png", ".pdf")
 FIGURE_CAPTIONS = {

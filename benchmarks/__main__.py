@@ -19,12 +19,12 @@ from pathlib import Path
 import highspy
 
 from allocopt import Model, load_scenario, solve
-from allocopt.inputs import prepare
+from allocopt.analyses.sweep import Parameter, sweep
+from allocopt.analyses.tree import solve_tree
 from allocopt.model import build_model
-from allocopt.scenario import Scenario
-from allocopt.solve import HighsRunner, cold_algorithm
-from allocopt.sweep import Parameter, sweep
-from allocopt.tree import solve_tree
+from allocopt.numeric.inputs import prepare
+from allocopt.optimize.pipeline import HighsRunner, cold_algorithm
+from allocopt.scenario.schema import Scenario
 from benchmarks.synthetic import scaled, tree_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
@@ -34,7 +34,7 @@ SIZES = {  # name: (monthly periods, intervention replicas)
     "3x-periods-monthly": (True, 1),
     "21x-monthly-7x-interventions": (True, 7),
 }
-MODULE = "allocopt.sweep"  # what a worker imports before the clock starts
+MODULE = "allocopt.analyses.sweep"  # what a worker imports before the clock starts
 CHANGES = [
     {"velocity.hit_cap_pre_acceleration": 0.04},
     {"velocity.hit_cap_post_acceleration": 0.24},

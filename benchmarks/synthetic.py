@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from allocopt.data import CHANNELS
-from allocopt.scenario import Scenario
+from allocopt.scenario.schema import Scenario
+from allocopt.scenario.tables import CHANNELS
 
 
 def _months(quarter: str) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from allocopt import Result, Scenario, load_scenario, solve
-from allocopt.data import CHANNELS
+from allocopt.scenario.tables import CHANNELS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "models" / "magma_baseline.yaml"

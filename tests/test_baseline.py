@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocopt.data import CATEGORIES
-from allocopt.inputs import prepare
+from allocopt.numeric.inputs import prepare
+from allocopt.scenario.tables import CATEGORIES
 
 
 def test_baseline_is_optimal_and_the_simulator_finds_no_violation(baseline_result):

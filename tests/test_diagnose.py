@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from allocopt import InfeasibleError, SolverError, load_scenario, solve
 from allocopt.cli import app
-from allocopt.diagnose import Diagnosis, describe, diagnose
-from allocopt.inputs import prepare
 from allocopt.model import build_model
+from allocopt.numeric.inputs import prepare
+from allocopt.optimize.diagnose import Diagnosis, describe, diagnose
 
 HERE = Path(__file__).parent / "infeasible"
 

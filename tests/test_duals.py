@@ -8,10 +8,10 @@ import pyomo.environ as pyo
 import pytest
 
 from allocopt import Model
-from allocopt.duals import COLUMNS, FIXED_MILP, DualRows
-from allocopt.inputs import prepare
 from allocopt.model import build_model
-from allocopt.solve import HighsRunner, shadow_prices
+from allocopt.numeric.inputs import prepare
+from allocopt.optimize.duals import COLUMNS, FIXED_MILP, DualRows
+from allocopt.optimize.pipeline import HighsRunner, shadow_prices
 
 
 def _dual(duals: pd.DataFrame, constraint: str, period: str, resource="", activity="") -> float:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from allocopt import load_result, save_result
-from allocopt.export import (
+from allocopt.results.export import (
     allocation_by_category_mode,
     atomic_write,
     export_all,
@@ -23,7 +23,7 @@ from allocopt.export import (
     to_parquet,
     write_summary_tables,
 )
-from allocopt.store import SavedResultError
+from allocopt.results.store import SavedResultError
 
 
 def _awkward(result):

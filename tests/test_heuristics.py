@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from allocopt import load_scenario, solve
-from allocopt.heuristics import H1_POST_GAIN_MIN, H1_PRE_GAIN_MAX, h1, h2, h3
+from allocopt.analyses.heuristics import H1_POST_GAIN_MIN, H1_PRE_GAIN_MAX, h1, h2, h3
 from tests.conftest import ROOT
 
 

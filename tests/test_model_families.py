@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from allocopt import solve
-from allocopt.curves import benefit, residual
 from allocopt.model import FAMILIES
 from allocopt.model.allocation import add_allocation
 from allocopt.model.budget import add_budget
@@ -23,6 +22,7 @@ from allocopt.model.staff import add_staff
 from allocopt.model.stocks import add_stocks
 from allocopt.model.variables import add_variables
 from allocopt.model.velocity import add_velocity
+from allocopt.numeric.curves import benefit, residual
 
 COVERED: set = set()
 

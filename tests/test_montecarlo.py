@@ -15,12 +15,12 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import Scenario, ScenarioError, Schedule, evaluate, load_scenario
+from allocopt.analyses.montecarlo import MonteCarlo, carry, draw, montecarlo, plan_of
+from allocopt.analyses.policies import essay_split, follow_rule
+from allocopt.analyses.runner import executor
 from allocopt.cli import app
-from allocopt.inputs import prepare
-from allocopt.montecarlo import MonteCarlo, carry, draw, montecarlo, plan_of
-from allocopt.plot_uncertainty import fan_table, plot_fan
-from allocopt.policies import essay_split, follow_rule
-from allocopt.runner import executor
+from allocopt.numeric.inputs import prepare
+from allocopt.plot.uncertainty import fan_table, plot_fan
 from tests.conftest import CORE
 
 HAZARD = "risk.hazard_multiplier_post_acceleration"

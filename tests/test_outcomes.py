@@ -14,10 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
-from allocopt.cli import app
-from allocopt.data import CHANNELS
-from allocopt.inputs import prepare
-from allocopt.outcomes import (
+from allocopt.analyses.outcomes import (
     PAUSE,
     SCALE,
     SELF_DESTRUCT,
@@ -30,8 +27,11 @@ from allocopt.outcomes import (
     self_destruct,
     switch_period,
 )
-from allocopt.plot_outcomes import plot_outcome_map
-from allocopt.simulate import Schedule, evaluate
+from allocopt.cli import app
+from allocopt.numeric.inputs import prepare
+from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.plot.outcomes import plot_outcome_map
+from allocopt.scenario.tables import CHANNELS
 from tests.conftest import ROOT
 
 OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"

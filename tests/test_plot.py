@@ -12,9 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from allocopt.data import CATEGORIES
-from allocopt.names import CATEGORY_LABELS, PALETTE
-from allocopt.plot import (
+from allocopt.plot.schedule import (
     FIGURES,
     period_edges,
     plot_knobs,
@@ -28,6 +26,8 @@ from allocopt.plot import (
     schedule_table,
     status_marker,
 )
+from allocopt.results.names import CATEGORY_LABELS, PALETTE
+from allocopt.scenario.tables import CATEGORIES
 
 matplotlib.use("Agg")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocopt.plot_explore import (
+from allocopt.plot.explore import (
     plot_duals,
     plot_heatmap,
     plot_tornado,

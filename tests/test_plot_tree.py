@@ -11,9 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from allocopt import load_scenario
-from allocopt.plot import period_edges, save_figure
-from allocopt.plot_tree import STAGE_COLOURS, STAGE_STYLES, plot_tree, plot_tree_values
-from allocopt.tree import solve_tree
+from allocopt.analyses.tree import solve_tree
+from allocopt.plot.schedule import period_edges, save_figure
+from allocopt.plot.tree import STAGE_COLOURS, STAGE_STYLES, plot_tree, plot_tree_values
 from tests.conftest import ROOT
 
 matplotlib.use("Agg")

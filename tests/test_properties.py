@@ -18,10 +18,10 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from allocopt import Result, Status, load_scenario, solve
-from allocopt.data import RESOURCES
-from allocopt.inputs import prepare
-from allocopt.result import build_result
-from allocopt.simulate import Schedule, evaluate
+from allocopt.numeric.inputs import prepare
+from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.results.result import build_result
+from allocopt.scenario.tables import RESOURCES
 
 from .conftest import BASELINE
 
@@ -32,7 +32,7 @@ PROPERTY = settings(
     derandomize=True,  # the same examples in CI and locally
     phases=(Phase.explicit, Phase.generate),  # no shrinking: bounded time; failures still print
 )
-# HiGHS proves optima to its dual feasibility tolerance (allocopt.solve.DUAL_TOLERANCE), so two
+# HiGHS proves optima to its dual feasibility tolerance (allocopt.optimize.pipeline.DUAL_TOLERANCE), so two
 # optima of equivalent LPs agree to about 1e-7 of the objective; 1e-5 leaves a margin.
 REL = 1e-5
 ABS = 1e-12

@@ -67,7 +67,7 @@ def test_structural_change_rebuilds_and_says_so(core, caplog):
     model = Model(core)
     model.solve()
     change = {"intervention_overrides.security_forward_rd.lead_time_years": 0.5}
-    with caplog.at_level(logging.INFO, logger="allocopt.session"):
+    with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
         assert model.update(change) == "rebuild"
     assert "lead_periods changed" in caplog.text
     assert model.builds == 2
@@ -88,7 +88,7 @@ def test_endogenous_scenario_rebuilds_every_solve_and_says_so(baseline, core, ca
     model = Model(baseline)
     assert model.endogenous
     assert model.model is None
-    with caplog.at_level(logging.INFO, logger="allocopt.session"):
+    with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
         assert model.update({"velocity.hit_cap_post_acceleration": 0.2}) == "rebuild"
     assert "outer loop" in caplog.text
     assert model.model is None

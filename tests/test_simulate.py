@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocopt.inputs import prepare
-from allocopt.policies import capabilities_only
-from allocopt.simulate import Schedule, evaluate
-from allocopt.trajectory import read
+from allocopt.analyses.policies import capabilities_only
+from allocopt.numeric.inputs import prepare
+from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.trajectory import read
 
 
 def test_interpolation_is_exact_for_exponential_series_and_its_slope_matches():

@@ -15,15 +15,15 @@ from typer.testing import CliRunner
 
 from allocopt import Scenario, SolverError, Status, solve
 from allocopt.cli import app
-from allocopt.inputs import prepare
 from allocopt.model import build_model
-from allocopt.solve import classify, run_highs
+from allocopt.numeric.inputs import prepare
+from allocopt.optimize.pipeline import classify, run_highs
 
 from .conftest import BASELINE
 
 solve_module = importlib.import_module(
-    "allocopt.solve"
-)  # the module; allocopt.solve is the function
+    "allocopt.optimize.pipeline"
+)  # the module; allocopt.optimize.pipeline is the function
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pytest
 
 from allocopt import ScenarioError, solve
-from allocopt.runner import executor, run_many
-from allocopt.sweep import OUTCOMES, Parameter, field_value, grid, one_at_a_time, sweep
+from allocopt.analyses.runner import executor, run_many
+from allocopt.analyses.sweep import OUTCOMES, Parameter, field_value, grid, one_at_a_time, sweep
 
 CAP = "velocity.hit_cap_post_acceleration"
 HAZARD = "risk.hazard_multiplier_pre_acceleration"

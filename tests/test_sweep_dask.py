@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from allocopt.runner import executor
-from allocopt.sweep import Parameter, sweep
+from allocopt.analyses.runner import executor
+from allocopt.analyses.sweep import Parameter, sweep
 
 distributed = pytest.importorskip("distributed")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from allocopt import Model, ScenarioError
-from allocopt.inputs import prepare
+from allocopt.numeric.inputs import prepare
 
 
 def test_shift_by_one_period_reads_the_previous_period(core):

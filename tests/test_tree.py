@@ -12,11 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
-from allocopt.cli import app
-from allocopt.curves import benefit
-from allocopt.errors import SolverError
-from allocopt.inputs import prepare
-from allocopt.tree import (
+from allocopt.analyses.tree import (
     ExtensiveForm,
     _objective_scale,
     _working_rows,
@@ -27,6 +23,10 @@ from allocopt.tree import (
     risk_measure,
     solve_tree,
 )
+from allocopt.cli import app
+from allocopt.errors import SolverError
+from allocopt.numeric.curves import benefit
+from allocopt.numeric.inputs import prepare
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"

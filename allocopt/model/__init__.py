@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pyomo.environ as pyo
 
-from allocopt.inputs import Inputs
 from allocopt.model.allocation import add_allocation
 from allocopt.model.budget import add_budget
 from allocopt.model.linearization import Linearization, reference
@@ -21,6 +20,7 @@ from allocopt.model.staff import add_staff
 from allocopt.model.stocks import add_stocks
 from allocopt.model.variables import add_variables
 from allocopt.model.velocity import add_velocity
+from allocopt.numeric.inputs import Inputs
 
 Family = Callable[[pyo.ConcreteModel, Inputs], None]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from allocopt.inputs import Inputs
 from allocopt.model.sets import CAPABILITIES
+from allocopt.numeric.inputs import Inputs
 
 
 def add_allocation(m: pyo.ConcreteModel, inp: Inputs) -> None:

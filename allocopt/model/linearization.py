@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocopt.inputs import Inputs
-from allocopt.simulate import Evaluation, Schedule, evaluate
+from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import Evaluation, Schedule, evaluate
 
 
 @dataclass(frozen=True)

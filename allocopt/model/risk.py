@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from allocopt.curves import benefit_cuts, residual_cuts
-from allocopt.data import CHANNELS
-from allocopt.inputs import Inputs
+from allocopt.numeric.curves import benefit_cuts, residual_cuts
+from allocopt.numeric.inputs import Inputs
+from allocopt.scenario.tables import CHANNELS
 
 
 def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from allocopt.data import CHANNELS, RESOURCES
-from allocopt.inputs import Inputs
 from allocopt.model.linearization import Linearization
+from allocopt.numeric.inputs import Inputs
+from allocopt.scenario.tables import CHANNELS, RESOURCES
 
 CAPABILITIES = "capabilities"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from allocopt.data import CHANNELS
-from allocopt.inputs import Inputs
+from allocopt.numeric.inputs import Inputs
+from allocopt.scenario.tables import CHANNELS
 
 
 def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from allocopt.inputs import Inputs
+from allocopt.numeric.inputs import Inputs
 
 
 def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:

@@ -1,0 +1,214 @@
+"""Sweeps over scenario fields: one-at-a-time or a full grid, as one tidy table of outcomes.
+
+Points are solved in chunks; each chunk builds one :class:`allocopt.Model` and re-solves it warm
+from point to point, so a sweep of the core program costs one build per chunk. A scenario with
+endogenous capability runs the outer loop (fresh models) at every point: correct, but some
+seconds per point (docs/explore.md). Chunks depend only on the points and
+``chunk_size``, never on the executor, so every executor gives the same table.
+
+>>> Parameter.parse("velocity.hit_cap_post_acceleration=0.1:0.3:3").values
+(0.1, 0.2, 0.3)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocopt.analyses.runner import run_many
+from allocopt.errors import ScenarioError, SolverError
+from allocopt.optimize.session import Model
+from allocopt.results.result import Result
+from allocopt.scenario.schema import Scenario
+
+BASE = "base"
+GRID = "grid"
+SPEC = re.compile(r"^(?P<field>[A-Za-z_][\w.]*)=(?P<lo>[^:]+):(?P<hi>[^:]+):(?P<n>\d+)$")
+OUTCOMES = [
+    "status",
+    "risk_reduction_exact",
+    "risk_reduction_model",
+    "approximation_gap",
+    "probability_reduction",
+    "regime_switch_period",
+    "velocity_hit_pre_acceleration",
+    "velocity_hit_post_acceleration",
+    "preparation_share_pre_acceleration",
+    "preparation_share_post_acceleration",
+    "safety_share_compute",
+    "safety_share_staff",
+]
+
+Point = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A scenario field (dotted path) and the values a sweep gives it."""
+
+    field: str
+    values: tuple[float, ...]
+
+    @classmethod
+    def parse(cls, spec: str) -> Parameter:
+        """``FIELD=LO:HI:N``: N evenly spaced values from LO to HI. Raises ScenarioError."""
+        match = SPEC.match(spec.strip())
+        if not match:
+            raise ScenarioError(f"--param {spec!r}: expected FIELD=LO:HI:N, e.g. risk.cuts=8:24:3")
+        try:
+            lo, hi = float(match["lo"]), float(match["hi"])
+        except ValueError:
+            raise ScenarioError(f"--param {spec!r}: LO and HI must be numbers") from None
+        n = int(match["n"])
+        if n < 1 or not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ScenarioError(f"--param {spec!r}: need N >= 1 and finite LO, HI")
+        values = np.linspace(lo, hi, n) if n > 1 else np.array([lo])
+        return cls(match["field"], tuple(round(float(v), 12) for v in values))
+
+
+def field_value(scenario: Scenario, field: str) -> Any:
+    """The value ``field`` (dotted) has in ``scenario``, defaults included where they are implied
+    (a budget multiplier of 1, an intervention's catalog value)."""
+    keys = field.split(".")
+    node: Any = scenario.model_dump()
+    for k in keys:
+        if not isinstance(node, dict) or k not in node:
+            break
+        node = node[k]
+    else:
+        return node
+    if keys[0] in ("budget_multiplier", "budget_growth_multiplier") and len(keys) == 2:
+        return 1.0
+    if keys[0] == "intervention_overrides" and len(keys) == 3:
+        rows = {row.id: row for row in scenario.interventions()}
+        if keys[1] in rows:
+            return getattr(rows[keys[1]], keys[2], math.nan)
+    return math.nan
+
+
+def one_at_a_time(scenario: Scenario, params: list[Parameter]) -> list[Point]:
+    """The base point, then each parameter over its values with the others at their base values."""
+    base = {p.field: field_value(scenario, p.field) for p in params}
+    points = [{"varied": BASE, **base}]
+    for p in params:
+        points += [{"varied": p.field, **base, p.field: v} for v in p.values]
+    return points
+
+
+def grid(params: list[Parameter]) -> list[Point]:
+    """Every combination of the parameters' values, in boustrophedon order: the last parameter
+    varies fastest, running back and forth, so consecutive points differ by one step of one
+    parameter and each warm start begins near its optimum."""
+    fields = [p.field for p in params]
+    points = []
+    for digits in itertools.product(*(range(len(p.values)) for p in params)):
+        snake, parity = [], 0
+        for d, p in zip(digits, params, strict=True):
+            d = len(p.values) - 1 - d if parity % 2 else d
+            snake.append(p.values[d])
+            parity += d
+        points.append({"varied": GRID, **dict(zip(fields, snake, strict=True))})
+    return points
+
+
+def outcomes(result: Result) -> dict[str, Any]:
+    """Risk reduction (exact and model) and summaries of the three knobs of one solve."""
+    s, k = result.summary, result.knobs
+    pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
+    return {
+        "status": result.status,
+        "risk_reduction_exact": s["risk_reduction_exact"],
+        "risk_reduction_model": s["risk_reduction_model"],
+        "approximation_gap": s["approximation_gap"],
+        "probability_reduction": s["probability_reduction"],
+        "regime_switch_period": s["regime_switch_period"],
+        "velocity_hit_pre_acceleration": _mean(pre.velocity_hit),
+        "velocity_hit_post_acceleration": _mean(post.velocity_hit),
+        "preparation_share_pre_acceleration": _mean(pre.preparation_share),
+        "preparation_share_post_acceleration": _mean(post.preparation_share),
+        "safety_share_compute": _mean(k.safety_share_compute),
+        "safety_share_staff": _mean(k.safety_share_staff),
+    }
+
+
+def solve_chunk(task: tuple[dict, list[Point]]) -> list[dict[str, Any]]:
+    """Solve the points of one chunk (base scenario as plain data, points as field values) with
+    one persistent model; return one plain row of outcomes per point. Runs in a worker."""
+    base_data, points = task
+    base = Scenario.model_validate(base_data)
+    model: Model | None = None
+    rows = []
+    for point in points:
+        changes = {f: v for f, v in point.items() if f != "varied" and not _missing(v)}
+        try:
+            scenario = base.with_updates(changes)
+        except ScenarioError as exc:  # values valid alone but not together
+            rows.append({**point, **dict.fromkeys(OUTCOMES, math.nan), "status": f"invalid: {exc}"})
+            continue
+        if model is None:
+            model = Model(scenario)
+        else:
+            model.set_scenario(scenario, ", ".join(changes))
+        try:
+            row = outcomes(model.solve())
+        except SolverError as exc:
+            row = {**dict.fromkeys(OUTCOMES, math.nan), "status": exc.status}
+        rows.append({**point, **row})
+    return rows
+
+
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _missing(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def sweep(
+    scenario: Scenario,
+    params: list[Parameter],
+    *,
+    full_grid: bool = False,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Solve ``scenario`` at every point of a one-at-a-time (default) or grid sweep of ``params``;
+    one row per point: ``point``, ``varied``, the parameter values, then :data:`OUTCOMES`.
+
+    Every parameter value is validated before anything is solved (ScenarioError names the first
+    bad one); a grid point whose values are valid alone but not together gets status ``invalid``.
+    HiGHS uses one thread per worker; ``chunk_size`` defaults to :func:`auto_chunk_size`."""
+    if not params:
+        raise ScenarioError("a sweep needs at least one parameter")
+    base = scenario.with_updates({"solver.threads": 1})
+    points = grid(params) if full_grid else one_at_a_time(base, params)
+    for p in params:  # each value on its own: fails fast on a bad field or value
+        for v in p.values:
+            base.with_updates({p.field: v})
+    data = base.model_dump()
+    chunk_size = chunk_size or auto_chunk_size(len(points))
+    chunks = [points[n : n + chunk_size] for n in range(0, len(points), chunk_size)]
+    rows = run_many([(data, c) for c in chunks], solve_chunk, executor, progress, _chunk_len)
+    table = pd.DataFrame([row for chunk in rows for row in chunk])
+    table.insert(0, "point", range(len(table)))
+    return table
+
+
+def auto_chunk_size(points: int) -> int:
+    """Points per chunk: about 8 chunks (enough to keep a few workers busy), at most 50 points per
+    warm-started model; a chunk's first point costs a build and a cold solve, worth ~15 warm ones.
+    Depends on the number of points only, never on the executor."""
+    return max(1, min(50, math.ceil(points / 8)))
+
+
+def _chunk_len(task: tuple[dict, list[Point]]) -> int:
+    return len(task[1])

@@ -1,0 +1,196 @@
+"""Exact evaluation of any schedule (numpy only, no solver): delay, budgets, stocks, AI labour,
+hazards and risk under the exact nonlinear dynamics, and every constraint the schedule violates —
+an independent check of the program's answer (docs/model.md, "Exact simulator").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocopt.numeric.curves import benefit, residual
+from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import Point, point_at, postponed
+from allocopt.scenario.tables import CHANNELS, RESOURCES
+
+TOLERANCE = 1e-6  # relative slack allowed before a constraint counts as violated
+OTHERS = CHANNELS.index("others")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A plan: effort per period and intervention (EU), resources to capabilities (kH100e, FTE)."""
+
+    effort: np.ndarray  # [T, I]
+    capabilities: np.ndarray  # [T, R]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Exact consequences of a schedule under the scenario's nonlinear dynamics."""
+
+    point: Point  # delay and every capability-dependent quantity on the schedule's trajectory
+    use: np.ndarray  # [T, I, R] resources to each intervention
+    readiness: np.ndarray  # [T] elicitation readiness at the start of each period, in [0, 1)
+    effective_effort: np.ndarray  # [T, I] effort including AI labour (EU)
+    stock: np.ndarray  # [T, I] preparation stocks (EU*year; zero for mitigation)
+    level: np.ndarray  # [T, I] stock or effective effort acting in each period
+    benefit: np.ndarray  # [T, I] in [0, 1)
+    capacity: np.ndarray  # [T, CH] e-folds
+    residual: np.ndarray  # [T, CH] share of the period's hazard remaining
+    hazard_plan: np.ndarray  # [T, CH] per year
+    velocity: np.ndarray  # [T]
+    hit_cap: np.ndarray  # [T] cap of each period's regime on this trajectory
+    delay_end: float  # years of progress lost by the end of the horizon
+    postponed: np.ndarray  # [CH] own hazard left untraversed by the delay (per year * year)
+    postponed_rate: np.ndarray  # [CH] its slope in delay_end
+    violations: tuple[str, ...]
+
+    @property
+    def velocity_hit(self) -> np.ndarray:
+        """One minus velocity, per period."""
+        return 1 - self.velocity
+
+    def risk_reduction(self, inp: Inputs) -> float:
+        """Exact cut in cumulative hazard against full speed with no safety work, counting the
+        own risk the plan postpones beyond the horizon (at the last period's residual share)."""
+        later = float(self.residual[-1] @ self.postponed)
+        return float((inp.hazard_full - self.hazard_plan).sum() * inp.dt) - later
+
+    @property
+    def delay(self) -> np.ndarray:
+        """Years of progress lost before each period starts."""
+        return self.point.delay
+
+
+def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
+    """Run the exact dynamics of ``schedule`` period by period and list its violations."""
+    effort, caps = schedule.effort, schedule.capabilities
+    n_t, n_i = effort.shape
+    delay = np.zeros(n_t)
+    velocity = np.zeros(n_t)
+    for t in range(n_t):  # delay depends on velocity before t, velocity on the budget at delay[t]
+        if t > 0:
+            delay[t] = delay[t - 1] + (1 - velocity[t - 1]) * inp.dt
+        budget = point_at(inp, np.full(n_t, delay[t])).budget[t]
+        velocity[t] = float(inp.weights @ (caps[t] / budget))
+    point = point_at(inp, delay)
+
+    readiness = np.zeros(n_t)
+    effective = np.zeros((n_t, n_i))
+    stock = np.zeros((n_t, n_i))
+    ben = np.zeros((n_t, n_i))
+    for t in range(n_t):
+        if not inp.capability.readiness_required:
+            readiness[t] = 1.0
+        elif t > 0:
+            readiness[t] = inp.readiness_weight @ ben[t - 1]
+        effective[t] = effort[t] * (1 + inp.ai_leverage * point.ai_gain[t] * readiness[t])
+        for i in np.flatnonzero(inp.is_preparation):
+            lead = int(inp.lead_periods[i])
+            carried = inp.retention[i] * stock[t - 1, i] if t > 0 else 0.0
+            stock[t, i] = carried + (inp.dt * effective[t - lead, i] if t >= lead else 0.0)
+        level_t = np.where(inp.is_preparation, stock[t], effective[t])
+        ben[t] = benefit(level_t / inp.saturation)
+    level = np.where(inp.is_preparation[None, :], stock, effective)
+    effect = np.repeat(inp.effect[None, :, :], n_t, axis=0)
+    effect[:, :, OTHERS] *= point.influence[:, None] * inp.export_weight
+    capacity = np.einsum("ti,tic->tc", ben, effect)
+    rho = residual(capacity, inp.residual_floor[None, :])
+    # on the fixed reference each period keeps its own cap; endogenously the cap follows the regime
+    hit_cap = (
+        np.where(point.post_acceleration, inp.hit_cap_by_regime[1], inp.hit_cap_by_regime[0])
+        if inp.capability.endogenous
+        else inp.hit_cap
+    )
+    use = effort[:, :, None] * inp.intensity[None, :, :]
+    delay_end = float(delay[-1] + (1 - velocity[-1]) * inp.dt)
+    later, later_rate = postponed(inp, delay_end)
+    return Evaluation(
+        point=point,
+        use=use,
+        readiness=readiness,
+        effective_effort=effective,
+        stock=stock,
+        level=level,
+        benefit=ben,
+        capacity=capacity,
+        residual=rho,
+        hazard_plan=point.hazard * rho,
+        velocity=velocity,
+        hit_cap=hit_cap,
+        delay_end=delay_end,
+        postponed=later,
+        postponed_rate=later_rate,
+        violations=tuple(violations(inp, schedule, use, velocity, point.budget, hit_cap)),
+    )
+
+
+def violations(
+    inp: Inputs,
+    schedule: Schedule,
+    use: np.ndarray,
+    velocity: np.ndarray,
+    budget: np.ndarray,
+    hit_cap: np.ndarray,
+) -> list[str]:
+    """One line per violated constraint: budgets, velocity-hit cap, safety floor, effort bounds,
+    staff re-assignment and growth."""
+    labels = inp.periods.labels
+    out: list[str] = []
+    safety = use.sum(axis=1)  # [T, R]
+    spent = safety + schedule.capabilities
+    for t, p in enumerate(labels):
+        for k, r in enumerate(RESOURCES):
+            b = budget[t, k]
+            if spent[t, k] > b * (1 + TOLERANCE) + TOLERANCE:
+                out.append(f"{p}: {r} used {spent[t, k]:.6g} exceeds the budget {b:.6g}")
+            if safety[t, k] < inp.safety_floor[k] * b * (1 - TOLERANCE) - TOLERANCE:
+                out.append(
+                    f"{p}: {r} to safety {safety[t, k]:.6g} is below the safety floor "
+                    f"{inp.safety_floor[k]:.0%} of {b:.6g}"
+                )
+        if 1 - velocity[t] > hit_cap[t] + TOLERANCE:
+            out.append(f"{p}: velocity hit {1 - velocity[t]:.4%} exceeds the cap {hit_cap[t]:.2%}")
+    if (schedule.effort < -TOLERANCE).any() or (schedule.capabilities < -TOLERANCE).any():
+        out.append("negative allocation")
+    over = schedule.effort > inp.max_effort[None, :] * (1 + TOLERANCE)
+    for t, i in zip(*np.nonzero(over), strict=True):
+        out.append(
+            f"{labels[t]}: effort on {inp.ids[i]} exceeds its max_effort {inp.max_effort[i]:g}"
+        )
+    out += _staff_violations(inp, use[:, :, 1], schedule.capabilities[:, 1], budget[:, 1])
+    return out
+
+
+def _staff_violations(
+    inp: Inputs, staff_items: np.ndarray, staff_caps: np.ndarray, budget: np.ndarray
+) -> list[str]:
+    staff = np.column_stack([staff_caps, staff_items])  # [T, activities]
+    growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
+    out = []
+    if inp.initial_safety_share is not None:
+        start = (inp.initial_safety_share + inp.reassignment_share_per_year * inp.dt) * budget[0]
+        if staff_items[0].sum() > start * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                f"{inp.periods.labels[0]}: {staff_items[0].sum():.6g} FTE on safety exceeds "
+                f"the initial safety staff plus re-assignment, {start:.6g} FTE"
+            )
+    for t in range(1, len(budget)):
+        inflow = np.clip(staff[t] - staff[t - 1], 0, None).sum()
+        allowed = max(0.0, budget[t] - budget[t - 1]) + (
+            inp.reassignment_share_per_year * inp.dt * budget[t - 1]
+        )
+        p = inp.periods.labels[t]
+        if inflow > allowed * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                f"{p}: {inflow:.6g} FTE moved between activities exceeds the "
+                f"re-assignment limit {allowed:.6g} FTE"
+            )
+        if staff[t].sum() > growth * staff[t - 1].sum() * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                f"{p}: employed staff grows faster than {inp.staff_growth_max_per_year:.0%} "
+                "per year"
+            )
+    return out

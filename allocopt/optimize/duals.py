@@ -1,0 +1,99 @@
+"""Shadow prices: the duals of the budget, velocity-hit, staff and stock rows as one tidy table.
+
+Sign convention (for this maximization): ``value`` is the change of the optimal ``risk_reduction``
+per unit *relaxation* of the row's right-hand side, holding everything else fixed — one more kH100e
+in ``budget_limit``, one more unit (share) of velocity-hit cap, one more FTE of staff growth or
+re-assignment allowance, one more EU*year added to a preparation stock. Binding ``<=`` rows of a
+maximization have values >= 0; slack rows have 0. A MILP has no duals of its own: its integer
+decisions are fixed at the optimum and the remaining LP re-solved (``source`` says which). A result
+of the outer loop (endogenous capability) has an empty table: its last LP's duals price the local
+linearization, not the scenario (docs/explore.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from allocopt.scenario.tables import RESOURCE_UNITS
+
+COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit", "source"]
+LP = "lp"  # duals of the LP's optimal basis
+FIXED_MILP = "milp_fixed_lp"  # duals of the LP left when a MILP's integer decisions are fixed
+VELOCITY_PRICE = "velocity_hit_price"
+
+
+@dataclass(frozen=True)
+class DualRows:
+    """The rows whose duals are reported, in table order, with their labels (built once per model)."""
+
+    rows: list[pyo.ConstraintData]
+    labels: pd.DataFrame  # COLUMNS without value, one line per row
+
+    @classmethod
+    def of(cls, m: pyo.ConcreteModel) -> DualRows:
+        """Budget, velocity-hit, staff-growth, staff re-assignment and stock-balance rows of ``m``."""
+        rows: list[pyo.ConstraintData] = []
+        labels: list[tuple[str, str, str, str, str]] = []
+
+        def add(con: pyo.ConstraintData, period: str, resource: str, activity: str, unit: str):
+            rows.append(con)
+            labels.append((period, con.parent_component().local_name, resource, activity, unit))
+
+        for (t, r), con in m.budget_limit.items():
+            add(con, t, r, "", f"risk reduction per {RESOURCE_UNITS[r]}")
+        for t, con in m.velocity_hit_limit.items():
+            add(con, t, "", "", "risk reduction per unit of velocity-hit cap")
+        for t, con in m.staff_growth.items():
+            add(con, t, "staff", "", "risk reduction per FTE of growth allowance")
+        for t, con in m.staff_reassignment.items():
+            add(con, t, "staff", "", "risk reduction per FTE of re-assignment allowance")
+        for (t, p), con in m.stock_balance.items():
+            add(con, t, "", p, "risk reduction per EU*year of stock")
+        frame = pd.DataFrame(
+            labels, columns=["period", "constraint", "resource", "activity", "unit"]
+        )
+        return cls(rows, frame)
+
+    def table(self, solver: Highs, source: str = LP) -> pd.DataFrame:
+        """The duals after ``solver``'s last optimal LP solve, plus the velocity-hit price in budget
+        terms: dual(velocity_hit_limit[t]) / dual(budget_limit[t,r]), in resource per unit cap;
+        ``source`` labels how the LP came about."""
+        duals = solver._get_duals(self.rows)  # the persistent interface's accessor of row duals
+        frame = self.labels.assign(value=np.array([duals[c] for c in self.rows]) + 0.0)
+        frame = pd.concat([frame, velocity_price(frame)], ignore_index=True)
+        return frame.assign(source=source)[COLUMNS]
+
+
+def velocity_price(duals: pd.DataFrame) -> pd.DataFrame:
+    """dual(velocity row) / dual(budget row) per period and resource: how much budget the
+    velocity-hit rule is worth, per unit of cap; NaN where the budget row has no value."""
+    budget = duals[duals.constraint == "budget_limit"]
+    velocity = duals[duals.constraint == "velocity_hit_limit"].set_index("period")["value"]
+    per_budget = budget.value.to_numpy()
+    priced = np.abs(per_budget) > 1e-12
+    ratio = np.divide(
+        velocity.reindex(budget.period).to_numpy(),
+        per_budget,
+        out=np.full(len(budget), np.nan),
+        where=priced,
+    )
+    return pd.DataFrame(
+        {
+            "period": budget.period.to_numpy(),
+            "constraint": VELOCITY_PRICE,
+            "resource": budget.resource.to_numpy(),
+            "activity": "",
+            "value": ratio,
+            "unit": [f"{RESOURCE_UNITS[r]} per unit of velocity-hit cap" for r in budget.resource],
+        }
+    )
+
+
+def empty_duals() -> pd.DataFrame:
+    """The duals table of a result that has none (e.g. a hand-written schedule)."""
+    return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else str) for c in COLUMNS})

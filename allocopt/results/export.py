@@ -1,0 +1,207 @@
+"""Exports of a result: tidy CSV, one Excel workbook, Parquet, and Markdown/LaTeX summary tables.
+
+Every file is written to a temporary name and renamed into place, so an interrupted run leaves
+no half-written file; the same result gives byte-identical CSV, Markdown and LaTeX.
+Tables are found through :meth:`Result.tables`, so tables added to a result are exported too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from allocopt.scenario.tables import CATEGORIES, MODES, RESOURCE_UNITS, RESOURCES
+from allocopt.results.files import atomic_write
+from allocopt.results.names import CAPABILITIES, SHORT_LABELS
+from allocopt.plot.schedule import schedule_table, status_marker
+from allocopt.results.result import Result
+
+MAX_COLUMN_WIDTH = 60
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 with ``\\n`` line ends, atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
+
+
+def to_csv(result: Result, folder: str | Path) -> list[Path]:
+    """Every table as tidy CSV (see :meth:`Result.to_csv`)."""
+    return result.to_csv(folder)
+
+
+def _storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mixed-type object columns (the summary's values) as text, the way CSV writes them."""
+    out = frame.copy()
+    for column in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
+        out[column] = [
+            None if isinstance(v, float) and math.isnan(v) else str(v) for v in out[column]
+        ]
+    return out
+
+
+def to_parquet(result: Result, folder: str | Path) -> list[Path]:
+    """Every table as a Parquet file in ``folder``."""
+    folder = Path(folder)
+    return [
+        atomic_write(folder / f"{name}.parquet", lambda tmp, f=frame: _storable(f).to_parquet(tmp))
+        for name, frame in result.tables().items()
+    ]
+
+
+def _fit_sheet(sheet) -> None:
+    """Column widths that fit the contents (up to a limit) and a frozen header row."""
+    for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
+        width = max(len(str(v)) for v in column if v is not None)
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
+    sheet.freeze_panes = "A2"
+
+
+def to_excel(result: Result, path: str | Path) -> Path:
+    """One workbook with a sheet per table, fitted columns and frozen headers; the summary
+    sheet's tab is red and the workbook title says so when the result is not optimal."""
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in result.tables().items():
+                frame.to_excel(writer, sheet_name=name[:31], index=False)
+                _fit_sheet(writer.sheets[name[:31]])
+            marker = status_marker(result)
+            writer.book.properties.title = f"allocopt result: {result.scenario_name} {marker}"
+            if marker:
+                writer.sheets["summary"].sheet_properties.tabColor = "CC0000"
+
+    return atomic_write(path, write)
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    """A small table for a paper: numeric columns and how to print each."""
+
+    name: str
+    caption: str
+    frame: pd.DataFrame  # the first column labels the rows
+    formats: dict[str, str]  # column -> format spec, e.g. ".1f" or ".0%"
+
+    def cells(self) -> list[list[str]]:
+        """The rows as printed strings."""
+        columns = list(self.frame.columns)
+        return [
+            [format(v, self.formats.get(c, "")) for c, v in zip(columns, row, strict=True)]
+            for row in self.frame.itertuples(index=False)
+        ]
+
+
+def allocation_by_category_mode(result: Result, resource: str) -> SummaryTable:
+    """Per period: capabilities, safety total, and safety by category × mode, in resource units."""
+    wide = schedule_table(result, resource)
+    frame = pd.DataFrame({"Period": wide.index})
+    frame[SHORT_LABELS[CAPABILITIES]] = wide[(CAPABILITIES, CAPABILITIES)].to_numpy()
+    frame["Safety"] = wide.drop(columns=(CAPABILITIES, CAPABILITIES)).sum(axis=1).to_numpy()
+    for category in CATEGORIES:
+        for mode in MODES:
+            frame[f"{SHORT_LABELS[category]} {SHORT_LABELS[mode]}"] = wide[(category, mode)].values
+    unit = RESOURCE_UNITS[resource]
+    digits = ".1f" if resource == "compute" else ".0f"
+    return SummaryTable(
+        name=f"allocation_{resource}",
+        caption=f"{resource.capitalize()} per period by category and mode ({unit})",
+        frame=frame,
+        formats=dict.fromkeys(frame.columns[1:], digits),
+    )
+
+
+def knobs_per_year(result: Result) -> SummaryTable:
+    """The three knobs, averaged over each year's periods."""
+    knobs = result.knobs.assign(
+        Year=[pd.Period(p).year for p in result.knobs.period],
+        post=result.knobs.regime == "post_acceleration",
+    )
+    grouped = knobs.groupby("Year", sort=True)
+    frame = pd.DataFrame(
+        {
+            "AI R&D speed-up (x)": grouped.ai_rnd_speedup.mean(),
+            "Post-acceleration periods": grouped.post.sum().astype(int),
+            "Velocity hit": grouped.velocity_hit.mean(),
+            "Hit cap": grouped.velocity_hit_cap.mean(),
+            "Safety share of compute": grouped.safety_share_compute.mean(),
+            "Safety share of staff": grouped.safety_share_staff.mean(),
+            "Preparation share of safety": grouped.preparation_share.mean(),
+        }
+    ).reset_index()
+    formats = {c: ".1%" for c in frame.columns[3:]}
+    formats |= {"Year": "d", "AI R&D speed-up (x)": ".1f", "Post-acceleration periods": "d"}
+    return SummaryTable(
+        "knobs_per_year", "The three knobs per year (means over periods)", frame, formats
+    )
+
+
+def summary_tables(result: Result) -> list[SummaryTable]:
+    """The tables a paper shows: allocation per resource by category and mode, knobs per year."""
+    return [*(allocation_by_category_mode(result, r) for r in RESOURCES), knobs_per_year(result)]
+
+
+def _caption(table: SummaryTable, result: Result) -> str:
+    marker = status_marker(result)
+    return f"{table.caption}, scenario {result.scenario_name}" + (f" — {marker}" if marker else "")
+
+
+def to_markdown(table: SummaryTable, result: Result) -> str:
+    """A pipe table (numbers right-aligned) under its caption."""
+    header = list(table.frame.columns)
+    align = [":--"] + ["--:"] * (len(header) - 1)
+    lines = [f"Table: {_caption(table, result)}", ""]
+    for row in (header, align, *table.cells()):
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#"}
+
+
+def _tex(text: str) -> str:
+    return "".join(LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def to_latex(table: SummaryTable, result: Result) -> str:
+    """A booktabs ``table`` environment with its caption and label ``tab:<name>``."""
+    header = [_tex(c) for c in table.frame.columns]
+    lines = [
+        r"\begin{table}[htbp]",
+        r"\centering",
+        rf"\caption{{{_tex(_caption(table, result))}}}",
+        rf"\label{{tab:{table.name}}}",
+        r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}",
+        r"\toprule",
+        " & ".join(header) + r" \\",
+        r"\midrule",
+        *(" & ".join(_tex(c) for c in row) + r" \\" for row in table.cells()),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{table}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_summary_tables(result: Result, folder: str | Path) -> list[Path]:
+    """Each summary table as ``<name>.md`` and ``<name>.tex`` in ``folder``."""
+    folder = Path(folder)
+    written = []
+    for table in summary_tables(result):
+        written.append(atomic_write_text(folder / f"{table.name}.md", to_markdown(table, result)))
+        written.append(atomic_write_text(folder / f"{table.name}.tex", to_latex(table, result)))
+    return written
+
+
+def export_all(result: Result, folder: str | Path) -> dict[str, list[Path]]:
+    """Every export into ``folder``: ``csv/``, ``parquet/``, ``tables/`` and ``result.xlsx``."""
+    folder = Path(folder)
+    return {
+        "csv": to_csv(result, folder / "csv"),
+        "parquet": to_parquet(result, folder / "parquet"),
+        "excel": [to_excel(result, folder / "result.xlsx")],
+        "tables": write_summary_tables(result, folder / "tables"),
+    }
