@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from allocopt.errors import InfeasibleError, ScenarioError, SolverError
-from allocopt.scenario.schema import Scenario, load_scenario
+from allocopt.scenario.load import load_scenario
+from allocopt.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from allocopt.analyses.montecarlo import MonteCarlo
