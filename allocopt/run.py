@@ -6,6 +6,7 @@ the samples of an ``uncertainty:`` block (Monte Carlo) and the outcome after acc
 under an ``outcomes:`` block. Everything is computed before anything is written, so a run refused
 halfway leaves no files. It sits beside :mod:`allocopt.report` because it draws figures.
 
+>>> import allocopt
 >>> from allocopt.run import run_scenario
 >>> run = run_scenario(allocopt.load_scenario("models/magma_core.yaml"), "out")  # doctest: +SKIP
 >>> print(run.solved.text_summary())  # doctest: +SKIP
