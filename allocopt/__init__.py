@@ -15,7 +15,8 @@ from allocopt.optimize.session import Model
 from allocopt.results.result import Result
 from allocopt.results.status import Status
 from allocopt.results.store import load_result, save_result
-from allocopt.scenario.schema import Scenario, load_scenario
+from allocopt.scenario.load import load_scenario
+from allocopt.scenario.schema import Scenario
 
 __all__ = [
     "AllocoptError",

@@ -2,23 +2,28 @@
 
 Exit codes: 0 ok; 1 the model is infeasible (the conflicting constraints are printed) or the
 solver failed (the message says how); 2 bad input (one line per problem naming file, field and
-what is allowed).
+what is allowed), an output path that cannot be written (checked before any solving) or a Dask
+scheduler that cannot be reached. :func:`explain` alone maps errors to codes and lines; every
+command runs its body inside :func:`_failing`. Heavy modules are imported inside the commands
+that need them, so ``validate`` and ``--help`` start fast.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from allocopt.errors import InfeasibleError, ScenarioError, SolverError
-from allocopt.scenario.schema import Scenario, load_scenario
-
-if TYPE_CHECKING:
-    from allocopt.analyses.montecarlo import MonteCarlo
-    from allocopt.results.result import Result
+from allocopt.analyses.runner import SchedulerUnreachable
+from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
+from allocopt.results.files import check_writable
+from allocopt.scenario.load import load_scenario
+from allocopt.scenario.schema import Scenario
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
 CORES = os.cpu_count() or 1
@@ -45,41 +50,69 @@ SchedulerOption = Annotated[
 ]
 
 
-def _fail(code: int, lines: list[str]) -> typer.Exit:
-    for line in lines:
-        typer.echo(f"error: {line}", err=True)
-    return typer.Exit(code)
+@dataclass
+class _Doing:
+    """What a command is doing, for the one line an error prints: the scenario file a solver
+    failure names, what could not be solved, the output (folder or file) and what it holds."""
+
+    source: Path | None = None
+    subject: str = "the model"
+    output: Path | None = None
+    holding: str = ""
+
+    def writes(self, output: Path, holding: str) -> Path:
+        """Note the command's output (folder or file) and what it holds; returns ``output``."""
+        self.output, self.holding = output, holding
+        return output
+
+    def step(self, name: str) -> None:
+        """Follow :func:`~allocopt.run.run_scenario`'s steps (its ``on_step``)."""
+        self.subject = SUBJECTS.get(name, self.subject)
+
+
+SUBJECTS = {"solve": "the model", "tree": "the scenario tree", "outcomes": "an outcome"}
+
+
+def explain(exc: AllocoptError | OSError, doing: _Doing) -> tuple[int, list[str]]:
+    """The exit code and the lines to print for an error a command raised while ``doing``:
+    ScenarioError 2 (its problems), InfeasibleError 1 (the diagnosis), SolverError 1, an
+    unreachable Dask scheduler 2, any other OSError 2 (one line naming the output that cannot be
+    written, else the file involved), any other allocopt error 1."""
+    where = f"{doing.source}: " if doing.source else ""
+    if isinstance(exc, ScenarioError):
+        return 2, exc.problems
+    if isinstance(exc, InfeasibleError):
+        first, *rest = exc.diagnosis.lines()
+        return 1, [f"{where}{first}", *rest]
+    if isinstance(exc, SolverError):
+        return 1, [f"{where}{doing.subject} could not be solved: {exc}"]
+    if isinstance(exc, SchedulerUnreachable):
+        return 2, [f"--scheduler {exc.address}: cannot reach the Dask scheduler ({exc})"]
+    if isinstance(exc, OSError) and doing.output is not None:
+        return 2, [f"{doing.output}: cannot write {doing.holding} ({exc.strerror or exc})"]
+    if isinstance(exc, OSError):
+        return 2, [f"{exc.filename}: {exc.strerror or exc}"]
+    return 1, [f"{where}{exc}"]
+
+
+@contextmanager
+def _failing(source: Path | None = None) -> Iterator[_Doing]:
+    """Run a command's body; turn the package's errors (and OSError) into :func:`explain`'s lines
+    on stderr and its exit code, with no traceback. Yields the :class:`_Doing` to keep current."""
+    doing = _Doing(source)
+    try:
+        yield doing
+    except (AllocoptError, OSError) as exc:
+        code, lines = explain(exc, doing)
+        for line in lines:
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(code) from None
 
 
 def _load(path: Path, allow: list[Path] | None = None) -> Scenario:
     if path == DEFAULT_SCENARIO and not path.exists():
-        raise _fail(2, [f"{path}: not found; run from the allocopt checkout or name a scenario"])
-    try:
-        return load_scenario(path, allow=allow or ())
-    except ScenarioError as exc:
-        raise _fail(2, exc.problems) from None
-
-
-def _unreachable(scheduler: str | None, exc: OSError) -> typer.Exit:
-    return _fail(2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"])
-
-
-def _monte_carlo(
-    scenario: Scenario, result: Result, workers: int, scheduler: str | None
-) -> MonteCarlo | None:
-    """The Monte Carlo evaluation of the solved plan, when the scenario has an uncertainty block."""
-    if scenario.uncertainty is None:
-        return None
-    from allocopt.analyses.montecarlo import montecarlo, plan_of
-    from allocopt.analyses.runner import executor
-
-    try:
-        with executor(workers, scheduler) as ex:
-            return montecarlo(scenario, plan_of(result, scenario), executor=ex, progress=True)
-    except ScenarioError as exc:
-        raise _fail(2, exc.problems) from None
-    except OSError as exc:
-        raise _unreachable(scheduler, exc) from None
+        raise ScenarioError(f"{path}: not found; run from the allocopt checkout or name a scenario")
+    return load_scenario(path, allow=allow or ())
 
 
 @app.command()
@@ -114,81 +147,44 @@ def solve(
     --workers or --scheduler) and write montecarlo_*.csv beside the tables. With a tree: block,
     solve the scenario tree as one stochastic program instead and write tree_*.csv and
     tree_plan.png."""
-    from allocopt.optimize.pipeline import solve as run
+    from allocopt.run import OUTCOMES_FILE, TREE_FIGURE, run_scenario
 
-    loaded = _load(scenario, allow_path)
-    try:
+    with _failing(scenario) as doing:
+        loaded = _load(scenario, allow_path)
         if time_limit is not None:
-            loaded = loaded.with_updates({"solver.time_limit_seconds": time_limit})
-    except ScenarioError as exc:
-        raise _fail(2, [f"--time-limit: {line}" for line in exc.problems]) from None
-    if loaded.tree is not None:
-        _solve_tree(loaded, scenario, out or Path("results") / loaded.name)
-        return
-    try:
-        result = run(loaded, allow_nonoptimal=allow_nonoptimal)
-    except InfeasibleError as exc:
-        first, *rest = exc.diagnosis.lines()
-        raise _fail(1, [f"{scenario}: {first}", *rest]) from None
-    except SolverError as exc:
-        raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
-    monte_carlo = _monte_carlo(loaded, result, workers, scheduler)
-    folder = out or Path("results") / loaded.name
-    try:
-        result.to_csv(folder)
-        if monte_carlo is not None:
-            from allocopt.plot.schedule import save_figure
-            from allocopt.plot.uncertainty import plot_fan
-
-            monte_carlo.to_csv(folder)
-            save_figure(plot_fan(monte_carlo), folder / "montecarlo_fan.png")
-    except OSError as exc:
-        raise _fail(2, [f"{folder}: cannot write the result tables ({exc.strerror})"]) from None
-    typer.echo(result.text_summary())
-    if monte_carlo is not None:
-        typer.echo(monte_carlo.text_summary("the deterministic optimum above"))
-    typer.echo(f"  tables written to {folder}/")
-    if loaded.outcomes is not None:
-        from allocopt.analyses.outcomes import choose_outcome
-
-        try:
-            choice = choose_outcome(loaded)
-        except ScenarioError as exc:
-            raise _fail(2, exc.problems) from None
-        except SolverError as exc:
-            raise _fail(1, [f"{scenario}: an outcome could not be solved: {exc}"]) from None
-        choice.to_csv(folder / "outcomes.csv")
-        typer.echo("\n".join(choice.lines()))
-        typer.echo(f"  outcome values written to {folder / 'outcomes.csv'}")
-
-
-def _solve_tree(loaded: Scenario, path: Path, folder: Path) -> None:
-    """The tree: branch of ``solve``: solve the stochastic program, write its tables, print."""
-    from allocopt.analyses.tree import solve_tree
-
-    if loaded.outcomes is not None or loaded.uncertainty is not None:
-        raise _fail(
-            2, [f"{path}: tree: is solved on its own; drop the outcomes: or uncertainty: block"]
+            loaded = _with_option("--time-limit", loaded, "solver.time_limit_seconds", time_limit)
+        folder = out or Path("results") / loaded.name
+        tree = loaded.tree is not None
+        doing.writes(folder, "the tree tables" if tree else "the result tables")
+        run = run_scenario(
+            loaded,
+            folder,
+            allow_nonoptimal=allow_nonoptimal,
+            workers=workers,
+            scheduler=scheduler,
+            progress=True,
+            on_step=doing.step,
         )
-    try:
-        result = solve_tree(loaded)
-    except ScenarioError as exc:
-        raise _fail(2, exc.problems) from None
-    except InfeasibleError as exc:
-        first, *rest = exc.diagnosis.lines()
-        raise _fail(1, [f"{path}: {first}", *rest]) from None
-    except SolverError as exc:
-        raise _fail(1, [f"{path}: the scenario tree could not be solved: {exc}"]) from None
-    from allocopt.plot.schedule import save_figure
-    from allocopt.plot.tree import plot_tree
+    typer.echo(run.solved.text_summary())
+    if tree:
+        typer.echo(
+            f"  tables and {TREE_FIGURE} written to {folder}/ (tree_*.csv: one plan per branch)"
+        )
+        return
+    if run.monte_carlo is not None:
+        typer.echo(run.monte_carlo.text_summary("the deterministic optimum above"))
+    typer.echo(f"  tables written to {folder}/")
+    if run.outcome is not None:
+        typer.echo("\n".join(run.outcome.lines()))
+        typer.echo(f"  outcome values written to {folder / OUTCOMES_FILE}")
 
+
+def _with_option(option: str, scenario: Scenario, field: str, value: object) -> Scenario:
+    """``scenario`` with ``field`` set from a command-line ``option``; its problems name it."""
     try:
-        result.to_csv(folder)
-        save_figure(plot_tree(result), folder / "tree_plan.png")
-    except OSError as exc:
-        raise _fail(2, [f"{folder}: cannot write the tree tables ({exc.strerror})"]) from None
-    typer.echo(result.text_summary())
-    typer.echo(f"  tables and tree_plan.png written to {folder}/ (tree_*.csv: one plan per branch)")
+        return scenario.with_updates({field: value})
+    except ScenarioError as exc:
+        raise ScenarioError([f"{option}: {line}" for line in exc.problems]) from None
 
 
 @app.command()
@@ -215,19 +211,16 @@ def sweep(
     from allocopt.analyses.sweep import sweep as run
     from allocopt.plot.explore import save_sweep
 
-    loaded = _load(scenario)
-    try:
+    with _failing(scenario) as doing:
+        loaded = _load(scenario)
         if not param:
             raise ScenarioError("give at least one --param FIELD=LO:HI:N")
         params = [Parameter.parse(p) for p in param]
+        folder = doing.writes(out or Path("results") / f"{loaded.name}_sweep", "the sweep table")
+        check_writable(folder)
         with executor(workers, scheduler) as ex:
             table = run(loaded, params, full_grid=grid, executor=ex, progress=True)
-    except ScenarioError as exc:
-        raise _fail(2, exc.problems) from None
-    except OSError as exc:
-        raise _unreachable(scheduler, exc) from None
-    folder = out or Path("results") / f"{loaded.name}_sweep"
-    save_sweep(table, folder)
+        save_sweep(table, folder)
     solved = int((table.status == "optimal").sum())
     typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
 
@@ -249,10 +242,8 @@ def outcomes(
         str, typer.Option(help="Pause plausibilities LO:HI:N (probability a pause succeeds).")
     ] = "0:1:5",
     lag: Annotated[str, typer.Option(help="Lags behind the frontier LO:HI:N (years).")] = "0:2:5",
-    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = CORES,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (e.g. tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -265,21 +256,15 @@ def outcomes(
     from allocopt.analyses.runner import executor
     from allocopt.plot.outcomes import save_outcome_map
 
-    loaded = _load(scenario)
-    try:
+    with _failing(scenario) as doing:
+        doing.subject = SUBJECTS["outcomes"]
+        loaded = _load(scenario)
         ps, lags = _grid("--plausibility", plausibility), _grid("--lag", lag)
+        folder = doing.writes(out or Path("results") / f"{loaded.name}_outcomes", "the outcome map")
+        check_writable(folder)
         with executor(workers, scheduler) as ex:
             table = outcome_map(loaded, ps, lags, executor=ex, progress=True)
-    except ScenarioError as exc:
-        raise _fail(2, exc.problems) from None
-    except SolverError as exc:
-        raise _fail(1, [f"{scenario}: an outcome could not be solved: {exc}"]) from None
-    except OSError as exc:
-        raise _fail(
-            2, [f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"]
-        ) from None
-    folder = out or Path("results") / f"{loaded.name}_outcomes"
-    save_outcome_map(table, folder)
+        save_outcome_map(table, folder)
     counts = table.chosen.value_counts().to_dict()
     typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
 
@@ -292,11 +277,14 @@ def compare(
     """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'."""
     from allocopt.analyses.policies import compare as run
 
-    loaded = _load(scenario)
-    try:
+    with _failing(scenario) as doing:
+        loaded = _load(scenario)
+        if out is not None:
+            check_writable(doing.writes(out, "the comparison table"), folder=False)
         table = run(loaded)
-    except SolverError as exc:
-        raise _fail(1, [f"{scenario}: the model could not be solved: {exc}"]) from None
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            table.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
     shown = table.copy()
     for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
         shown[column] = shown[column].map("{:.4f}".format)
@@ -304,9 +292,6 @@ def compare(
         shown[column] = shown[column].map("{:.1%}".format)
     typer.echo(f"scenario {loaded.name}: risk reduction is the exact cut in cumulative hazard")
     typer.echo(shown.to_string(index=False))
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
 
 
 @app.command()
@@ -315,19 +300,20 @@ def validate(
     allow_path: AllowOption = None,
 ) -> None:
     """Check scenario files and their tables without solving; report every problem."""
-    problems: list[str] = []
-    for path in scenarios:
-        try:
-            loaded = load_scenario(path, allow=allow_path or ())
-        except ScenarioError as exc:
-            problems += exc.problems
-            continue
-        typer.echo(
-            f"{path}: ok ({len(loaded.periods())} periods, "
-            f"{len(loaded.tables.interventions)} interventions)"
-        )
-    if problems:
-        raise _fail(2, problems)
+    with _failing():
+        problems: list[str] = []
+        for path in scenarios:
+            try:
+                loaded = load_scenario(path, allow=allow_path or ())
+            except ScenarioError as exc:  # collected: every file is checked
+                problems += exc.problems
+                continue
+            typer.echo(
+                f"{path}: ok ({len(loaded.periods())} periods, "
+                f"{len(loaded.tables.interventions)} interventions)"
+            )
+        if problems:
+            raise ScenarioError(problems)
 
 
 @app.command()
@@ -356,32 +342,19 @@ def report(
     from allocopt.results.store import load_result
 
     path = scenario or DEFAULT_SCENARIO
-    loaded = _load(path) if scenario or not from_result else None
-    if from_result is not None:
-        try:
-            result = load_result(from_result)
-        except ScenarioError as exc:
-            raise _fail(2, exc.problems) from None
-        if loaded is not None and loaded.name != result.scenario_name:
-            raise _fail(
-                2,
-                [
-                    f"{from_result}: holds scenario '{result.scenario_name}', "
-                    f"not '{loaded.name}' named by {path}"
-                ],
+    with _failing(path) as doing:
+        loaded = _load(path) if scenario or not from_result else None
+        result = load_result(from_result) if from_result is not None else None
+        if loaded is not None and result is not None and loaded.name != result.scenario_name:
+            raise ScenarioError(
+                f"{from_result}: holds scenario '{result.scenario_name}', "
+                f"not '{loaded.name}' named by {path}"
             )
-    else:
-        try:
-            result = run(loaded)
-        except SolverError as exc:
-            raise _fail(1, [f"{path}: the model could not be solved: {exc}"]) from None
-    folder = out or Path("results") / f"{result.scenario_name}_report"
-    try:
+        name = result.scenario_name if result is not None else loaded.name
+        folder = doing.writes(out or Path("results") / f"{name}_report", "the report")
+        check_writable(folder)
+        result = result or run(loaded)
         page = write_report(result, folder, loaded)
-    except ScenarioError as exc:  # e.g. folder/result exists and is not a saved result
-        raise _fail(2, exc.problems) from None
-    except OSError as exc:
-        raise _fail(2, [f"{folder}: cannot write the report ({exc.strerror})"]) from None
     typer.echo(result.text_summary())
     typer.echo(f"  report written to {page}")
 

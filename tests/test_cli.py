@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
-from allocopt.cli import app
-from tests.conftest import BASELINE, ROOT
+from allocopt.analyses.runner import SchedulerUnreachable
+from allocopt.cli import _Doing, app, explain
+from allocopt.errors import ScenarioError, SolverError
+from allocopt.run import run_scenario
+from tests.conftest import BASELINE, CORE, ROOT
 
 runner = CliRunner()
 
@@ -75,3 +80,88 @@ def test_validate_reports_ok_and_problems(tmp_path):
     result = runner.invoke(app, ["validate", str(BASELINE), str(bad)])
     assert result.exit_code == 2
     assert "data: Field required" in result.output
+
+
+OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"
+# each writing command, its arguments before --out, the name of --out's target inside the plain
+# file (compare's --out is a CSV file, so its folder is the plain file), and the API call that
+# would solve (which must not run)
+WRITERS = {
+    "solve": ([str(CORE)], "", "allocopt.run.solve"),
+    "sweep": (
+        [str(CORE), "--param", "risk.cuts=8:8:1", "--workers", "1"],
+        "",
+        "allocopt.analyses.sweep.sweep",
+    ),
+    "compare": ([str(CORE)], "table.csv", "allocopt.analyses.policies.compare"),
+    "outcomes": (
+        [str(OUTCOMES_YAML), "--plausibility", "0:1:2", "--lag", "0:1:1", "--workers", "1"],
+        "",
+        "allocopt.analyses.outcomes.outcome_map",
+    ),
+    "report": ([str(CORE)], "", "allocopt.optimize.pipeline.solve"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_out_in_a_plain_file_exits_2_with_one_line_before_solving(tmp_path, monkeypatch, command):
+    args, inside, solver = WRITERS[command]
+
+    def must_not_solve(*args, **kwargs):
+        raise AssertionError(f"{command} solved before checking --out")
+
+    monkeypatch.setattr(solver, must_not_solve)
+    taken = tmp_path / "taken"
+    taken.write_text("keep me", encoding="utf-8")
+    out = taken / inside if inside else taken
+    result = runner.invoke(app, [command, *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [result.output.strip()]  # one line
+    assert result.output.startswith(f"error: {out}: cannot write ")
+    assert "Traceback" not in result.output
+    assert taken.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_run_scenario_writes_what_the_cli_writes(tmp_path):
+    from allocopt import load_scenario
+
+    run = run_scenario(load_scenario(CORE))  # no folder: nothing written
+    assert run.solved.status == "optimal"
+    assert (run.monte_carlo, run.outcome) == (None, None)
+    api, cli = tmp_path / "api", tmp_path / "cli"
+    run.write(api)
+    result = runner.invoke(app, ["solve", str(CORE), "--out", str(cli)])
+    assert result.exit_code == 0, result.output
+    summary = [line for line in run.solved.text_summary().splitlines() if "time:" not in line]
+    assert summary == result.output.splitlines()[: len(summary)]
+    assert sorted(p.name for p in api.iterdir()) == sorted(p.name for p in cli.iterdir())
+    assert (api / "allocation.csv").read_bytes() == (cli / "allocation.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("error", "doing", "code", "lines"),
+    [
+        (ScenarioError(["a: bad", "b: worse"]), _Doing(Path("s.yaml")), 2, ["a: bad", "b: worse"]),
+        (
+            SolverError("time_limit", "stopped"),
+            _Doing(Path("s.yaml"), subject="an outcome"),
+            1,
+            ["s.yaml: an outcome could not be solved: time_limit: stopped"],
+        ),
+        (
+            SchedulerUnreachable("tcp://h:1", OSError("timed out")),
+            _Doing(Path("s.yaml"), output=Path("o"), holding="the sweep table"),
+            2,
+            ["--scheduler tcp://h:1: cannot reach the Dask scheduler (timed out)"],
+        ),
+        (
+            PermissionError(13, "Permission denied", "o/x.csv"),
+            _Doing(Path("s.yaml"), output=Path("o"), holding="the sweep table"),
+            2,
+            ["o: cannot write the sweep table (Permission denied)"],
+        ),
+    ],
+)
+def test_explain_maps_each_error_to_its_exit_code_and_lines(error, doing, code, lines):
+    assert explain(error, doing) == (code, lines)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
 from allocopt.cli import app
-from allocopt.scenario.schema import project_root
+from allocopt.scenario.load import project_root
 
 from .conftest import ROOT
 from .projects import copy_project

@@ -9,7 +9,7 @@ import pytest
 
 from allocopt import ScenarioError, solve
 from allocopt.analyses.runner import executor, run_many
-from allocopt.analyses.sweep import OUTCOMES, Parameter, field_value, grid, one_at_a_time, sweep
+from allocopt.analyses.sweep import MEASURES, Parameter, field_value, grid, one_at_a_time, sweep
 
 CAP = "velocity.hit_cap_post_acceleration"
 HAZARD = "risk.hazard_multiplier_pre_acceleration"
@@ -58,7 +58,7 @@ def test_unknown_field_or_bad_value_fails_before_solving(core):
 def test_grid_rows_match_single_solves(core, small_grid):
     _, table = small_grid
     assert len(table) == 4
-    assert list(table.columns) == ["point", "varied", CAP, HAZARD, *OUTCOMES]
+    assert list(table.columns) == ["point", "varied", CAP, HAZARD, *MEASURES]
     assert (table.status == "optimal").all()
     row = table[(table[CAP] == 0.3) & (table[HAZARD] == 3.0)].iloc[0]
     single = solve(core.with_updates({CAP: 0.3, HAZARD: 3.0}))

@@ -26,7 +26,8 @@ from allocopt.errors import ScenarioError
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule, evaluate
 from allocopt.results.result import CAPABILITIES, Result, write_tables
-from allocopt.scenario.schema import Scenario, Uncertainty
+from allocopt.scenario.distributions import Uncertainty
+from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import RESOURCES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

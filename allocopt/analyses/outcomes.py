@@ -28,7 +28,8 @@ from allocopt.numeric.simulate import Schedule, evaluate
 from allocopt.numeric.trajectory import OWN
 from allocopt.results.files import atomic_write
 from allocopt.results.result import FLOAT_FORMAT
-from allocopt.scenario.schema import Outcomes, Scenario, Solver
+from allocopt.scenario.config import Outcomes, Solver
+from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import CHANNELS
 
 SCALE, PAUSE, SELF_DESTRUCT = "scale", "pause", "self_destruct"

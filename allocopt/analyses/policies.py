@@ -99,7 +99,7 @@ def capabilities_only(inp: Inputs) -> Schedule:
 
 
 @dataclass(frozen=True)
-class Row:
+class PolicyScore:
     """One line of a comparison."""
 
     policy: str
@@ -110,10 +110,10 @@ class Row:
     violations: int
 
 
-def _row(name: str, inp: Inputs, ev: Evaluation) -> Row:
+def _row(name: str, inp: Inputs, ev: Evaluation) -> PolicyScore:
     reduction = ev.risk_reduction(inp)
     cumulative = float(inp.hazard_full.sum() * inp.dt) - reduction
-    return Row(
+    return PolicyScore(
         name,
         reduction,
         float(-np.expm1(-cumulative)),
@@ -123,9 +123,9 @@ def _row(name: str, inp: Inputs, ev: Evaluation) -> Row:
     )
 
 
-def _solved(name: str, result: Result) -> Row:
+def _solved(name: str, result: Result) -> PolicyScore:
     s = result.summary
-    return Row(
+    return PolicyScore(
         name,
         float(s["risk_reduction_exact"]),
         float(s["probability_with_plan_and_postponed"]),

@@ -51,15 +51,27 @@ def run_many(
         return results
 
 
+class SchedulerUnreachable(OSError):
+    """The Dask scheduler at ``address`` could not be reached; ``str()`` says why."""
+
+    def __init__(self, address: str, reason: OSError) -> None:
+        super().__init__(str(reason))
+        self.address = address
+
+
 @contextmanager
 def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor | None]:
     """The executor of a run: ``None`` (this process) for one local worker, a pool of ``workers``
-    spawned processes, or the executor of the Dask cluster at ``scheduler`` (OSError when it cannot
-    be reached)."""
+    spawned processes, or the executor of the Dask cluster at ``scheduler``
+    (:class:`SchedulerUnreachable`, an OSError, when it cannot be reached)."""
     if scheduler:
         from distributed import Client
 
-        with Client(scheduler, timeout=CONNECT_TIMEOUT) as client:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            raise SchedulerUnreachable(scheduler, exc) from exc
+        with client:
             yield client.get_executor()
     elif workers <= 1:
         yield None

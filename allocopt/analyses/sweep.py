@@ -1,4 +1,4 @@
-"""Sweeps over scenario fields: one-at-a-time or a full grid, as one tidy table of outcomes.
+"""Sweeps over scenario fields: one-at-a-time or a full grid, as one tidy table of measures.
 
 Points are solved in chunks; each chunk builds one :class:`allocopt.Model` and re-solves it warm
 from point to point, so a sweep of the core program costs one build per chunk. A scenario with
@@ -31,7 +31,7 @@ from allocopt.scenario.schema import Scenario
 BASE = "base"
 GRID = "grid"
 SPEC = re.compile(r"^(?P<field>[A-Za-z_][\w.]*)=(?P<lo>[^:]+):(?P<hi>[^:]+):(?P<n>\d+)$")
-OUTCOMES = [
+MEASURES = [  # what :func:`measures` reports of each point's solve
     "status",
     "risk_reduction_exact",
     "risk_reduction_model",
@@ -46,7 +46,7 @@ OUTCOMES = [
     "safety_share_staff",
 ]
 
-Point = dict[str, Any]
+SweepPoint = dict[str, Any]  # "varied" and each swept field's value at one point
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def field_value(scenario: Scenario, field: str) -> Any:
     return math.nan
 
 
-def one_at_a_time(scenario: Scenario, params: list[Parameter]) -> list[Point]:
+def one_at_a_time(scenario: Scenario, params: list[Parameter]) -> list[SweepPoint]:
     """The base point, then each parameter over its values with the others at their base values."""
     base = {p.field: field_value(scenario, p.field) for p in params}
     points = [{"varied": BASE, **base}]
@@ -102,7 +102,7 @@ def one_at_a_time(scenario: Scenario, params: list[Parameter]) -> list[Point]:
     return points
 
 
-def grid(params: list[Parameter]) -> list[Point]:
+def grid(params: list[Parameter]) -> list[SweepPoint]:
     """Every combination of the parameters' values, in boustrophedon order: the last parameter
     varies fastest, running back and forth, so consecutive points differ by one step of one
     parameter and each warm start begins near its optimum."""
@@ -118,7 +118,7 @@ def grid(params: list[Parameter]) -> list[Point]:
     return points
 
 
-def outcomes(result: Result) -> dict[str, Any]:
+def measures(result: Result) -> dict[str, Any]:
     """Risk reduction (exact and model) and summaries of the three knobs of one solve."""
     s, k = result.summary, result.knobs
     pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
@@ -138,9 +138,9 @@ def outcomes(result: Result) -> dict[str, Any]:
     }
 
 
-def solve_chunk(task: tuple[dict, list[Point]]) -> list[dict[str, Any]]:
+def solve_chunk(task: tuple[dict, list[SweepPoint]]) -> list[dict[str, Any]]:
     """Solve the points of one chunk (base scenario as plain data, points as field values) with
-    one persistent model; return one plain row of outcomes per point. Runs in a worker."""
+    one persistent model; return one plain row of measures per point. Runs in a worker."""
     base_data, points = task
     base = Scenario.model_validate(base_data)
     model: Model | None = None
@@ -150,16 +150,16 @@ def solve_chunk(task: tuple[dict, list[Point]]) -> list[dict[str, Any]]:
         try:
             scenario = base.with_updates(changes)
         except ScenarioError as exc:  # values valid alone but not together
-            rows.append({**point, **dict.fromkeys(OUTCOMES, math.nan), "status": f"invalid: {exc}"})
+            rows.append({**point, **dict.fromkeys(MEASURES, math.nan), "status": f"invalid: {exc}"})
             continue
         if model is None:
             model = Model(scenario)
         else:
             model.set_scenario(scenario, ", ".join(changes))
         try:
-            row = outcomes(model.solve())
+            row = measures(model.solve())
         except SolverError as exc:
-            row = {**dict.fromkeys(OUTCOMES, math.nan), "status": exc.status}
+            row = {**dict.fromkeys(MEASURES, math.nan), "status": exc.status}
         rows.append({**point, **row})
     return rows
 
@@ -182,7 +182,7 @@ def sweep(
     progress: bool = False,
 ) -> pd.DataFrame:
     """Solve ``scenario`` at every point of a one-at-a-time (default) or grid sweep of ``params``;
-    one row per point: ``point``, ``varied``, the parameter values, then :data:`OUTCOMES`.
+    one row per point: ``point``, ``varied``, the parameter values, then :data:`MEASURES`.
 
     Every parameter value is validated before anything is solved (ScenarioError names the first
     bad one); a grid point whose values are valid alone but not together gets status ``invalid``.
@@ -210,5 +210,5 @@ def auto_chunk_size(points: int) -> int:
     return max(1, min(50, math.ceil(points / 8)))
 
 
-def _chunk_len(task: tuple[dict, list[Point]]) -> int:
+def _chunk_len(task: tuple[dict, list[SweepPoint]]) -> int:
     return len(task[1])

@@ -1,7 +1,9 @@
-"""Atomic file writes: an interrupted run leaves the old file or none, never half of a new one."""
+"""Atomic file writes: an interrupted run leaves the old file or none, never half of a new one;
+and the check, before any work, that an output path can be written at all."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -48,3 +50,22 @@ def write_folder(folder: str | Path, fill: Callable[[Path], object]) -> list[Pat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def check_writable(path: str | Path, *, folder: bool = True) -> Path:
+    """Raise OSError naming the path in the way (``filename``) unless ``path`` can be written: a
+    folder (``folder=True``; files are staged beside it) or a file, absent or existing as such,
+    whose closest existing ancestor is a writable folder. Creates nothing, so call it before long
+    work whose output goes to ``path``: a bad ``--out`` fails at once and leaves no trace."""
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        code = errno.EEXIST if folder else errno.EISDIR
+        raise (FileExistsError if folder else IsADirectoryError)(code, os.strerror(code), str(path))
+    parent = path.absolute().parent
+    existing = next(p for p in (parent, *parent.parents) if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    for place in (existing, *([path] if path.is_dir() else [])):
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(place))
+    return path

@@ -1,0 +1,120 @@
+"""Run a scenario as its blocks ask: the Python call behind ``allocopt solve``.
+
+A scenario with a ``tree:`` block is solved as one stochastic program (:func:`solve_tree`);
+otherwise the deterministic program is solved (:func:`allocopt.solve`), its optimum evaluated on
+the samples of an ``uncertainty:`` block (Monte Carlo) and the outcome after acceleration chosen
+under an ``outcomes:`` block. Everything is computed before anything is written, so a run refused
+halfway leaves no files. It sits beside :mod:`allocopt.report` because it draws figures.
+
+>>> import allocopt
+>>> from allocopt.run import run_scenario
+>>> run = run_scenario(allocopt.load_scenario("models/magma_core.yaml"), "out")  # doctest: +SKIP
+>>> print(run.solved.text_summary())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from allocopt.analyses.montecarlo import MonteCarlo, montecarlo, plan_of
+from allocopt.analyses.outcomes import OutcomeChoice, choose_outcome
+from allocopt.analyses.runner import executor
+from allocopt.analyses.tree import TreeResult, solve_tree
+from allocopt.errors import ScenarioError
+from allocopt.optimize.pipeline import solve
+from allocopt.plot.schedule import save_figure
+from allocopt.plot.tree import plot_tree
+from allocopt.plot.uncertainty import plot_fan
+from allocopt.results.files import check_writable
+from allocopt.results.result import Result
+from allocopt.scenario.schema import Scenario
+
+# the steps of a run, in order, as ``on_step`` is told of them
+SOLVE, TREE, MONTE_CARLO, OUTCOMES, WRITE = "solve", "tree", "monte_carlo", "outcomes", "write"
+OUTCOMES_FILE = "outcomes.csv"
+TREE_FIGURE = "tree_plan.png"
+FAN_FIGURE = "montecarlo_fan.png"
+
+
+@dataclass(frozen=True)
+class Run:
+    """What :func:`run_scenario` computed: the plan (a plain solve's :class:`Result` or a tree's
+    :class:`TreeResult`), and for a plain solve its Monte Carlo evaluation and outcome choice
+    when the scenario has those blocks."""
+
+    solved: Result | TreeResult
+    monte_carlo: MonteCarlo | None = None
+    outcome: OutcomeChoice | None = None
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write the tables (``tree_*.csv`` and ``tree_plan.png`` for a tree; the result tables,
+        ``montecarlo_*.csv``, ``montecarlo_fan.png`` and ``outcomes.csv`` otherwise, as computed)
+        into ``folder``; each file appears whole or not at all. Returns the paths written."""
+        folder = Path(folder)
+        written = self.solved.to_csv(folder)
+        if isinstance(self.solved, TreeResult):
+            written.append(save_figure(plot_tree(self.solved), folder / TREE_FIGURE))
+        if self.monte_carlo is not None:
+            written += self.monte_carlo.to_csv(folder)
+            written.append(save_figure(plot_fan(self.monte_carlo), folder / FAN_FIGURE))
+        if self.outcome is not None:
+            written.append(self.outcome.to_csv(folder / OUTCOMES_FILE))
+        return written
+
+
+def run_scenario(
+    scenario: Scenario,
+    out: str | Path | None = None,
+    *,
+    allow_nonoptimal: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+    on_step: Callable[[str], object] | None = None,
+) -> Run:
+    """Solve ``scenario`` as its blocks ask (module docstring) and, when ``out`` is given, write
+    the files into that folder (:meth:`Run.write`).
+
+    ``allow_nonoptimal`` keeps a plain solve that HiGHS stopped short of an optimum (marked NOT
+    OPTIMAL); the Monte Carlo samples run through ``workers`` local processes or the Dask cluster
+    at ``scheduler``, which is contacted only when there are samples; ``progress`` shows their bar.
+    ``on_step`` is called with each step's name (:data:`SOLVE`, :data:`TREE`,
+    :data:`MONTE_CARLO`, :data:`OUTCOMES`, :data:`WRITE`) as it begins.
+
+    Raises, before any solving: ScenarioError for a tree combined with an ``outcomes:`` or
+    ``uncertainty:`` block, OSError when ``out`` cannot be written (see
+    :func:`~allocopt.results.files.check_writable`); then InfeasibleError / SolverError when a
+    program has no optimum, ScenarioError for an invalid Monte Carlo draw, and
+    :class:`~allocopt.analyses.runner.SchedulerUnreachable` when ``scheduler`` cannot be reached.
+    """
+    step = on_step or (lambda _: None)
+    if scenario.tree is not None and (scenario.outcomes, scenario.uncertainty) != (None, None):
+        raise ScenarioError(
+            f"scenario '{scenario.name}': tree: is solved on its own; "
+            "drop the outcomes: or uncertainty: block"
+        )
+    if out is not None:
+        check_writable(out)
+    if scenario.tree is not None:
+        step(TREE)
+        run = Run(solve_tree(scenario))
+    else:
+        step(SOLVE)
+        result = solve(scenario, allow_nonoptimal=allow_nonoptimal)
+        sampled = None
+        if scenario.uncertainty is not None:
+            step(MONTE_CARLO)
+            with executor(workers, scheduler) as ex:
+                plan = plan_of(result, scenario)
+                sampled = montecarlo(scenario, plan, executor=ex, progress=progress)
+        chosen = None
+        if scenario.outcomes is not None:
+            step(OUTCOMES)
+            chosen = choose_outcome(scenario)
+        run = Run(result, sampled, chosen)
+    if out is not None:
+        step(WRITE)
+        run.write(out)
+    return run
