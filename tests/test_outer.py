@@ -25,7 +25,7 @@ TRUST = 0.25  # initial trust radius (years)
 TOLERANCE = 0.01  # years
 
 
-def S(effort: float) -> Schedule:  # noqa: N802 - reads as the schedule S(e) of the docstring
+def S(effort: float) -> Schedule:
     """``effort`` FTE (= EU) on the item in both years, the rest of the staff on capabilities."""
     return Schedule(
         effort=np.full((2, 1), effort), capabilities=np.array([[5.0, 100.0 - effort]] * 2)
