@@ -2,8 +2,15 @@
 of a frontier AI developer, as a multi-period linear program solved by HiGHS.
 
 >>> import allocopt
->>> scenario = allocopt.load_scenario("models/magma_baseline.yaml")  # doctest: +SKIP
->>> result = allocopt.solve(scenario)  # doctest: +SKIP
+>>> scenario = allocopt.load_scenario("models/magma_core.yaml")
+>>> first_year = scenario.with_updates({"horizon.end": "2025Q4"})  # four quarters: a quick LP
+>>> result = allocopt.solve(first_year)
+>>> result.status.value, result.is_optimal
+('optimal', True)
+>>> result.allocation.columns.tolist()
+['period', 'activity', 'category', 'mode', 'resource', 'value', 'unit']
+>>> sorted(set(result.allocation.period))
+['2025Q1', '2025Q2', '2025Q3', '2025Q4']
 """
 
 from __future__ import annotations

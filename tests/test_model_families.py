@@ -1,17 +1,24 @@
 """One tiny instance per constraint family, each with its optimum worked out by hand.
 
-Every family in ``allocopt.model.FAMILIES`` must appear in ``COVERED`` (see the last test), so a
-new family cannot land without its own hand-solved instance.
+Every family in ``allocopt.model.FAMILIES`` must appear in ``COVERED``, and every endogenous term
+of a family (what it adds only when capability is endogenous, and each linearization slope its
+rows read: :func:`endogenous_terms`) in ``TERMS_COVERED`` (see the last tests), so a new family or
+term cannot land without its own hand-solved instance. The endogenous terms are checked on
+minimal models: the family's ``add_*`` on hand-set Params and just the variables it reads
+(:func:`minimal`), solved by HiGHS through :func:`allocopt.optimize.pipeline.run_highs`.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
+import pyomo.environ as pyo
 import pytest
+from pyomo.core.expr.visitor import identify_mutable_parameters
 
-from allocopt import solve
+from allocopt import Status, solve
 from allocopt.model import FAMILIES
 from allocopt.model.allocation import add_allocation
 from allocopt.model.budget import add_budget
@@ -23,8 +30,10 @@ from allocopt.model.stocks import add_stocks
 from allocopt.model.variables import add_variables
 from allocopt.model.velocity import add_velocity
 from allocopt.numeric.curves import benefit, residual
+from allocopt.optimize.pipeline import run_highs
 
 COVERED: set = set()
+TERMS_COVERED: set = set()
 
 
 def covers(*families):
@@ -32,6 +41,16 @@ def covers(*families):
 
     def mark(test):
         COVERED.update(families)
+        return test
+
+    return mark
+
+
+def covers_terms(family, *terms: str):
+    """Record that the decorated test hand-checks the endogenous ``terms`` of ``family``."""
+
+    def mark(test):
+        TERMS_COVERED.update((family, term) for term in terms)
         return test
 
     return mark
@@ -212,5 +231,258 @@ def test_risk_cut_is_bounded_by_the_floor(tiny):
     assert hazard == pytest.approx(0.4 * residual(15.0 * benefit(100.0), 0.3), rel=1e-9)
 
 
+# ---- endogenous terms, on minimal models -------------------------------------------------------
+
+FIXED = SimpleNamespace(  # the capability settings add_velocity, add_budget, add_objective read
+    endogenous=False,
+    budget_frontier_share=np.zeros(1),
+    hazard_follows_delay=False,
+    competition_relief=(0.0, 0.0),
+)
+ALL_ON = SimpleNamespace(
+    endogenous=True,
+    budget_frontier_share=np.ones(1),
+    hazard_follows_delay=True,
+    competition_relief=(0.2, 0.2),
+)
+DEFAULTS = {  # value of every hand-set Param unless a test gives it
+    "dt": 1.0,
+    "weight": 1.0,
+    "budget": 100.0,
+    "hit_cap": 1.0,
+    "budget_slope": 0.0,
+    "capabilities_ref": 0.0,
+    "delay_ref": 0.0,
+    "trust": 10.0,
+    "hazard_full": 0.0,
+    "hazard": 0.0,
+    "hazard_slope": 0.0,
+    "residual_ref": 1.0,
+    "postponed_ref": 0.0,
+    "postponed_rate": 0.0,
+    "delay_end_ref": 0.0,
+}
+AXES = {
+    "weight": "r",
+    "budget": "tr",
+    "hit_cap": "t",
+    "budget_slope": "tr",
+    "capabilities_ref": "tr",
+    "delay_ref": "t",
+    "hazard_full": "tc",
+    "hazard": "tc",
+    "hazard_slope": "tc",
+    "residual_ref": "tc",
+    "postponed_ref": "c",
+    "postponed_rate": "c",
+}
+
+
+def minimal(
+    periods: int = 1, channels: tuple[str, ...] = ("own_direct",), floor: float = 0.0, **given
+) -> pyo.ConcreteModel:
+    """PERIODS t1..tN, one resource ``staff``, ``channels``; every Param of :data:`DEFAULTS`
+    (mutable, so a test can read which ones a row uses), a scalar for all its indices or a list
+    over the labels of its first axis; and the variables the three families read:
+    0 <= capabilities <= budget, delay >= 0, floor <= residual <= 1, safety_use >= 0."""
+    m = pyo.ConcreteModel(name="minimal")
+    labels = {"t": [f"t{n + 1}" for n in range(periods)], "r": ["staff"], "c": list(channels)}
+    m.PERIODS = pyo.Set(initialize=labels["t"], ordered=True)
+    m.RESOURCES = pyo.Set(initialize=labels["r"], ordered=True)
+    m.CHANNELS = pyo.Set(initialize=labels["c"], ordered=True)
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "c": m.CHANNELS}
+    for name, default in DEFAULTS.items():
+        value, axes = given.pop(name, default), AXES.get(name, "")
+        if isinstance(value, list):  # one value per label of the first axis
+            first = dict(zip(labels[axes[0]], value, strict=True))
+            rest = labels[axes[1]] if len(axes) > 1 else [None]
+            value = {(a, b) if b else a: first[a] for a in first for b in rest}
+        setattr(m, name, pyo.Param(*(sets[a] for a in axes), mutable=True, initialize=value))
+    assert not given, f"unknown Params {given}"
+    m.capabilities = pyo.Var(
+        m.PERIODS, m.RESOURCES, bounds=lambda m, t, r: (0.0, pyo.value(m.budget[t, r]))
+    )
+    m.delay = pyo.Var(m.PERIODS, domain=pyo.NonNegativeReals)
+    m.residual = pyo.Var(m.PERIODS, m.CHANNELS, bounds=(floor, 1.0))
+    m.safety = pyo.Var(m.PERIODS, m.RESOURCES, domain=pyo.NonNegativeReals)
+    m.safety_use = pyo.Expression(m.PERIODS, m.RESOURCES, rule=lambda m, t, r: m.safety[t, r])
+    return m
+
+
+def capability(**on) -> SimpleNamespace:
+    """Capability settings with only the terms ``on`` switched on (endogenous)."""
+    return SimpleNamespace(**{**vars(FIXED), "endogenous": True, **on})
+
+
+def optimum(m: pyo.ConcreteModel) -> float:
+    solved = run_highs(m)
+    assert solved.status is Status.OPTIMAL
+    return solved.objective
+
+
+def values(component) -> list[float]:
+    return [pyo.value(component[k]) for k in component]
+
+
+@covers_terms(add_velocity, "delay_balance")
+def test_delay_accumulates_the_previous_periods_velocity_hits():
+    # Hand solution: three half-year periods, velocity = capabilities / 100 on staff alone, hit
+    # caps 20%, 10%, 50%. Maximizing the final delay takes every hit the caps allow in periods 1
+    # and 2: delay = 0, 0.2 * 0.5 = 0.1, 0.1 + 0.1 * 0.5 = 0.15 years. Period 3's own hit (50%)
+    # moves only the delay after the horizon: the delay entering period t counts hits before t.
+    m = minimal(periods=3, dt=0.5, hit_cap=[0.2, 0.1, 0.5])
+    add_velocity(m, SimpleNamespace(capability=capability()))
+    m.objective = pyo.Objective(expr=m.delay["t3"], sense=pyo.maximize)
+    assert optimum(m) == pytest.approx(0.15, abs=1e-9)
+    assert values(m.delay) == pytest.approx([0.0, 0.1, 0.15], abs=1e-9)
+    assert values(m.capabilities)[:2] == pytest.approx([80.0, 90.0], abs=1e-7)
+
+
+@covers_terms(add_velocity, "delay_trust")
+def test_delay_stays_within_the_trust_region_around_the_reference():
+    # Hand solution, same periods and caps as above, linearized around delays 0, 0.02, 0.03 with
+    # trust radius 0.05: delay[t2] <= 0.07 and delay[t3] <= 0.08 (the caps alone allow 0.1 and
+    # 0.15), so the largest final delay is 0.08.
+    m = minimal(periods=3, dt=0.5, hit_cap=[0.2, 0.1, 0.5], delay_ref=[0, 0.02, 0.03], trust=0.05)
+    add_velocity(m, SimpleNamespace(capability=capability()))
+    m.objective = pyo.Objective(expr=m.delay["t3"], sense=pyo.maximize)
+    assert optimum(m) == pytest.approx(0.08, abs=1e-9)
+    assert pyo.value(m.delay["t2"]) <= 0.07 + 1e-9
+    # and from below: around delays 0, 0.1, 0.2 the final delay may not fall under 0.15, which
+    # takes every hit the caps allow (0.1 + 0.05), so the least final delay is 0.15
+    m = minimal(periods=3, dt=0.5, hit_cap=[0.2, 0.1, 0.5], delay_ref=[0, 0.1, 0.2], trust=0.05)
+    add_velocity(m, SimpleNamespace(capability=capability()))
+    m.objective = pyo.Objective(expr=m.delay["t3"], sense=pyo.minimize)
+    assert optimum(m) == pytest.approx(0.15, abs=1e-9)
+    assert values(m.delay) == pytest.approx([0.0, 0.1, 0.15], abs=1e-9)
+
+
+@covers_terms(add_velocity, "budget_slope")
+def test_velocity_counts_the_budget_a_delay_takes_away():
+    # Hand solution: two one-year periods, staff budget 100, hit caps 30% then 10%; in period 2
+    # the budget shrinks by 20 per year of delay (budget_slope -20), linearized around
+    # capabilities 100 and no delay: velocity[t2] = c2 / 100 - 100 * (-20) * delay / 100^2
+    # = c2 / 100 + 0.2 * delay[t2] (the same staff are a larger share of a smaller budget).
+    # Minimizing c1 + c2: the cap gives c2 >= 90 - 20 * delay[t2], delay[t2] = 1 - c1 / 100,
+    # so c1 + c2 >= 70 + 1.2 * c1, least at c1 = 70: delay 0.3, c2 = 84, total 154.
+    m = minimal(periods=2, hit_cap=[0.3, 0.1], budget_slope=[0.0, -20.0], capabilities_ref=100.0)
+    add_velocity(m, SimpleNamespace(capability=capability(budget_frontier_share=np.ones(1))))
+    m.objective = pyo.Objective(expr=pyo.summation(m.capabilities), sense=pyo.minimize)
+    assert optimum(m) == pytest.approx(154.0, abs=1e-7)
+    assert values(m.capabilities) == pytest.approx([70.0, 84.0], abs=1e-7)
+    assert values(m.delay) == pytest.approx([0.0, 0.3], abs=1e-9)
+
+
+@covers_terms(add_budget, "budget_slope")
+def test_budget_shrinks_with_the_delay_beyond_the_reference():
+    # Hand solution: budgets 100 and 100, slopes -20 and -30 per year of delay, linearized around
+    # delays 0 and 0.1; delays held at 0 and 0.5. Available: 100 and 100 - 30 * (0.5 - 0.1) = 88,
+    # so the most safety use (capabilities at 0) is 100 + 88 = 188.
+    m = minimal(periods=2, budget_slope=[-20.0, -30.0], delay_ref=[0.0, 0.1])
+    m.delay["t1"].fix(0.0)
+    m.delay["t2"].fix(0.5)
+    add_budget(m, SimpleNamespace(capability=capability(budget_frontier_share=np.ones(1))))
+    m.objective = pyo.Objective(expr=pyo.summation(m.safety), sense=pyo.maximize)
+    assert optimum(m) == pytest.approx(188.0, abs=1e-7)
+    assert values(m.safety) == pytest.approx([100.0, 88.0], abs=1e-7)
+
+
+@covers_terms(add_objective, "hazard_slope")
+def test_risk_reduction_counts_the_hazard_a_delay_removes():
+    # Hand solution: one year, others' hazard 0.5 (full and planned), falling by 0.25 per year
+    # of Magma's delay (competition relief), linearized around delay 0.1 with residual 0.8;
+    # residual >= 0.6, delay free in [0, 0.4]. Risk reduction = 0.5 - 0.5 * residual
+    # - 0.8 * (-0.25) * (delay - 0.1), largest at residual 0.6 and delay 0.4:
+    # 0.5 - 0.3 + 0.2 * 0.3 = 0.26.
+    m = minimal(
+        channels=("others",),
+        floor=0.6,
+        hazard_full=0.5,
+        hazard=0.5,
+        hazard_slope=-0.25,
+        residual_ref=0.8,
+        delay_ref=0.1,
+    )
+    m.delay["t1"].setub(0.4)
+    add_objective(m, SimpleNamespace(capability=capability(competition_relief=(0.3, 0.3))))
+    assert optimum(m) == pytest.approx(0.26, abs=1e-9)
+    assert pyo.value(m.delay["t1"]) == pytest.approx(0.4, abs=1e-9)
+    assert pyo.value(m.residual["t1", "others"]) == pytest.approx(0.6, abs=1e-9)
+
+
+@covers_terms(add_objective, "delay_end", "postponed_rate")
+def test_risk_reduction_charges_the_own_risk_a_delay_postpones():
+    # Hand solution: one year, own hazard 0.4 (full and planned, flat: no slope); residual in
+    # [0.5, 1]; velocity = capabilities / 100 with a 20% hit cap, so delay_end = 1 - c / 100 in
+    # [0, 0.2]. Postponed risk = 0.1 * residual + 0.8 * 0.4 * (delay_end - 0.05) (postponed_ref
+    # 0.1, residual_ref 0.8, postponed_rate 0.4, delay_end_ref 0.05). Risk reduction
+    # 0.4 - 0.4 * residual - postponed risk falls with residual (-0.5) and delay_end (-0.32):
+    # residual 0.5, full speed (delay_end 0): 0.4 - 0.2 - (0.05 - 0.016) = 0.166.
+    m = minimal(
+        floor=0.5,
+        hit_cap=0.2,
+        hazard_full=0.4,
+        hazard=0.4,
+        residual_ref=0.8,
+        postponed_ref=0.1,
+        postponed_rate=0.4,
+        delay_end_ref=0.05,
+    )
+    inp = SimpleNamespace(capability=capability(hazard_follows_delay=True))
+    add_velocity(m, inp)
+    add_objective(m, inp)
+    assert optimum(m) == pytest.approx(0.166, abs=1e-9)
+    assert pyo.value(m.postponed_risk) == pytest.approx(0.034, abs=1e-9)
+    assert pyo.value(m.delay_end) == pytest.approx(0.0, abs=1e-9)
+
+
+# the families whose rows move with the delay; the AI-labour, readiness and influence terms of
+# add_stocks and add_risk read Params (ai_gain_*, influence_*, *_ref) of a fuller model
+ENDOGENOUS_FAMILIES = (add_velocity, add_budget, add_objective)
+
+
+def endogenous_terms(family) -> set[str]:
+    """What ``family`` adds to a minimal model only when capability is endogenous, and the
+    linearization slopes (``*_slope``, ``*_rate`` Params) its rows and expressions read."""
+
+    def added(settings: SimpleNamespace) -> tuple[set[str], set[str]]:
+        m = minimal(channels=("own_direct", "others"))
+        inp = SimpleNamespace(capability=settings)
+        if family is not add_velocity:  # the objective reads a velocity: one by hand
+            m.velocity = pyo.Expression(
+                m.PERIODS, rule=lambda m, t: m.capabilities[t, "staff"] / m.budget[t, "staff"]
+            )
+        before = {c.name for c in m.component_objects((pyo.Constraint, pyo.Expression))}
+        family(m, inp)
+        new = [
+            c
+            for c in m.component_objects((pyo.Constraint, pyo.Expression, pyo.Objective))
+            if c.name not in before
+        ]
+        read = {
+            p.parent_component().name
+            for c in new
+            for data in c.values()
+            for p in identify_mutable_parameters(data.expr)
+        }
+        return {c.name for c in new}, {p for p in read if p.endswith(("_slope", "_rate"))}
+
+    (names_off, _), (names_on, slopes) = added(FIXED), added(ALL_ON)
+    return (names_on - names_off) | slopes
+
+
+def test_the_endogenous_terms_are_read_off_the_families():
+    assert endogenous_terms(add_velocity) == {"delay_balance", "delay_trust", "budget_slope"}
+    assert endogenous_terms(add_budget) == {"budget_slope"}
+    assert endogenous_terms(add_objective) == {"delay_end", "hazard_slope", "postponed_rate"}
+
+
 def test_every_family_has_a_hand_solved_test():
     assert set(FAMILIES) <= COVERED, f"untested families: {set(FAMILIES) - COVERED}"
+
+
+def test_every_endogenous_term_has_a_hand_solved_test():
+    terms = {(f, term) for f in ENDOGENOUS_FAMILIES for term in endogenous_terms(f)}
+    assert terms, "no endogenous term found: the walk over the families is broken"
+    missing = sorted(f"{f.__name__}: {term}" for f, term in terms - TERMS_COVERED)
+    assert not missing, f"endogenous terms without a hand-solved test: {missing}"

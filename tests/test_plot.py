@@ -71,7 +71,11 @@ def test_schedule_stack_top_is_the_resource_total(baseline_result, resource):
     totals = alloc[alloc.resource == resource].groupby("period", sort=False).value.sum()
     top = _stack_height(fig, [a.get_gid() for a in fig.axes[0].collections], totals.index)
     np.testing.assert_allclose(top, totals.to_numpy(), rtol=1e-9)
-    assert "(kH100e)" in fig.axes[0].get_ylabel() or "(FTE)" in fig.axes[0].get_ylabel()
+    unit, other = {"compute": ("kH100e", "FTE"), "staff": ("FTE", "kH100e")}[resource]
+    label = fig.axes[0].get_ylabel()
+    assert f"({unit})" in label
+    assert other not in label
+    assert set(alloc[alloc.resource == resource].unit) == {unit}
 
 
 def test_safety_only_schedule_tops_out_at_the_safety_total(baseline_result):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -50,5 +51,12 @@ def test_cli_compare_prints_every_policy(tiny, tmp_path):
     assert result.exit_code == 0, result.output
     for policy in ("optimum", "essay_rule", "never_slow", "capabilities_only"):
         assert policy in result.output
-    assert out.read_text().startswith("policy,risk_reduction")
-    assert s.name == "tiny"
+    assert result.output.startswith("scenario tiny: ")
+    written = pd.read_csv(out)
+    assert list(written.columns[:2]) == ["policy", "risk_reduction"]
+    assert list(written.policy) == ["optimum", "essay_rule", "never_slow", "capabilities_only"]
+    # the file holds the very table of the Python API (to the 10 digits the CLI writes)
+    pd.testing.assert_frame_equal(written, compare(s), rtol=1e-9, check_dtype=False)
+    assert written.risk_reduction.iloc[0] > 0
+    assert (written.risk_reduction <= written.risk_reduction.iloc[0] + 1e-12).all()
+    assert written.set_index("policy").loc["capabilities_only", "risk_reduction"] == 0

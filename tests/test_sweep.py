@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
@@ -10,6 +12,10 @@ import pytest
 from allocopt import ScenarioError, solve
 from allocopt.analyses.runner import executor, run_many
 from allocopt.analyses.sweep import MEASURES, Parameter, field_value, grid, one_at_a_time, sweep
+
+from .finish_order import finished, last_first
+
+sweep_module = importlib.import_module("allocopt.analyses.sweep")
 
 CAP = "velocity.hit_cap_post_acceleration"
 HAZARD = "risk.hazard_multiplier_pre_acceleration"
@@ -121,3 +127,33 @@ def test_executor_gives_this_process_or_a_process_pool():
     with executor(2) as pool:
         assert isinstance(pool, ProcessPoolExecutor)
         assert run_many([-1, -2, -3], abs, pool) == [1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def first_year(core):
+    """The core program over four quarters: a sweep point solves in a blink."""
+    return core.with_updates({"horizon.end": "2025Q4"})
+
+
+def test_a_process_pool_returns_points_in_order_whatever_order_they_finish(
+    first_year, tmp_path, monkeypatch
+):
+    """Two spawned workers; the first chunk (points 0-1) finishes after the second (points 2-3)."""
+    params = [Parameter(CAP, (0.1, 0.2)), Parameter(HAZARD, (1.0, 3.0))]
+    local = sweep(first_year, params, full_grid=True, chunk_size=2)
+    monkeypatch.setattr(sweep_module, "run_many", last_first(tmp_path))
+    with executor(2) as pool:
+        pooled = sweep(first_year, params, full_grid=True, chunk_size=2, executor=pool)
+    order, pids = finished(tmp_path)
+    assert order == [1, 0]
+    assert len(pids) == 2
+    assert os.getpid() not in pids
+    assert pooled.equals(local)
+    assert pooled.point.tolist() == [0, 1, 2, 3]
+    assert list(zip(pooled[CAP], pooled[HAZARD], strict=True)) == [
+        (0.1, 1.0),
+        (0.1, 3.0),
+        (0.2, 3.0),
+        (0.2, 1.0),
+    ]
+    assert (pooled.status == "optimal").all()

@@ -4,6 +4,15 @@
 bounded, concave benefit in [0, 1). ``residual(q) = floor + (1 - floor) exp(-q)`` maps the safety
 capacity acting on a channel (in e-folds) to the share of the channel's hazard that remains.
 The LP uses tangent cuts of both (outer approximations); the simulator uses the exact curves.
+
+>>> benefit([0.0, 1.0, np.inf]).round(6).tolist()  # one saturation effort gives 1 - 1/e
+[0.0, 0.632121, 1.0]
+>>> residual([0.0, np.inf], floor=0.3).tolist()  # no capacity leaves all, unlimited the floor
+[1.0, 0.3]
+>>> breakpoints(8.0, 3).tolist()
+[0.0, 0.08, 8.0]
+>>> np.round(benefit_cuts(2), 4).tolist()  # (intercept, slope) at u = 0 and u = 0.08
+[[0.0, 1.0], [0.003, 0.9231]]
 """
 
 from __future__ import annotations

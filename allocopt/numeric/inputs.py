@@ -1,6 +1,14 @@
 """Numeric inputs of one scenario as arrays, shared by the LP builder and the exact simulator.
 
 Index order is fixed everywhere: period, intervention (or activity), resource / channel.
+
+>>> from allocopt.scenario.schema import load_scenario
+>>> core = load_scenario("models/magma_core.yaml").with_updates({"horizon.end": "2025Q4"})
+>>> inp = prepare(core)
+>>> inp.budget.shape, inp.hazard.shape, inp.dt  # [T, R], [T, CH], years
+((4, 2), (4, 5), 0.25)
+>>> inp.intensity.shape == (len(inp.ids), 2), inp.capability.endogenous
+(True, False)
 """
 
 from __future__ import annotations

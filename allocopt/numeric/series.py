@@ -3,6 +3,14 @@
 Series are interpolated log-linearly between period midpoints (linearly where a series touches
 zero) and extrapolated with the end segments' slopes; used to read a trajectory at a delayed
 (``allocopt.numeric.trajectory``) or shifted (``timeline.shift_years``) time.
+
+>>> xs = np.array([0.0, 1.0])
+>>> value, slope = read(xs, np.array([1.0, 4.0]), np.array([0.5, 2.0]))
+>>> value.round(12).tolist()  # log-linear: the geometric mean halfway, extrapolated beyond
+[2.0, 16.0]
+>>> value, slope = read(xs, np.array([0.0, 4.0]), np.array([0.5, 2.0]))
+>>> value.tolist(), slope.tolist()  # a series touching zero is read linearly
+([2.0, 8.0], [4.0, 4.0])
 """
 
 from __future__ import annotations

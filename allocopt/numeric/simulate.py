@@ -1,6 +1,18 @@
 """Exact evaluation of any schedule (numpy only, no solver): delay, budgets, stocks, AI labour,
 hazards and risk under the exact nonlinear dynamics, and every constraint the schedule violates —
 an independent check of the program's answer (docs/model.md, "Exact simulator").
+
+>>> from allocopt.numeric.inputs import prepare
+>>> from allocopt.scenario.schema import load_scenario
+>>> core = load_scenario("models/magma_core.yaml").with_updates({"horizon.end": "2025Q4"})
+>>> inp = prepare(core)
+>>> no_safety = np.zeros((len(inp.periods), len(inp.ids)))
+>>> ev = evaluate(inp, Schedule(effort=no_safety, capabilities=inp.budget))  # full speed
+>>> ev.violations, ev.risk_reduction(inp), ev.velocity.round(9).tolist()
+((), 0.0, [1.0, 1.0, 1.0, 1.0])
+>>> over = evaluate(inp, Schedule(effort=no_safety, capabilities=1.1 * inp.budget))
+>>> over.violations[0].startswith("2025Q1: compute used")
+True
 """
 
 from __future__ import annotations

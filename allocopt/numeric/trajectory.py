@@ -4,6 +4,17 @@ A velocity hit delays Magma's trajectory by ``delay`` years, so every quantity t
 own capability is the reference series read at ``mid_year - delay`` (docs/model.md, "Endogenous
 capability"). Series are interpolated log-linearly between period midpoints (linearly where a
 series touches zero) and extrapolated with the end segments' slopes.
+
+>>> from allocopt.numeric.inputs import prepare
+>>> from allocopt.scenario.schema import load_scenario
+>>> baseline = load_scenario("models/magma_baseline.yaml")
+>>> inp = prepare(baseline.with_updates({"horizon.end": "2025Q4"}))
+>>> on_time, behind = point_at(inp, np.zeros(4)), point_at(inp, np.full(4, 0.25))
+>>> bool(np.allclose(on_time.budget, inp.budget)), bool((behind.budget < inp.budget).all())
+(True, True)
+>>> later, rate = postponed(inp, 0.25)  # own risk a quarter-year behind leaves for later
+>>> bool((later[OWN] > 0).all()), float(later[~OWN].sum())
+(True, 0.0)
 """
 
 from __future__ import annotations

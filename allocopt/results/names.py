@@ -1,4 +1,10 @@
-"""Human-readable names and the one colour per category shared by every figure and table."""
+"""Human-readable names and the one colour per category shared by every figure and table.
+
+>>> RESOURCE_LABELS["compute"], RESOURCE_LABELS["staff"]
+('Compute (kH100e)', 'Staff (FTE)')
+>>> CATEGORY_LABELS["ai_defense"], PALETTE["ai_defense"]
+('AI defense', '#EE6677')
+"""
 
 from __future__ import annotations
 

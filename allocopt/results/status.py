@@ -6,7 +6,13 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """How a solve ended. A ``str``, so it compares with and writes as its value (``"optimal"``)."""
+    """How a solve ended. A ``str``, so it compares with and writes as its value (``"optimal"``).
+
+    >>> Status("time_limit") is Status.TIME_LIMIT, Status.TIME_LIMIT == "time_limit"
+    (True, True)
+    >>> [s.value for s in Status if s.is_optimal]  # a checked optimum, nothing else
+    ['optimal']
+    """
 
     OPTIMAL = "optimal"  # HiGHS proved an optimum and the exact simulator found no violation
     INFEASIBLE = "infeasible"  # no allocation satisfies every constraint (see allocopt.optimize.diagnose)

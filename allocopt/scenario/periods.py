@@ -17,6 +17,10 @@ class Periods:
     >>> p = Periods.from_horizon("2025Q1", "2025Q4", "quarter")
     >>> p.labels, p.length_years
     (('2025Q1', '2025Q2', '2025Q3', '2025Q4'), 0.25)
+    >>> p.start_year.tolist(), p.mid_year.tolist()
+    ([2025.0, 2025.25, 2025.5, 2025.75], [2025.125, 2025.375, 2025.625, 2025.875])
+    >>> Periods.from_horizon("2025-11", "2026-02", "month").labels
+    ('2025-11', '2025-12', '2026-01', '2026-02')
     """
 
     labels: tuple[str, ...]
