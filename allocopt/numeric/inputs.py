@@ -2,7 +2,7 @@
 
 Index order is fixed everywhere: period, intervention (or activity), resource / channel.
 
->>> from allocopt.scenario.schema import load_scenario
+>>> from allocopt.scenario.load import load_scenario
 >>> core = load_scenario("models/magma_core.yaml").with_updates({"horizon.end": "2025Q4"})
 >>> inp = prepare(core)
 >>> inp.budget.shape, inp.hazard.shape, inp.dt  # [T, R], [T, CH], years

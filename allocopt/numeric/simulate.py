@@ -3,7 +3,7 @@ hazards and risk under the exact nonlinear dynamics, and every constraint the sc
 an independent check of the program's answer (docs/model.md, "Exact simulator").
 
 >>> from allocopt.numeric.inputs import prepare
->>> from allocopt.scenario.schema import load_scenario
+>>> from allocopt.scenario.load import load_scenario
 >>> core = load_scenario("models/magma_core.yaml").with_updates({"horizon.end": "2025Q4"})
 >>> inp = prepare(core)
 >>> no_safety = np.zeros((len(inp.periods), len(inp.ids)))

@@ -6,7 +6,7 @@ capability"). Series are interpolated log-linearly between period midpoints (lin
 series touches zero) and extrapolated with the end segments' slopes.
 
 >>> from allocopt.numeric.inputs import prepare
->>> from allocopt.scenario.schema import load_scenario
+>>> from allocopt.scenario.load import load_scenario
 >>> baseline = load_scenario("models/magma_baseline.yaml")
 >>> inp = prepare(baseline.with_updates({"horizon.end": "2025Q4"}))
 >>> on_time, behind = point_at(inp, np.zeros(4)), point_at(inp, np.full(4, 0.25))
