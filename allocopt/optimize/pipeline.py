@@ -13,10 +13,10 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.errors import InfeasibleError, SolverError
-from allocopt.model import build_model
+from allocopt.model import build_model, evaluate
 from allocopt.model.linearization import Linearization
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.diagnose import diagnose
 from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.outer import Iteration, successive_lp
