@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from allocopt import InfeasibleError, SolverError, load_scenario, solve
 from allocopt.cli import app
+from allocopt.diagnosis import Diagnosis
 from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
-from allocopt.optimize.diagnose import Diagnosis, describe, diagnose
+from allocopt.optimize.diagnose import describe, diagnose
 
 HERE = Path(__file__).parent / "infeasible"
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from allocopt.model import build_model, structure
+from allocopt.model import FAMILIES, build_model, structure
+from allocopt.model.family import Family
 from allocopt.model.linearization import reference
 from allocopt.model.sets import set_param_values
 from allocopt.numeric.inputs import Inputs, prepare
@@ -50,10 +51,12 @@ WARM_OPTIONS = {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1}
 
 class Model:
     """The program of one scenario, kept between solves with one persistent HiGHS interface
-    (core program); a scenario with endogenous capability keeps only the scenario."""
+    (core program); a scenario with endogenous capability keeps only the scenario. ``families``:
+    the constraint families of the core program (default :data:`allocopt.model.FAMILIES`)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, families: Sequence[Family] = FAMILIES) -> None:
         self.scenario = scenario
+        self.families = tuple(families)
         self.run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
         self.builds = 0
         self.model = None
@@ -70,7 +73,7 @@ class Model:
         if inp.capability.endogenous:
             self.model = None  # the outer loop builds its own model at every iteration
             return
-        self.model = build_model(inp)
+        self.model = build_model(inp, families=self.families)
         self._rows = DualRows.of(self.model)
         self.run.solver.config.solver_options.update(
             {**COLD_OPTIONS, "solver": cold_algorithm(self.model)}
