@@ -16,7 +16,8 @@ of a frontier AI developer, as a multi-period linear program solved by HiGHS.
 from __future__ import annotations
 
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.model import evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.pipeline import solve
 from allocopt.optimize.session import Model
 from allocopt.results.result import Result

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from allocopt.optimize.diagnose import Diagnosis
+from allocopt.diagnosis import Diagnosis
 
 
 class AllocoptError(Exception):
@@ -47,7 +44,7 @@ class SolverError(AllocoptError):
 class InfeasibleError(SolverError):
     """No allocation satisfies the scenario's constraints.
 
-    ``diagnosis`` (:class:`allocopt.optimize.diagnose.Diagnosis`) lists the conflicting constraints as data —
+    ``diagnosis`` (:class:`allocopt.diagnosis.Diagnosis`) lists the conflicting constraints as data —
     period, family, resource, activity and a sentence each — and ``str(error)`` explains them.
     """
 

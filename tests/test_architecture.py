@@ -130,12 +130,6 @@ def test_the_import_graph_is_read() -> None:
     assert len(graph) >= 40
 
 
-@pytest.mark.xfail(
-    reason="the cycle scenario.tables -> errors -> optimize.diagnose (TYPE_CHECKING) -> "
-    "numeric.inputs -> scenario.schema -> scenario.tables is being removed by the refactor of "
-    "issue 14; drop this mark once it is merged",
-    strict=False,
-)
 def test_no_import_cycle() -> None:
     found = cycles(import_graph(PACKAGE))
     assert not found, "import cycles: " + "; ".join(" <-> ".join(g) for g in found)

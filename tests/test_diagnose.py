@@ -10,9 +10,12 @@ from typer.testing import CliRunner
 
 from allocopt import InfeasibleError, SolverError, load_scenario, solve
 from allocopt.cli import app
-from allocopt.model import build_model
+from allocopt.diagnosis import Diagnosis
+from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
-from allocopt.optimize.diagnose import Diagnosis, describe, diagnose
+from allocopt.optimize.diagnose import describe, diagnose
+from allocopt.optimize.pipeline import run_highs
+from tests.toy_family import TOY, TOY_RANK
 
 HERE = Path(__file__).parent / "infeasible"
 
@@ -157,3 +160,22 @@ def test_errors_survive_pickling_across_processes() -> None:
     assert str(again) == str(error)
     plain = pickle.loads(pickle.dumps(SolverError("time_limit", "stopped")))
     assert (plain.status, str(plain)) == ("time_limit", "time_limit: stopped")
+
+
+def test_a_toy_family_is_diagnosed_in_its_own_words(core) -> None:
+    """A 10% compute floor cannot hold under the toy cap of 1% of compute on safety: the IIS
+    holds the floor and the toy row, told by the toy's own phrase, ranked after the floor."""
+    inp = prepare(core.with_updates({"safety_floor_share": {"compute": 0.1}}))
+    m = build_model(inp, families=(*FAMILIES, TOY))
+    solved = run_highs(m)
+    assert solved.status == "infeasible"
+    diagnosis = diagnose(m, inp, solved.solver)
+    assert diagnosis.method == "iis"
+    toy = [c for c in diagnosis.conflicts if c.family == "safety_compute_cap"]
+    assert toy
+    assert all(c.rank == TOY_RANK and c.resource == "compute" for c in toy)
+    assert toy[0].phrase.startswith("toy safety compute cap ")
+    assert "safety floor of 10% of compute" in diagnosis.headline()
+    assert "conflicts with the toy safety compute cap" in diagnosis.headline()
+    relaxed = diagnose(m, inp, method="elastic")
+    assert relaxed.families() & {"safety_compute_cap", "safety_floor_limit"}

@@ -28,8 +28,9 @@ from allocopt.analyses.outcomes import (
     switch_period,
 )
 from allocopt.cli import app
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.plot.outcomes import plot_outcome_map
 from allocopt.scenario.tables import CHANNELS
 from tests.conftest import ROOT

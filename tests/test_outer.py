@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from allocopt.errors import InfeasibleError, SolverError
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.outer import MAX_TRUST_FACTOR, Outcome, merit, successive_lp
 
 TRUST = 0.25  # initial trust radius (years)

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from allocopt.analyses.policies import compare, essay_split, follow_rule
 from allocopt.cli import app
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
-from allocopt.numeric.simulate import evaluate
 
 
 def test_the_essay_rule_is_feasible_and_prepares_before_the_switch(baseline):

@@ -18,8 +18,9 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from allocopt import Result, Status, load_scenario, solve
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.results.result import build_result
 from allocopt.scenario.tables import RESOURCES
 

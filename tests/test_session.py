@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
+import pyomo.environ as pyo
 import pytest
 
 from allocopt import Model, ScenarioError, solve
+from allocopt.model import FAMILIES
+from tests.toy_family import SHARE, TOY, TOY_UNIT
 
 
 def _same(a, b) -> None:
@@ -97,3 +101,45 @@ def test_endogenous_scenario_rebuilds_every_solve_and_says_so(baseline, core, ca
     assert not model.endogenous
     assert model.builds == 1
     assert model.update({"velocity.hit_cap_post_acceleration": 0.25}) == "in_place"
+
+
+def test_a_toy_family_is_priced_and_updated_in_place(core, core_result):
+    """A family added to the registry only: its rows bind and are priced with its own label,
+    and a change that moves its mutable Param is made in place and matches a fresh model."""
+    families = (*FAMILIES, TOY)
+    model = Model(core, families=families)
+    first = model.solve()
+    assert first.objective_model < core_result.objective_model - 1e-6  # the toy cap binds
+    priced = first.duals[first.duals.constraint == "safety_compute_cap"]
+    assert len(priced) == len(model.inputs.periods)
+    assert (priced.unit == TOY_UNIT).all()
+    assert (priced.resource == "compute").all()
+    assert (priced.value > 0).any()
+    change = {"budget_multiplier.compute": 1.2}
+    assert model.update(change) == "in_place"
+    assert model.builds == 1
+    first_period = model.inputs.periods.labels[0]
+    cap = pyo.value(model.model.safety_compute_max[first_period])
+    assert cap == pytest.approx(SHARE * model.inputs.budget[0, 0])
+    _same(model.solve(), Model(core.with_updates(change), families=families).solve())
+
+
+def add_cap_after_the_switch(m, inp):
+    """safety_compute_cap:  safety_use[t,compute] <= safety_compute_max[t], only in the periods
+    after the regime switch (read from the inputs: part of the structure)."""
+    after = [t for t, post in zip(inp.periods.labels, inp.post_acceleration, strict=True) if post]
+    m.safety_compute_cap = pyo.Constraint(
+        after, rule=lambda m, t: m.safety_use[t, "compute"] <= m.safety_compute_max[t]
+    )
+
+
+def test_what_a_new_family_reads_is_structure_without_listing_it(core, caplog):
+    """The acceleration threshold reaches the bundled families only through mutable Params (in
+    place), but a family that reads the regime directly makes it structure: a rebuild."""
+    change = {"velocity.acceleration_threshold": 5.0}
+    assert Model(core).update(change) == "in_place"
+    model = Model(core, families=(*FAMILIES, replace(TOY, add=add_cap_after_the_switch)))
+    with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
+        assert model.update(change) == "rebuild"
+    assert "post_acceleration changed" in caplog.text
+    assert model.builds == 2

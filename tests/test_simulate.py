@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from allocopt.analyses.policies import capabilities_only
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.numeric.trajectory import read
 
 

@@ -23,8 +23,9 @@ import pandas as pd
 from allocopt.analyses.policies import capabilities_only, essay_split, follow_rule
 from allocopt.analyses.runner import run_many
 from allocopt.errors import ScenarioError
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.results.result import CAPABILITIES, Result, write_tables
 from allocopt.scenario.distributions import Uncertainty
 from allocopt.scenario.schema import Scenario

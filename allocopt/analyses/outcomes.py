@@ -22,9 +22,10 @@ import pandas as pd
 from allocopt.analyses.runner import run_many
 from allocopt.analyses.tree import ROOT, BranchLp, ExtensiveForm, branch_lps
 from allocopt.errors import ScenarioError
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.series import read
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.numeric.trajectory import OWN
 from allocopt.results.files import atomic_write
 from allocopt.results.result import FLOAT_FORMAT

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.numeric.simulate import Evaluation, Schedule, evaluate
+from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.numeric.trajectory import point_at
 from allocopt.optimize.pipeline import solve
 from allocopt.results.result import Result

@@ -23,11 +23,11 @@ import pyomo.environ as pyo
 
 from allocopt.analyses.sweep import field_value
 from allocopt.errors import ScenarioError, SolverError
-from allocopt.model import build_model
+from allocopt.model import build_model, evaluate, shared_as, structure
 from allocopt.model.linearization import reference
 from allocopt.model.sets import set_param_values
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.pipeline import (
     DUAL_TOLERANCE,
     HighsRunner,
@@ -35,7 +35,7 @@ from allocopt.optimize.pipeline import (
     extract_schedule,
     solve_program,
 )
-from allocopt.optimize.session import WARM_OPTIONS, structure
+from allocopt.optimize.session import WARM_OPTIONS
 from allocopt.results.result import Result, build_result, write_tables
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
@@ -161,17 +161,25 @@ def branch_lps(
     instance, updated in place and re-solved warm (as :class:`allocopt.Model` does); raises
     SolverError when a branch alone has no optimum."""
     _check_inputs(inputs)
-    groups: dict[str, tuple[pyo.ConcreteModel, HighsRunner]] = {}
-    columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    groups: list[tuple[Inputs, pyo.ConcreteModel, HighsRunner]] = []  # first inputs, model, HiGHS
+    columns: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     out = []
     for inp in inputs:
-        key = repr(structure(inp))
-        if key in groups:
-            m, runner = groups[key]
+        key = next(
+            (
+                k
+                for k, (first, m, _) in enumerate(groups)
+                if structure(m, first) == structure(m, inp)
+            ),
+            None,
+        )
+        if key is not None:
+            _, m, runner = groups[key]
             set_param_values(m, inp, reference(inp))
         else:
             m, runner = build_model(inp), HighsRunner(time_limit, threads)
-            groups[key] = (m, runner)
+            key = len(groups)
+            groups.append((inp, m, runner))
         solved = runner.solve(m)
         if not solved.status.is_optimal:
             raise SolverError(solved.status, f"branch {inp.scenario_name}: {solved.message}")
@@ -206,12 +214,11 @@ def branch_lps(
 
 
 # Branches at one node of the tree take the same decisions in its periods (non-anticipativity).
-DECISIONS = ("capabilities", "effort")
-# Variables that are the same function of the decisions so far in every branch whose rows agree:
-# what equalities pin to them (stock, level, capacity), what the objective pushes onto an
-# envelope of them (benefit, residual) and what only loosens a row of its own period
-# (staff_inflow). Branches at one node share such a column when its rows agree (_share).
-SHARED_FAMILIES = ("stock", "staff_inflow", "level", "benefit", "capacity", "residual")
+DECISIONS = shared_as("decision")
+# Variables that are the same function of the decisions so far in every branch whose rows agree
+# (allocopt.model.family.Sharing): branches at one node share such a column when its rows agree
+# (_share).
+SHARED_FAMILIES = shared_as("determined")
 
 
 def _column_names(

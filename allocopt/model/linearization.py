@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.simulate import Evaluation, Schedule, evaluate
+from allocopt.numeric.simulate import Evaluation, Schedule, simulate
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def reference(inp: Inputs) -> Linearization:
     full_speed = Schedule(
         effort=np.zeros((len(inp.periods), len(inp.ids))), capabilities=inp.budget.copy()
     )
-    return around(full_speed, evaluate(inp, full_speed), inp.capability.trust_region_years)
+    return around(full_speed, simulate(inp, full_speed), inp.capability.trust_region_years)
 
 
 def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:

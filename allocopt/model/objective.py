@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from allocopt.model.family import Family, Mutable, exact
 from allocopt.numeric.inputs import Inputs
 
 
@@ -41,3 +42,16 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS) - m.postponed_risk
     )
     m.objective = pyo.Objective(expr=m.risk_reduction, sense=pyo.maximize)
+
+
+FAMILY = Family(
+    name="objective",
+    add=add_objective,
+    rows=(),
+    params=(
+        Mutable("hazard_full", "tc", lambda inp, lin: inp.hazard_full),
+        Mutable("hazard", "tc", lambda inp, lin: lin.hazard),
+    ),
+    check=exact,
+    columns={},
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from allocopt.model.family import Family, Row, exact
 from allocopt.numeric.curves import benefit_cuts, residual_cuts
 from allocopt.numeric.inputs import Inputs
 from allocopt.scenario.tables import CHANNELS
@@ -73,3 +74,13 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.residual[t, c] >= a + b * m.capacity[t, c]
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
+
+
+FAMILY = Family(
+    name="risk",
+    add=add_risk,
+    rows=(Row("benefit_cut", activity_at=1), Row("capacity_def"), Row("residual_cut")),
+    params=(),
+    check=exact,
+    columns={},
+)

@@ -1,10 +1,14 @@
-"""Sets and mutable parameters: everything the constraint families index over or read."""
+"""Sets, constants and the mutable parameters the families declare: everything the constraint
+families index over or read."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pyomo.environ as pyo
 
+from allocopt.model.family import Family, Mutable, families_of
 from allocopt.model.linearization import Linearization
 from allocopt.numeric.inputs import Inputs
 from allocopt.scenario.tables import CHANNELS, RESOURCES
@@ -22,47 +26,47 @@ def table(*keys: tuple[str, ...], values: np.ndarray) -> dict:
     }
 
 
-def param_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
-    """Value of every mutable Param by name and index (``None`` for a scalar): the one mapping from
-    :class:`Inputs` and the linearization point to the model's data, used to build the model and
-    to update it in place (:func:`set_param_values`)."""
-    t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
-    return {
-        "budget": table(t_, r_, values=lin.budget),
-        "hit_cap": table(t_, values=lin.hit_cap),
-        "hazard_full": table(t_, c_, values=inp.hazard_full),
-        "hazard": table(t_, c_, values=lin.hazard),
-        "intensity": table(i_, r_, values=inp.intensity),
-        "max_effort": table(i_, values=inp.max_effort),
-        "safety_floor": table(r_, values=inp.safety_floor),
-        "weight": table(r_, values=inp.weights),
-        "staff_hires": table(t_, values=lin.staff_hires),
-        "staff_growth_factor": {None: (1 + inp.staff_growth_max_per_year) ** inp.dt},
-        "reassignment_per_period": {None: inp.reassignment_share_per_year * inp.dt},
-    }
+def labels_of(inp: Inputs) -> dict[str, tuple[str, ...]]:
+    """The labels of each index set by its letter: t periods, r resources, i interventions,
+    c channels."""
+    return {"t": inp.periods.labels, "r": RESOURCES, "i": inp.ids, "c": CHANNELS}
 
 
-MUTABLE_AXES = {  # index sets of each mutable Param, by the letters of add_sets
-    "budget": "tr",
-    "hit_cap": "t",
-    "hazard_full": "tc",
-    "hazard": "tc",
-    "intensity": "ir",
-    "max_effort": "i",
-    "safety_floor": "r",
-    "weight": "r",
-    "staff_hires": "t",
-    "staff_growth_factor": "",
-    "reassignment_per_period": "",
-}
+def param_values(inp: Inputs, lin: Linearization, params: Iterable[Mutable]) -> dict[str, dict]:
+    """Value of every mutable Param of ``params`` by name and index (``None`` for a scalar): the
+    one mapping from :class:`Inputs` and the linearization point to the model's data, used to
+    build the model (:func:`add_params`) and to update it in place (:func:`set_param_values`)."""
+    labels = labels_of(inp)
+    out: dict[str, dict] = {}
+    for p in params:
+        value = p.value(inp, lin)
+        keys = tuple(labels[a] for a in p.axes)
+        out[p.name] = table(*keys, values=value) if keys else {None: float(value)}
+    return out
+
+
+def _mutables(families: Iterable[Family]) -> list[Mutable]:
+    return [p for family in families for p in family.params]
+
+
+def add_params(
+    m: pyo.ConcreteModel, inp: Inputs, lin: Linearization, families: Iterable[Family]
+) -> None:
+    """Declare the mutable Params of every family of ``families`` (all of them before any family
+    adds rows: families read each other's Params, e.g. ``budget``)."""
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
+    params = _mutables(families)
+    values = param_values(inp, lin, params)
+    for p in params:
+        init = values[p.name] if p.axes else values[p.name][None]
+        setattr(m, p.name, pyo.Param(*(sets[a] for a in p.axes), mutable=True, initialize=init))
 
 
 def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
-    """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS; the
-    mutable parameters users vary (:data:`MUTABLE_AXES`: budget, hit_cap, hazard_full, hazard,
-    intensity, max_effort, safety_floor, weight, staff_hires, staff_growth_factor,
-    reassignment_per_period), and the linearization point ``lin`` of the endogenous terms as
-    constants (``*_ref``, ``*_slope``)."""
+    """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS, the
+    period length ``dt``, and the linearization point ``lin`` of the endogenous terms as
+    constants (``*_ref``, ``*_slope``). The mutable Params belong to the families
+    (:func:`add_params`)."""
     t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
     m.PERIODS = pyo.Set(initialize=t_, ordered=True)
     m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
@@ -82,10 +86,6 @@ def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
         )
 
     m.dt = pyo.Param(initialize=inp.dt)
-    for name, values in param_values(inp, lin).items():
-        axes = MUTABLE_AXES[name]
-        init = values if axes else values[None]
-        setattr(m, name, pyo.Param(*(sets[a] for a in axes), mutable=True, initialize=init))
     for name, axes in (
         ("delay_ref", "t"),
         ("budget_slope", "tr"),
@@ -109,10 +109,10 @@ def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
 
 
 def set_param_values(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> int:
-    """Assign every mutable Param of ``m`` from ``inp`` and ``lin`` where it changed; return how
-    many values changed."""
+    """Assign every mutable Param of the families ``m`` was built from, from ``inp`` and ``lin``,
+    where it changed; return how many values changed."""
     changed = 0
-    for name, values in param_values(inp, lin).items():
+    for name, values in param_values(inp, lin, _mutables(families_of(m))).items():
         param = m.component(name)
         for key, value in values.items():
             data = param[key] if key is not None else param

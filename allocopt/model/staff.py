@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
+from allocopt.model.family import FRICTIONS, Family, Finding, Mutable, Price, Row, Told, amount, pct
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import TOLERANCE, Evaluation, Schedule
 
 
 def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
@@ -56,3 +59,104 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
             expr=sum(m.use[first, i, "staff"] for i in m.INTERVENTIONS)
             <= start * m.budget[first, "staff"]
         )
+
+
+def _growth(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Told:
+    return Told(f"staff growth cap {pct(inp.staff_growth_max_per_year)} per year", "staff")
+
+
+def _reassignment(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Told:
+    phrase = (
+        f"staff re-assignment limit {amount(bound, 'staff')} "
+        f"({pct(inp.reassignment_share_per_year)} of staff per year plus new hires)"
+    )
+    return Told(phrase, "staff")
+
+
+def _initial(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Told:
+    share = (inp.initial_safety_share or 0.0) + inp.reassignment_share_per_year * inp.dt
+    phrase = (
+        f"safety staff in the first period at most {pct(share)} of staff "
+        f"(initial safety share {pct(inp.initial_safety_share or 0.0)} plus one "
+        "period of re-assignment)"
+    )
+    return Told(phrase, "staff")
+
+
+def check_staff(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding]:
+    """Safety staff in the first period beyond the initial share, and staff moved or grown
+    beyond the frictions' limits (on the schedule's own trajectory)."""
+    staff_items, budget = ev.use[:, :, 1], ev.point.budget[:, 1]
+    staff = np.column_stack([schedule.capabilities[:, 1], staff_items])  # [T, activities]
+    growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
+    out: list[Finding] = []
+    if inp.initial_safety_share is not None:
+        start = (inp.initial_safety_share + inp.reassignment_share_per_year * inp.dt) * budget[0]
+        if staff_items[0].sum() > start * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                (
+                    (FRICTIONS, 0, 0),
+                    f"{inp.periods.labels[0]}: {staff_items[0].sum():.6g} FTE on safety exceeds "
+                    f"the initial safety staff plus re-assignment, {start:.6g} FTE",
+                )
+            )
+    for t in range(1, len(budget)):
+        inflow = np.clip(staff[t] - staff[t - 1], 0, None).sum()
+        allowed = max(0.0, budget[t] - budget[t - 1]) + (
+            inp.reassignment_share_per_year * inp.dt * budget[t - 1]
+        )
+        p = inp.periods.labels[t]
+        if inflow > allowed * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                (
+                    (FRICTIONS, t, 1),
+                    f"{p}: {inflow:.6g} FTE moved between activities exceeds the "
+                    f"re-assignment limit {allowed:.6g} FTE",
+                )
+            )
+        if staff[t].sum() > growth * staff[t - 1].sum() * (1 + TOLERANCE) + TOLERANCE:
+            out.append(
+                (
+                    (FRICTIONS, t, 2),
+                    f"{p}: employed staff grows faster than {inp.staff_growth_max_per_year:.0%} "
+                    "per year",
+                )
+            )
+    return out
+
+
+FAMILY = Family(
+    name="staff",
+    add=add_staff,
+    rows=(
+        Row("staff_inflow_def"),
+        Row(
+            "staff_reassignment",
+            rank=3,
+            told=_reassignment,
+            price=Price(
+                3, lambda idx: ("staff", "", "risk reduction per FTE of re-assignment allowance")
+            ),
+        ),
+        Row(
+            "staff_growth",
+            rank=2,
+            told=_growth,
+            price=Price(2, lambda idx: ("staff", "", "risk reduction per FTE of growth allowance")),
+        ),
+        Row("staff_initial", rank=4, told=_initial),
+    ),
+    params=(
+        Mutable("staff_hires", "t", lambda inp, lin: lin.staff_hires),
+        Mutable(
+            "staff_growth_factor",
+            "",
+            lambda inp, lin: (1 + inp.staff_growth_max_per_year) ** inp.dt,
+        ),
+        Mutable(
+            "reassignment_per_period", "", lambda inp, lin: inp.reassignment_share_per_year * inp.dt
+        ),
+    ),
+    check=check_staff,
+    columns={},
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from allocopt.model.family import Family, Price, Row, exact
 from allocopt.numeric.inputs import Inputs
 
 
@@ -24,11 +25,11 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     ids = list(inp.ids)
     lead = dict(zip(ids, map(int, inp.lead_periods), strict=True))
     keep = dict(zip(ids, map(float, inp.retention), strict=True))
-    weight = dict(zip(ids, map(float, inp.readiness_weight), strict=True))
-    leverage = dict(zip(ids, map(float, inp.ai_leverage), strict=True))
     ai = inp.capability.ai_labour
-
     gated = inp.capability.readiness_required
+    # read only when used: what the build reads is the program's structure (allocopt.model.structure)
+    weight = dict(zip(ids, map(float, inp.readiness_weight), strict=True)) if gated else {}
+    leverage = dict(zip(ids, map(float, inp.ai_leverage), strict=True)) if ai else {}
 
     def readiness_rule(m: pyo.ConcreteModel, t: str) -> object:
         if not gated:
@@ -78,3 +79,21 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
             m.level[t, i] == (m.stock[t, i] if i in m.PREPARATION else m.effective_effort[t, i])
         ),
     )
+
+
+FAMILY = Family(
+    name="stocks",
+    add=add_stocks,
+    rows=(
+        Row("readiness_trust"),
+        Row(
+            "stock_balance",
+            activity_at=1,
+            price=Price(4, lambda idx: ("", idx[1], "risk reduction per EU*year of stock")),
+        ),
+        Row("level_def"),
+    ),
+    params=(),
+    check=exact,
+    columns={},
+)

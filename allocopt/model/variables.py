@@ -1,10 +1,14 @@
-"""Every variable of the program, declared in one place (the table in docs/model.md)."""
+"""Every variable of the program, declared in one place (the table in docs/model.md), in the
+order HiGHS numbers their columns; and the bounds on the allocation (``max_effort``)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
+from allocopt.model.family import BOUNDS, Family, Finding, Mutable, Row, Told
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import TOLERANCE, Evaluation, Schedule
 from allocopt.scenario.tables import CHANNELS
 
 
@@ -26,3 +30,44 @@ def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
     m.staff_inflow = pyo.Var(m.LATER_PERIODS, m.ACTIVITIES, domain=pyo.NonNegativeReals)
     if inp.capability.endogenous:
         m.delay = pyo.Var(m.PERIODS, domain=pyo.NonNegativeReals)
+
+
+def _max_effort(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Told:
+    return Told(f"max_effort {bound:g} EU on {idx[1]}", activity=idx[1])
+
+
+def check_bounds(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding]:
+    """A negative allocation, and effort above its max_effort."""
+    out: list[Finding] = []
+    if (schedule.effort < -TOLERANCE).any() or (schedule.capabilities < -TOLERANCE).any():
+        out.append(((BOUNDS, 0), "negative allocation"))
+    over = schedule.effort > inp.max_effort[None, :] * (1 + TOLERANCE)
+    for t, i in zip(*np.nonzero(over), strict=True):
+        out.append(
+            (
+                (BOUNDS, 1, int(t), int(i)),
+                f"{inp.periods.labels[t]}: effort on {inp.ids[i]} exceeds its max_effort "
+                f"{inp.max_effort[i]:g}",
+            )
+        )
+    return out
+
+
+FAMILY = Family(
+    name="variables",
+    add=add_variables,
+    rows=(Row("max_effort", rank=5, told=_max_effort),),  # the upper bound of effort[t,i]
+    params=(Mutable("max_effort", "i", lambda inp, lin: inp.max_effort),),
+    check=check_bounds,
+    columns={
+        "capabilities": "decision",
+        "effort": "decision",
+        "stock": "determined",
+        "level": "determined",
+        "benefit": "determined",
+        "capacity": "determined",
+        "residual": "determined",
+        "staff_inflow": "determined",
+        "delay": "own",
+    },
+)

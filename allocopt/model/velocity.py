@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from allocopt.model.family import PER_PERIOD, Family, Finding, Mutable, Price, Row, Told, pct
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import TOLERANCE, Evaluation, Schedule
+from allocopt.scenario.tables import RESOURCES
 
 
 def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
@@ -45,3 +48,43 @@ def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
     m.delay_trust = pyo.Constraint(
         m.PERIODS, rule=lambda m, t: pyo.inequality(-m.trust, m.delay[t] - m.delay_ref[t], m.trust)
     )
+
+
+def _hit_cap(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Told:
+    period = idx[0]
+    regime = "post" if inp.post_acceleration[inp.periods.labels.index(period)] else "pre"
+    return Told(f"velocity-hit cap {pct(pyo.value(m.hit_cap[period]))} ({regime}-acceleration)")
+
+
+def check_hit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding]:
+    """A velocity hit above the cap of the period's regime (on the schedule's own trajectory)."""
+    return [
+        (
+            (PER_PERIOD, t, len(RESOURCES), 0),
+            f"{p}: velocity hit {1 - ev.velocity[t]:.4%} exceeds the cap {ev.hit_cap[t]:.2%}",
+        )
+        for t, p in enumerate(inp.periods.labels)
+        if 1 - ev.velocity[t] > ev.hit_cap[t] + TOLERANCE
+    ]
+
+
+FAMILY = Family(
+    name="velocity",
+    add=add_velocity,
+    rows=(
+        Row(
+            "velocity_hit_limit",
+            rank=0,
+            told=_hit_cap,
+            price=Price(1, lambda idx: ("", "", "risk reduction per unit of velocity-hit cap")),
+        ),
+        Row("delay_balance"),
+        Row("delay_trust"),
+    ),
+    params=(
+        Mutable("hit_cap", "t", lambda inp, lin: lin.hit_cap),
+        Mutable("weight", "r", lambda inp, lin: inp.weights),
+    ),
+    check=check_hit,
+    columns={},
+)

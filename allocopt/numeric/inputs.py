@@ -81,6 +81,12 @@ class Inputs:
         return self.periods.length_years
 
     @property
+    def has_safety_floor(self) -> bool:
+        """Whether some resource has a positive safety floor (the program then has floor rows;
+        their levels are the mutable ``safety_floor``)."""
+        return bool(self.safety_floor.max() > 0)
+
+    @property
     def ids(self) -> tuple[str, ...]:
         """Intervention ids in catalog order."""
         return tuple(i.id for i in self.interventions)

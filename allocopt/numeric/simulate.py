@@ -1,30 +1,29 @@
 """Exact evaluation of any schedule (numpy only, no solver): delay, budgets, stocks, AI labour,
-hazards and risk under the exact nonlinear dynamics, and every constraint the schedule violates —
-an independent check of the program's answer (docs/model.md, "Exact simulator").
+hazards and risk under the exact nonlinear dynamics — the numbers each constraint family's check
+judges (``allocopt.model.evaluate``), an independent check of the program's answer
+(docs/model.md, "Exact simulator").
 
 >>> from allocopt.numeric.inputs import prepare
 >>> from allocopt.scenario.load import load_scenario
 >>> core = load_scenario("models/magma_core.yaml").with_updates({"horizon.end": "2025Q4"})
 >>> inp = prepare(core)
 >>> no_safety = np.zeros((len(inp.periods), len(inp.ids)))
->>> ev = evaluate(inp, Schedule(effort=no_safety, capabilities=inp.budget))  # full speed
+>>> ev = simulate(inp, Schedule(effort=no_safety, capabilities=inp.budget))  # full speed
 >>> ev.violations, ev.risk_reduction(inp), ev.velocity.round(9).tolist()
 ((), 0.0, [1.0, 1.0, 1.0, 1.0])
->>> over = evaluate(inp, Schedule(effort=no_safety, capabilities=1.1 * inp.budget))
->>> over.violations[0].startswith("2025Q1: compute used")
-True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from allocopt.numeric.curves import benefit, residual
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.trajectory import Point, point_at, postponed
-from allocopt.scenario.tables import CHANNELS, RESOURCES
+from allocopt.scenario.tables import CHANNELS
 
 TOLERANCE = 1e-6  # relative slack allowed before a constraint counts as violated
 OTHERS = CHANNELS.index("others")
@@ -57,7 +56,7 @@ class Evaluation:
     delay_end: float  # years of progress lost by the end of the horizon
     postponed: np.ndarray  # [CH] own hazard left untraversed by the delay (per year * year)
     postponed_rate: np.ndarray  # [CH] its slope in delay_end
-    violations: tuple[str, ...]
+    violations: tuple[str, ...]  # one line per violated constraint, in the check's order
 
     @property
     def velocity_hit(self) -> np.ndarray:
@@ -76,8 +75,14 @@ class Evaluation:
         return self.point.delay
 
 
-def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
-    """Run the exact dynamics of ``schedule`` period by period and list its violations."""
+# (inputs, schedule, its evaluation with no violations yet) -> one line per violated constraint
+Judge = Callable[[Inputs, Schedule, Evaluation], Sequence[str]]
+
+
+def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Evaluation:
+    """Run the exact dynamics of ``schedule`` period by period; ``violations`` lists what
+    ``check`` finds in the numbers (empty without one: the trajectory only, as a linearization
+    point needs). :func:`allocopt.model.evaluate` checks every registered constraint family."""
     effort, caps = schedule.effort, schedule.capabilities
     n_t, n_i = effort.shape
     delay = np.zeros(n_t)
@@ -119,7 +124,7 @@ def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
     use = effort[:, :, None] * inp.intensity[None, :, :]
     delay_end = float(delay[-1] + (1 - velocity[-1]) * inp.dt)
     later, later_rate = postponed(inp, delay_end)
-    return Evaluation(
+    ev = Evaluation(
         point=point,
         use=use,
         readiness=readiness,
@@ -135,74 +140,6 @@ def evaluate(inp: Inputs, schedule: Schedule) -> Evaluation:
         delay_end=delay_end,
         postponed=later,
         postponed_rate=later_rate,
-        violations=tuple(violations(inp, schedule, use, velocity, point.budget, hit_cap)),
+        violations=(),
     )
-
-
-def violations(
-    inp: Inputs,
-    schedule: Schedule,
-    use: np.ndarray,
-    velocity: np.ndarray,
-    budget: np.ndarray,
-    hit_cap: np.ndarray,
-) -> list[str]:
-    """One line per violated constraint: budgets, velocity-hit cap, safety floor, effort bounds,
-    staff re-assignment and growth."""
-    labels = inp.periods.labels
-    out: list[str] = []
-    safety = use.sum(axis=1)  # [T, R]
-    spent = safety + schedule.capabilities
-    for t, p in enumerate(labels):
-        for k, r in enumerate(RESOURCES):
-            b = budget[t, k]
-            if spent[t, k] > b * (1 + TOLERANCE) + TOLERANCE:
-                out.append(f"{p}: {r} used {spent[t, k]:.6g} exceeds the budget {b:.6g}")
-            if safety[t, k] < inp.safety_floor[k] * b * (1 - TOLERANCE) - TOLERANCE:
-                out.append(
-                    f"{p}: {r} to safety {safety[t, k]:.6g} is below the safety floor "
-                    f"{inp.safety_floor[k]:.0%} of {b:.6g}"
-                )
-        if 1 - velocity[t] > hit_cap[t] + TOLERANCE:
-            out.append(f"{p}: velocity hit {1 - velocity[t]:.4%} exceeds the cap {hit_cap[t]:.2%}")
-    if (schedule.effort < -TOLERANCE).any() or (schedule.capabilities < -TOLERANCE).any():
-        out.append("negative allocation")
-    over = schedule.effort > inp.max_effort[None, :] * (1 + TOLERANCE)
-    for t, i in zip(*np.nonzero(over), strict=True):
-        out.append(
-            f"{labels[t]}: effort on {inp.ids[i]} exceeds its max_effort {inp.max_effort[i]:g}"
-        )
-    out += _staff_violations(inp, use[:, :, 1], schedule.capabilities[:, 1], budget[:, 1])
-    return out
-
-
-def _staff_violations(
-    inp: Inputs, staff_items: np.ndarray, staff_caps: np.ndarray, budget: np.ndarray
-) -> list[str]:
-    staff = np.column_stack([staff_caps, staff_items])  # [T, activities]
-    growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
-    out = []
-    if inp.initial_safety_share is not None:
-        start = (inp.initial_safety_share + inp.reassignment_share_per_year * inp.dt) * budget[0]
-        if staff_items[0].sum() > start * (1 + TOLERANCE) + TOLERANCE:
-            out.append(
-                f"{inp.periods.labels[0]}: {staff_items[0].sum():.6g} FTE on safety exceeds "
-                f"the initial safety staff plus re-assignment, {start:.6g} FTE"
-            )
-    for t in range(1, len(budget)):
-        inflow = np.clip(staff[t] - staff[t - 1], 0, None).sum()
-        allowed = max(0.0, budget[t] - budget[t - 1]) + (
-            inp.reassignment_share_per_year * inp.dt * budget[t - 1]
-        )
-        p = inp.periods.labels[t]
-        if inflow > allowed * (1 + TOLERANCE) + TOLERANCE:
-            out.append(
-                f"{p}: {inflow:.6g} FTE moved between activities exceeds the "
-                f"re-assignment limit {allowed:.6g} FTE"
-            )
-        if staff[t].sum() > growth * staff[t - 1].sum() * (1 + TOLERANCE) + TOLERANCE:
-            out.append(
-                f"{p}: employed staff grows faster than {inp.staff_growth_max_per_year:.0%} "
-                "per year"
-            )
-    return out
+    return replace(ev, violations=tuple(check(inp, schedule, ev))) if check else ev

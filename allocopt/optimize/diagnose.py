@@ -5,178 +5,42 @@ scenario's words ("2025Q4: velocity-hit cap 5% conflicts with the safety floor o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from allocopt.diagnosis import Conflict, Diagnosis
+from allocopt.model.family import Told, families_of, rows_by_name
 from allocopt.numeric.inputs import Inputs
-from allocopt.scenario.tables import RESOURCE_UNITS
-
-Method = Literal["iis", "elastic"]
 
 # HiGHS finds an infeasible subset with an elastic LP, then deletes rows until it is irreducible;
 # the default strategy (a light bounds test) often reports an empty set for this model.
 IIS_STRATEGY = int(highspy.IisStrategy.kIisStrategyFromLp) | int(
     highspy.IisStrategy.kIisStrategyIrreducible
 )
-# Rules a scenario sets, in the order a headline names them; other rows are bookkeeping.
-LIMITS: tuple[str, ...] = (
-    "velocity_hit_limit",
-    "safety_floor_limit",
-    "staff_growth",
-    "staff_reassignment",
-    "staff_initial",
-    "max_effort",
-    "budget_limit",
-)
 SLACK_TOLERANCE = 1e-7
 
 
-@dataclass(frozen=True)
-class Conflict:
-    """One member of a set of constraints that cannot hold together."""
-
-    # the model component: velocity_hit_limit, safety_floor_limit, max_effort, stock_balance, ...
-    family: str
-    constraint: str  # the model's name for it, e.g. "velocity_hit_limit[2026Q1]"
-    period: str | None
-    resource: str | None  # compute / staff, where the constraint is about one resource
-    activity: str | None  # intervention id, where the constraint is about one intervention
-    phrase: str  # the rule in the scenario's words, e.g. "velocity-hit cap 5%"
-    is_limit: bool  # a rule the scenario sets (False: model bookkeeping such as stock_balance)
-
-    @property
-    def sentence(self) -> str:
-        """``period: phrase`` — one line of the explanation."""
-        return f"{self.period}: {self.phrase}" if self.period else self.phrase
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """The conflicting constraints of an infeasible scenario and how they were found."""
-
-    scenario_name: str
-    method: Method  # "iis": irreducible (drop any member and the rest can hold); "elastic": the
-    #   rules a minimal-violation relaxation had to break
-    conflicts: tuple[Conflict, ...]
-
-    def families(self) -> set[str]:
-        """Names of the constraint families involved."""
-        return {c.family for c in self.conflicts}
-
-    def headline(self) -> str:
-        """One sentence: the first rule conflicts with the others (rules the scenario sets only)."""
-        limits = sorted(
-            (c for c in self.conflicts if c.is_limit), key=lambda c: LIMITS.index(c.family)
-        )
-        if not limits:
-            return "no rule the scenario sets was singled out (only model bookkeeping rows)"
-        grouped: dict[str, list[str]] = {}
-        for c in limits:
-            grouped.setdefault(c.phrase, [])
-            if c.period and c.period not in grouped[c.phrase]:
-                grouped[c.phrase].append(c.period)
-        periods = {p for ps in grouped.values() for p in ps}
-        if len(periods) <= 1:
-            prefix = f"{periods.pop()}: " if periods else ""
-            items = list(grouped)
-        else:
-            prefix = ""
-            items = [
-                f"{phrase} in {_periods(ps)}" if ps else phrase for phrase, ps in grouped.items()
-            ]
-        if self.method == "elastic":
-            return f"{prefix}the least change that makes it feasible relaxes the {_join(items)}"
-        if len(items) == 1:
-            return f"{prefix}{items[0]} cannot be met"
-        return f"{prefix}{items[0]} conflicts with the {_join(items[1:])}"
-
-    def lines(self) -> list[str]:
-        """The headline, then one line per conflicting constraint."""
-        how = {"iis": "irreducible infeasible set", "elastic": "elastic relaxation"}[self.method]
-        return [
-            f"scenario '{self.scenario_name}' is infeasible: {self.headline()}",
-            f"  conflicting constraints ({how}):",
-            *(f"    {c.constraint}: {c.sentence}" for c in self.conflicts),
-        ]
-
-
-def _join(items: Sequence[str], most: int = 5) -> str:
-    """ "a, b and c" — or "a; b; and c" when the items hold commas themselves."""
-    shown = [*items[:most], *([f"{len(items) - most} more"] if len(items) > most else [])]
-    if len(shown) == 1:
-        return shown[0]
-    if any(", " in item for item in shown):
-        return "; ".join(shown[:-1]) + "; and " + shown[-1]
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
-def _periods(labels: Sequence[str]) -> str:
-    if len(labels) <= 3:
-        return _join(labels)
-    return f"{labels[0]}–{labels[-1]} ({len(labels)} periods)"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.3g}%"
-
-
-def _amount(x: float, resource: str) -> str:
-    return f"{x:.4g} {RESOURCE_UNITS[resource]}"
-
-
 def describe(m: pyo.ConcreteModel, inp: Inputs, family: str, index: Any, bound: float) -> Conflict:
-    """The :class:`Conflict` of constraint ``family[index]`` (or of an effort bound) in scenario terms.
+    """The :class:`Conflict` of constraint ``family[index]`` (or of an effort bound) in scenario
+    terms, as the row's owner among the families ``m`` was built from tells it
+    (:class:`allocopt.model.family.Row`); a row no family owns is model bookkeeping.
 
     ``bound`` is the right-hand side that binds (the upper bound for effort).
     """
     idx = index if isinstance(index, tuple) else () if index is None else (index,)
     period = str(idx[0]) if idx else None
-    resource = activity = None
-    is_limit = family in LIMITS
-    if family == "velocity_hit_limit":
-        regime = "post" if inp.post_acceleration[inp.periods.labels.index(period)] else "pre"
-        phrase = f"velocity-hit cap {_pct(pyo.value(m.hit_cap[period]))} ({regime}-acceleration)"
-    elif family == "safety_floor_limit":
-        resource = idx[1]
-        budget = pyo.value(m.budget[period, resource])
-        share = pyo.value(m.safety_floor[resource])
-        phrase = (
-            f"safety floor of {_pct(share)} of {resource} "
-            f"({_amount(share * budget, resource)} of a {_amount(budget, resource)} budget)"
-        )
-    elif family == "budget_limit":
-        resource = idx[1]
-        phrase = f"{resource} budget {_amount(pyo.value(m.budget[period, resource]), resource)}"
-    elif family == "staff_growth":
-        resource = "staff"
-        phrase = f"staff growth cap {_pct(inp.staff_growth_max_per_year)} per year"
-    elif family == "staff_reassignment":
-        resource = "staff"
-        phrase = (
-            f"staff re-assignment limit {_amount(bound, 'staff')} "
-            f"({_pct(inp.reassignment_share_per_year)} of staff per year plus new hires)"
-        )
-    elif family == "staff_initial":
-        resource = "staff"
-        share = (inp.initial_safety_share or 0.0) + inp.reassignment_share_per_year * inp.dt
-        phrase = (
-            f"safety staff in the first period at most {_pct(share)} of staff "
-            f"(initial safety share {_pct(inp.initial_safety_share or 0.0)} plus one "
-            "period of re-assignment)"
-        )
-    elif family == "max_effort":
-        activity = idx[1]
-        phrase = f"max_effort {bound:g} EU on {activity}"
+    row = rows_by_name(families_of(m)).get(family)
+    if row is not None and row.told is not None:
+        told = row.told(m, inp, idx, bound)
     else:
-        activity = idx[1] if family in ("stock_balance", "benefit_cut") else None
-        phrase = f"{family} (model bookkeeping)"
+        at = row.activity_at if row is not None else None
+        told = Told(f"{family} (model bookkeeping)", activity=idx[at] if at is not None else None)
     name = f"{family}[{','.join(map(str, idx))}]" if idx else family
-    return Conflict(family, name, period, resource, activity, phrase, is_limit)
+    rank = row.rank if row is not None else None
+    return Conflict(family, name, period, told.resource, told.activity, told.phrase, rank)
 
 
 def _constraint_conflict(m: pyo.ConcreteModel, inp: Inputs, con: Any) -> Conflict:
@@ -218,8 +82,9 @@ def elastic(m: pyo.ConcreteModel, inp: Inputs) -> Diagnosis:
     e.slack = pyo.VarList(domain=pyo.NonNegativeReals)
     weighted = []
     relaxed: list[tuple[Any, Any]] = []
-    for family in LIMITS:
-        block = getattr(e, family, None)
+    rules = [r for r in rows_by_name(families_of(m)).values() if r.rank is not None]
+    for rule in sorted(rules, key=lambda r: r.rank):
+        block = getattr(e, rule.name, None)
         if block is None or not isinstance(block, pyo.Constraint):
             continue
         for con in block.values():

@@ -1,4 +1,5 @@
-"""Shadow prices: the duals of the budget, velocity-hit, staff and stock rows as one tidy table.
+"""Shadow prices: the duals of the rows the constraint families price (budget, velocity-hit,
+staff and stock rows; ``Row.price``) as one tidy table.
 
 Sign convention (for this maximization): ``value`` is the change of the optimal ``risk_reduction``
 per unit *relaxation* of the row's right-hand side, holding everything else fixed — one more kH100e
@@ -19,6 +20,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from allocopt.model.family import families_of, rows_by_name
 from allocopt.scenario.tables import RESOURCE_UNITS
 
 COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit", "source"]
@@ -36,24 +38,20 @@ class DualRows:
 
     @classmethod
     def of(cls, m: pyo.ConcreteModel) -> DualRows:
-        """Budget, velocity-hit, staff-growth, staff re-assignment and stock-balance rows of ``m``."""
+        """The priced rows of the families ``m`` was built from (``Row.price``: budget,
+        velocity-hit, staff-growth, staff re-assignment and stock-balance rows), in price order."""
         rows: list[pyo.ConstraintData] = []
         labels: list[tuple[str, str, str, str, str]] = []
-
-        def add(con: pyo.ConstraintData, period: str, resource: str, activity: str, unit: str):
-            rows.append(con)
-            labels.append((period, con.parent_component().local_name, resource, activity, unit))
-
-        for (t, r), con in m.budget_limit.items():
-            add(con, t, r, "", f"risk reduction per {RESOURCE_UNITS[r]}")
-        for t, con in m.velocity_hit_limit.items():
-            add(con, t, "", "", "risk reduction per unit of velocity-hit cap")
-        for t, con in m.staff_growth.items():
-            add(con, t, "staff", "", "risk reduction per FTE of growth allowance")
-        for t, con in m.staff_reassignment.items():
-            add(con, t, "staff", "", "risk reduction per FTE of re-assignment allowance")
-        for (t, p), con in m.stock_balance.items():
-            add(con, t, "", p, "risk reduction per EU*year of stock")
+        priced = [r for r in rows_by_name(families_of(m)).values() if r.price is not None]
+        for row in sorted(priced, key=lambda r: r.price.order):
+            block = m.component(row.name)
+            if block is None:
+                continue
+            for index, con in block.items():
+                idx = index if isinstance(index, tuple) else (index,)
+                resource, activity, unit = row.price.label(idx)
+                rows.append(con)
+                labels.append((idx[0], row.name, resource, activity, unit))
         frame = pd.DataFrame(
             labels, columns=["period", "constraint", "resource", "activity", "unit"]
         )

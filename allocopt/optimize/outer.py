@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from allocopt.errors import InfeasibleError, SolverError
+from allocopt.model import evaluate
 from allocopt.model.linearization import Linearization, around, reference
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.simulate import Evaluation, Schedule, evaluate
+from allocopt.numeric.simulate import Evaluation, Schedule
 
 SolveAt = Callable[[Linearization], tuple[float, Schedule]]
 

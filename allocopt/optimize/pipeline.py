@@ -13,10 +13,11 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.errors import InfeasibleError, SolverError
-from allocopt.model import build_model
+from allocopt.model import build_model, evaluate
+from allocopt.model.family import families_of
 from allocopt.model.linearization import Linearization
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.numeric.simulate import Schedule, evaluate
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.diagnose import diagnose
 from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.outer import Iteration, successive_lp
@@ -206,7 +207,7 @@ def report(
     schedule, exact evaluation and shadow prices of ``rows``."""
     t0 = time.perf_counter()
     schedule = extract_schedule(m, inp)
-    ev = evaluate(inp, schedule)
+    ev = evaluate(inp, schedule, families_of(m))
     duals = shadow_prices(m, run.solver, rows)
     timings = {**timings, "report": time.perf_counter() - t0}
     return build_result(inp, schedule, ev, Status.OPTIMAL, objective, timings, duals=duals)
@@ -269,7 +270,7 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
         if solved.status.is_optimal:
             duals = shadow_prices(m, solved.solver, DualRows.of(m))
         schedule = extract_schedule(m, inp)
-        ev = evaluate(inp, schedule)
+        ev = evaluate(inp, schedule, families_of(m))
         objective, status, message = float(solved.objective), solved.status, solved.message
         bound, gap = solved.bound, solved.relative_gap
     t2 = time.perf_counter()

@@ -6,12 +6,14 @@ linearization point: for it ``Model.update`` only records the change (it returns
 and ``Model.solve`` runs :func:`allocopt.solve` afresh.
 
 For the core program ``Model.update`` changes the model's mutable Params in place when the change
-leaves the program's shape alone (budgets and budget multipliers, velocity-hit caps and weights,
-the acceleration threshold, hazards and hazard multipliers, resource intensities, ``max_effort``,
-safety floors, staff growth and re-assignment rates); anything that alters the shape (horizon,
-intervention set or mode, lead times, depreciation, saturation, effects, residual floors, cut
-counts, turning the safety floor on or off, the initial safety share, endogenous capability)
-rebuilds the model. Both paths give the result a fresh :func:`allocopt.solve` gives.
+leaves the program's structure alone — what building it read directly from the inputs
+(:func:`allocopt.model.structure`, recorded by the build): budgets and budget multipliers,
+velocity-hit caps and weights, the acceleration threshold, hazards and hazard multipliers,
+resource intensities, ``max_effort``, safety floors, staff growth and re-assignment rates reach
+the program only through mutable Params; anything else the families read (horizon, intervention
+set or mode, lead times, depreciation, saturation, effects, residual floors, cut counts, turning
+the safety floor on or off, the initial safety share, endogenous capability) rebuilds the model.
+Both paths give the result a fresh :func:`allocopt.solve` gives.
 
 >>> base = load_scenario("models/magma_baseline.yaml")  # doctest: +SKIP
 >>> model = Model(base.with_updates({"capability": {}}))  # doctest: +SKIP
@@ -24,12 +26,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import numpy as np
-
-from allocopt.model import build_model
+from allocopt.model import FAMILIES, build_model, structure
+from allocopt.model.family import Family
 from allocopt.model.linearization import reference
 from allocopt.model.sets import set_param_values
 from allocopt.numeric.inputs import Inputs, prepare
@@ -48,33 +49,14 @@ COLD_OPTIONS = {"simplex_dual_edge_weight_strategy": -1}  # HiGHS's default, for
 WARM_OPTIONS = {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1}
 
 
-def structure(inp: Inputs) -> dict[str, object]:
-    """Everything :func:`allocopt.model.build_model` bakes into the program's shape or fixed
-    coefficients, by name; two inputs with equal structure differ only in mutable Params."""
-    fixed: dict[str, object] = {
-        "periods": inp.periods.labels,
-        "interventions": inp.ids,
-        "preparation": inp.is_preparation,
-        "lead_periods": inp.lead_periods,
-        "retention": inp.retention,
-        "saturation": inp.saturation,
-        "effect": inp.effect,
-        "export_weight": inp.export_weight,
-        "residual_floor": inp.residual_floor,
-        "cuts": inp.cuts,
-        "safety_floor_rows": bool(inp.safety_floor.max() > 0),
-        "initial_safety_share": inp.initial_safety_share,
-        "endogenous": inp.capability.endogenous,
-    }
-    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in fixed.items()}
-
-
 class Model:
     """The program of one scenario, kept between solves with one persistent HiGHS interface
-    (core program); a scenario with endogenous capability keeps only the scenario."""
+    (core program); a scenario with endogenous capability keeps only the scenario. ``families``:
+    the constraint families of the core program (default :data:`allocopt.model.FAMILIES`)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, families: Sequence[Family] = FAMILIES) -> None:
         self.scenario = scenario
+        self.families = tuple(families)
         self.run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
         self.builds = 0
         self.model = None
@@ -91,7 +73,7 @@ class Model:
         if inp.capability.endogenous:
             self.model = None  # the outer loop builds its own model at every iteration
             return
-        self.model = build_model(inp)
+        self.model = build_model(inp, families=self.families)
         self._rows = DualRows.of(self.model)
         self.run.solver.config.solver_options.update(
             {**COLD_OPTIONS, "solver": cold_algorithm(self.model)}
@@ -109,7 +91,6 @@ class Model:
         rebuilt (always, with endogenous capability); ``why`` names the change in the log."""
         t0 = time.perf_counter()
         inp = prepare(scenario)
-        old, new = structure(self.inputs), structure(inp)
         self.scenario = scenario
         self.run.solver.config.time_limit = scenario.solver.time_limit_seconds
         self.run.solver.config.solver_options["threads"] = scenario.solver.threads
@@ -120,6 +101,11 @@ class Model:
             )
             self._build(inp)
             return "rebuild"
+        if self.model is None:
+            logger.info("building the core program: capability is no longer endogenous (%s)", why)
+            self._build(inp)
+            return "rebuild"
+        old, new = structure(self.model, self.inputs), structure(self.model, inp)
         if old != new:
             what = ", ".join(k for k in new if new[k] != old[k])
             logger.info("rebuilding the model: %s changed (%s)", what, why)

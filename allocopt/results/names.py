@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from allocopt.scenario.tables import RESOURCE_UNITS
 from allocopt.results.result import CAPABILITIES
+from allocopt.scenario.tables import RESOURCE_UNITS
 
 CATEGORY_LABELS: dict[str, str] = {
     CAPABILITIES: "Capabilities",

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
-from allocopt.optimize.duals import empty_duals
-from allocopt.results.files import write_folder
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
+from allocopt.optimize.duals import empty_duals
 from allocopt.optimize.outer import Iteration
+from allocopt.results.files import write_folder
 from allocopt.results.status import Status
+from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
@@ -76,7 +76,9 @@ class Result:
         gap = "" if self.relative_gap is None else f", gap {self.relative_gap:.2%}"
         return f"NOT OPTIMAL ({self.status}{gap})"
 
-    duals: pd.DataFrame = field(default_factory=empty_duals)  # shadow prices, see allocopt.optimize.duals
+    duals: pd.DataFrame = field(
+        default_factory=empty_duals
+    )  # shadow prices, see allocopt.optimize.duals
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, the summary included as a two-column table."""

@@ -15,7 +15,9 @@ class Status(StrEnum):
     """
 
     OPTIMAL = "optimal"  # HiGHS proved an optimum and the exact simulator found no violation
-    INFEASIBLE = "infeasible"  # no allocation satisfies every constraint (see allocopt.optimize.diagnose)
+    INFEASIBLE = (
+        "infeasible"  # no allocation satisfies every constraint (see allocopt.optimize.diagnose)
+    )
     UNBOUNDED = "unbounded"  # the objective can grow without limit (a modelling error)
     INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"  # presolve could not tell which
     TIME_LIMIT = "time_limit"  # stopped at solver.time_limit_seconds; best solution, if any
