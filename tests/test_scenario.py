@@ -63,7 +63,7 @@ def test_with_updates_validates(baseline):
     )
     with pytest.raises(ScenarioError, match="hit_cap_pre_acceleration"):
         baseline.with_updates({"velocity.hit_cap_pre_acceleration": 1.5})
-    with pytest.raises(ScenarioError, match="velocty: unknown field; did you mean velocity[?]"):
+    with pytest.raises(ScenarioError, match=r"velocty: unknown field; did you mean velocity\?"):
         baseline.with_updates({"velocty.hit_cap_pre_acceleration": 0.1})
 
 
