@@ -56,12 +56,16 @@ YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", SCIENTIFIC, list("-+
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """Where and why the parser refused the text: "at line L, column C: <its reason>"."""
+    """Where and why the parser refused the text: "at line L, column C: <its reason> (<what it
+    was reading> at line L, column C)"."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     reason = getattr(exc, "problem", None) or str(exc)
     if "'\\t'" in reason:
         reason += " (a tab: indent with spaces)"
+    context, began = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and began and began is not mark:
+        reason += f" ({context} at line {began.line + 1}, column {began.column + 1})"
     return f"{at}: {' '.join(reason.split())}"
 
 
