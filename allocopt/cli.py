@@ -11,6 +11,9 @@ Every command that takes a scenario also takes ``--set FIELD=VALUE`` (repeatable
 ``--override A,B`` (sets of the file's ``overrides:`` block) and ``--allow-path``, read by
 :func:`_load`. The global options ``--quiet`` / ``--verbose`` set the ``allocopt`` logger's level
 (WARNING / DEBUG; INFO otherwise), and progress bars show only at INFO or below.
+
+The module is longer than most (~500 lines) because typer reads each command's options from its
+signature: six commands, each declaring its options inline, beside the one error mapper.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import typer
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
 from allocopt.results.files import check_writable
-from allocopt.scenario.load import load_scenario, parse_value
+from allocopt.scenario.load import load_scenario, parse_updates
 from allocopt.scenario.schema import Scenario
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
@@ -196,22 +199,6 @@ def _progress() -> bool:
     return LOGGER.getEffectiveLevel() <= logging.INFO
 
 
-def _updates(items: list[str]) -> dict[str, object]:
-    """The dotted fields and values of ``--set FIELD=VALUE`` options (a later one wins)."""
-    updates: dict[str, object] = {}
-    for item in items:
-        field, equals, text = item.partition("=")
-        if not equals or not field.strip():
-            raise ScenarioError(
-                f"--set {item}: expected FIELD=VALUE, e.g. velocity.hit_cap_post_acceleration=0.3"
-            )
-        try:
-            updates[field.strip()] = parse_value(text)
-        except ScenarioError as exc:
-            raise ScenarioError(f"--set {item}: {exc.problems[0]}") from None
-    return updates
-
-
 def _load(
     path: Path,
     allow: list[Path] | None = None,
@@ -226,7 +213,7 @@ def _load(
         path,
         allow=allow or (),
         overrides=names,
-        updates=_updates(sets or []),
+        updates=parse_updates(sets or []),
         labels=("--override", "--set"),
     )
 
@@ -302,7 +289,8 @@ def _with_option(option: str, scenario: Scenario, field: str, value: object) -> 
     try:
         return scenario.with_updates({field: value})
     except ScenarioError as exc:
-        raise ScenarioError([f"{option}: {line}" for line in exc.problems]) from None
+        inner = (line.removeprefix(f"scenario '{scenario.name}': ") for line in exc.problems)
+        raise ScenarioError([f"{option} {line}" for line in inner]) from None
 
 
 @app.command()
@@ -337,6 +325,8 @@ def sweep(
         if not param:
             raise ScenarioError("give at least one --param FIELD=LO:HI:N")
         params = [Parameter.parse(p) for p in param]
+        for p in params:  # a mistyped field, named as the option
+            _with_option("--param", loaded, p.field, p.values[0])
         folder = doing.writes(out or Path("results") / f"{loaded.name}_sweep", "the sweep table")
         check_writable(folder)
         with executor(workers, scheduler) as ex:
@@ -435,7 +425,7 @@ def validate(
             try:
                 loaded = _load(path, allow_path, set_, override)
             except ScenarioError as exc:  # collected: every file is checked
-                problems += exc.problems
+                problems += [p for p in exc.problems if p not in problems]  # --set's once
                 continue
             typer.echo(
                 f"{path}: ok ({len(loaded.periods())} periods, "

@@ -149,6 +149,12 @@ def test_override_sets_apply_in_order_and_set_wins(with_sets: Path) -> None:
             ("--set", "data.budgets=x.csv"),
             "--set data.budgets: the data files cannot be overridden",
         ),
+        (
+            ("--set", "intervention_overrides.security_forward_rd.lead_time_years=0.3"),
+            "--set intervention_overrides.security_forward_rd.lead_time_years: 0.3 years is not "
+            "a whole number of periods: 0, 0.25, 0.5, 0.75 ... on quarterly periods (nearest: "
+            "0.25 or 0.5)",
+        ),
     ],
 )
 def test_bad_overrides_are_one_line_naming_option_and_field(
@@ -157,6 +163,15 @@ def test_bad_overrides_are_one_line_naming_option_and_field(
     code, lines = _run("validate", str(with_sets), *args)
     assert code == 2
     assert lines == [f"error: {line.format(path=with_sets)}"]
+
+
+def test_a_mistyped_sweep_field_names_the_option(tmp_path: Path) -> None:
+    code, lines = _run(
+        "sweep", str(CORE), "--param", "risk.cut=8:16:2", "--out", str(tmp_path / "out")
+    )
+    assert code == 2
+    assert lines == ["error: --param risk.cut: unknown field; did you mean risk.cuts?"]
+    assert not (tmp_path / "out").exists()
 
 
 def test_python_updates_are_named_as_updates(with_sets: Path) -> None:

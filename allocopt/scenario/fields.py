@@ -128,12 +128,13 @@ def format_errors(
     what is wrong and the value given; a model-level check's ``"; "``-joined problems become one
     line each. With ``schema`` (the model validated), an unknown field gets :func:`suggest`'s
     suggestion; ``origins`` maps dotted fields to what set them (``"--set velocity.x=3"``), which
-    then replaces ``where`` and the field for errors at or inside them."""
+    then replaces ``where`` and the field for errors at or inside them (and for a model-level
+    check's problem that starts with such a field)."""
     lines = []
     for e in exc.errors():
         msg = e["msg"].removeprefix("Value error, ")
         if not e["loc"]:  # a model-level check: its problems are joined by "; "
-            lines += [f"{where}: {part}" for part in msg.split("; ")]
+            lines += [_attributed(where, part, origins or {}) for part in msg.split("; ")]
             continue
         loc = ".".join(str(p) for p in e["loc"])
         got = e.get("input")
@@ -155,6 +156,14 @@ def format_errors(
             inside = "" if loc == origin else f"{loc}: "
             lines.append(f"{origins[origin]}: {inside}{msg}{shown}")
     return lines
+
+
+def _attributed(where: str, problem: str, origins: Mapping[str, str]) -> str:
+    """``problem`` (of a model-level check) after what set the field it starts with, if known."""
+    for field, origin in origins.items():
+        if problem.startswith((f"{field}:", f"{field}.")):
+            return f"{origin}{problem[len(field) :]}"
+    return f"{where}: {problem}"
 
 
 def suggest_file(path: Path) -> str:

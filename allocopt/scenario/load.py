@@ -79,6 +79,23 @@ def parse_value(text: str) -> Any:
     return value
 
 
+def parse_updates(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """The dotted fields and values of ``FIELD=VALUE`` items (``--set``; values read by
+    :func:`parse_value`; a later item wins); raises ScenarioError naming ``option`` and the item."""
+    updates: dict[str, Any] = {}
+    for item in items:
+        field, equals, text = item.partition("=")
+        if not equals or not field.strip():
+            raise ScenarioError(
+                f"{option} {item}: expected FIELD=VALUE, e.g. velocity.hit_cap_post_acceleration=0.3"
+            )
+        try:
+            updates[field.strip()] = parse_value(text)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{option} {item}: {exc.problems[0]}") from None
+    return updates
+
+
 def _parse(text: str) -> tuple[Any, list[str]]:
     """The YAML document in ``text`` and its repeated keys; raises yaml.YAMLError."""
     loader = YamlLoader(text)  # the reader refuses control characters right here
