@@ -76,28 +76,36 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def _step(annotation: Any, key: Any) -> Any:
+    """The annotation of ``key`` inside ``annotation``: a model's field, a mapping's values, a
+    list's items (``Any`` inside ``Any``); None when there is no such key."""
+    annotation = unwrap(annotation)
+    if _is_model(annotation):
+        field = annotation.model_fields.get(key)
+        return field.annotation if field is not None else None
+    if get_origin(annotation) is dict:
+        return get_args(annotation)[1]
+    if get_origin(annotation) in (list, tuple) and isinstance(key, int):
+        return get_args(annotation)[0]
+    return Any if annotation is Any else None
+
+
 def path_problem(schema: type[BaseModel], keys: Sequence[str]) -> str | None:
     """Why the dotted field ``keys`` cannot be set in ``schema`` (an unknown field, with
     :func:`suggest`; a field inside a number or a list), or None when it names a field or a
     key of a mapping field (whose keys the schema checks when validating)."""
     annotation: Any = schema
     for depth, key in enumerate(keys):
-        annotation = unwrap(annotation)
-        dotted = ".".join(keys[: depth + 1])
-        if _is_model(annotation):
-            fields = annotation.model_fields
-            if key not in fields:
-                parent = ".".join(keys[:depth])
-                return f"{dotted}: unknown field" + suggest(
-                    key, fields, f"{parent}." if parent else ""
-                )
-            annotation = fields[key].annotation
-        elif get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-        elif annotation is Any:
+        inner = unwrap(annotation)
+        annotation = _step(inner, key)
+        dotted, parent = ".".join(keys[: depth + 1]), ".".join(keys[:depth])
+        if annotation is None and _is_model(inner):
+            hint = suggest(key, inner.model_fields, f"{parent}." if parent else "")
+            return f"{dotted}: unknown field{hint}"
+        if annotation is None:
+            return f"{dotted}: {parent} is a value, not a block of fields"
+        if annotation is Any:
             return None
-        else:
-            return f"{dotted}: {'.'.join(keys[:depth])} is a value, not a block of fields"
     return None
 
 
@@ -105,14 +113,8 @@ def _model_at(schema: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | 
     """The model holding the fields at ``loc`` (a pydantic error location), if it is one."""
     annotation: Any = schema
     for key in loc:
-        annotation = unwrap(annotation)
-        if _is_model(annotation) and key in annotation.model_fields:
-            annotation = annotation.model_fields[key].annotation
-        elif get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-        elif get_origin(annotation) in (list, tuple) and isinstance(key, int):
-            annotation = get_args(annotation)[0]
-        else:
+        annotation = _step(annotation, key)
+        if annotation is None:
             return None
     annotation = unwrap(annotation)
     return annotation if _is_model(annotation) else None
