@@ -149,3 +149,27 @@ def test_thousands_separators_stay_refused(project: Path) -> None:
     (problem,) = _problems(project)
     assert "line 2: value:" in problem
     assert "'1.000,5'" in problem
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("budget.csv", "; did you mean {data}/budgets.csv?"),
+        (
+            "../dta/budgets.csv",
+            " (folder {data}/../dta does not exist; did you mean {data}/../data?)",
+        ),
+    ],
+)
+def test_a_missing_table_suggests_the_nearest_file(project: Path, written: str, hint: str) -> None:
+    path = project.parent / "typo.yaml"
+    data = (project.parent.parent / "data").resolve()
+    path.write_text(
+        f"extends: magma_baseline.yaml\nname: typo\ndata: {{budgets: ../data/{written}}}\n",
+        encoding="utf-8",
+    )
+    missing = (data / written).resolve()
+    (problem,) = _problems(path)
+    assert problem == f"{missing}: file not found (table 'budgets')" + hint.format(
+        data=data, root=data.parent
+    )

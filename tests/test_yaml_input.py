@@ -144,3 +144,22 @@ def test_the_parser_reason_is_kept(tmp_path: Path, text: str, at: str, reason: s
     (problem,) = _problems(path)
     assert f"malformed YAML at {at}: " in problem
     assert reason in problem
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "velocity: {hit_cap_post: 0.3}",
+            "velocity.hit_cap_post: unknown field; did you mean "
+            "velocity.hit_cap_post_acceleration?",
+        ),
+        ("veloctiy: {}", "veloctiy: unknown field; did you mean velocity?"),
+        ("risk: {cut: 8}", "risk.cut: unknown field; did you mean risk.cuts?"),
+        ("risk: {zzz: 8}", "risk.zzz: unknown field"),
+    ],
+)
+def test_a_mistyped_field_gets_a_suggestion(tmp_path: Path, line: str, expected: str) -> None:
+    path = copy_project(tmp_path).parent / "typo.yaml"
+    path.write_text(f"extends: magma_core.yaml\nname: typo\n{line}\n", encoding="utf-8")
+    assert _problems(path) == [f"{path}: {expected}"]

@@ -151,12 +151,14 @@ def _describe(error: dict) -> str:
     return f"{loc}: {msg}{shown}"
 
 
-def _cells(where: str, path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str]:
+def _cells(name: str, where: str, path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str]:
     """The header, the (line number, cells) of each row with any value, and the separator."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ScenarioError(f"{where}: file not found{suggest_file(path)}") from None
+        raise ScenarioError(
+            f"{where}: file not found (table '{name}'){suggest_file(path)}"
+        ) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
@@ -181,7 +183,7 @@ def read_table(name: str, path: Path) -> list[Row]:
     is accepted); raise ScenarioError listing every problem, each naming file and line."""
     schema, key = TABLE_SCHEMAS[name]
     where = str(path)
-    header, rows, separator = _cells(where, path)
+    header, rows, separator = _cells(name, where, path)
     fields = schema.model_fields
     required = [f for f, info in fields.items() if info.is_required()]
     columns = [c.strip() for c in header]
