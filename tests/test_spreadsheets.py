@@ -157,7 +157,7 @@ def test_thousands_separators_stay_refused(project: Path) -> None:
         ("budget.csv", "; did you mean {data}/budgets.csv?"),
         (
             "../dta/budgets.csv",
-            " (folder {data}/../dta does not exist; did you mean {data}/../data?)",
+            " (folder {root}/dta does not exist; did you mean {root}/data?)",
         ),
     ],
 )
