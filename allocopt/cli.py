@@ -223,7 +223,7 @@ def solve(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the result tables [default: results/<scenario name>]."),
+        typer.Option(help="Folder for the result tables.  [default: results/<scenario name>]"),
     ] = None,
     time_limit: Annotated[
         float | None,
@@ -305,7 +305,7 @@ def sweep(
     scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
+        typer.Option(help="Folder for sweep.csv and figures.  [default: results/<name>_sweep]"),
     ] = None,
     set_: SetOption = None,
     override: OverrideOption = None,
@@ -358,7 +358,7 @@ def outcomes(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for outcome_map.csv and .png [default: results/<name>_outcomes]."
+            help="Folder for outcome_map.csv and .png.  [default: results/<name>_outcomes]"
         ),
     ] = None,
     set_: SetOption = None,
@@ -440,12 +440,12 @@ def report(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="Scenario YAML file (default: models/magma_baseline.yaml; none with --from-result)."
+            help="Scenario YAML file.  [default: models/magma_baseline.yaml; none with --from-result]"
         ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the report [default: results/<scenario name>_report]."),
+        typer.Option(help="Folder for the report.  [default: results/<scenario name>_report]"),
     ] = None,
     from_result: Annotated[
         Path | None,
