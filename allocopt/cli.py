@@ -6,10 +6,19 @@ what is allowed), an output path that cannot be written (checked before any solv
 scheduler that cannot be reached. :func:`explain` alone maps errors to codes and lines; every
 command runs its body inside :func:`_failing`. Heavy modules are imported inside the commands
 that need them, so ``validate`` and ``--help`` start fast.
+
+Every command that takes a scenario also takes ``--set FIELD=VALUE`` (repeatable),
+``--override A,B`` (sets of the file's ``overrides:`` block) and ``--allow-path``, read by
+:func:`_load`. The global options ``--quiet`` / ``--verbose`` set the ``allocopt`` logger's level
+(WARNING / DEBUG; INFO otherwise), and progress bars show only at INFO or below.
+
+The module is longer than most (~500 lines) because typer reads each command's options from its
+signature: six commands, each declaring its options inline, beside the one error mapper.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,15 +31,19 @@ import typer
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
 from allocopt.results.files import check_writable
-from allocopt.scenario.load import load_scenario
+from allocopt.scenario.load import load_scenario, parse_updates
 from allocopt.scenario.schema import Scenario
 
 DEFAULT_SCENARIO = Path("models/magma_baseline.yaml")
 CORES = os.cpu_count() or 1
+LOGGER = logging.getLogger("allocopt")
+VERSIONED = ("allocopt", "pyomo", "highspy")
 
+# plain click help: defaults shown as written ("[default: ...]"), flags without a type
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,
     help="Plan compute and staff between capabilities and safety work.",
 )
 
@@ -39,8 +52,27 @@ AllowOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--allow-path",
+        metavar="FOLDER",
         help="A folder outside the scenario's project whose files the scenario may name "
         "(data tables, extends); repeatable.",
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="FIELD=VALUE",
+        help="Set a dotted scenario field (as Scenario.with_updates takes it), e.g. "
+        "velocity.hit_cap_post_acceleration=0.3; VALUE is read as YAML (0.3, 1e3, null, "
+        "[a, b]); repeatable, applied after --override.",
+    ),
+]
+OverrideOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--override",
+        metavar="A,B",
+        help="Apply these sets of the scenario file's overrides: block, in order; repeatable.",
     ),
 ]
 
@@ -109,10 +141,81 @@ def _failing(source: Path | None = None) -> Iterator[_Doing]:
         raise typer.Exit(code) from None
 
 
-def _load(path: Path, allow: list[Path] | None = None) -> Scenario:
+class _ToStderr(logging.Handler):
+    """The ``allocopt`` logger's records on the current stderr, one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(self.format(record), err=True)
+
+
+_HANDLER = _ToStderr()
+_HANDLER.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+
+def _installed(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(" ".join(f"{p} {_installed(p)}" for p in VERSIONED))
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the versions of allocopt, Pyomo and HiGHS (highspy) and exit.",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bars; log warnings and errors only."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log allocopt's debug messages.")
+    ] = False,
+) -> None:
+    """Plan compute and staff between capabilities and safety work."""
+    if quiet and verbose:
+        raise typer.BadParameter("give --quiet or --verbose, not both", param_hint="--quiet")
+    LOGGER.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    if _HANDLER not in LOGGER.handlers:
+        LOGGER.addHandler(_HANDLER)
+
+
+def _progress() -> bool:
+    """Whether to show progress bars: unless ``--quiet``."""
+    return LOGGER.getEffectiveLevel() <= logging.INFO
+
+
+def _load(
+    path: Path,
+    allow: list[Path] | None = None,
+    sets: list[str] | None = None,
+    override: list[str] | None = None,
+) -> Scenario:
+    """Load ``path`` with the command's ``--allow-path``, ``--override`` and ``--set``."""
     if path == DEFAULT_SCENARIO and not path.exists():
         raise ScenarioError(f"{path}: not found; run from the allocopt checkout or name a scenario")
-    return load_scenario(path, allow=allow or ())
+    names = [n.strip() for group in override or () for n in group.split(",") if n.strip()]
+    return load_scenario(
+        path,
+        allow=allow or (),
+        overrides=names,
+        updates=parse_updates(sets or []),
+        labels=("--override", "--set"),
+    )
 
 
 @app.command()
@@ -120,7 +223,7 @@ def solve(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the result tables [default: results/<scenario name>]."),
+        typer.Option(help="Folder for the result tables.  [default: results/<scenario name>]"),
     ] = None,
     time_limit: Annotated[
         float | None,
@@ -137,6 +240,8 @@ def solve(
             "(marked NOT OPTIMAL) instead of failing.",
         ),
     ] = False,
+    set_: SetOption = None,
+    override: OverrideOption = None,
     allow_path: AllowOption = None,
     workers: WorkersOption = CORES,
     scheduler: SchedulerOption = None,
@@ -150,7 +255,7 @@ def solve(
     from allocopt.run import OUTCOMES_FILE, TREE_FIGURE, run_scenario
 
     with _failing(scenario) as doing:
-        loaded = _load(scenario, allow_path)
+        loaded = _load(scenario, allow_path, set_, override)
         if time_limit is not None:
             loaded = _with_option("--time-limit", loaded, "solver.time_limit_seconds", time_limit)
         folder = out or Path("results") / loaded.name
@@ -162,7 +267,7 @@ def solve(
             allow_nonoptimal=allow_nonoptimal,
             workers=workers,
             scheduler=scheduler,
-            progress=True,
+            progress=_progress(),
             on_step=doing.step,
         )
     typer.echo(run.solved.text_summary())
@@ -184,7 +289,8 @@ def _with_option(option: str, scenario: Scenario, field: str, value: object) -> 
     try:
         return scenario.with_updates({field: value})
     except ScenarioError as exc:
-        raise ScenarioError([f"{option}: {line}" for line in exc.problems]) from None
+        inner = (line.removeprefix(f"scenario '{scenario.name}': ") for line in exc.problems)
+        raise ScenarioError([f"{option} {line}" for line in inner]) from None
 
 
 @app.command()
@@ -199,8 +305,11 @@ def sweep(
     scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for sweep.csv and figures [default: results/<name>_sweep]."),
+        typer.Option(help="Folder for sweep.csv and figures.  [default: results/<name>_sweep]"),
     ] = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
 ) -> None:
     """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures.
 
@@ -212,14 +321,16 @@ def sweep(
     from allocopt.plot.explore import save_sweep
 
     with _failing(scenario) as doing:
-        loaded = _load(scenario)
+        loaded = _load(scenario, allow_path, set_, override)
         if not param:
             raise ScenarioError("give at least one --param FIELD=LO:HI:N")
         params = [Parameter.parse(p) for p in param]
+        for p in params:  # a mistyped field, named as the option
+            _with_option("--param", loaded, p.field, p.values[0])
         folder = doing.writes(out or Path("results") / f"{loaded.name}_sweep", "the sweep table")
         check_writable(folder)
         with executor(workers, scheduler) as ex:
-            table = run(loaded, params, full_grid=grid, executor=ex, progress=True)
+            table = run(loaded, params, full_grid=grid, executor=ex, progress=_progress())
         save_sweep(table, folder)
     solved = int((table.status == "optimal").sum())
     typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
@@ -247,9 +358,12 @@ def outcomes(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for outcome_map.csv and .png [default: results/<name>_outcomes]."
+            help="Folder for outcome_map.csv and .png.  [default: results/<name>_outcomes]"
         ),
     ] = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
 ) -> None:
     """Map the outcome chosen after acceleration over pause plausibility × lag (essay Appendix A)."""
     from allocopt.analyses.outcomes import outcome_map
@@ -258,12 +372,12 @@ def outcomes(
 
     with _failing(scenario) as doing:
         doing.subject = SUBJECTS["outcomes"]
-        loaded = _load(scenario)
+        loaded = _load(scenario, allow_path, set_, override)
         ps, lags = _grid("--plausibility", plausibility), _grid("--lag", lag)
         folder = doing.writes(out or Path("results") / f"{loaded.name}_outcomes", "the outcome map")
         check_writable(folder)
         with executor(workers, scheduler) as ex:
-            table = outcome_map(loaded, ps, lags, executor=ex, progress=True)
+            table = outcome_map(loaded, ps, lags, executor=ex, progress=_progress())
         save_outcome_map(table, folder)
     counts = table.chosen.value_counts().to_dict()
     typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
@@ -273,12 +387,15 @@ def outcomes(
 def compare(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
 ) -> None:
     """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'."""
     from allocopt.analyses.policies import compare as run
 
     with _failing(scenario) as doing:
-        loaded = _load(scenario)
+        loaded = _load(scenario, allow_path, set_, override)
         if out is not None:
             check_writable(doing.writes(out, "the comparison table"), folder=False)
         table = run(loaded)
@@ -297,6 +414,8 @@ def compare(
 @app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    set_: SetOption = None,
+    override: OverrideOption = None,
     allow_path: AllowOption = None,
 ) -> None:
     """Check scenario files and their tables without solving; report every problem."""
@@ -304,9 +423,9 @@ def validate(
         problems: list[str] = []
         for path in scenarios:
             try:
-                loaded = load_scenario(path, allow=allow_path or ())
+                loaded = _load(path, allow_path, set_, override)
             except ScenarioError as exc:  # collected: every file is checked
-                problems += exc.problems
+                problems += [p for p in exc.problems if p not in problems]  # --set's once
                 continue
             typer.echo(
                 f"{path}: ok ({len(loaded.periods())} periods, "
@@ -321,12 +440,12 @@ def report(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="Scenario YAML file (default: models/magma_baseline.yaml; none with --from-result)."
+            help="Scenario YAML file.  [default: models/magma_baseline.yaml; none with --from-result]"
         ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the report (default: results/<scenario name>_report)."),
+        typer.Option(help="Folder for the report.  [default: results/<scenario name>_report]"),
     ] = None,
     from_result: Annotated[
         Path | None,
@@ -335,6 +454,9 @@ def report(
             help="Folder of a saved result (such as an earlier report's result/): no solve.",
         ),
     ] = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
 ) -> None:
     """Write figures, tables, the saved result and an HTML page for a scenario."""
     from allocopt.optimize.pipeline import solve as run
@@ -343,7 +465,12 @@ def report(
 
     path = scenario or DEFAULT_SCENARIO
     with _failing(path) as doing:
-        loaded = _load(path) if scenario or not from_result else None
+        if (set_ or override) and scenario is None and from_result is not None:
+            raise ScenarioError(
+                "--set/--override change a scenario: name the scenario file too "
+                "(--from-result alone solves nothing)"
+            )
+        loaded = _load(path, allow_path, set_, override) if scenario or not from_result else None
         result = load_result(from_result) if from_result is not None else None
         if loaded is not None and result is not None and loaded.name != result.scenario_name:
             raise ScenarioError(

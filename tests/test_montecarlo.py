@@ -208,7 +208,10 @@ def test_two_processes_give_the_tables_of_one(core, plan, spread_run):
     ("parameters", "named"),
     [
         ({"velocity.nope": {"distribution": "uniform", "low": 1, "high": 2}}, "velocity.nope"),
-        ({"nosuch.field": {"distribution": "uniform", "low": 1, "high": 2}}, "no field 'nosuch'"),
+        (
+            {"nosuch.field": {"distribution": "uniform", "low": 1, "high": 2}},
+            "nosuch: unknown field",
+        ),
         ({"risk.cuts": {"distribution": "uniform", "low": 8, "high": 9}}, "risk.cuts"),
         ({"capability.ai_labour": {"distribution": "uniform", "low": 1, "high": 1}}, "a switch"),
         ({"budget_multiplier.gpu": {"distribution": "uniform", "low": 1, "high": 1}}, "'compute'"),

@@ -55,7 +55,7 @@ class Inputs:
     hazard_full: np.ndarray  # [T, CH] baseline of risk reduction: full speed, no safety work
     intensity: np.ndarray  # [I, R] resource per unit of effort
     effect: np.ndarray  # [I, CH] e-folds of channel capacity at saturation
-    lead_periods: np.ndarray  # [I] whole periods before effort joins a stock
+    lead_periods: np.ndarray  # [I] whole periods before effort joins a stock (Periods.whole)
     retention: np.ndarray  # [I] share of a stock kept from one period to the next
     saturation: np.ndarray  # [I] saturation effort (EU for mitigation, EU*year for stocks)
     max_effort: np.ndarray  # [I] upper bound on effort per period (EU), inf when none
@@ -154,7 +154,7 @@ def prepare(scenario: Scenario) -> Inputs:
         hazard_full=hazard,
         intensity=np.array([[i.compute_per_effort_kh100e, i.staff_per_effort_fte] for i in items]),
         effect=np.array([[i.effect(c) for c in CHANNELS] for i in items]),
-        lead_periods=np.array([round(i.lead_time_years / dt) for i in items], dtype=int),
+        lead_periods=np.array([periods.whole(i.lead_time_years) for i in items], dtype=int),
         retention=np.array([(1 - i.depreciation_per_year) ** dt for i in items]),
         saturation=np.array([i.saturation_effort for i in items]),
         max_effort=np.array([np.inf if i.max_effort is None else i.max_effort for i in items]),

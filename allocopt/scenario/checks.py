@@ -18,11 +18,15 @@ from allocopt.scenario.fields import format_errors
 from allocopt.scenario.periods import is_period_label
 from allocopt.scenario.tables import CHANNELS, RESOURCES, InterventionRow
 
+# durations the model counts in whole periods (docs/model.md, "Durations and periods")
+WHOLE_PERIOD_FIELDS = ("lead_time_years", "pause_years")
+
 
 def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
     """Problems only the configuration and its ``tables`` together reveal, one line each: tables
     missing periods of the horizon or holding labels of another frequency, tree stages out of
-    place, overrides naming unknown interventions or fields, the readiness weights."""
+    place, overrides naming unknown interventions or fields, the readiness weights, durations
+    that are not whole periods (:func:`duration_problems`)."""
     periods = s.periods().labels
     problems: list[str] = []
     keyed = {
@@ -76,6 +80,33 @@ def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
                 InterventionRow.model_validate({**row.model_dump(), **(change or {})})
             except ValidationError as exc:
                 problems += format_errors(f"intervention_overrides.{row.id}", exc)
+    if not problems:
+        problems += duration_problems(s, tables)
+    return problems
+
+
+def duration_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
+    """Durations the model counts in whole periods (:data:`WHOLE_PERIOD_FIELDS`) that are not a
+    whole number of the horizon's periods, one line each naming where the value is written
+    (the table and intervention, or the override) and the allowed values."""
+    periods = s.periods()
+    durations = []
+    for row in tables.interventions:
+        change = s.intervention_overrides.get(row.id, {})
+        where = (
+            f"intervention_overrides.{row.id}.lead_time_years"
+            if "lead_time_years" in change
+            else f"{s.data.interventions}: intervention {row.id}: lead_time_years"
+        )
+        durations.append((where, change.get("lead_time_years", row.lead_time_years)))
+    if s.outcomes is not None:
+        durations.append(("outcomes.pause_years", s.outcomes.pause_years))
+    problems = []
+    for where, years in durations:
+        try:
+            periods.whole(years)
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
     return problems
 
 
@@ -130,6 +161,12 @@ def uncertainty_problems(s: ScenarioConfig, where: str) -> list[str]:
     problems: list[str] = []
     for field, dist in (s.uncertainty.parameters if s.uncertainty else {}).items():
         at = f"{where}: uncertainty.parameters.{field}"
+        if field.split(".")[-1] in WHOLE_PERIOD_FIELDS:
+            problems.append(
+                f"{at}: a duration counted in whole periods cannot be drawn from a "
+                "distribution (its draws would fall between periods)"
+            )
+            continue
         try:
             moved = s.with_updates({field: dist.center})
         except ScenarioError as exc:

@@ -7,6 +7,7 @@ in :mod:`allocopt.scenario.checks`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -14,7 +15,17 @@ from pydantic import Field, ValidationError, model_validator
 
 from allocopt.errors import ScenarioError
 from allocopt.scenario.distributions import Uncertainty
-from allocopt.scenario.fields import Name, Positive, Real, Share, Strict, Whole, format_errors
+from allocopt.scenario.fields import (
+    Name,
+    PeriodLabel,
+    Positive,
+    Real,
+    Share,
+    Strict,
+    Whole,
+    format_errors,
+    path_problem,
+)
 from allocopt.scenario.periods import Periods
 from allocopt.scenario.tables import (
     CHANNELS,
@@ -31,8 +42,8 @@ from allocopt.scenario.tables import (
 class Horizon(Strict):
     """Planning horizon: first and last period (inclusive) and period length."""
 
-    start: str = "2025Q1"
-    end: str = "2029Q4"
+    start: PeriodLabel = "2025Q1"
+    end: PeriodLabel = "2029Q4"
     frequency: Literal["quarter", "year", "month"] = "quarter"
 
     @model_validator(mode="after")
@@ -177,7 +188,7 @@ class TreeStage(Strict):
     """Uncertainty revealed at the start of period ``reveal``: decisions before it are shared by
     every outcome of the stage, decisions from it on may differ."""
 
-    reveal: str
+    reveal: PeriodLabel
     branches: dict[Name, TreeBranch] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -244,12 +255,13 @@ class ScenarioConfig(Strict):
         Example: ``{"velocity.hit_cap_pre_acceleration": 0.1}``.
         """
         data = self.model_dump()
-        for dotted, value in updates.items():
-            _set_dotted(data, dotted, value)
+        problems = set_fields(type(self), data, updates)
+        if problems:
+            raise ScenarioError(problems)
         try:
             return type(self).model_validate(data)
         except ValidationError as exc:
-            raise ScenarioError(format_errors(f"scenario '{self.name}'", exc)) from None
+            raise ScenarioError(format_errors(f"scenario '{self.name}'", exc, type(self))) from None
 
 
 class Tables(Strict):
@@ -261,16 +273,26 @@ class Tables(Strict):
     hazards: tuple[HazardRow, ...]
 
 
-def _set_dotted(data: dict, dotted: str, value: Any) -> None:
-    keys = dotted.split(".")
-    node = data
-    for depth, k in enumerate(keys[:-1]):
-        if depth == 1 and keys[0] == "intervention_overrides" and isinstance(node, dict):
-            node.setdefault(k, {})  # first override of this intervention; validated below
-        if not isinstance(node, dict) or k not in node:
-            node_keys = ", ".join(node) if isinstance(node, dict) else "none"
-            raise ScenarioError(f"{dotted}: no field '{k}' (fields here: {node_keys})")
-        node = node[k]
-    if not isinstance(node, dict):
-        raise ScenarioError(f"{dotted}: cannot set a field inside a value")
-    node[keys[-1]] = value
+def set_fields(schema: type[ScenarioConfig], data: dict, updates: Mapping[str, Any]) -> list[str]:
+    """Set each dotted field of ``updates`` in ``data`` (a scenario as plain dicts), creating the
+    blocks on the way where they are missing or null; returns one line per field that ``schema``
+    has no place for (:func:`~allocopt.scenario.fields.path_problem`), which is left unset.
+    Values are validated later, with the whole scenario."""
+    problems = []
+    for dotted, value in updates.items():
+        keys = dotted.split(".")
+        problem = path_problem(schema, keys)
+        node = data
+        for depth, key in enumerate(keys[:-1]):
+            if problem:
+                break
+            if node.get(key) is None:
+                node[key] = {}
+            elif not isinstance(node[key], dict):
+                problem = f"{dotted}: {'.'.join(keys[: depth + 1])} is a value, not a block"
+            node = node[key]
+        if problem:
+            problems.append(problem)
+        else:
+            node[keys[-1]] = value
+    return problems

@@ -1,25 +1,38 @@
 """Reading scenario files: YAML with repeated keys refused, ``extends:`` merged, the files a
-scenario names kept inside its project, and :func:`load_scenario`, which validates it all."""
+scenario names kept inside its project, named ``overrides:`` sets and dotted updates applied, and
+:func:`load_scenario`, which validates it all.
+
+YAML is read with PyYAML's safe loader (YAML 1.1) plus two things users of other tools expect:
+anchors, aliases and merge keys (``late: {<<: *branch, updates: {...}}``) work, and numbers in
+scientific notation without a dot (``1e3``, YAML 1.2) are numbers, not text.
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Hashable, Sequence
+import re
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from allocopt.errors import ScenarioError
 from allocopt.scenario.checks import branch_problems, uncertainty_problems
-from allocopt.scenario.config import ScenarioConfig
-from allocopt.scenario.fields import format_errors
+from allocopt.scenario.config import ScenarioConfig, set_fields
+from allocopt.scenario.fields import format_errors, suggest, suggest_file
 from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import read_table
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+# YAML 1.2 floats PyYAML misses: an exponent without a dot (1e3, 2.5E-4 it reads already)
+SCIENTIFIC = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """The safe YAML loader, noting keys repeated within one mapping (plain YAML keeps the last)."""
+
+class YamlLoader(yaml.SafeLoader):
+    """The safe YAML loader, reading ``1e3`` as a number and noting keys repeated within one
+    mapping (plain YAML keeps the last); merge keys (``<<``) are not repeats."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -28,6 +41,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:
+                continue
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, Hashable) and key in seen:
                 line = key_node.start_mark.line + 1
@@ -37,27 +52,74 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+YamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", SCIENTIFIC, list("-+0123456789."))
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and why the parser refused the text: "at line L, column C: <its reason> (<what it
+    was reading> at line L, column C)"."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    reason = getattr(exc, "problem", None) or str(exc)
+    if "'\\t'" in reason:
+        reason += " (a tab: indent with spaces)"
+    context, began = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and began and began is not mark:
+        reason += f" ({context} at line {began.line + 1}, column {began.column + 1})"
+    return f"{at}: {' '.join(reason.split())}"
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value read as a YAML scalar or list (``0.3``, ``1e3``, ``null``,
+    ``[a, b]``, ``2025Q1``); raises ScenarioError with the parser's reason."""
+    try:
+        value, _ = _parse(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"not a YAML value{_yaml_problem(exc)}") from None
+    return value
+
+
+def parse_updates(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """The dotted fields and values of ``FIELD=VALUE`` items (``--set``; values read by
+    :func:`parse_value`; a later item wins); raises ScenarioError naming ``option`` and the item."""
+    updates: dict[str, Any] = {}
+    for item in items:
+        field, equals, text = item.partition("=")
+        if not equals or not field.strip():
+            raise ScenarioError(
+                f"{option} {item}: expected FIELD=VALUE, e.g. velocity.hit_cap_post_acceleration=0.3"
+            )
+        try:
+            updates[field.strip()] = parse_value(text)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{option} {item}: {exc.problems[0]}") from None
+    return updates
+
+
+def _parse(text: str) -> tuple[Any, list[str]]:
+    """The YAML document in ``text`` and its repeated keys; raises yaml.YAMLError."""
+    loader = YamlLoader(text)  # the reader refuses control characters right here
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
+        raise ScenarioError(f"{path}: scenario file not found{suggest_file(path)}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        loader = _UniqueKeyLoader(text)  # the reader refuses control characters right here
-        try:
-            raw = loader.get_single_data()
-        finally:
-            loader.dispose()
+        raw, duplicates = _parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{path}: malformed YAML{at}") from None
-    if loader.duplicates:
-        raise ScenarioError([f"{path}: {d}" for d in loader.duplicates])
+        raise ScenarioError(f"{path}: malformed YAML{_yaml_problem(exc)}") from None
+    if duplicates:
+        raise ScenarioError([f"{path}: {d}" for d in duplicates])
     if raw is None:
         raise ScenarioError(f"{path}: the scenario file is empty")
     if not isinstance(raw, dict):
@@ -131,26 +193,83 @@ def _resolve_raw(path: Path, allowed: tuple[Path, ...], chain: tuple[Path, ...] 
     return _merge(base, raw)
 
 
+def _apply_overrides(
+    where: str,
+    raw: dict,
+    chosen: Sequence[str],
+    updates: Mapping[str, Any],
+    labels: tuple[str, str],
+) -> dict[str, str]:
+    """Apply to ``raw`` the file's ``overrides:`` sets named in ``chosen``, in order, then
+    ``updates`` (each a mapping of dotted fields to values); returns what set each field, for
+    :func:`~allocopt.scenario.fields.format_errors`. Problems name the set or update
+    (``labels``: how the caller names its sets and updates, e.g. ``--override`` and ``--set``)."""
+    sets = raw.pop("overrides", None) or {}
+    if not isinstance(sets, dict) or not all(isinstance(v, dict) for v in sets.values()):
+        raise ScenarioError(
+            f"{where}: overrides: must map set names to mappings of dotted fields to values"
+        )
+    origins: dict[str, str] = {}
+    problems: list[str] = []
+    steps: list[tuple[str, Mapping[str, Any]]] = []
+    for name in chosen:
+        if name not in sets:
+            known = f"its sets: {', '.join(sets)}" if sets else "it defines none"
+            problems.append(
+                f"{labels[0]} {name}: no override set of that name in {where} ({known})"
+                + suggest(name, sets)
+            )
+            continue
+        steps.append((f"{where}: overrides.{name}.", {str(f): v for f, v in sets[name].items()}))
+    steps.append((f"{labels[1]} ", updates))
+    for label, fields in steps:
+        data = [f for f in fields if f == "data" or f.startswith("data.")]
+        problems += [f"{label}{f}: the data files cannot be overridden" for f in data]
+        kept = {f: v for f, v in fields.items() if f not in data}
+        problems += [f"{label}{p}" for p in set_fields(ScenarioConfig, raw, kept)]
+        origins.update({f: f"{label}{f}" for f in kept})
+    if problems:
+        raise ScenarioError(problems)
+    return origins
+
+
 def load_scenario(
-    path: str | Path, *, root: str | Path | None = None, allow: Sequence[str | Path] = ()
+    path: str | Path,
+    *,
+    root: str | Path | None = None,
+    allow: Sequence[str | Path] = (),
+    overrides: Sequence[str] = (),
+    updates: Mapping[str, Any] | None = None,
+    labels: tuple[str, str] = ("overrides", "updates"),
 ) -> Scenario:
-    """Load, merge (``extends:``), validate and cross-check a scenario and its tables.
+    """Load, merge (``extends:``), override, validate and cross-check a scenario and its tables.
 
     Files the scenario names (``extends:``, ``data:``) must lie inside ``root`` (default:
     :func:`project_root` of ``path``), inside the project allocopt runs from (the closest folder
     at or above the current directory holding ``models/``), or in one of the ``allow`` folders,
-    which the caller vouches for. Raises :class:`ScenarioError` with one line per problem, each
-    naming file and field.
+    which the caller vouches for.
+
+    ``overrides`` names sets of the file's top-level ``overrides:`` block (``{name: {dotted.field:
+    value}}``, merged through ``extends:`` like any block), applied in order; then ``updates``
+    (dotted fields as :meth:`Scenario.with_updates` takes them, e.g.
+    ``{"velocity.hit_cap_post_acceleration": 0.3}``) is applied; a later value wins. ``labels``
+    name the two in messages (the command line passes ``("--override", "--set")``).
+
+    Raises :class:`ScenarioError` with one line per problem, each naming the file or the
+    override and the field, with "did you mean" suggestions for mistyped fields and names.
     """
     path = Path(path)
+    if not path.exists():  # named as given (files it names are named resolved)
+        raise ScenarioError(f"{path}: scenario file not found{suggest_file(path)}")
     home = Path(root).resolve() if root is not None else project_root(path)
     working = _project_of(Path.cwd().resolve())
     allowed = (home, *([working] if working else []), *(Path(a).resolve() for a in allow))
     raw = _resolve_raw(path, allowed)
+    origins = _apply_overrides(str(path), raw, overrides, updates or {}, labels)
     try:
         config = ScenarioConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(format_errors(str(path), exc)) from None
+        raise ScenarioError(format_errors(str(path), exc, ScenarioConfig, origins)) from None
     problems: list[str] = []
     tables: dict[str, tuple] = {}
     for name, table_path in config.data.model_dump().items():
@@ -163,7 +282,7 @@ def load_scenario(
     try:
         scenario = Scenario.model_validate({**config.model_dump(), "tables": tables})
     except ValidationError as exc:
-        raise ScenarioError(format_errors(str(path), exc)) from None
+        raise ScenarioError(format_errors(str(path), exc, Scenario, origins)) from None
     problems = uncertainty_problems(scenario, str(path)) + branch_problems(scenario, str(path))
     if problems:
         raise ScenarioError(problems)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 FREQUENCIES = {"quarter": "Q", "year": "Y", "month": "M"}
+PER_YEAR = {"quarter": 4, "year": 1, "month": 12}
+WHOLE_TOLERANCE = 1e-3  # of a period: 0.0833 years is one month
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Periods:
         index = pd.period_range(pd.Period(start, freq=freq), pd.Period(end, freq=freq), freq=freq)
         if len(index) == 0:
             raise ValueError(f"horizon end {end} is before its start {start}")
-        per_year = {"Q": 4, "Y": 1, "M": 12}[freq]
+        per_year = PER_YEAR[frequency]
         starts = np.array([p.year + (p.start_time.month - 1) / 12 for p in index], dtype=float)
         return cls(tuple(str(p) for p in index), starts, 1.0 / per_year)
 
@@ -45,6 +47,36 @@ class Periods:
     def mid_year(self) -> np.ndarray:
         """Decimal year at the middle of each period."""
         return self.start_year + self.length_years / 2
+
+    def whole(self, years: float) -> int:
+        """``years`` as a whole number of periods (within :data:`WHOLE_TOLERANCE` of one).
+
+        The one rule for durations the model counts in periods (lead times, pause lengths):
+        they are exact or refused, never rounded. Raises ValueError naming the allowed values
+        and the nearest ones.
+
+        >>> Periods.from_horizon("2025", "2027", "year").whole(0.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: 0.5 years is not a whole number of periods: 0, 1, 2 ... on yearly periods \
+(nearest: 0 or 1)
+        """
+        count = years / self.length_years
+        nearest = round(count)
+        if abs(count - nearest) <= WHOLE_TOLERANCE:
+            return nearest
+        per_year = round(1 / self.length_years)
+        name = {1: "yearly", 4: "quarterly", 12: "monthly"}.get(per_year, f"{per_year}-a-year")
+
+        def show(k: int) -> str:
+            return f"{k * self.length_years:g}" if per_year < 12 or not k else f"{k}/{per_year}"
+
+        below = int(np.floor(count))
+        allowed = ", ".join(show(k) for k in range(4 if per_year > 1 else 3))
+        raise ValueError(
+            f"{years:g} years is not a whole number of periods: {allowed} ... on {name} "
+            f"periods (nearest: {show(max(below, 0))} or {show(below + 1)})"
+        )
 
 
 def is_period_label(label: str, frequency: str) -> bool:

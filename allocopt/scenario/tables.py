@@ -2,18 +2,25 @@
 
 Each table is long-format CSV with a ``source`` column. Units are part of the column names
 (``compute_per_effort_kh100e``) or, for budgets, an explicit ``unit`` column checked per resource.
+
+The reader takes tables as spreadsheets save them: a byte-order mark, rows of empty cells
+(skipped), trailing separators (empty cells beyond the named columns, dropped), semicolon or tab
+separators (whichever the header line uses most), and then decimal commas in number columns
+(``0,05``). Anything else it cannot read unambiguously is one problem line naming file and line.
 """
 
 from __future__ import annotations
 
-import warnings
+import csv
+import io
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from allocopt.errors import ScenarioError
+from allocopt.scenario.fields import suggest, suggest_file, unwrap
 
 RESOURCES: tuple[str, ...] = ("compute", "staff")
 RESOURCE_UNITS: dict[str, str] = {"compute": "kH100e", "staff": "FTE"}
@@ -130,63 +137,101 @@ TABLE_SCHEMAS: dict[str, tuple[type[Row], tuple[str, ...]]] = {
 }
 
 
+SEPARATORS = (",", ";", "\t")
+DECIMAL_COMMA = re.compile(r"^[-+]?[0-9]*,[0-9]+(?:[eE][-+]?[0-9]+)?$")
+
+
 def _describe(error: dict) -> str:
     loc = ".".join(str(p) for p in error["loc"]) or "row"
     msg = error["msg"].removeprefix("Value error, ")
     got = error.get("input")
-    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    if got is None and error["loc"]:
+        return f"{loc}: the cell is empty (a value is required)"
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
     return f"{loc}: {msg}{shown}"
 
 
-def read_table(name: str, path: Path) -> list[Row]:
-    """Read and validate table ``name`` from ``path``; raise ScenarioError listing every problem."""
-    schema, key = TABLE_SCHEMAS[name]
-    where = str(path)
+def _cells(name: str, where: str, path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str]:
+    """The header, the (line number, cells) of each row with any value, and the separator."""
     try:
-        with warnings.catch_warnings():
-            # pandas only warns when a row has more fields than the header, then drops them
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False
-            )
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ScenarioError(f"{where}: file not found (table '{name}')") from None
+        raise ScenarioError(
+            f"{where}: file not found (table '{name}'){suggest_file(path)}"
+        ) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except pd.errors.ParserWarning:
-        raise ScenarioError(f"{where}: some rows have more fields than the header") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        reason = " ".join(str(exc).split())  # pandas messages may span lines
-        raise ScenarioError(f"{where}: not a readable CSV table ({reason})") from None
+    except OSError as exc:
+        raise ScenarioError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    first = text.split("\n", 1)[0]
+    separator = max(SEPARATORS, key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    try:
+        lines = [(reader.line_num, cells) for cells in reader]
+    except csv.Error as exc:
+        raise ScenarioError(
+            f"{where}: line {reader.line_num}: not a readable CSV table ({exc})"
+        ) from None
+    if not lines or not any(c.strip() for c in lines[0][1]):
+        raise ScenarioError(f"{where}: the table is empty (no header line)")
+    (_, header), *rows = lines
+    return header, [(n, c) for n, c in rows if any(v.strip() for v in c)], separator
 
+
+def read_table(name: str, path: Path) -> list[Row]:
+    """Read and validate table ``name`` from ``path`` (module docstring: what spreadsheets leave
+    is accepted); raise ScenarioError listing every problem, each naming file and line."""
+    schema, key = TABLE_SCHEMAS[name]
+    where = str(path)
+    header, rows, separator = _cells(name, where, path)
     fields = schema.model_fields
     required = [f for f, info in fields.items() if info.is_required()]
-    columns = [str(c).strip() for c in frame.columns]
+    columns = [c.strip() for c in header]
     problems = [
         f"{where}: missing column '{c}' (required: {', '.join(required)})"
         for c in required
         if c not in columns
     ]
     problems += [
-        f"{where}: unknown column '{c}' (allowed: {', '.join(fields)})"
+        f"{where}: unknown column '{c}'"
+        + (suggest(c, fields) or f" (allowed: {', '.join(fields)})")
         for c in columns
-        if c not in fields
+        if c and c not in fields
     ]
-    if len(set(columns)) != len(columns):
+    named = [c for c in columns if c]
+    if len(set(named)) != len(named):
         problems.append(f"{where}: duplicated column names")
+    for line, cells in rows:
+        stray = [
+            (j, v)
+            for j, v in enumerate(cells)
+            if v.strip() and (j >= len(columns) or not columns[j])
+        ]
+        problems += [
+            f"{where}: line {line}: value {v.strip()!r} in column {j + 1}, which the header "
+            "does not name"
+            for j, v in stray
+        ]
     if problems:
         raise ScenarioError(problems)
-    frame.columns = columns
-    if frame.empty:
+    if not rows:
         raise ScenarioError(f"{where}: the table has no rows")
 
-    rows: list[Row] = []
+    numbers = {c for c, info in fields.items() if unwrap(info.annotation) is float}
+    decimal_comma = separator != ","
+    out: list[Row] = []
     seen: dict[tuple, int] = {}
-    for i, record in enumerate(frame.to_dict("records")):
-        line = i + 2  # header is line 1
-        cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in record.items()}
+    for line, cells in rows:
+        record = {}
+        padded = cells + [""] * (len(columns) - len(cells))  # cells beyond the header are empty
+        for column, value in zip(columns, padded, strict=False):
+            value = value.strip()
+            if decimal_comma and column in numbers and DECIMAL_COMMA.match(value):
+                value = value.replace(",", ".")
+            if column:
+                record[column] = value or None
         try:
-            row = schema.model_validate(cleaned)
+            row = schema.model_validate(record)
         except ValidationError as exc:
             problems += [f"{where}: line {line}: {_describe(e)}" for e in exc.errors()]
             continue
@@ -197,7 +242,7 @@ def read_table(name: str, path: Path) -> list[Row]:
                 f"(first on line {seen[ident]})"
             )
         seen[ident] = line
-        rows.append(row)
+        out.append(row)
     if problems:
         raise ScenarioError(problems)
-    return rows
+    return out
