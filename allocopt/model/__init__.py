@@ -36,11 +36,14 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
-def build_model(inp: Inputs, lin: Linearization | None = None) -> pyo.ConcreteModel:
+def build_model(
+    inp: Inputs, lin: Linearization | None = None, mutable_point: bool = False
+) -> pyo.ConcreteModel:
     """The Pyomo model of ``inp``, linearized around ``lin`` (default: the reference point):
-    :func:`add_sets` first, then every family of :data:`FAMILIES` in order."""
+    :func:`add_sets` first, then every family of :data:`FAMILIES` in order. With
+    ``mutable_point`` the point is held in mutable Params, to be moved in place."""
     m = pyo.ConcreteModel(name=inp.scenario_name)
-    add_sets(m, inp, lin or reference(inp))
+    add_sets(m, inp, lin or reference(inp), mutable_point)
     for family in FAMILIES:
         family(m, inp)
     return m

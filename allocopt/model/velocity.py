@@ -7,13 +7,17 @@ import pyomo.environ as pyo
 
 from allocopt.numeric.inputs import Inputs
 
+OUTSIDE = ("below", "above")  # the sides of an elastic trust row's slacks
+
 
 def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """velocity[t] = sum_r weight[r] * (capabilities[t,r] / budget[t,r]
         - capabilities_ref[t,r] * budget_slope[t,r] * (delay[t] - delay_ref[t]) / budget[t,r]^2);
     velocity_hit_limit:  1 - velocity[t] <= hit_cap[t];
     delay_balance:  delay[t] = delay[t-1] + (1 - velocity[t-1]) * dt,  delay[first] = 0;
-    delay_trust:  |delay[t] - delay_ref[t]| <= trust.  (delay only when capability is endogenous)"""
+    delay_trust:  |delay[t] - delay_ref[t] + delay_outside[t,below] - delay_outside[t,above]| <= trust,
+        elastic: the slacks delay_outside >= 0 are penalized in the objective, so the region never
+        makes the program infeasible.  (delay only when capability is endogenous)"""
     endogenous = inp.capability.endogenous
     shifts_budget = endogenous and inp.capability.budget_frontier_share.any()
 
@@ -42,6 +46,12 @@ def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
             == m.delay[m.PERIODS.prev(t)] + (1 - m.velocity[m.PERIODS.prev(t)]) * m.dt
         ),
     )
+    m.delay_outside = pyo.Var(m.PERIODS, OUTSIDE, domain=pyo.NonNegativeReals)
     m.delay_trust = pyo.Constraint(
-        m.PERIODS, rule=lambda m, t: pyo.inequality(-m.trust, m.delay[t] - m.delay_ref[t], m.trust)
+        m.PERIODS,
+        rule=lambda m, t: pyo.inequality(
+            -m.trust,
+            m.delay[t] - m.delay_ref[t] + m.delay_outside[t, "below"] - m.delay_outside[t, "above"],
+            m.trust,
+        ),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +13,13 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.errors import InfeasibleError, SolverError
 from allocopt.model import build_model
-from allocopt.model.linearization import Linearization
+from allocopt.model.linearization import Linearization, reference
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule, evaluate
 from allocopt.optimize.diagnose import diagnose
 from allocopt.optimize.duals import FIXED_MILP, DualRows
-from allocopt.optimize.outer import Iteration, successive_lp
+from allocopt.optimize.outer import Iteration, SolveAt, successive_lp
+from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result, build_result
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
@@ -45,7 +45,6 @@ PRIMAL_FEASIBLE = 2  # HighsInfo.primal_solution_status of a feasible point
 # year x period length x benefit slope) can be ~1e-6: "optimal" then stopped up to ~1% short of
 # the optimum on short, low-hazard scenarios (measured); 1e-9 closes that gap at ~20% more time.
 DUAL_TOLERANCE = 1e-9
-NO_TRUST_REGION = 1e6  # years / readiness units: a trust radius that never binds
 
 
 IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beats dual simplex cold
@@ -215,22 +214,33 @@ def report(
 def solve_program(
     inp: Inputs, scenario: Scenario, lin: Linearization | None
 ) -> tuple[pyo.ConcreteModel, Solved]:
-    """Build the program at ``lin`` and solve it; raise with a diagnosis when it is infeasible
-    and with the status when HiGHS has no answer."""
+    """Build the program at ``lin`` (a fresh model) and solve it; raise with a diagnosis when it
+    is infeasible (its trust rows are elastic: then the scenario is) and with the status when
+    HiGHS has no answer."""
     m = build_model(inp, lin)
     solved = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
-    if solved.status is Status.INFEASIBLE and lin is not None and lin.trust < NO_TRUST_REGION:
-        # is it the scenario, or only the outer loop's trust region? Ask without the region.
-        wide = build_model(inp, dataclasses.replace(lin, trust=NO_TRUST_REGION))
-        free = run_highs(wide, scenario.solver.time_limit_seconds, scenario.solver.threads)
-        if free.status is Status.INFEASIBLE:
-            raise InfeasibleError(diagnose(wide, inp, free.solver))
-        raise SolverError(Status.INFEASIBLE, "infeasible within the outer loop's trust region")
     if solved.status is Status.INFEASIBLE:
         raise InfeasibleError(diagnose(m, inp, solved.solver))
     if solved.objective is None or solved.status in NO_ANSWER:
         raise SolverError(solved.status, f"{solved.message}; no solution to report")
     return m, solved
+
+
+def solve_at(program: SlpProgram) -> SolveAt:
+    """The outer loop's step: move ``program`` to a point and solve it warm; return the model's
+    risk reduction and schedule. Raises InfeasibleError with a diagnosis when the program (whose
+    trust rows are elastic) is infeasible: then the scenario is, and SolverError unless HiGHS
+    proves an optimum."""
+
+    def step(lin: Linearization) -> tuple[float, Schedule]:
+        solved = program.solve(lin)
+        if solved.status is Status.INFEASIBLE:
+            raise InfeasibleError(diagnose(program.model, program.inputs, solved.solver))
+        if not solved.status.is_optimal:
+            raise SolverError(solved.status, solved.message)
+        return program.risk_reduction(solved), extract_schedule(program.model, program.inputs)
+
+    return step
 
 
 def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
@@ -250,15 +260,10 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     iterations: tuple[Iteration, ...] = ()
     bound = gap = duals = None
     if inp.capability.endogenous:
-
-        def solve_at(lin: Linearization) -> tuple[float, Schedule]:
-            m, solved = solve_program(inp, scenario, lin)
-            if not solved.status.is_optimal:
-                raise SolverError(solved.status, solved.message)
-            return float(solved.objective), extract_schedule(m, inp)
-
+        run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
+        program = SlpProgram(inp, run, reference(inp))
         t1 = time.perf_counter()
-        outcome = successive_lp(inp, solve_at)
+        outcome = successive_lp(inp, solve_at(program))
         schedule, ev, objective = outcome.schedule, outcome.evaluation, outcome.objective_model
         iterations = outcome.iterations
         status = Status(outcome.status)
