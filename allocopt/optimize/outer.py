@@ -63,6 +63,7 @@ PENALTY = 10.0  # merit lost per unit of relative constraint excess
 # no more: 30x below the tangent cuts' approximation gap on the baseline (0.3%, docs/model.md)
 GAIN_TOLERANCE = 1e-4
 POOR, GOOD = 0.25, 0.75  # ratio of actual to predicted gain that shrinks / may widen the radius
+BOUNDARY = 0.9  # a step this share of the radius long reached it (only such steps widen it)
 
 
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
@@ -90,7 +91,7 @@ def resize(trust: float, step: float, ratio: float, widest: float) -> float:
     readiness moves) whose actual merit gain was ``ratio`` times the predicted one."""
     if ratio < POOR:
         return 0.5 * min(trust, step)
-    if ratio > GOOD and step >= 0.5 * trust:
+    if ratio > GOOD and step >= BOUNDARY * trust:
         return min(2 * trust, widest)
     return trust
 
@@ -122,7 +123,7 @@ def successive_lp(inp: Inputs, solve_at: SolveAt, start: Schedule | None = None)
         gain = score - best.score
         predicted = objective - best.score - best.gap
         accepted = not log or gain >= -1e-12 * max(1.0, abs(best.score))
-        scale = GAIN_TOLERANCE * max(1.0, abs(score))
+        scale = GAIN_TOLERANCE * abs(score)
         ratio = gain / predicted if predicted > scale else 1.0
         log.append(
             Iteration(
