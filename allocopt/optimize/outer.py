@@ -6,13 +6,13 @@ far (``solve_at``: in :func:`allocopt.solve` one persistent program moved in pla
 (:mod:`allocopt.numeric.simulate`). The step is accepted when the exact merit (risk reduction less
 a penalty on constraint excess) did not fall. The trust radius follows the ratio of the actual to
 the predicted merit gain, as in standard trust-region SLP: a rejected or poorly predicted step
-halves the radius below the step's length, a well predicted step that reached the radius doubles
-it, anything else keeps it. The loop stops with status ``optimal`` when an accepted step moves the
-delay by less than the tolerance with the same regime in every period and no violated constraint,
-when an accepted feasible step gains less than :data:`GAIN_TOLERANCE` and the program predicts no
-more (the tangent cuts' accuracy is far coarser), or when the radius shrinks below the tolerance
-around a feasible point (no step improves the exact merit: a stationary point); after
-``max_iterations`` it reports ``not_converged``.
+halves the radius below the step's length, a well predicted step whose delay move reached the
+radius doubles it, anything else keeps it. The loop stops with status ``optimal`` when an
+accepted step moves the delay by less than the tolerance with the same regime in every period and
+no violated constraint, when an accepted feasible step gains less than :data:`GAIN_TOLERANCE` and
+the program predicts no more (the tangent cuts' accuracy is far coarser), or when the radius
+shrinks below the tolerance around a feasible point (no step improves the exact merit: a
+stationary point); after ``max_iterations`` it reports ``not_converged``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ PENALTY = 10.0  # merit lost per unit of relative constraint excess
 # no more: 30x below the tangent cuts' approximation gap on the baseline (0.3%, docs/model.md)
 GAIN_TOLERANCE = 1e-4
 POOR, GOOD = 0.25, 0.75  # ratio of actual to predicted gain that shrinks / may widen the radius
-BOUNDARY = 0.9  # a step this share of the radius long reached it (only such steps widen it)
+BOUNDARY = 0.9  # a delay move this share of the radius long reached it (only such steps widen it)
 
 
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
@@ -86,12 +86,15 @@ class _Point:
     gap: float  # program value less exact value: the tangent cuts' part of a prediction
 
 
-def resize(trust: float, step: float, ratio: float, widest: float) -> float:
-    """The next trust radius after a step of length ``step`` (the larger of the delay and
-    readiness moves) whose actual merit gain was ``ratio`` times the predicted one."""
+def resize(trust: float, delay: float, readiness: float, ratio: float, widest: float) -> float:
+    """The next trust radius after a step that moved the delay by ``delay`` years and readiness
+    by ``readiness`` (largest over periods), and whose actual merit gain was ``ratio`` times the
+    predicted one. Only the delay's move tells whether the step reached the radius: readiness is
+    a share, and the exact readiness strays from the program's (tangent cuts) by more than the
+    radius allows."""
     if ratio < POOR:
-        return 0.5 * min(trust, step)
-    if ratio > GOOD and step >= BOUNDARY * trust:
+        return 0.5 * min(trust, max(delay, readiness))
+    if ratio > GOOD and delay >= BOUNDARY * trust:
         return min(2 * trust, widest)
     return trust
 
@@ -139,7 +142,7 @@ def successive_lp(inp: Inputs, solve_at: SolveAt, start: Schedule | None = None)
                 time.perf_counter() - t0,
             )
         )
-        trust = resize(trust, max(d_step, r_step), ratio if accepted else -1.0, widest)
+        trust = resize(trust, d_step, r_step, ratio if accepted else -1.0, widest)
         if accepted:
             best = _Point(schedule, ev, score, objective, objective - ev.risk_reduction(inp))
             moved = d_step >= settings.tolerance_years or regimes > 0
