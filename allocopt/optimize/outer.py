@@ -17,7 +17,6 @@ stationary point); after ``max_iterations`` it reports ``not_converged``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ SolveAt = Callable[[Linearization], tuple[float, Schedule]]
 
 @dataclass(frozen=True)
 class Iteration:
-    """One pass of the outer loop (``seconds``: wall time of the pass, solve and evaluation)."""
+    """One pass of the outer loop."""
 
     iteration: int
     trust: float
@@ -43,7 +42,6 @@ class Iteration:
     regimes_changed: int
     violations: int
     accepted: bool
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,6 @@ def successive_lp(inp: Inputs, solve_at: SolveAt, start: Schedule | None = None)
     best = _Point(schedule, ev, merit(inp, schedule, ev), ev.risk_reduction(inp), 0.0)
     log: list[Iteration] = []
     for n in range(settings.max_iterations):
-        t0 = time.perf_counter()
         objective, schedule = solve_at(around(best.schedule, best.ev, trust))
         ev = evaluate(inp, schedule)
         score = merit(inp, schedule, ev)
@@ -139,7 +136,6 @@ def successive_lp(inp: Inputs, solve_at: SolveAt, start: Schedule | None = None)
                 regimes,
                 len(ev.violations),
                 accepted,
-                time.perf_counter() - t0,
             )
         )
         trust = resize(trust, d_step, r_step, ratio if accepted else -1.0, widest)

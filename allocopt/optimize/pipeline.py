@@ -284,6 +284,8 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     if not status.is_optimal and not allow_nonoptimal:
         raise SolverError(status, f"{message} (allow_nonoptimal=True returns the solution found)")
     timings = {"build": t1 - t0, "solve": t2 - t1, "report": time.perf_counter() - t2}
+    if iterations:
+        timings["per_iteration"] = (t2 - t1) / len(iterations)  # the outer loop's, wall time
     return build_result(
         inp,
         schedule,

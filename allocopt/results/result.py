@@ -115,7 +115,7 @@ class Result:
         if s.get("outer_iterations"):
             lines.append(
                 f"  endogenous capability: {s['outer_iterations']} outer iterations "
-                f"({s['outer_seconds_per_iteration']:.2f} s each), "
+                f"({self.timings.get('per_iteration', math.nan):.2f} s each), "
                 f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
             )
         for name, part in (("before", pre), ("after", post)):
@@ -268,9 +268,6 @@ def build_result(
         "delay_at_horizon_years": ev.delay_end,
         "postponed_risk": float(ev.residual[-1] @ ev.postponed),
         "outer_iterations": len(iterations),
-        "outer_seconds_per_iteration": (
-            sum(i.seconds for i in iterations) / len(iterations) if iterations else math.nan
-        ),
         "violations": len(ev.violations),
     }
     if status != Status.OPTIMAL:
