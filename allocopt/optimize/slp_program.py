@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from allocopt.optimize.pipeline import HighsRunner, Solved
 
 # re-solves: dual simplex from the last basis (a move changes coefficients, costs and bounds; the
-# old basis stays valid and usually near-optimal)
-WARM = {"solver": "simplex"}
+# old basis stays valid), with Devex pricing as allocopt.Model's warm re-solves: measured on the
+# baseline, 10% less HiGHS time than steepest edge over the loop, for 20% more simplex iterations
+WARM = {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1}
 
 # Python template of each expression node the program's mutable coefficients are made of
 TEMPLATES: dict[str, Callable[[list[str]], str]] = {
