@@ -247,7 +247,9 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
 
     With endogenous capability the program is re-linearized in an outer loop
-    (:func:`allocopt.optimize.outer.successive_lp`) until the trajectory stops moving. Raises
+    (:func:`allocopt.optimize.outer.successive_lp`) until the trajectory stops moving: one
+    program (:class:`allocopt.optimize.slp_program.SlpProgram`) moved from point to point and
+    re-solved warm; ``Result.timings["per_iteration"]`` is the loop's time per iteration. Raises
     :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation is
     feasible, and :class:`SolverError` when HiGHS stops without a solution or the model is
     unbounded. Any other non-optimal end (time limit, numerical trouble, an outer loop that did
