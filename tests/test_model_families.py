@@ -28,7 +28,7 @@ from allocopt.model.allocation import FAMILY as ALLOCATION
 from allocopt.model.budget import FAMILY as BUDGET
 from allocopt.model.budget import add_budget
 from allocopt.model.objective import FAMILY as OBJECTIVE
-from allocopt.model.objective import add_objective
+from allocopt.model.objective import TRUST_PENALTY, add_objective
 from allocopt.model.risk import FAMILY as RISK
 from allocopt.model.staff import FAMILY as STAFF
 from allocopt.model.stocks import FAMILY as STOCKS
@@ -352,18 +352,31 @@ def test_delay_stays_within_the_trust_region_around_the_reference():
     # Hand solution, same periods and caps as above, linearized around delays 0, 0.02, 0.03 with
     # trust radius 0.05: delay[t2] <= 0.07 and delay[t3] <= 0.08 (the caps alone allow 0.1 and
     # 0.15), so the largest final delay is 0.08.
+    # The rows are elastic: a slack delay_outside >= 0 costs TRUST_PENALTY (100) per year, far
+    # more than the one unit of objective per year it would buy, so no slack is used.
     m = minimal(periods=3, dt=0.5, hit_cap=[0.2, 0.1, 0.5], delay_ref=[0, 0.02, 0.03], trust=0.05)
     add_velocity(m, SimpleNamespace(capability=capability()))
-    m.objective = pyo.Objective(expr=m.delay["t3"], sense=pyo.maximize)
+    penalty = TRUST_PENALTY * pyo.summation(m.delay_outside)
+    m.objective = pyo.Objective(expr=m.delay["t3"] - penalty, sense=pyo.maximize)
     assert optimum(m) == pytest.approx(0.08, abs=1e-9)
     assert pyo.value(m.delay["t2"]) <= 0.07 + 1e-9
+    assert values(m.delay_outside) == pytest.approx([0.0] * 6, abs=1e-12)
     # and from below: around delays 0, 0.1, 0.2 the final delay may not fall under 0.15, which
     # takes every hit the caps allow (0.1 + 0.05), so the least final delay is 0.15
     m = minimal(periods=3, dt=0.5, hit_cap=[0.2, 0.1, 0.5], delay_ref=[0, 0.1, 0.2], trust=0.05)
     add_velocity(m, SimpleNamespace(capability=capability()))
-    m.objective = pyo.Objective(expr=m.delay["t3"], sense=pyo.minimize)
+    penalty = TRUST_PENALTY * pyo.summation(m.delay_outside)
+    m.objective = pyo.Objective(expr=m.delay["t3"] + penalty, sense=pyo.minimize)
     assert optimum(m) == pytest.approx(0.15, abs=1e-9)
     assert values(m.delay) == pytest.approx([0.0, 0.1, 0.15], abs=1e-9)
+    # a region no delay can meet (delay[t1] = 0, its reference 1 year, radius 0.05) is left by
+    # the least slack: 0.95 years below, costing 95, and the program stays feasible
+    m = minimal(periods=3, dt=0.5, hit_cap=[0.2, 0.1, 0.5], delay_ref=[1, 0.1, 0.2], trust=0.05)
+    add_velocity(m, SimpleNamespace(capability=capability()))
+    penalty = TRUST_PENALTY * pyo.summation(m.delay_outside)
+    m.objective = pyo.Objective(expr=m.delay["t3"] + penalty, sense=pyo.minimize)
+    assert optimum(m) == pytest.approx(0.15 + 95.0, abs=1e-7)
+    assert pyo.value(m.delay_outside["t1", "below"]) == pytest.approx(0.95, abs=1e-9)
 
 
 @covers_terms(add_velocity, "budget_slope")

@@ -34,17 +34,21 @@ FAMILIES: tuple[Family, ...] = (
 
 
 def build_model(
-    inp: Inputs, lin: Linearization | None = None, families: Sequence[Family] = FAMILIES
+    inp: Inputs,
+    lin: Linearization | None = None,
+    families: Sequence[Family] = FAMILIES,
+    mutable_point: bool = False,
 ) -> pyo.ConcreteModel:
     """The Pyomo model of ``inp``, linearized around ``lin`` (default: the reference point):
     :func:`add_sets` first, then the mutable Params of every family of ``families``, then each
-    family's rows in order. The model records its families and which attributes of ``inp`` the
-    sets and rows read directly (:func:`structure`)."""
+    family's rows in order. With ``mutable_point`` the point is held in mutable Params, to be
+    moved in place (the outer loop's program). The model records its families and which
+    attributes of ``inp`` the sets and rows read directly (:func:`structure`)."""
     m = pyo.ConcreteModel(name=inp.scenario_name)
     lin = lin or reference(inp)
     reads: set[str] = set()
     seen = Recording(inp, reads)
-    add_sets(m, seen, lin)
+    add_sets(m, seen, lin, mutable_point)
     add_params(m, inp, lin, families)
     for family in families:
         family.add(m, seen)

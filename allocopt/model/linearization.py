@@ -1,7 +1,7 @@
 """The point around which the endogenous terms are linearized, as plain numbers.
 
-The outer loop builds a fresh model at each point: the linearization values enter the program as
-constants (immutable parameters), which HiGHS receives far faster than mutable ones.
+A model built for one point holds these values as constants (immutable Params); the outer loop's
+program (:mod:`allocopt.optimize.slp_program`) holds them in mutable Params and moves them in place.
 """
 
 from __future__ import annotations
@@ -45,12 +45,18 @@ class Linearization:
         return np.clip(np.diff(staff, prepend=staff[0]), 0, None)
 
 
-def reference(inp: Inputs) -> Linearization:
-    """The reference point: Magma at full speed with no safety work (no delay, nothing elicited)."""
-    full_speed = Schedule(
+def full_speed(inp: Inputs) -> Schedule:
+    """Magma at full speed with no safety work: every resource to capabilities, no effort."""
+    return Schedule(
         effort=np.zeros((len(inp.periods), len(inp.ids))), capabilities=inp.budget.copy()
     )
-    return around(full_speed, simulate(inp, full_speed), inp.capability.trust_region_years)
+
+
+def reference(inp: Inputs) -> Linearization:
+    """The reference point: the exact trajectory of :func:`full_speed` (no delay, nothing
+    elicited)."""
+    schedule = full_speed(inp)
+    return around(schedule, simulate(inp, schedule), inp.capability.trust_region_years)
 
 
 def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:

@@ -8,6 +8,12 @@ import pyomo.environ as pyo
 from allocopt.model.family import Family, Mutable, exact
 from allocopt.numeric.inputs import Inputs
 
+ELASTIC = ("delay_outside", "readiness_outside")  # slacks of the outer loop's trust rows
+# risk reduction given up per year of delay (or unit of readiness) outside the trust radius: far
+# above the program's sensitivity to either (< 1), so a slack is used only where the region
+# cannot be met at all
+TRUST_PENALTY = 100.0
+
 
 def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """risk_reduction = sum_t sum_c dt * (hazard_full[t,c] - hazard[t,c] * residual[t,c]
@@ -16,7 +22,8 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref)),
     delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
     (Products linearized around the reference point; without endogenous capability
-    hazard = hazard_full and the delay terms are absent.)"""
+    hazard = hazard_full and the delay terms are absent.) The elastic trust rows' slacks
+    (:data:`ELASTIC`) cost TRUST_PENALTY each: the objective is risk_reduction less that cost."""
     moves = inp.capability.hazard_follows_delay or any(inp.capability.competition_relief)
     last = m.PERIODS.last()
 
@@ -41,7 +48,16 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     m.risk_reduction = pyo.Expression(
         expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS) - m.postponed_risk
     )
-    m.objective = pyo.Objective(expr=m.risk_reduction, sense=pyo.maximize)
+    slacks = outside(m)
+    merit = m.risk_reduction - TRUST_PENALTY * sum(slacks) if slacks else m.risk_reduction
+    m.objective = pyo.Objective(expr=merit, sense=pyo.maximize)
+
+
+def outside(m: pyo.ConcreteModel) -> list[pyo.Var]:
+    """The slacks of the elastic trust rows of ``m`` (:data:`ELASTIC`; none in the core program)."""
+    return [
+        x for name in ELASTIC if m.component(name) is not None for x in m.component(name).values()
+    ]
 
 
 FAMILY = Family(

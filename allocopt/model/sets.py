@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.param import ParamData
 
 from allocopt.model.family import Family, Mutable, families_of
 from allocopt.model.linearization import Linearization
@@ -62,11 +63,47 @@ def add_params(
         setattr(m, p.name, pyo.Param(*(sets[a] for a in p.axes), mutable=True, initialize=init))
 
 
-def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
+POINT_AXES = {  # the linearization point's Params (fields of Linearization), by index sets
+    "delay_ref": "t",
+    "budget_slope": "tr",
+    "capabilities_ref": "tr",
+    "hazard_slope": "tc",
+    "residual_ref": "tc",
+    "ai_gain_ref": "t",
+    "ai_gain_slope": "t",
+    "readiness_ref": "t",
+    "effort_ref": "ti",
+    "benefit_ref": "ti",
+    "influence_ref": "t",
+    "influence_slope": "t",
+    "postponed_ref": "c",
+    "postponed_rate": "c",
+    "hiring": "t",  # 1 where staff_hires > 0 at the point
+    "delay_end_ref": "",
+    "trust": "",
+}
+
+
+def point_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
+    """Value of every Param of :data:`POINT_AXES` at the point ``lin``, by name and index (``None``
+    for a scalar)."""
+    labels = labels_of(inp)
+    values = {}
+    for name, axes in POINT_AXES.items():
+        value = (lin.staff_hires > 0).astype(float) if name == "hiring" else getattr(lin, name)
+        keys = tuple(labels[a] for a in axes)
+        values[name] = table(*keys, values=value) if axes else {None: float(value)}
+    return values
+
+
+def add_sets(
+    m: pyo.ConcreteModel, inp: Inputs, lin: Linearization, mutable_point: bool = False
+) -> None:
     """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS, the
-    period length ``dt``, and the linearization point ``lin`` of the endogenous terms as
-    constants (``*_ref``, ``*_slope``). The mutable Params belong to the families
-    (:func:`add_params`)."""
+    period length ``dt``, and the linearization point ``lin`` of the endogenous terms
+    (:data:`POINT_AXES`: ``*_ref``, ``*_slope``, hiring, the trust radius) as constants, or as
+    mutable Params with ``mutable_point`` (the outer loop's program, moved in place). The other
+    mutable Params belong to the families (:func:`add_params`)."""
     t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
     m.PERIODS = pyo.Set(initialize=t_, ordered=True)
     m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
@@ -77,46 +114,40 @@ def add_sets(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> None:
     m.ACTIVITIES = pyo.Set(initialize=(CAPABILITIES, *i_), ordered=True)
     m.CHANNELS = pyo.Set(initialize=c_, ordered=True)
     sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
-    labels = {"t": t_, "r": r_, "i": i_, "c": c_}
-
-    def param(name: str, axes: str, values: np.ndarray) -> None:
-        keys = tuple(labels[a] for a in axes)
-        setattr(
-            m, name, pyo.Param(*(sets[a] for a in axes), initialize=table(*keys, values=values))
-        )
 
     m.dt = pyo.Param(initialize=inp.dt)
-    for name, axes in (
-        ("delay_ref", "t"),
-        ("budget_slope", "tr"),
-        ("capabilities_ref", "tr"),
-        ("hazard_slope", "tc"),
-        ("residual_ref", "tc"),
-        ("ai_gain_ref", "t"),
-        ("ai_gain_slope", "t"),
-        ("readiness_ref", "t"),
-        ("effort_ref", "ti"),
-        ("benefit_ref", "ti"),
-        ("influence_ref", "t"),
-        ("influence_slope", "t"),
-        ("postponed_ref", "c"),
-        ("postponed_rate", "c"),
-    ):
-        param(name, axes, getattr(lin, name))
-    param("hiring", "t", (lin.staff_hires > 0).astype(float))
-    m.delay_end_ref = pyo.Param(initialize=lin.delay_end_ref)
-    m.trust = pyo.Param(initialize=lin.trust)
+    for name, values in point_values(inp, lin).items():
+        axes = POINT_AXES[name]
+        init = values if axes else values[None]
+        setattr(
+            m, name, pyo.Param(*(sets[a] for a in axes), mutable=mutable_point, initialize=init)
+        )
+
+
+def values_at(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> dict[str, dict]:
+    """Every mutable Param value of ``m`` at ``inp`` and ``lin``: its families' Params and, when
+    the point is mutable, the point's (:func:`point_values`)."""
+    values = param_values(inp, lin, _mutables(families_of(m)))
+    if m.trust.mutable:
+        values.update(point_values(inp, lin))
+    return values
 
 
 def set_param_values(m: pyo.ConcreteModel, inp: Inputs, lin: Linearization) -> int:
-    """Assign every mutable Param of the families ``m`` was built from, from ``inp`` and ``lin``,
-    where it changed; return how many values changed."""
-    changed = 0
-    for name, values in param_values(inp, lin, _mutables(families_of(m))).items():
+    """Assign every mutable Param of ``m`` (:func:`values_at`) where it changed; return how many
+    values changed."""
+    return len(assign(m, values_at(m, inp, lin)))
+
+
+def assign(m: pyo.ConcreteModel, values: dict[str, dict]) -> list[ParamData]:
+    """Set the mutable Params of ``m`` to ``values`` (by name and index, as :func:`param_values`)
+    where they differ; return the Param data that changed."""
+    changed = []
+    for name, table_ in values.items():
         param = m.component(name)
-        for key, value in values.items():
+        for key, value in table_.items():
             data = param[key] if key is not None else param
             if data.value != value:
                 data.set_value(value)
-                changed += 1
+                changed.append(data)
     return changed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from allocopt.model.family import Family, Price, Row, exact
+from allocopt.model.velocity import OUTSIDE
 from allocopt.numeric.inputs import Inputs
 
 
@@ -17,7 +18,8 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
         + effort_ref[t,i] * readiness_ref[t] * ai_gain_slope[t] * (delay[t] - delay_ref[t])
         + effort_ref[t,i] * ai_gain_ref[t] * (readiness[t] - readiness_ref[t]))
         (= effort[t,i] without AI labour);
-    readiness_trust:  |readiness[t] - readiness_ref[t]| <= trust  (after the first period);
+    readiness_trust:  |readiness[t] - readiness_ref[t] + readiness_outside[t,below]
+        - readiness_outside[t,above]| <= trust  (after the first period; elastic as delay_trust);
     stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
     level_def:  level[t,i] = stock[t,i] if i is preparation else effective_effort[t,i]."""
     labels = list(m.PERIODS)
@@ -57,10 +59,16 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     m.effective_effort = pyo.Expression(m.PERIODS, m.INTERVENTIONS, rule=effective_rule)
     if ai and gated:
+        m.readiness_outside = pyo.Var(m.LATER_PERIODS, OUTSIDE, domain=pyo.NonNegativeReals)
         m.readiness_trust = pyo.Constraint(
             m.LATER_PERIODS,
             rule=lambda m, t: pyo.inequality(
-                -m.trust, m.readiness[t] - m.readiness_ref[t], m.trust
+                -m.trust,
+                m.readiness[t]
+                - m.readiness_ref[t]
+                + m.readiness_outside[t, "below"]
+                - m.readiness_outside[t, "above"],
+                m.trust,
             ),
         )
 
@@ -95,5 +103,5 @@ FAMILY = Family(
     ),
     params=(),
     check=exact,
-    columns={},
+    columns={"readiness_outside": "own"},
 )

@@ -10,13 +10,17 @@ from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import TOLERANCE, Evaluation, Schedule
 from allocopt.scenario.tables import RESOURCES
 
+OUTSIDE = ("below", "above")  # the sides of an elastic trust row's slacks
+
 
 def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """velocity[t] = sum_r weight[r] * (capabilities[t,r] / budget[t,r]
         - capabilities_ref[t,r] * budget_slope[t,r] * (delay[t] - delay_ref[t]) / budget[t,r]^2);
     velocity_hit_limit:  1 - velocity[t] <= hit_cap[t];
     delay_balance:  delay[t] = delay[t-1] + (1 - velocity[t-1]) * dt,  delay[first] = 0;
-    delay_trust:  |delay[t] - delay_ref[t]| <= trust.  (delay only when capability is endogenous)"""
+    delay_trust:  |delay[t] - delay_ref[t] + delay_outside[t,below] - delay_outside[t,above]| <= trust,
+        elastic: the slacks delay_outside >= 0 are penalized in the objective, so the region never
+        makes the program infeasible.  (delay only when capability is endogenous)"""
     endogenous = inp.capability.endogenous
     shifts_budget = endogenous and inp.capability.budget_frontier_share.any()
 
@@ -45,8 +49,14 @@ def add_velocity(m: pyo.ConcreteModel, inp: Inputs) -> None:
             == m.delay[m.PERIODS.prev(t)] + (1 - m.velocity[m.PERIODS.prev(t)]) * m.dt
         ),
     )
+    m.delay_outside = pyo.Var(m.PERIODS, OUTSIDE, domain=pyo.NonNegativeReals)
     m.delay_trust = pyo.Constraint(
-        m.PERIODS, rule=lambda m, t: pyo.inequality(-m.trust, m.delay[t] - m.delay_ref[t], m.trust)
+        m.PERIODS,
+        rule=lambda m, t: pyo.inequality(
+            -m.trust,
+            m.delay[t] - m.delay_ref[t] + m.delay_outside[t, "below"] - m.delay_outside[t, "above"],
+            m.trust,
+        ),
     )
 
 
@@ -86,5 +96,5 @@ FAMILY = Family(
         Mutable("weight", "r", lambda inp, lin: inp.weights),
     ),
     check=check_hit,
-    columns={},
+    columns={"delay_outside": "own"},
 )

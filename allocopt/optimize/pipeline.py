@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,12 +14,13 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from allocopt.errors import InfeasibleError, SolverError
 from allocopt.model import build_model, evaluate
 from allocopt.model.family import families_of
-from allocopt.model.linearization import Linearization
+from allocopt.model.linearization import Linearization, reference
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.diagnose import diagnose
 from allocopt.optimize.duals import FIXED_MILP, DualRows
-from allocopt.optimize.outer import Iteration, successive_lp
+from allocopt.optimize.outer import Iteration, SolveAt, successive_lp
+from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result, build_result
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
@@ -46,7 +46,6 @@ PRIMAL_FEASIBLE = 2  # HighsInfo.primal_solution_status of a feasible point
 # year x period length x benefit slope) can be ~1e-6: "optimal" then stopped up to ~1% short of
 # the optimum on short, low-hazard scenarios (measured); 1e-9 closes that gap at ~20% more time.
 DUAL_TOLERANCE = 1e-9
-NO_TRUST_REGION = 1e6  # years / readiness units: a trust radius that never binds
 
 
 IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beats dual simplex cold
@@ -216,17 +215,11 @@ def report(
 def solve_program(
     inp: Inputs, scenario: Scenario, lin: Linearization | None
 ) -> tuple[pyo.ConcreteModel, Solved]:
-    """Build the program at ``lin`` and solve it; raise with a diagnosis when it is infeasible
-    and with the status when HiGHS has no answer."""
+    """Build the program at ``lin`` (a fresh model) and solve it; raise with a diagnosis when it
+    is infeasible (its trust rows are elastic: then the scenario is) and with the status when
+    HiGHS has no answer."""
     m = build_model(inp, lin)
     solved = run_highs(m, scenario.solver.time_limit_seconds, scenario.solver.threads)
-    if solved.status is Status.INFEASIBLE and lin is not None and lin.trust < NO_TRUST_REGION:
-        # is it the scenario, or only the outer loop's trust region? Ask without the region.
-        wide = build_model(inp, dataclasses.replace(lin, trust=NO_TRUST_REGION))
-        free = run_highs(wide, scenario.solver.time_limit_seconds, scenario.solver.threads)
-        if free.status is Status.INFEASIBLE:
-            raise InfeasibleError(diagnose(wide, inp, free.solver))
-        raise SolverError(Status.INFEASIBLE, "infeasible within the outer loop's trust region")
     if solved.status is Status.INFEASIBLE:
         raise InfeasibleError(diagnose(m, inp, solved.solver))
     if solved.objective is None or solved.status in NO_ANSWER:
@@ -234,11 +227,30 @@ def solve_program(
     return m, solved
 
 
+def solve_at(program: SlpProgram) -> SolveAt:
+    """The outer loop's step: move ``program`` to a point and solve it warm; return the model's
+    risk reduction and schedule. Raises InfeasibleError with a diagnosis when the program (whose
+    trust rows are elastic) is infeasible: then the scenario is, and SolverError unless HiGHS
+    proves an optimum."""
+
+    def step(lin: Linearization) -> tuple[float, Schedule]:
+        solved = program.solve(lin)
+        if solved.status is Status.INFEASIBLE:
+            raise InfeasibleError(diagnose(program.model, program.inputs, solved.solver))
+        if not solved.status.is_optimal:
+            raise SolverError(solved.status, solved.message)
+        return program.risk_reduction(solved), extract_schedule(program.model, program.inputs)
+
+    return step
+
+
 def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
 
     With endogenous capability the program is re-linearized in an outer loop
-    (:func:`allocopt.optimize.outer.successive_lp`) until the trajectory stops moving. Raises
+    (:func:`allocopt.optimize.outer.successive_lp`) until the trajectory stops moving: one
+    program (:class:`allocopt.optimize.slp_program.SlpProgram`) moved from point to point and
+    re-solved warm; ``Result.timings["per_iteration"]`` is the loop's time per iteration. Raises
     :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation is
     feasible, and :class:`SolverError` when HiGHS stops without a solution or the model is
     unbounded. Any other non-optimal end (time limit, numerical trouble, an outer loop that did
@@ -251,15 +263,10 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     iterations: tuple[Iteration, ...] = ()
     bound = gap = duals = None
     if inp.capability.endogenous:
-
-        def solve_at(lin: Linearization) -> tuple[float, Schedule]:
-            m, solved = solve_program(inp, scenario, lin)
-            if not solved.status.is_optimal:
-                raise SolverError(solved.status, solved.message)
-            return float(solved.objective), extract_schedule(m, inp)
-
+        run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
+        program = SlpProgram(inp, run, reference(inp))
         t1 = time.perf_counter()
-        outcome = successive_lp(inp, solve_at)
+        outcome = successive_lp(inp, solve_at(program))
         schedule, ev, objective = outcome.schedule, outcome.evaluation, outcome.objective_model
         iterations = outcome.iterations
         status = Status(outcome.status)
@@ -280,6 +287,8 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     if not status.is_optimal and not allow_nonoptimal:
         raise SolverError(status, f"{message} (allow_nonoptimal=True returns the solution found)")
     timings = {"build": t1 - t0, "solve": t2 - t1, "report": time.perf_counter() - t2}
+    if iterations:
+        timings["per_iteration"] = (t2 - t1) / len(iterations)  # the outer loop's, wall time
     return build_result(
         inp,
         schedule,

@@ -116,7 +116,8 @@ class Result:
         ]
         if s.get("outer_iterations"):
             lines.append(
-                f"  endogenous capability: {s['outer_iterations']} outer iterations, "
+                f"  endogenous capability: {s['outer_iterations']} outer iterations "
+                f"({self.timings.get('per_iteration', math.nan):.2f} s each), "
                 f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
             )
         for name, part in (("before", pre), ("after", post)):

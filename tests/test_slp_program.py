@@ -1,0 +1,118 @@
+"""The persistent outer loop: one program per solve, moved in place, equal to fresh builds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+import allocopt.optimize.pipeline as pipeline
+import allocopt.optimize.slp_program as slp_program
+from allocopt import Scenario, solve
+from allocopt.model import evaluate
+from allocopt.model.linearization import around, reference
+from allocopt.numeric.inputs import prepare
+from allocopt.optimize.outer import successive_lp
+from allocopt.optimize.pipeline import HighsRunner, extract_schedule, solve_at, solve_program
+from allocopt.optimize.slp_program import SlpProgram
+
+
+@pytest.fixture(scope="module")
+def short(baseline: Scenario) -> Scenario:
+    """The baseline (endogenous capability) over six quarters."""
+    return baseline.with_updates({"horizon.end": "2026Q2"})
+
+
+def test_a_moved_program_equals_a_fresh_build_at_the_new_point(short: Scenario) -> None:
+    inp = prepare(short)
+    lin = reference(inp)
+    program = SlpProgram(inp, HighsRunner(), lin)
+    program.solve(lin)
+    schedule = extract_schedule(program.model, inp)
+    there = around(schedule, evaluate(inp, schedule), 0.5)
+    moved = program.solve(there)
+    _, fresh = solve_program(inp, short, there)
+    assert moved.status.is_optimal
+    assert moved.objective == pytest.approx(fresh.objective, rel=1e-7)
+    assert program.builds == 1
+
+
+def test_a_move_pushes_only_the_coefficients_that_read_a_changed_param(short: Scenario) -> None:
+    inp = prepare(short)
+    lin = reference(inp)
+    program = SlpProgram(inp, HighsRunner(), lin)
+    program.solve(lin)
+    program.solve(dataclasses.replace(lin, trust=0.5))
+    m = program.model
+    trust_rows = [*m.delay_trust.values(), *m.readiness_trust.values()]
+    assert program.pushed == len(trust_rows)  # the bounds of the trust rows, nothing else
+    highs = program.run.solver._solver_model
+    row = program.run.solver._pyomo_con_to_solver_con_map[m.delay_trust[m.PERIODS.last()]]
+    lower, upper = highs.getLp().row_lower_[row], highs.getLp().row_upper_[row]
+    delay_ref = pyo.value(m.delay_ref[m.PERIODS.last()])
+    assert (lower, upper) == pytest.approx((-0.5 + delay_ref, 0.5 + delay_ref))
+
+
+def test_an_unreachable_trust_region_is_met_by_the_elastic_rows(short: Scenario) -> None:
+    """delay[first] = 0, so a region of 0.01 years around a point one year late cannot hold:
+    the slack takes up the difference and the program stays feasible."""
+    inp = prepare(short)
+    lin = reference(inp)
+    late = dataclasses.replace(lin, delay_ref=np.full(len(inp.periods), 1.0), trust=0.01)
+    program = SlpProgram(inp, HighsRunner(), lin)
+    program.solve(lin)
+    solved = program.solve(late)
+    assert solved.status.is_optimal
+    first = program.model.PERIODS.first()
+    assert program.model.delay_outside[first, "below"].value == pytest.approx(0.99)
+    assert program.risk_reduction(solved) > solved.objective  # the penalty is paid, not hidden
+
+
+def test_the_program_is_built_once_per_solve(
+    short: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = []
+
+    def counted(*args, **kwargs):
+        builds.append(args)
+        return build(*args, **kwargs)
+
+    build = slp_program.build_model
+    monkeypatch.setattr(slp_program, "build_model", counted)
+    monkeypatch.setattr(pipeline, "build_model", counted)
+    result = solve(short)
+    assert len(result.iterations) > 1
+    assert len(builds) == 1
+    per_iteration = result.timings["solve"] / len(result.iterations)
+    assert result.timings["per_iteration"] == pytest.approx(per_iteration)
+    assert f"outer iterations ({per_iteration:.2f} s each)" in result.text_summary()
+
+
+def test_the_persistent_loop_converges_where_the_fresh_model_loop_does(short: Scenario) -> None:
+    inp = prepare(short)
+    persistent = solve(short)
+
+    def fresh(lin):
+        m, _ = solve_program(inp, short, lin)
+        return float(pyo.value(m.risk_reduction)), extract_schedule(m, inp)
+
+    outcome = successive_lp(inp, fresh)
+    exact = outcome.evaluation.risk_reduction(inp)
+    assert outcome.status == persistent.status == "optimal"
+    assert persistent.summary["risk_reduction_exact"] == pytest.approx(exact, rel=1e-4)
+    delay = persistent.knobs.delay_years.to_numpy()
+    assert np.abs(delay - outcome.evaluation.delay).max() < 10 * inp.capability.tolerance_years
+
+
+def test_a_restart_from_the_converged_schedule_takes_fewer_iterations(short: Scenario) -> None:
+    inp = prepare(short)
+    first = successive_lp(inp, solve_at(SlpProgram(inp, HighsRunner(), reference(inp))))
+    again = successive_lp(
+        inp, solve_at(SlpProgram(inp, HighsRunner(), reference(inp))), first.schedule
+    )
+    assert again.status == "optimal"
+    assert len(again.iterations) < len(first.iterations)
+    exact = first.evaluation.risk_reduction(inp)
+    assert again.evaluation.risk_reduction(inp) == pytest.approx(exact, rel=1e-4)
