@@ -70,12 +70,12 @@ def _monte_carlo(
     """The Monte Carlo evaluation of the solved plan, when the scenario has an uncertainty block."""
     if scenario.uncertainty is None:
         return None
-    from allocopt.analyses.montecarlo import montecarlo, plan_of
+    from allocopt.analyses.montecarlo import montecarlo
     from allocopt.analyses.runner import executor
 
     try:
         with executor(workers, scheduler) as ex:
-            return montecarlo(scenario, plan_of(result, scenario), executor=ex, progress=True)
+            return montecarlo(scenario, result.schedule, executor=ex, progress=True)
     except ScenarioError as exc:
         raise _fail(2, exc.problems) from None
     except OSError as exc:
@@ -377,7 +377,7 @@ def report(
             raise _fail(1, [f"{path}: the model could not be solved: {exc}"]) from None
     folder = out or Path("results") / f"{result.scenario_name}_report"
     try:
-        page = write_report(result, folder, loaded)
+        page = write_report(result, folder)
     except ScenarioError as exc:  # e.g. folder/result exists and is not a saved result
         raise _fail(2, exc.problems) from None
     except OSError as exc:

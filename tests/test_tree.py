@@ -12,21 +12,17 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
-from allocopt.analyses.tree import (
-    ExtensiveForm,
-    _objective_scale,
-    _working_rows,
-    branch_lps,
-    branch_scenario,
-    branches,
-    nodes,
-    risk_measure,
-    solve_tree,
-)
+from allocopt.analyses.tree import branch_scenario, branches, nodes, risk_measure, solve_tree
 from allocopt.cli import app
 from allocopt.errors import SolverError
 from allocopt.numeric.curves import benefit
 from allocopt.numeric.inputs import prepare
+from allocopt.optimize.extensive import (
+    ExtensiveForm,
+    _objective_scale,
+    _working_rows,
+    branch_lps,
+)
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"

@@ -265,6 +265,10 @@ class HighsRunner:
             offset=float(lp.offset_),
         )
 
+    def simplex_iterations(self) -> int:
+        """Simplex iterations of the last solve (a warm re-solve needs few)."""
+        return int(self._highs.getInfo().simplex_iteration_count)
+
     def basic_rows(self) -> np.ndarray:
         """[rows] bool: which rows are basic (slack) in HiGHS's last basis."""
         status = np.array(self._highs.getBasis().row_status)
@@ -325,21 +329,35 @@ class ArrayLp:
         for name, value in options.items():
             self._highs.setOptionValue(name, value)
 
+    def pass_lp(self, arrays: LpArrays) -> None:
+        """Replace the model by ``arrays``, maximizing ``col_cost @ x + offset``."""
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = arrays.num_col, arrays.num_row
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.offset_ = float(arrays.offset)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = (
+            arrays.col_cost,
+            arrays.col_lower,
+            arrays.col_upper,
+        )
+        lp.row_lower_, lp.row_upper_ = arrays.row_lower, arrays.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = arrays.num_col, arrays.num_row
+        lp.a_matrix_.start_ = np.asarray(arrays.a_start, np.int32)
+        lp.a_matrix_.index_ = np.asarray(arrays.a_index, np.int32)
+        lp.a_matrix_.value_ = arrays.a_value
+        self._highs.passModel(lp)
+
     def pass_columns(
         self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, offset: float
     ) -> None:
         """Replace the model by ``len(cost)`` columns with no rows, maximizing
         ``cost @ x + offset``."""
-        n = len(cost)
-        lp = highspy.HighsLp()
-        lp.num_col_ = n
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.offset_ = float(offset)
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_ = n
-        lp.a_matrix_.start_ = np.zeros(n + 1, dtype=np.int32)
-        self._highs.passModel(lp)
+        n, empty = len(cost), np.array([])
+        start = np.zeros(n + 1, dtype=np.int32)
+        self.pass_lp(
+            LpArrays(n, 0, cost, lower, upper, empty, empty, start, start[:0], empty, offset)
+        )
 
     def add_columns(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Append columns without entries in existing rows."""
