@@ -54,6 +54,7 @@ def to_result(
     ``optimal`` raises :class:`SolverError` (``message`` says how the solve ended).
     ``timings``: seconds by phase so far; ``check`` and ``report`` are added and every phase
     of :data:`PHASES` is present (0 where it did not happen)."""
+    status = Status(status)
     t0 = time.perf_counter()
     ev = evaluate(inp, schedule)
     t1 = time.perf_counter()

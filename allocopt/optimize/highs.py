@@ -7,7 +7,8 @@ as Pyomo components, and the LP arrays with their column and row maps. :class:`A
 HiGHS at array level, for programs assembled from such arrays (the extensive forms of
 :mod:`allocopt.optimize.extensive`): add columns and rows, change bounds, set options, run, read
 the solution. Every other module uses only this API, so a change of HiGHS or Pyomo versions
-touches this file alone (a test greps the package for ``highspy`` and the private attributes).
+touches this file alone (a test greps the package for ``highspy`` and the private attributes);
+that is also why this module runs past ~400 lines: both ways in must live here.
 """
 
 from __future__ import annotations
