@@ -481,7 +481,7 @@ def report(
         folder = doing.writes(out or Path("results") / f"{name}_report", "the report")
         check_writable(folder)
         result = result or run(loaded)
-        page = write_report(result, folder, loaded)
+        page = write_report(result, folder)
     typer.echo(result.text_summary())
     typer.echo(f"  report written to {page}")
 

@@ -103,7 +103,7 @@ def headline(result: Result) -> list[tuple[str, str]]:
             f"{speedup.iloc[0]:.1f}x → {speedup.iloc[-1]:.1f}x",
         )
     )
-    shown = {"scenario", "status", "periods", "regime_switch_period"}
+    shown = {"scenario", "periods", "regime_switch_period"}
     rows += [
         (k, f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in s.items() if k not in shown
     ]
@@ -150,9 +150,7 @@ def _figure_html(name: str, png: bytes) -> str:
     )
 
 
-def render_html(
-    result: Result, pngs: dict[str, bytes], settings: list[tuple[str, str]] | None
-) -> str:
+def render_html(result: Result, pngs: dict[str, bytes]) -> str:
     """The report page: one string, figures embedded, nothing fetched from elsewhere."""
     tables = {t.name: t for t in summary_tables(result)}
     marker = status_marker(result)
@@ -169,12 +167,7 @@ def render_html(
         )
     parts += ["<h2>Headline</h2>", _html_table(("quantity", "value"), headline(result))]
     parts.append("<h2>Key assumptions</h2>")
-    if settings is None:
-        parts.append(
-            "<p>Read from a saved result: pass the scenario file to list its settings.</p>"
-        )
-    else:
-        parts.append(_html_table(("setting", "value"), settings))
+    parts.append(_html_table(("setting", "value"), assumptions(result.scenario)))
     parts.append("<h2>The three knobs</h2>")
     parts += [_figure_html(n, pngs[n]) for n in ("velocity", "preparation", "portfolio")]
     parts.append(_summary_html(tables["knobs_per_year"]))
@@ -201,7 +194,7 @@ def render_html(
     return "\n".join(parts) + "\n"
 
 
-def write_report(result: Result, out: str | Path, scenario: Scenario | None = None) -> Path:
+def write_report(result: Result, out: str | Path) -> Path:
     """Write figures, exports, the saved result and ``index.html`` into ``out``; return the page."""
     out = Path(out)
     save_result(result, out / "result")  # first: refuses a foreign folder before any work
@@ -213,5 +206,4 @@ def write_report(result: Result, out: str | Path, scenario: Scenario | None = No
             path = save_figure(fig, out / "figures" / f"{name}{suffix}")
             if suffix == ".png":
                 pngs[name] = path.read_bytes()
-    settings = None if scenario is None else assumptions(scenario)
-    return atomic_write_text(out / "index.html", render_html(result, pngs, settings))
+    return atomic_write_text(out / "index.html", render_html(result, pngs))

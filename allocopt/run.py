@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from allocopt.analyses.montecarlo import MonteCarlo, montecarlo, plan_of
+from allocopt.analyses.montecarlo import MonteCarlo, montecarlo
 from allocopt.analyses.outcomes import OutcomeChoice, choose_outcome
 from allocopt.analyses.runner import executor
 from allocopt.analyses.tree import TreeResult, solve_tree
@@ -107,7 +107,7 @@ def run_scenario(
         if scenario.uncertainty is not None:
             step(MONTE_CARLO)
             with executor(workers, scheduler) as ex:
-                plan = plan_of(result, scenario)
+                plan = result.schedule
                 sampled = montecarlo(scenario, plan, executor=ex, progress=progress)
         chosen = None
         if scenario.outcomes is not None:

@@ -17,14 +17,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import highspy
-
 from allocopt import Model, load_scenario, solve
 from allocopt.analyses.sweep import Parameter, sweep
 from allocopt.analyses.tree import solve_tree
 from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
-from allocopt.optimize.pipeline import HighsRunner, cold_algorithm
+from allocopt.optimize.highs import ArrayLp, HighsRunner, cold_algorithm
 from allocopt.scenario.schema import Scenario
 from benchmarks.synthetic import scaled, tree_scenario
 
@@ -54,35 +52,31 @@ def _timed(fn: Callable[[], object]) -> float:
 
 def size_row(scenario: Scenario) -> dict[str, float]:
     """Seconds to build, hand to HiGHS and solve through Pyomo; and to pass + solve the same LP
-    matrix with highspy directly (same algorithm, one thread)."""
+    matrix to HiGHS directly through :class:`ArrayLp` (same algorithm, one thread)."""
     t0 = time.perf_counter()
     inp = prepare(scenario)
     m = build_model(inp)
     t1 = time.perf_counter()
     algorithm = cold_algorithm(m)
     run = HighsRunner(algorithm=algorithm)
-    run.solver.set_instance(m)
-    t2 = time.perf_counter()
-    run(m)
-    t3 = time.perf_counter()
-    lp = run.solver._solver_model.getLp()
-    direct = highspy.Highs()
-    for option, value in (("output_flag", False), ("threads", 1), ("solver", algorithm)):
-        direct.setOptionValue(option, value)
+    solved = run.solve(m)
+    hand, solve = solved.timings["handover"], solved.timings["highs"]
+    lp = run.lp()
+    direct = ArrayLp({"threads": 1, "solver": algorithm})
     t4 = time.perf_counter()
-    direct.passModel(lp)
+    direct.pass_lp(lp)
     direct.run()
     floor = time.perf_counter() - t4
     return {
         "periods": len(inp.periods),
         "interventions": len(inp.ids),
-        "rows": lp.num_row_,
-        "cols": lp.num_col_,
+        "rows": lp.num_row,
+        "cols": lp.num_col,
         "algorithm": algorithm,
         "build": t1 - t0,
-        "hand": t2 - t1,
-        "solve": t3 - t2,
-        "total": t3 - t0,
+        "hand": hand,
+        "solve": solve,
+        "total": t1 - t0 + hand + solve,
         "highspy": floor,
     }
 

@@ -169,7 +169,7 @@ def test_a_toy_family_is_diagnosed_in_its_own_words(core) -> None:
     m = build_model(inp, families=(*FAMILIES, TOY))
     solved = run_highs(m)
     assert solved.status == "infeasible"
-    diagnosis = diagnose(m, inp, solved.solver)
+    diagnosis = diagnose(m, inp, solved.runner)
     assert diagnosis.method == "iis"
     toy = [c for c in diagnosis.conflicts if c.family == "safety_compute_cap"]
     assert toy

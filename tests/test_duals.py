@@ -11,7 +11,8 @@ from allocopt import Model
 from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.duals import COLUMNS, FIXED_MILP, DualRows
-from allocopt.optimize.pipeline import HighsRunner, shadow_prices
+from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.pipeline import shadow_prices
 
 
 def _dual(duals: pd.DataFrame, constraint: str, period: str, resource="", activity="") -> float:
@@ -118,7 +119,7 @@ def test_milp_duals_come_from_the_lp_with_integers_fixed(core, core_result):
     m.gate = pyo.Constraint(expr=m.effort["2025Q1", "security_incremental"] <= 1e3 * m.gate_open)
     run = HighsRunner()
     run(m)
-    duals = shadow_prices(m, run.solver, DualRows.of(m))
+    duals = shadow_prices(m, run, DualRows.of(m))
     assert set(duals.source) == {FIXED_MILP}
     assert set(core_result.duals.source) == {"lp"}
     assert m.gate_open.is_binary()  # the model is left as it was

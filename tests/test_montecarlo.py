@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import Scenario, ScenarioError, Schedule, evaluate, load_scenario
-from allocopt.analyses.montecarlo import MonteCarlo, carry, draw, montecarlo, plan_of
+from allocopt.analyses.montecarlo import MonteCarlo, carry, draw, montecarlo
 from allocopt.analyses.policies import essay_split, follow_rule
 from allocopt.analyses.runner import executor
 from allocopt.cli import app
@@ -45,8 +45,8 @@ def uncertain(scenario: Scenario, parameters: dict, samples: int = 20, seed: int
 
 @pytest.fixture(scope="module")
 def plan(core_result, core) -> Schedule:
-    """The optimum of the core program, as a schedule."""
-    return plan_of(core_result, core)
+    """The optimum of the core program, as the schedule its result carries."""
+    return core_result.schedule
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +62,12 @@ def write_scenario(tmp_path: Path, uncertainty: dict) -> Path:
     return path
 
 
-def test_plan_of_a_result_is_the_schedule_it_reports(core, core_result, plan):
+def test_the_plan_is_the_schedule_the_result_reports(core, core_result, plan):
     inp = prepare(core)
     exact = evaluate(inp, plan).risk_reduction(inp)
-    assert exact == pytest.approx(core_result.summary["risk_reduction_exact"], rel=1e-7)
+    assert exact == pytest.approx(core_result.summary["risk_reduction_exact"], rel=1e-12)
+    effort = core_result.allocation.query("resource == 'effort'").value.to_numpy()
+    np.testing.assert_allclose(effort, plan.effort.T.ravel().round(9), rtol=0, atol=1e-12)
 
 
 def test_same_seed_same_tables_other_seed_other_samples(core, plan, spread_run):

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from allocopt import Result, Status, load_scenario, solve
+from allocopt import Status, load_scenario, solve
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.results.result import build_result
+from allocopt.optimize.finish import to_result
 from allocopt.scenario.tables import RESOURCES
 
 from .conftest import BASELINE
@@ -123,12 +123,12 @@ def test_unit_of_a_resource_changes_nothing_but_units(
     assert two.objective_model == pytest.approx(one.objective_model, rel=REL, abs=ABS)
 
     inp = prepare(rescaled)
-    old = _schedule(one, inp.ids)
+    old = one.schedule
     units = np.where(np.array(RESOURCES) == resource, k, 1.0)
     moved = Schedule(old.effort, old.capabilities * units)
     ev = evaluate(inp, moved)
     assert ev.violations == ()
-    again = build_result(inp, moved, ev, Status.OPTIMAL, one.objective_model, {})
+    again = to_result(inp, rescaled, moved, Status.OPTIMAL, one.objective_model, {})
     assert again.summary["risk_reduction_exact"] == pytest.approx(
         one.summary["risk_reduction_exact"], rel=1e-9, abs=1e-12
     )
@@ -147,17 +147,6 @@ def test_unit_of_a_resource_changes_nothing_but_units(
         one.allocation.resource != resource, one.allocation.value * k
     )
     np.testing.assert_allclose(again.allocation.value, scaled, rtol=1e-9, atol=1e-8)
-
-
-def _schedule(result: Result, ids: tuple[str, ...]) -> Schedule:
-    """The schedule a result reports, rebuilt from its allocation table."""
-    table = result.allocation
-    effort = table[table.resource == "effort"].pivot(index="period", columns="activity")
-    caps = table[table.activity == "capabilities"].pivot(index="period", columns="resource")
-    return Schedule(
-        effort=effort["value"][list(ids)].to_numpy(),
-        capabilities=caps["value"][list(RESOURCES)].to_numpy(),
-    )
 
 
 @given(change=updates())

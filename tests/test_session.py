@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from importlib.metadata import version
 
+import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from allocopt import Model, ScenarioError, solve
+from allocopt import Model, ScenarioError, evaluate, solve
 from allocopt.model import FAMILIES
+from allocopt.numeric.inputs import prepare
+from allocopt.optimize.finish import PHASES
+from allocopt.results.result import schedule_of
 from tests.toy_family import SHARE, TOY, TOY_UNIT
 
 
@@ -59,12 +64,12 @@ def test_re_solve_is_warm(core):
     """After a one-period change, HiGHS re-starts from the previous basis: far fewer iterations."""
     model = Model(core)
     model.solve()
-    highs = model.run.solver._solver_model
-    cold = highs.getInfo().simplex_iteration_count
+    run = model.run
+    cold = run.simplex_iterations()
     model.update({"velocity.hit_cap_pre_acceleration": 0.04})
     model.solve()
-    assert model.run.solver._solver_model is highs
-    assert highs.getInfo().simplex_iteration_count < cold / 3
+    assert model.run is run
+    assert run.simplex_iterations() < cold / 3
 
 
 def test_structural_change_rebuilds_and_says_so(core, caplog):
@@ -143,3 +148,41 @@ def test_what_a_new_family_reads_is_structure_without_listing_it(core, caplog):
         assert model.update(change) == "rebuild"
     assert "post_acceleration changed" in caplog.text
     assert model.builds == 2
+
+
+def test_timings_name_every_phase_where_it_happens(core):
+    """Cold and warm solves report every phase; HiGHS's run is its own phase, never "build"."""
+    cold = solve(core).timings
+    assert list(cold) == list(PHASES)
+    assert all(cold[p] > 0 for p in ("build", "handover", "highs", "highs_clock", "check"))
+    model = Model(core)
+    first = model.solve().timings
+    assert list(first) == list(PHASES)
+    assert first["build"] > 0
+    assert first["highs"] > 0
+    again = model.solve().timings  # nothing changed: no prepare, no build
+    assert again["prepare"] == again["build"] == 0.0
+    assert again["highs"] > 0
+    model.update({"velocity.hit_cap_pre_acceleration": 0.04})
+    warm = model.solve().timings
+    assert warm["prepare"] > 0
+    assert warm["build"] > 0
+    # HiGHS's own clock counts only its run: it cannot exceed the run timed around it by much
+    assert warm["highs_clock"] <= warm["highs"] + 0.05
+
+
+def test_result_carries_its_schedule_scenario_and_versions(core):
+    model = Model(core)
+    change = {"budget_multiplier.compute": 1.1}
+    model.update(change)
+    result = model.solve()
+    assert result.scenario == core.with_updates(change)
+    inp = prepare(result.scenario)
+    assert evaluate(inp, result.schedule).risk_reduction(inp) == pytest.approx(
+        result.summary["risk_reduction_exact"], rel=1e-12
+    )
+    shown = schedule_of(result.allocation, result.scenario)
+    np.testing.assert_allclose(shown.effort, result.schedule.effort, rtol=0, atol=5e-10)
+    assert result.versions == {n: version(n) for n in ("allocopt", "pyomo", "highspy")}
+    assert "violations" not in result.summary
+    assert "status" not in result.summary

@@ -85,8 +85,11 @@ def test_the_program_is_built_once_per_solve(
     result = solve(short)
     assert len(result.iterations) > 1
     assert len(builds) == 1
-    per_iteration = result.timings["solve"] / len(result.iterations)
-    assert result.timings["per_iteration"] == pytest.approx(per_iteration)
+    per_iteration = result.timings["per_iteration"]
+    looped = sum(result.timings[p] for p in ("build", "handover", "highs", "report"))
+    # the loop's wall time per iteration covers at least its own phases (build counts the one
+    # build before the loop too)
+    assert per_iteration * len(result.iterations) >= looped - result.timings["build"]
     assert f"outer iterations ({per_iteration:.2f} s each)" in result.text_summary()
 
 
@@ -108,9 +111,9 @@ def test_the_persistent_loop_converges_where_the_fresh_model_loop_does(short: Sc
 
 def test_a_restart_from_the_converged_schedule_takes_fewer_iterations(short: Scenario) -> None:
     inp = prepare(short)
-    first = successive_lp(inp, solve_at(SlpProgram(inp, HighsRunner(), reference(inp))))
+    first = successive_lp(inp, solve_at(SlpProgram(inp, HighsRunner(), reference(inp)), {}))
     again = successive_lp(
-        inp, solve_at(SlpProgram(inp, HighsRunner(), reference(inp))), first.schedule
+        inp, solve_at(SlpProgram(inp, HighsRunner(), reference(inp)), {}), first.schedule
     )
     assert again.status == "optimal"
     assert len(again.iterations) < len(first.iterations)

@@ -12,21 +12,17 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
-from allocopt.analyses.tree import (
-    ExtensiveForm,
-    _objective_scale,
-    _working_rows,
-    branch_lps,
-    branch_scenario,
-    branches,
-    nodes,
-    risk_measure,
-    solve_tree,
-)
+from allocopt.analyses.tree import branch_scenario, branches, nodes, risk_measure, solve_tree
 from allocopt.cli import app
 from allocopt.errors import SolverError
 from allocopt.numeric.curves import benefit
 from allocopt.numeric.inputs import prepare
+from allocopt.optimize.extensive import (
+    ExtensiveForm,
+    _objective_scale,
+    _working_rows,
+    branch_lps,
+)
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"
@@ -278,15 +274,14 @@ def test_row_generation_finds_the_optimum_of_the_whole_program(baseline_form):
     full = ExtensiveForm(every, p, node).solve()
     assert full.size["tangent_rows_left_out"] == 0
     assert ex.objective == pytest.approx(full.objective, rel=1e-9, abs=0)
-    x = np.asarray(form.highs.getSolution().col_value)
+    x = form.highs.solution()
     for b, branch in enumerate(lps):  # every row of every branch holds, left out or not
         lp = branch.lp
-        a = lp.a_matrix_
-        col = np.repeat(np.arange(lp.num_col_), np.diff(a.start_))
+        col = np.repeat(np.arange(lp.num_col), np.diff(lp.a_start))
         xb = x[form.column[b]]
-        activity = np.bincount(a.index_, np.asarray(a.value_) * xb[col], lp.num_row_)
-        assert (activity <= np.asarray(lp.row_upper_) + 1e-7).all()
-        assert (activity >= np.asarray(lp.row_lower_) - 1e-7).all()
+        activity = np.bincount(lp.a_index, lp.a_value * xb[col], lp.num_row)
+        assert (activity <= lp.row_upper + 1e-7).all()
+        assert (activity >= lp.row_lower - 1e-7).all()
 
 
 def test_sharing_what_the_decisions_determine_keeps_the_optimum(baseline_form):
@@ -295,7 +290,7 @@ def test_sharing_what_the_decisions_determine_keeps_the_optimum(baseline_form):
     ex = shared.solve()
     ties = ExtensiveForm(lps, p, node, families=())  # one column per node for decisions only
     alone = ties.solve()
-    assert shared.n < ties.n < sum(b.lp.num_col_ for b in lps)
+    assert shared.n < ties.n < sum(b.lp.num_col for b in lps)
     assert ex.objective == pytest.approx(alone.objective, rel=1e-9, abs=0)
     np.testing.assert_allclose(ex.values, alone.values, rtol=0, atol=1e-6)
     # before the first reveal (2026Q1) the branches share benefit[t,i] but not the residual of

@@ -26,10 +26,9 @@ from allocopt.errors import ScenarioError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.results.result import CAPABILITIES, Result, write_tables
+from allocopt.results.result import write_tables
 from allocopt.scenario.distributions import Uncertainty
 from allocopt.scenario.schema import Scenario
-from allocopt.scenario.tables import RESOURCES
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 POLICIES = ("essay_rule", "capabilities_only")  # compared with the plan on every sample
@@ -55,20 +54,6 @@ def draw(uncertainty: Uncertainty) -> pd.DataFrame:
         for field, dist in uncertainty.parameters.items()
     }
     return pd.DataFrame(columns, index=pd.RangeIndex(uncertainty.samples, name="sample"))
-
-
-def plan_of(result: Result, scenario: Scenario) -> Schedule:
-    """The schedule a result reports (effort per intervention, resources to capabilities),
-    rebuilt from its allocation table in the scenario's catalog order."""
-    table = result.allocation
-    ids = [i.id for i in scenario.interventions()]
-    effort = table[table.resource == "effort"].pivot(index="period", columns="activity")
-    caps = table[table.activity == CAPABILITIES].pivot(index="period", columns="resource")
-    periods = list(scenario.periods().labels)
-    return Schedule(
-        effort=effort["value"].loc[periods, ids].to_numpy(),
-        capabilities=caps["value"].loc[periods, list(RESOURCES)].to_numpy(),
-    )
 
 
 def carry(plan: Schedule, budget: np.ndarray, sample_budget: np.ndarray) -> Schedule:

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from allocopt.analyses.runner import run_many
-from allocopt.analyses.tree import ROOT, BranchLp, ExtensiveForm, branch_lps
+from allocopt.analyses.tree import ROOT
 from allocopt.errors import ScenarioError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.series import read
 from allocopt.numeric.simulate import Schedule
 from allocopt.numeric.trajectory import OWN
+from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
 from allocopt.results.files import atomic_write
 from allocopt.results.result import FLOAT_FORMAT
 from allocopt.scenario.config import Outcomes, Solver

@@ -5,21 +5,18 @@ scenario's words ("2025Q4: velocity-hit cap 5% conflicts with the safety floor o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import highspy
 import pyomo.environ as pyo
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.diagnosis import Conflict, Diagnosis
 from allocopt.model.family import Told, families_of, rows_by_name
 from allocopt.numeric.inputs import Inputs
+from allocopt.optimize.highs import load_any_solution
 
-# HiGHS finds an infeasible subset with an elastic LP, then deletes rows until it is irreducible;
-# the default strategy (a light bounds test) often reports an empty set for this model.
-IIS_STRATEGY = int(highspy.IisStrategy.kIisStrategyFromLp) | int(
-    highspy.IisStrategy.kIisStrategyIrreducible
-)
+if TYPE_CHECKING:
+    from allocopt.optimize.highs import HighsRunner
+
 SLACK_TOLERANCE = 1e-7
 
 
@@ -48,27 +45,15 @@ def _constraint_conflict(m: pyo.ConcreteModel, inp: Inputs, con: Any) -> Conflic
     return describe(m, inp, con.parent_component().local_name, con.index(), pyo.value(bound))
 
 
-def iis(m: pyo.ConcreteModel, inp: Inputs, solver: Highs) -> Diagnosis | None:
-    """The IIS HiGHS computes for the model ``solver`` has just found infeasible; None when
-    HiGHS reports no set (or this Pyomo version hides its row and column maps)."""
-    highs = getattr(solver, "_solver_model", None)
-    rows = getattr(solver, "_solver_con_to_pyomo_con_map", None)
-    cols = getattr(solver, "_pyomo_var_to_solver_var_map", None)
-    known = getattr(solver, "_vars", None)
-    if highs is None or rows is None or cols is None or known is None:
+def iis(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner) -> Diagnosis | None:
+    """The IIS HiGHS computes for the model ``run`` has just found infeasible; None when HiGHS
+    reports no set (see :meth:`HighsRunner.iis`)."""
+    found = run.iis()
+    if found is None:
         return None
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("iis_strategy", IIS_STRATEGY)
-    status, found = highs.getIis()
-    if status != highspy.HighsStatus.kOk or not found.valid_ or not list(found.row_index_):
-        return None
-    var_of = {ndx: known[vid][0] for vid, ndx in cols.items()}
-    conflicts = [_constraint_conflict(m, inp, rows[r]) for r in found.row_index_]
-    upper = {int(highspy.IisBoundStatus.kIisBoundStatusUpper)}
-    upper.add(int(highspy.IisBoundStatus.kIisBoundStatusBoxed))
-    for c, how in zip(found.col_index_, found.col_bound_, strict=True):
-        var = var_of[c]
-        if var.parent_component().local_name == "effort" and int(how) in upper and var.has_ub():
+    conflicts = [_constraint_conflict(m, inp, con) for con in found.rows]
+    for var in found.upper_bounds:
+        if var.parent_component().local_name == "effort" and var.has_ub():
             conflicts.append(describe(m, inp, "max_effort", var.index(), pyo.value(var.ub)))
     return Diagnosis(inp.scenario_name, "iis", tuple(conflicts))
 
@@ -99,13 +84,8 @@ def elastic(m: pyo.ConcreteModel, inp: Inputs) -> Diagnosis:
                 weighted.append(s / max(1.0, abs(pyo.value(rhs))))
                 relaxed.append((con, s))
     e.total_slack = pyo.Objective(expr=sum(weighted), sense=pyo.minimize)
-    solver = Highs()
-    solver.config.raise_exception_on_nonoptimal_result = False
-    solver.config.load_solutions = False
-    results = solver.solve(e)
     conflicts: list[Conflict] = []
-    if results.solution_status.name in ("optimal", "feasible"):
-        results.solution_loader.load_vars()
+    if load_any_solution(e):
         seen: set[str] = set()
         for con, s in relaxed:
             if (s.value or 0.0) > SLACK_TOLERANCE and con.name not in seen:
@@ -115,11 +95,11 @@ def elastic(m: pyo.ConcreteModel, inp: Inputs) -> Diagnosis:
 
 
 def diagnose(
-    m: pyo.ConcreteModel, inp: Inputs, solver: Highs | None = None, method: str = "auto"
+    m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner | None = None, method: str = "auto"
 ) -> Diagnosis:
-    """Explain why ``m`` is infeasible: the IIS of ``solver`` (which found it infeasible) when
+    """Explain why ``m`` is infeasible: the IIS of ``run`` (which found it infeasible) when
     ``method`` is "auto" or "iis" and HiGHS gives one, else the elastic relaxation."""
     if method not in ("auto", "iis", "elastic"):
         raise ValueError(f"method must be auto, iis or elastic, got {method!r}")
-    found = iis(m, inp, solver) if solver is not None and method != "elastic" else None
+    found = iis(m, inp, run) if run is not None and method != "elastic" else None
     return found if found is not None else elastic(m, inp)

@@ -14,14 +14,17 @@ linearization, not the scenario (docs/explore.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.model.family import families_of, rows_by_name
 from allocopt.scenario.tables import RESOURCE_UNITS
+
+if TYPE_CHECKING:
+    from allocopt.optimize.highs import HighsRunner
 
 COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit", "source"]
 LP = "lp"  # duals of the LP's optimal basis
@@ -57,12 +60,11 @@ class DualRows:
         )
         return cls(rows, frame)
 
-    def table(self, solver: Highs, source: str = LP) -> pd.DataFrame:
-        """The duals after ``solver``'s last optimal LP solve, plus the velocity-hit price in budget
+    def table(self, run: HighsRunner, source: str = LP) -> pd.DataFrame:
+        """The duals after ``run``'s last optimal LP solve, plus the velocity-hit price in budget
         terms: dual(velocity_hit_limit[t]) / dual(budget_limit[t,r]), in resource per unit cap;
         ``source`` labels how the LP came about."""
-        duals = solver._get_duals(self.rows)  # the persistent interface's accessor of row duals
-        frame = self.labels.assign(value=np.array([duals[c] for c in self.rows]) + 0.0)
+        frame = self.labels.assign(value=run.row_duals(self.rows) + 0.0)
         frame = pd.concat([frame, velocity_price(frame)], ignore_index=True)
         return frame.assign(source=source)[COLUMNS]
 

@@ -29,13 +29,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from allocopt.errors import SolverError
 from allocopt.model import FAMILIES, build_model, structure
 from allocopt.model.family import Family
 from allocopt.model.linearization import reference
 from allocopt.model.sets import set_param_values
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.optimize.duals import DualRows
-from allocopt.optimize.pipeline import HighsRunner, cold_algorithm, report, solve
+from allocopt.optimize.highs import HighsRunner, cold_algorithm
+from allocopt.optimize.pipeline import NO_ANSWER, report, solve
 from allocopt.results.result import Result
 from allocopt.scenario.schema import Scenario
 
@@ -60,7 +62,10 @@ class Model:
         self.run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
         self.builds = 0
         self.model = None
-        self._build(prepare(scenario))
+        t0 = time.perf_counter()
+        inp = prepare(scenario)
+        self._timings = {"prepare": time.perf_counter() - t0}  # phases since the last solve
+        self._build(inp)
 
     @property
     def endogenous(self) -> bool:
@@ -75,11 +80,9 @@ class Model:
             return
         self.model = build_model(inp, families=self.families)
         self._rows = DualRows.of(self.model)
-        self.run.solver.config.solver_options.update(
-            {**COLD_OPTIONS, "solver": cold_algorithm(self.model)}
-        )
+        self.run.set_options({**COLD_OPTIONS, "solver": cold_algorithm(self.model)})
         self.builds += 1
-        self._timings = {"build": time.perf_counter() - t0}
+        self._timings["build"] = time.perf_counter() - t0
 
     def update(self, changes: Mapping[str, Any]) -> UpdateKind:
         """Apply dotted scenario ``changes`` (as :meth:`Scenario.with_updates`); return whether the
@@ -91,9 +94,10 @@ class Model:
         rebuilt (always, with endogenous capability); ``why`` names the change in the log."""
         t0 = time.perf_counter()
         inp = prepare(scenario)
+        self._timings = {"prepare": time.perf_counter() - t0}
         self.scenario = scenario
-        self.run.solver.config.time_limit = scenario.solver.time_limit_seconds
-        self.run.solver.config.solver_options["threads"] = scenario.solver.threads
+        self.run.time_limit = scenario.solver.time_limit_seconds
+        self.run.set_options({"threads": scenario.solver.threads})
         if inp.capability.endogenous:
             logger.info(
                 "endogenous capability: the next solve runs the outer loop on fresh models (%s)",
@@ -111,19 +115,34 @@ class Model:
             logger.info("rebuilding the model: %s changed (%s)", what, why)
             self._build(inp)
             return "rebuild"
+        t1 = time.perf_counter()
         count = set_param_values(self.model, inp, reference(inp))
         self.inputs = inp
-        self._timings = {"update": time.perf_counter() - t0}
+        self._timings["build"] = time.perf_counter() - t1  # the in-place update of the model
         logger.info("updated %d parameter values in place (%s)", count, why)
         return "in_place"
 
-    def solve(self) -> Result:
+    def solve(self, allow_nonoptimal: bool = False) -> Result:
         """Solve (warm after an in-place update; the outer loop afresh with endogenous capability)
-        and return the :class:`Result`; raises SolverError when HiGHS does not prove an optimum."""
+        and return the :class:`Result`, checked by the exact simulator as :func:`allocopt.solve`
+        checks it; raises SolverError when HiGHS has no solution or, unless
+        ``allow_nonoptimal``, when the result is not ``optimal`` (``check_failed`` included).
+        ``Result.timings`` holds the phases since the last solve (``build``: the build or the
+        in-place update)."""
         if self.model is None:
-            return solve(self.scenario)
-        t0 = time.perf_counter()
-        objective = self.run(self.model)
-        self.run.solver.config.solver_options.update(WARM_OPTIONS)
-        timings = {**self._timings, "solve": time.perf_counter() - t0}
-        return report(self.model, self.inputs, self.run, self._rows, objective, timings)
+            return solve(self.scenario, allow_nonoptimal)
+        solved = self.run.solve(self.model)
+        if solved.objective is None or solved.status in NO_ANSWER:
+            raise SolverError(solved.status, solved.message)
+        if solved.status.is_optimal:
+            self.run.set_options(WARM_OPTIONS)
+        timings, self._timings = {**self._timings, **solved.timings}, {}
+        return report(
+            self.model,
+            self.inputs,
+            self.scenario,
+            solved,
+            self._rows,
+            timings,
+            allow_nonoptimal,
+        )

@@ -1,7 +1,9 @@
-"""The result of a solve: tidy tables (long format with units), knob series, risk, status, timings.
+"""The result of a solve: tidy tables (long format with units), knob series, risk, status, timings,
+the schedule and the validated scenario it came from, and the versions that produced it.
 
 No Pyomo object reaches this module: it is built from plain arrays (a schedule and its exact
-evaluation), so results can be saved, compared and plotted without the model.
+evaluation), so results can be saved, compared and plotted without the model. Results are made
+by :func:`allocopt.optimize.finish.to_result` only (which checks the schedule first).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +24,44 @@ from allocopt.optimize.duals import empty_duals
 from allocopt.optimize.outer import Iteration
 from allocopt.results.files import write_folder
 from allocopt.results.status import Status
+from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
 ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
+VERSIONED = ("allocopt", "pyomo", "highspy")  # the distributions whose versions a result records
+
+
+@cache
+def _installed() -> tuple[tuple[str, str], ...]:
+    out = []
+    for name in VERSIONED:
+        try:
+            out.append((name, version(name)))
+        except PackageNotFoundError:
+            out.append((name, "unknown"))
+    return tuple(out)
+
+
+def versions() -> dict[str, str]:
+    """The installed version of each distribution of VERSIONED ("unknown" when not installed
+    as a distribution), as a new dict."""
+    return dict(_installed())
+
+
+def schedule_of(allocation: pd.DataFrame, scenario: Scenario) -> Schedule:
+    """The schedule an allocation table reports (effort per intervention, resources to
+    capabilities), in ``scenario``'s period and catalog order; values as the table rounds them
+    (9 decimals)."""
+    ids = [i.id for i in scenario.interventions()]
+    periods = list(scenario.periods().labels)
+    effort = allocation[allocation.resource == "effort"].pivot(index="period", columns="activity")
+    caps = allocation[allocation.activity == CAPABILITIES].pivot(index="period", columns="resource")
+    return Schedule(
+        effort=effort["value"].loc[periods, ids].to_numpy(),
+        capabilities=caps["value"].loc[periods, list(RESOURCES)].to_numpy(),
+    )
 
 
 def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
@@ -45,7 +82,8 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Pa
 
 @dataclass
 class Result:
-    """Everything a solve produced. Tables are pandas DataFrames in long (tidy) format."""
+    """Everything a solve produced. Tables are pandas DataFrames in long (tidy) format; nothing
+    is stored twice (``status`` and ``violations`` live here only, not in ``summary``)."""
 
     scenario_name: str
     status: Status | str  # a Status; plain strings compare equal to Status values
@@ -57,11 +95,14 @@ class Result:
     shares: pd.DataFrame
     risk: pd.DataFrame
     summary: dict[str, float | str]
+    schedule: Schedule  # the solved allocation as arrays (the allocation table shows it rounded)
+    scenario: Scenario  # the validated scenario the result came from
     iterations: pd.DataFrame = field(default_factory=pd.DataFrame)
     violations: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     objective_bound: float | None = None  # best proven bound, where the solver reports one
     relative_gap: float | None = None  # |bound - objective| / max(1, |objective|), where known
+    versions: dict[str, str] = field(default_factory=versions)  # allocopt, pyomo, highspy
 
     @property
     def is_optimal(self) -> bool:
@@ -163,6 +204,7 @@ def _allocation(inp: Inputs, schedule: Schedule, ev: Evaluation) -> pd.DataFrame
 
 def build_result(
     inp: Inputs,
+    scenario: Scenario,
     schedule: Schedule,
     ev: Evaluation,
     status: Status | str,
@@ -173,7 +215,8 @@ def build_result(
     relative_gap: float | None = None,
     duals: pd.DataFrame | None = None,
 ) -> Result:
-    """Assemble the tidy tables of a solved (or hand-written) schedule and its exact evaluation."""
+    """Assemble the tidy tables of a solved schedule of ``scenario`` and its exact evaluation
+    (called by :func:`allocopt.optimize.finish.to_result`, which sets ``status`` from the check)."""
     labels = list(inp.periods.labels)
     items = inp.interventions
     n_t = len(labels)
@@ -257,7 +300,6 @@ def build_result(
     switch = np.flatnonzero(point.post_acceleration)
     summary: dict[str, float | str] = {
         "scenario": inp.scenario_name,
-        "status": str(status),
         "periods": f"{labels[0]}–{labels[-1]}",
         "regime_switch_period": labels[switch[0]] if len(switch) else "none",
         "risk_reduction_model": objective_model,
@@ -270,7 +312,6 @@ def build_result(
         "delay_at_horizon_years": ev.delay_end,
         "postponed_risk": float(ev.residual[-1] @ ev.postponed),
         "outer_iterations": len(iterations),
-        "violations": len(ev.violations),
     }
     if status != Status.OPTIMAL:
         summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
@@ -287,6 +328,8 @@ def build_result(
         shares=shares,
         risk=risk,
         summary=summary,
+        schedule=schedule,
+        scenario=scenario,
         iterations=pd.DataFrame([asdict(i) for i in iterations], columns=ITERATION_COLUMNS),
         violations=ev.violations,
         timings=timings,

@@ -1,8 +1,11 @@
 """Saved results: a folder that reads back into an equal :class:`Result` without re-solving.
 
-Every DataFrame field of the dataclass is stored as Parquet (exact floats and dtypes); every
-other field (status, objective, summary, violations, timings, ...) in ``result.json``. Fields are
-found from the dataclass itself, so tables added to :class:`Result` later are saved too.
+Every DataFrame field of the dataclass is stored as Parquet (exact floats and dtypes); the
+scenario as ``scenario.yaml`` (its validated fields, tables included), the versions as
+``versions.json``; every other field (status, objective, summary, violations, timings, ...) in
+``result.json``. The schedule is not stored twice: loading rebuilds it from the allocation table
+(:func:`allocopt.results.result.schedule_of`, values as the table rounds them). Fields are found
+from the dataclass itself, so tables added to :class:`Result` later are saved too.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from allocopt.errors import ScenarioError
-from allocopt.results.result import Result
+from allocopt.results.result import Result, schedule_of
+from allocopt.scenario.schema import Scenario
 
 FORMAT = "allocopt-result"
-VERSION = 1
+VERSION = 2  # 2: the scenario and the versions beside the tables; status not in the summary
 META = "result.json"
+SCENARIO = "scenario.yaml"
+VERSIONS = "versions.json"
+DERIVED = ("schedule",)  # rebuilt on loading, not stored
 
 
 class SavedResultError(ScenarioError):
@@ -48,8 +56,16 @@ def save_result(result: Result, folder: str | Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         meta: dict[str, Any] = {"format": FORMAT, "version": VERSION, "tables": [], "fields": {}}
+        scenario = yaml.safe_dump(
+            result.scenario.model_dump(mode="json"), allow_unicode=True, sort_keys=False
+        )
+        (staging / SCENARIO).write_text(scenario, encoding="utf-8")
+        versions = json.dumps(result.versions, indent=2) + "\n"
+        (staging / VERSIONS).write_text(versions, encoding="utf-8")
         for f in fields(result):
             value = getattr(result, f.name)
+            if f.name in (*DERIVED, "scenario", "versions"):
+                continue
             if isinstance(value, pd.DataFrame):
                 value.to_parquet(staging / f"{f.name}.parquet", index=False)
                 meta["tables"].append(f.name)
@@ -94,6 +110,13 @@ def load_result(folder: str | Path) -> Result:
             raise SavedResultError(f"{folder / name}.parquet: unreadable ({exc})") from None
     for name, value in meta["fields"].items():
         values[name] = tuple(value) if isinstance(value, list) else value
+    values["scenario"] = _read_scenario(folder / SCENARIO)
+    try:
+        values["versions"] = json.loads((folder / VERSIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SavedResultError(f"{folder / VERSIONS}: unreadable ({exc})") from None
+    if "allocation" in values:
+        values["schedule"] = schedule_of(values["allocation"], values["scenario"])
     unknown = sorted(set(values) - {f.name for f in fields(Result)})
     missing = [
         f.name
@@ -106,3 +129,15 @@ def load_result(folder: str | Path) -> Result:
             f"(unknown fields {unknown}, missing fields {missing})"
         )
     return Result(**values)
+
+
+def _read_scenario(path: Path) -> Scenario:
+    """The scenario saved at ``path``, validated again."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SavedResultError(f"{path}: unreadable ({exc})") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValueError as exc:
+        raise SavedResultError(f"{path}: not a valid scenario ({exc})") from None
