@@ -7,8 +7,8 @@ a tiny real scenario (two years, one mitigation item, 1 FTE per EU, velocity on 
 50%), so the loop's own exact evaluation and merit decide what is accepted: ``S(e)`` puts ``e``
 FTE on the item each year, which delays Magma by ``e / 100`` years in the second year (the delay
 step between ``S(a)`` and ``S(b)`` is ``|a - b| / 100``; readiness stays 0), and the exact merit
-rises with effort up to about 25 and falls beyond 50, where the hit exceeds the cap
-(``test_the_script_s_merit``).
+rises with effort to a flat peak near 25, falls slowly beyond it and steeply beyond 50, where the
+hit exceeds the cap (``test_the_script_s_merit``).
 
 Unless a test scripts the value, the stub values ``S(e)`` at its exact risk reduction, as a
 program without approximation would: the program's gap (value less exact value) is then 0, and
@@ -166,6 +166,20 @@ def test_the_radius_follows_the_ratio_of_actual_to_predicted_gain(inputs, effort
     assert log(outcome) == [(0, 0.01, True), (1, pytest.approx(radius, rel=1e-9), True)]
     assert stub.trusts == [0.01, pytest.approx(radius, rel=1e-9)]
     assert outcome.status == "optimal"
+
+
+def test_the_predicted_gain_discounts_the_point_s_gap(inputs):
+    """A program that overvalues every schedule by 0.02 (its tangent cuts' gap) predicts the
+    gain right once the accepted point's gap is taken off."""
+    inp = inputs()
+    stub = Stub(inp, (8, exact(inp, 8) + 0.02), (8.5, exact(inp, 8.5) + 0.02))
+    outcome = successive_lp(inp, stub)
+    # first: ratio 0.151 / 0.171 = 0.88 > 0.75, move 0.08: 0.01 doubles to 0.02; then S(8.5):
+    # predicted exact(8.5) + 0.02 - exact(8) - 0.02, ratio 1 (without the gap 0.04: halved to
+    # 0.0025), move 0.005 < 0.018 keeps 0.02; S(8.5) again moves nothing: converged
+    assert log(outcome) == [(0, 0.01, True), (1, 0.02, True), (2, 0.02, True)]
+    assert outcome.status == "optimal"
+    assert outcome.objective_model == exact(inp, 8.5) + 0.02  # the program's value
 
 
 def test_the_radius_doubles_up_to_the_widest(inputs):
