@@ -1,12 +1,19 @@
 """The outer loop (trust-region successive LP) driven by a scripted stub program, no HiGHS.
 
-The stub answers each call of ``solve_at(lin)`` from a script — a schedule to return or an error
-to raise — and records the linearization it was asked at, so each test can assert the exact
-trust radii the loop used, its iteration log and its status. The schedules run on a tiny real
-scenario (two years, one mitigation item, 1 FTE per EU, velocity on staff only, hit cap 10%),
-so the loop's own exact evaluation and merit decide what is accepted: ``S(e)`` puts ``e`` FTE on
-the item each year, which delays Magma by ``e / 100`` years per year, and more effort means a
-higher exact merit up to the cap (``test_the_script_s_merit_rises_with_effort``).
+The stub answers each call of ``solve_at(lin)`` from a script — a schedule and the program's value
+of it, or an error to raise — and records the linearization it was asked at, so each test can
+assert the exact trust radii the loop used, its iteration log and its status. The schedules run on
+a tiny real scenario (two years, one mitigation item, 1 FTE per EU, velocity on staff only, hit cap
+50%), so the loop's own exact evaluation and merit decide what is accepted: ``S(e)`` puts ``e``
+FTE on the item each year, which delays Magma by ``e / 100`` years in the second year (the delay
+step between ``S(a)`` and ``S(b)`` is ``|a - b| / 100``; readiness stays 0), and the exact merit
+rises with effort to a flat peak near 25, falls slowly beyond it and steeply beyond 50, where the
+hit exceeds the cap (``test_the_script_s_merit``).
+
+Unless a test scripts the value, the stub values ``S(e)`` at its exact risk reduction, as a
+program without approximation would: the program's gap (value less exact value) is then 0, and
+from a feasible point the predicted gain equals the actual one (ratio 1). The loop starts at
+``S(0)`` (full speed, merit 0) with radius ``TRUST``; the widest radius is 16 x 0.01 = 0.16.
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ from allocopt.errors import InfeasibleError, SolverError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.outer import MAX_TRUST_FACTOR, Outcome, merit, successive_lp
+from allocopt.optimize.outer import GAIN_TOLERANCE, MAX_TRUST_FACTOR, Outcome, merit, successive_lp
 
-TRUST = 0.25  # initial trust radius (years)
-TOLERANCE = 0.01  # years
+TRUST = 0.01  # initial trust radius (years): a move of 0.009 years reaches it (90%)
+TOLERANCE = 0.001  # years
 
 
 def S(effort: float) -> Schedule:
@@ -37,12 +44,14 @@ def S(effort: float) -> Schedule:
 def inputs(tiny):
     """Inputs of the tiny endogenous scenario, with the outer loop's settings as given."""
 
-    def make(max_iterations: int = 30) -> Inputs:
+    def make(max_iterations: int = 30, speedup: list[float] | None = None) -> Inputs:
         scenario = tiny(
             [{}],
             budgets=[(5.0, 100.0)] * 2,
             hazard=[0.2, 0.2],
+            speedup=speedup,
             config={
+                "velocity": {"hit_cap_pre_acceleration": 0.5},
                 "capability": {
                     "hazard_follows_delay": True,
                     "slp": {
@@ -50,7 +59,7 @@ def inputs(tiny):
                         "tolerance_years": TOLERANCE,
                         "max_iterations": max_iterations,
                     },
-                }
+                },
             },
         )
         inp = prepare(scenario)
@@ -60,73 +69,60 @@ def inputs(tiny):
     return make
 
 
-class Stub:
-    """A program that answers from ``script`` (the last entry repeats); objective of call n is n."""
+def exact(inp: Inputs, effort: float) -> float:
+    """The exact risk reduction of ``S(effort)`` (its merit when it violates nothing)."""
+    return evaluate(inp, S(effort)).risk_reduction(inp)
 
-    def __init__(self, *script: Schedule | SolverError) -> None:
+
+def score(inp: Inputs, effort: float) -> float:
+    """The exact merit of ``S(effort)``."""
+    return merit(inp, S(effort), evaluate(inp, S(effort)))
+
+
+class Stub:
+    """A program that answers from ``script`` (the last entry repeats). An entry is an effort
+    ``e`` (answer ``S(e)`` valued at :func:`exact`), an ``(e, value)`` pair, or an error to
+    raise."""
+
+    def __init__(self, inp: Inputs, *script: float | tuple[float, float] | SolverError) -> None:
+        self.inp = inp
         self.script = script
         self.asked: list = []  # the Linearization of each call
 
     def __call__(self, lin) -> tuple[float, Schedule]:
         self.asked.append(lin)
-        step = self.script[min(len(self.asked), len(self.script)) - 1]
-        if isinstance(step, SolverError):
-            raise step
-        return float(len(self.asked)), step
+        entry = self.script[min(len(self.asked), len(self.script)) - 1]
+        if isinstance(entry, SolverError):
+            raise entry
+        effort, value = entry if isinstance(entry, tuple) else (entry, exact(self.inp, entry))
+        return value, S(effort)
 
     @property
     def trusts(self) -> list[float]:
         return [lin.trust for lin in self.asked]
 
 
-def trust_region_error() -> SolverError:
-    return SolverError("infeasible", "infeasible within the outer loop's trust region")
-
-
 def log(outcome: Outcome) -> list[tuple[int, float, bool]]:
     return [(i.iteration, i.trust, i.accepted) for i in outcome.iterations]
 
 
-def test_the_script_s_merit_rises_with_effort(inputs):
-    """The premise of the tests below: within the cap, more effort scores a higher exact merit;
-    beyond it, the penalty on the velocity-hit excess dominates."""
+def test_the_script_s_merit(inputs):
+    """The premises of the tests below, on the loop's own merit."""
     inp = inputs()
-    scores = {e: merit(inp, S(e), evaluate(inp, S(e))) for e in (2, 4, 6, 8, 8.5, 20, 25)}
-    assert scores[2] < scores[4] < scores[6] < scores[8] < scores[8.5]
-    assert scores[25] < scores[20] < 0 < scores[2]
-    assert evaluate(inp, S(8)).violations == ()
-    assert evaluate(inp, S(20)).violations  # velocity hit 20% > cap 10%
-    np.testing.assert_allclose(evaluate(inp, S(8)).delay, [0.0, 0.08])
-
-
-def test_widen_grows_the_radius_fourfold_up_to_the_widest_then_gives_up(inputs):
-    stub = Stub(trust_region_error())
-    with pytest.raises(SolverError) as caught:
-        successive_lp(inputs(), stub)
-    assert caught.value.status == "infeasible"
-    assert MAX_TRUST_FACTOR == 16.0
-    assert stub.trusts == [0.25, 1.0, 4.0]  # x4, x4, then 16 x 0.25 is the widest: re-raised
-    for lin in stub.asked:  # still around the reference point: no delay
-        np.testing.assert_allclose(lin.delay_ref, [0.0, 0.0], atol=1e-12)
-
-
-def test_widen_is_capped_at_the_widest_radius_around_the_best_point(inputs):
-    stub = Stub(S(8), trust_region_error())
-    with pytest.raises(SolverError):
-        successive_lp(inputs(), stub)
-    # accepted at 0.25 (radius doubles to 0.5), then x4 = 2.0, then min(8.0, 4.0), then re-raised
-    assert stub.trusts == [0.25, 0.5, 2.0, 4.0]
-    for lin in stub.asked[1:]:  # widened around the accepted schedule's exact trajectory
-        np.testing.assert_allclose(lin.delay_ref, [0.0, 0.08])
-
-
-def test_widen_then_solve_and_converge(inputs):
-    stub = Stub(trust_region_error(), trust_region_error(), S(8), S(8))
-    outcome = successive_lp(inputs(), stub)
-    assert stub.trusts == [0.25, 1.0, 4.0, 4.0]  # doubling after acceptance stops at the widest
-    assert log(outcome) == [(2, 4.0, True), (3, 4.0, True)]
-    assert outcome.status == "optimal"
-    assert outcome.objective_model == 4.0  # the last accepted call's objective
+    rising = [0, 0.05, 0.5, 0.85, 0.95, 1, 3, 4, 7, 7.4, 8, 8.05, 8.5, 15, 25, 25.4]
+    scores = [score(inp, e) for e in rising]
+    assert all(np.diff(scores) > 0)
+    assert score(inp, 15) < score(inp, 31) < score(inp, 25)  # past the peak, above S(15)
+    # S(25) -> S(25.4) gains less than the gain tolerance: the merit is flat at its peak
+    assert 0 < score(inp, 25.4) - score(inp, 25) < GAIN_TOLERANCE * score(inp, 25.4)
+    assert score(inp, 8.05) - score(inp, 8) > GAIN_TOLERANCE * score(inp, 8.05)
+    assert score(inp, 70) < score(inp, 60) < 0  # over the cap: the penalty dominates
+    assert evaluate(inp, S(50)).violations == ()
+    assert evaluate(inp, S(60)).violations  # velocity hit 60% > cap 50%
+    for e in (8, 31):
+        np.testing.assert_allclose(evaluate(inp, S(e)).delay, [0.0, e / 100], atol=1e-12)
+        assert score(inp, e) == pytest.approx(exact(inp, e), rel=1e-12)  # feasible: no penalty
+        np.testing.assert_array_equal(evaluate(inp, S(e)).readiness, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -136,71 +132,212 @@ def test_widen_then_solve_and_converge(inputs):
         SolverError("time_limit", "stopped"),
     ],
 )
-def test_errors_other_than_the_trust_region_pass_through_without_widening(inputs, error):
-    stub = Stub(error)
-    with pytest.raises(type(error)):
-        successive_lp(inputs(), stub)
-    assert stub.trusts == [0.25]
+@pytest.mark.parametrize("accepted_first", [False, True])
+def test_errors_propagate(inputs, error, accepted_first):
+    """An infeasible program is an infeasible scenario (the trust rows are elastic): it, and any
+    other solver error, propagates at once, with no retry at another radius."""
+    inp = inputs()
+    stub = Stub(inp, 8, error) if accepted_first else Stub(inp, error)
+    with pytest.raises(type(error)) as caught:
+        successive_lp(inp, stub)
+    assert caught.value is error
+    # S(8) accepted: move 0.08 >= 0.009 at ratio 1 doubles 0.01 to 0.02, then the error
+    assert stub.trusts == ([0.01, 0.02] if accepted_first else [0.01])
 
 
-def test_halve_rejects_a_step_whose_exact_merit_falls(inputs):
-    stub = Stub(S(8), S(4), S(8))
-    outcome = successive_lp(inputs(), stub)
-    assert log(outcome) == [(0, 0.25, True), (1, 0.5, False), (2, 0.25, True)]
-    assert stub.trusts == [0.25, 0.5, 0.25]
-    np.testing.assert_allclose(stub.asked[2].delay_ref, [0.0, 0.08])  # around S(8), not S(4)
+@pytest.mark.parametrize(
+    ("effort", "ratio", "radius"),
+    [
+        (8, 0.2, 0.005),  # ratio < 0.25: halve min(radius 0.01, step 0.08)
+        (0.5, 0.2, 0.0025),  # ratio < 0.25: halve min(radius 0.01, step 0.005), below the step
+        (8, 0.3, 0.01),  # 0.25 <= ratio <= 0.75: keep
+        (8, 0.7, 0.01),  # keep
+        (8, 0.8, 0.02),  # ratio > 0.75 and move 0.08 >= 0.9 x 0.01: double
+        (0.95, 1.0, 0.02),  # move 0.0095 >= 0.009 reaches the radius: double
+        (0.85, 1.0, 0.01),  # move 0.0085 < 0.009 is short of it: keep
+    ],
+)
+def test_the_radius_follows_the_ratio_of_actual_to_predicted_gain(inputs, effort, ratio, radius):
+    inp = inputs()
+    # from S(0) (merit 0, gap 0) the program predicts value = gain / ratio; the step gains
+    # exact(effort): the ratio is ``ratio``. The repeated answer moves nothing: converged.
+    stub = Stub(inp, (effort, exact(inp, effort) / ratio))
+    outcome = successive_lp(inp, stub)
+    assert log(outcome) == [(0, 0.01, True), (1, pytest.approx(radius, rel=1e-9), True)]
+    assert stub.trusts == [0.01, pytest.approx(radius, rel=1e-9)]
+    assert outcome.status == "optimal"
+
+
+def test_the_predicted_gain_discounts_the_point_s_gap(inputs):
+    """A program that overvalues every schedule by 0.02 (its tangent cuts' gap) predicts the
+    gain right once the accepted point's gap is taken off."""
+    inp = inputs()
+    stub = Stub(inp, (8, exact(inp, 8) + 0.02), (8.5, exact(inp, 8.5) + 0.02))
+    outcome = successive_lp(inp, stub)
+    # first: ratio 0.151 / 0.171 = 0.88 > 0.75, move 0.08: 0.01 doubles to 0.02; then S(8.5):
+    # predicted exact(8.5) + 0.02 - exact(8) - 0.02, ratio 1 (without the gap 0.04: halved to
+    # 0.0025), move 0.005 < 0.018 keeps 0.02; S(8.5) again moves nothing: converged
+    assert log(outcome) == [(0, 0.01, True), (1, 0.02, True), (2, 0.02, True)]
+    assert outcome.status == "optimal"
+    assert outcome.objective_model == exact(inp, 8.5) + 0.02  # the program's value
+
+
+def test_the_radius_doubles_up_to_the_widest(inputs):
+    inp = inputs()
+    assert MAX_TRUST_FACTOR == 16.0  # widest radius 0.16
+    # exact predictions (ratio 1), each move reaching the radius: 0.01 -> 0.02 (S(0) -> S(1)),
+    # -> 0.04 (S(1) -> S(3), move 0.02), -> 0.08 (move 0.04), -> 0.16 (S(7) -> S(15), move 0.08,
+    # the widest), then S(15) -> S(31) moves 0.16 but 2 x 0.16 is capped at 0.16; S(31) repeated
+    # moves nothing: converged
+    stub = Stub(inp, 1, 3, 7, 15, 31)
+    outcome = successive_lp(inp, stub)
+    radii = [0.01, 0.02, 0.04, 0.08, 0.16, 0.16]
+    assert log(outcome) == [(n, r, True) for n, r in enumerate(radii)]
+    assert outcome.status == "optimal"
+    np.testing.assert_allclose(outcome.schedule.effort, S(31).effort)
+
+
+@pytest.mark.parametrize(("worse", "radius"), [(4, 0.01), (7.4, 0.003)])
+def test_a_rejected_step_halves_the_radius_below_its_length(inputs, worse, radius):
+    inp = inputs()
+    # S(8) accepted (0.01 -> 0.02); S(worse) scores less than S(8): rejected, the radius halves
+    # min(0.02, step): S(4) steps 0.04 -> 0.01, S(7.4) steps 0.006 -> 0.003; S(8) again moves
+    # nothing from the best point: converged
+    stub = Stub(inp, 8, worse, 8)
+    outcome = successive_lp(inp, stub)
+    assert log(outcome) == [
+        (0, 0.01, True),
+        (1, 0.02, False),
+        (2, pytest.approx(radius, rel=1e-9), True),
+    ]
+    np.testing.assert_allclose(stub.asked[2].delay_ref, [0.0, 0.08])  # around S(8), not S(worse)
     assert outcome.status == "optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
-    assert outcome.objective_model == 3.0
+    assert outcome.objective_model == exact(inp, 8)
 
 
-def test_stationary_when_the_radius_shrinks_below_the_tolerance_at_a_feasible_point(inputs):
-    stub = Stub(S(8), S(4))  # every later step is worse than S(8)
-    outcome = successive_lp(inputs(), stub)
-    radii = [0.25, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625]  # next would be 0.0078 < 0.01
-    assert log(outcome) == [(n, r, n == 0) for n, r in enumerate(radii)]
-    assert outcome.status == "optimal"
-    np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
-    assert outcome.objective_model == 1.0
-    assert outcome.evaluation.violations == ()
-
-
-def test_stationary_at_a_violating_point_is_not_converged(inputs):
-    stub = Stub(S(20), S(25))  # over the velocity-hit cap, and the later step more so
-    outcome = successive_lp(inputs(), stub)
-    assert [i.accepted for i in outcome.iterations] == [True] + [False] * 6
-    assert outcome.iterations[-1].trust == 0.015625
-    assert outcome.status == "not_converged"
-    np.testing.assert_allclose(outcome.schedule.effort, S(20).effort)
-    assert outcome.iterations[0].violations == len(outcome.evaluation.violations) > 0
-
-
-def test_converged_when_an_accepted_step_moves_the_delay_less_than_the_tolerance(inputs):
-    stub = Stub(S(8), S(8.5))
-    outcome = successive_lp(inputs(), stub)
-    assert log(outcome) == [(0, 0.25, True), (1, 0.5, True)]
+@pytest.mark.parametrize(
+    ("script", "radii"),
+    [
+        # S(8) accepted (0.01 -> 0.02); S(8.05) moves the delay 0.0005 < 0.001 (and gains more
+        # than the gain tolerance: not the flat branch)
+        ((8, 8.05), [0.01, 0.02]),
+        # a first step that moves nothing converges at once
+        ((0,), [0.01]),
+    ],
+)
+def test_converged_when_an_accepted_step_moves_the_delay_less_than_the_tolerance(
+    inputs, script, radii
+):
+    inp = inputs()
+    stub = Stub(inp, *script)
+    outcome = successive_lp(inp, stub)
+    assert log(outcome) == [(n, r, True) for n, r in enumerate(radii)]
     steps = [i.delay_step_years for i in outcome.iterations]
-    assert steps == pytest.approx([0.08, 0.005])  # first: from no delay; then 0.005 < 0.01
-    assert [i.regimes_changed for i in outcome.iterations] == [0, 0]
+    assert steps == pytest.approx([e / 100 for e in np.diff((0, *script))], abs=1e-12)
+    assert [i.regimes_changed for i in outcome.iterations] == [0] * len(radii)
     assert outcome.status == "optimal"
-    np.testing.assert_allclose(outcome.schedule.effort, S(8.5).effort)
-    assert outcome.objective_model == 2.0
+    np.testing.assert_allclose(outcome.schedule.effort, S(script[-1]).effort)
+    assert outcome.objective_model == exact(inp, script[-1])
 
 
-def test_a_first_solve_never_counts_as_converged(inputs):
-    """Even a schedule with no delay at all needs a second, confirming solve."""
-    stub = Stub(S(0), S(0))
-    outcome = successive_lp(inputs(), stub)
-    assert log(outcome) == [(0, 0.25, True), (1, 0.5, True)]
+def test_a_regime_change_is_a_move(inputs):
+    """Speed-up 3x (the threshold) at the second year: S(0) is post-acceleration there, and
+    S(0.05)'s delay of 0.0005 years (below the tolerance) moves it back before the switch."""
+    inp = inputs(speedup=[1.0, 3.0])
+    stub = Stub(inp, 0.05)
+    outcome = successive_lp(inp, stub)
+    # first: regime changed, not converged; move 0.0005 < 0.009 keeps 0.01; then converged
+    assert log(outcome) == [(0, 0.01, True), (1, 0.01, True)]
+    assert [i.regimes_changed for i in outcome.iterations] == [1, 0]
     assert outcome.status == "optimal"
+
+
+def test_a_violating_point_never_converges_by_its_step(inputs):
+    inp = inputs(max_iterations=2)
+    # S(60) accepted (the first solution always is): it gains -1.84 where the program predicted
+    # +0.16 (negative ratio): 0.01 halves to min(0.01, 0.6) / 2 = 0.005; S(60) again moves nothing
+    # but violates the cap: the loop goes on, to max_iterations
+    outcome = successive_lp(inp, Stub(inp, 60))
+    assert log(outcome) == [(0, 0.01, True), (1, 0.005, True)]
+    assert outcome.iterations[1].delay_step_years == 0
+    assert outcome.iterations[1].violations > 0
+    assert outcome.status == "not_converged"
+
+
+@pytest.mark.parametrize(
+    ("start", "first", "second", "more", "radii"),
+    [
+        # S(25) -> S(25.4) moves 0.004 >= 0.001 but gains < 1e-4 of the merit, and the program's
+        # value (that of S(25)) predicts no more: converged
+        (None, 25, 25.4, 0.0, [0.01, 0.02]),
+        # the program predicts 0.001 more: not flat; ratio ~0.005 halves min(0.02, 0.004) to
+        # 0.002; S(25.4) repeated moves nothing: converged
+        (None, 25, 25.4, 0.001, [0.01, 0.02, 0.002]),
+        # S(8) -> S(8.5) gains more than the tolerance though the program predicts nothing
+        # (ratio taken as 1, move 0.005 < 0.018 keeps 0.02): not flat
+        (None, 8, 8.5, 0.0, [0.01, 0.02, 0.02]),
+        # the first solution, from a start at S(25), never counts as flat (ratio taken as 1,
+        # move 0.004 < 0.009 keeps 0.01)
+        (25, None, 25.4, 0.0, [0.01, 0.01]),
+    ],
+)
+def test_converged_when_a_feasible_step_gains_less_than_the_tolerance_and_no_more_is_predicted(
+    inputs, start, first, second, more, radii
+):
+    inp = inputs()
+    before = first if start is None else start  # the accepted point S(second) is compared with
+    script = [] if first is None else [first]
+    stub = Stub(inp, *script, (second, exact(inp, before) + more))
+    outcome = successive_lp(inp, stub, start=None if start is None else S(start))
+    assert log(outcome) == [(n, pytest.approx(r, rel=1e-9), True) for n, r in enumerate(radii)]
+    assert outcome.iterations[-1].violations == 0
+    assert outcome.status == "optimal"
+    np.testing.assert_allclose(outcome.schedule.effort, S(second).effort)
+
+
+@pytest.mark.parametrize(
+    ("best", "worse", "radii", "status"),
+    [
+        # S(8) accepted (0.01 -> 0.02); S(4) rejected ever after: 0.02 -> 0.01 (min(0.02, 0.04)
+        # / 2) -> 0.005 -> 0.0025 -> 0.00125 -> 0.000625 < 0.001: stationary at a feasible point
+        (8, 4, [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125], "optimal"),
+        # S(60) accepted at a negative ratio (0.01 -> 0.005); S(70) scores less: 0.0025,
+        # 0.00125, then 0.000625 < 0.001 at a point over the cap
+        (60, 70, [0.01, 0.005, 0.0025, 0.00125], "not_converged"),
+    ],
+)
+def test_stationary_when_the_radius_shrinks_below_the_tolerance(inputs, best, worse, radii, status):
+    inp = inputs()
+    outcome = successive_lp(inp, Stub(inp, best, worse))
+    assert log(outcome) == [(n, r, n == 0) for n, r in enumerate(radii)]
+    assert outcome.status == status
+    np.testing.assert_allclose(outcome.schedule.effort, S(best).effort)
+    assert outcome.objective_model == exact(inp, best)
+    assert len(outcome.evaluation.violations) == outcome.iterations[0].violations
 
 
 def test_not_converged_after_max_iterations(inputs):
-    stub = Stub(S(2), S(4), S(6))  # each accepted, each moving the delay 0.02 years
-    outcome = successive_lp(inputs(max_iterations=3), stub)
-    assert log(outcome) == [(0, 0.25, True), (1, 0.5, True), (2, 1.0, True)]
-    assert [i.delay_step_years for i in outcome.iterations] == pytest.approx([0.02, 0.02, 0.02])
+    inp = inputs(max_iterations=3)
+    stub = Stub(inp, 1, 3, 7)  # each accepted at ratio 1, each move reaching the radius
+    outcome = successive_lp(inp, stub)
+    assert log(outcome) == [(0, 0.01, True), (1, 0.02, True), (2, 0.04, True)]
     assert outcome.status == "not_converged"
-    np.testing.assert_allclose(outcome.schedule.effort, S(6).effort)
-    assert outcome.objective_model == 3.0
+    np.testing.assert_allclose(outcome.schedule.effort, S(7).effort)
+    assert outcome.objective_model == exact(inp, 7)
     assert len(stub.asked) == 3
+
+
+def test_a_start_schedule_is_the_first_point(inputs):
+    inp = inputs()
+    # from S(8) the program predicts +0.01 and answers S(4), which scores less: accepted (the
+    # first solution always is) at a negative ratio: 0.01 halves to min(0.01, 0.04) / 2 = 0.005;
+    # S(4) again moves nothing: converged at S(4)
+    stub = Stub(inp, (4, exact(inp, 8) + 0.01))
+    outcome = successive_lp(inp, stub, start=S(8))
+    np.testing.assert_allclose(stub.asked[0].delay_ref, [0.0, 0.08])
+    np.testing.assert_array_equal(stub.asked[0].effort_ref, S(8).effort)
+    np.testing.assert_allclose(stub.asked[1].delay_ref, [0.0, 0.04])
+    assert log(outcome) == [(0, 0.01, True), (1, 0.005, True)]
+    assert outcome.status == "optimal"
+    np.testing.assert_allclose(outcome.schedule.effort, S(4).effort)
