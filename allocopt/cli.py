@@ -12,7 +12,7 @@ Every command that takes a scenario also takes ``--set FIELD=VALUE`` (repeatable
 :func:`_load`. The global options ``--quiet`` / ``--verbose`` set the ``allocopt`` logger's level
 (WARNING / DEBUG; INFO otherwise), and progress bars show only at INFO or below.
 
-The module is longer than most (~500 lines) because typer reads each command's options from its
+Long: the module runs to ~500 lines because typer reads each command's options from its
 signature: six commands, each declaring its options inline, beside the one error mapper.
 """
 

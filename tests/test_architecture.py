@@ -21,9 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 PACKAGE = ROOT / "allocopt"
 MAX_LINES = 400
@@ -135,11 +133,6 @@ def test_no_import_cycle() -> None:
     assert not found, "import cycles: " + "; ".join(" <-> ".join(g) for g in found)
 
 
-@pytest.mark.xfail(
-    reason="analyses/tree.py and scenario/schema.py are being split by the refactor of issue 14; "
-    "drop this mark once it is merged",
-    strict=False,
-)
 def test_long_modules_say_why() -> None:
     unexplained = []
     for name, path in module_names(PACKAGE).items():

@@ -14,9 +14,8 @@ from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
 from allocopt.cli import app
-
-from .conftest import CORE, ROOT
-from .projects import copy_project
+from tests.conftest import CORE, ROOT
+from tests.projects import copy_project
 
 runner = CliRunner()
 COMMANDS = ("solve", "sweep", "compare", "report", "outcomes", "validate")

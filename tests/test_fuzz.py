@@ -17,8 +17,7 @@ from typer.testing import CliRunner
 
 from allocopt import Result, ScenarioError, SolverError, Status, load_scenario, solve
 from allocopt.cli import app
-
-from .projects import copy_project
+from tests.projects import copy_project
 
 SEED = 20261127
 CASES = 600  # fuzzed projects, run through the Python API

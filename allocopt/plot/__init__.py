@@ -9,6 +9,7 @@ from allocopt.plot.explore import plot_duals, plot_heatmap, plot_tornado
 from allocopt.plot.outcomes import plot_outcome_map
 from allocopt.plot.schedule import (
     PALETTE,
+    period_edges,
     plot_knobs,
     plot_portfolio,
     plot_preparation,
@@ -23,6 +24,7 @@ from allocopt.plot.uncertainty import plot_fan
 
 __all__ = [
     "PALETTE",
+    "period_edges",
     "plot_duals",
     "plot_fan",
     "plot_heatmap",

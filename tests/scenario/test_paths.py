@@ -11,9 +11,8 @@ from typer.testing import CliRunner
 from allocopt import ScenarioError, load_scenario
 from allocopt.cli import app
 from allocopt.scenario.load import project_root
-
-from .conftest import ROOT
-from .projects import copy_project
+from tests.conftest import ROOT
+from tests.projects import copy_project
 
 
 def _write(path: Path, text: str) -> Path:

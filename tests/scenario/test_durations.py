@@ -13,9 +13,8 @@ import yaml
 from allocopt import ScenarioError, load_scenario
 from allocopt.numeric.inputs import prepare
 from allocopt.scenario.periods import Periods
-
-from .conftest import TinyBuilder
-from .projects import copy_project
+from tests.conftest import TinyBuilder
+from tests.projects import copy_project
 
 
 def _refused(build, *args, **kwargs) -> str:

@@ -19,8 +19,7 @@ from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import finish
 from allocopt.optimize.highs import classify, run_highs
-
-from .conftest import BASELINE
+from tests.conftest import BASELINE
 
 solve_module = importlib.import_module(
     "allocopt.optimize.pipeline"

@@ -15,7 +15,7 @@ from allocopt.model import FAMILIES
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.finish import PHASES
 from allocopt.results.result import schedule_of
-from tests.toy_family import SHARE, TOY, TOY_UNIT
+from tests.model.toy_family import SHARE, TOY, TOY_UNIT
 
 
 def _same(a, b) -> None:

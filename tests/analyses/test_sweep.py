@@ -12,8 +12,7 @@ import pytest
 from allocopt import ScenarioError, solve
 from allocopt.analyses.runner import executor, run_many
 from allocopt.analyses.sweep import MEASURES, Parameter, field_value, grid, one_at_a_time, sweep
-
-from .finish_order import finished, last_first
+from tests.analyses.finish_order import finished, last_first
 
 sweep_module = importlib.import_module("allocopt.analyses.sweep")
 

@@ -221,7 +221,11 @@ def test_outcomes_on_endogenous_capability_is_refused(baseline):
 
 
 def test_no_switch_within_the_horizon_is_refused(tiny):
-    scenario = tiny([{}], budgets=[(10, 10), (10, 10)], hazard=[0.1, 0.1], config={"outcomes": {}})
+    # yearly periods: a pause of one year (a whole number of periods; the default 0.5 is refused)
+    outcomes = {"pause_years": 1.0}
+    scenario = tiny(
+        [{}], budgets=[(10, 10), (10, 10)], hazard=[0.1, 0.1], config={"outcomes": outcomes}
+    )
     with pytest.raises(ScenarioError, match="never reaches"):
         choose_outcome(scenario)
 

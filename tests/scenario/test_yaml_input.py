@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from allocopt import ScenarioError, load_scenario
-
-from .conftest import TinyBuilder
-from .projects import copy_project
+from tests.conftest import TinyBuilder
+from tests.projects import copy_project
 
 MERGED_TREE = """\
 extends: magma_core.yaml

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from allocopt import Model, load_scenario
 
-CORE = Path(__file__).resolve().parents[1] / "models" / "magma_core.yaml"
+CORE = Path(__file__).resolve().parents[2] / "models" / "magma_core.yaml"
 TOL = 1e-7  # relative: HiGHS's optimality tolerance
 
 

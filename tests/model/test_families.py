@@ -39,7 +39,7 @@ from allocopt.numeric.curves import benefit, residual
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule, simulate
 from allocopt.optimize.pipeline import run_highs
-from tests.toy_family import TOY
+from tests.model.toy_family import TOY
 
 COVERED: set = set()
 TERMS_COVERED: set = set()

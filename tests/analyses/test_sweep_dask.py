@@ -10,8 +10,7 @@ import pytest
 
 from allocopt.analyses.runner import executor
 from allocopt.analyses.sweep import Parameter, sweep
-
-from .finish_order import finished, last_first
+from tests.analyses.finish_order import finished, last_first
 
 distributed = pytest.importorskip("distributed")
 sweep_module = importlib.import_module("allocopt.analyses.sweep")

@@ -15,9 +15,9 @@ from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.diagnose import describe, diagnose
 from allocopt.optimize.pipeline import run_highs
-from tests.toy_family import TOY, TOY_RANK
+from tests.model.toy_family import TOY, TOY_RANK
 
-HERE = Path(__file__).parent / "infeasible"
+HERE = Path(__file__).parents[1] / "infeasible"
 
 # scenario file -> (rule families the IIS must name, phrases the headline must contain); rows of
 # model bookkeeping (stock balances, tangent cuts, ...) may join them

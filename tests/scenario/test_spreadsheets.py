@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from allocopt import ScenarioError, load_scenario
-
-from .projects import copy_project
+from tests.projects import copy_project
 
 NUMBER = re.compile(r"^-?[0-9]+\.[0-9]+$")
 

@@ -23,8 +23,7 @@ from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.finish import to_result
 from allocopt.scenario.tables import RESOURCES
-
-from .conftest import BASELINE
+from tests.conftest import BASELINE
 
 EXAMPLES = 30  # per property; each example is one to three solves of at most 8 quarters
 PROPERTY = settings(
