@@ -33,12 +33,12 @@ from pyomo.repn import generate_standard_repn
 from allocopt.errors import AllocoptError
 from allocopt.model.linearization import Linearization, around
 from allocopt.numeric.inputs import Inputs
-from allocopt.optimize.duals import COLUMNS, DualRows, velocity_price
+from allocopt.optimize.duals import COLUMNS, SLP_LOCAL, DualRows, empty_duals, velocity_price
 from allocopt.optimize.outer import Outcome, SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
+from allocopt.results.status import Status
 
 logger = logging.getLogger(__name__)
-SLP_LOCAL = "slp_local"  # duals of the converged linearization, confirmed by a re-solve
 CANDIDATES = ("budget_limit", "velocity_hit_limit", "staff_growth", "staff_reassignment")
 ZERO = 1e-12  # a dual this small is a slack row's: nothing to confirm
 # the step's predicted change of the risk reduction, as a share of it: 5x the outer loop's
@@ -47,7 +47,8 @@ TARGET = 5e-4
 MAX_SHARE = 0.01  # largest step, as a share of the row's terms (:func:`scale`)
 RTOL = 0.1  # relative agreement of the finite difference with the dual that confirms it
 SAMPLE = 1  # rows :func:`allocopt.solve` checks per constraint and resource (largest |dual|)
-SHIFT = "dual_shift"  # the Param added to each priced row's bound
+SHIFT = "dual_shift"  # the Param added to each candidate row's bound
+CHECKED = ["dual", "step", "fd", "confirmed"]  # LocalDuals.checks' columns after the labels
 
 
 class RowShifts:
@@ -100,6 +101,9 @@ def local_duals(
     t0 = time.perf_counter()
     lin = around(outcome.schedule, outcome.evaluation, inp.capability.trust_region_years)
     frame = converged_duals(program, shifts, lin)
+    if frame is None:
+        empty = pd.DataFrame(columns=["period", "constraint", "resource", "activity", *CHECKED])
+        return LocalDuals(empty, empty_duals(), time.perf_counter() - t0)
     base = outcome.evaluation.risk_reduction(inp)
     binding = sample(frame, per_group)
     sizes = [scale(shifts.rows.rows[k]) for k in binding]  # at the converged solution
@@ -110,7 +114,7 @@ def local_duals(
         shifts.param[int(k)].set_value(-step)
         try:
             again = successive_lp(inp, solve_at, start=outcome.schedule)
-            ok = again.status == "optimal" and not again.evaluation.violations
+            ok = Status(again.status).is_optimal and not again.evaluation.violations
             fd = (base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan
         except AllocoptError:  # the tightened row made the scenario infeasible
             fd = np.nan
@@ -127,7 +131,7 @@ def local_duals(
             step,
             "confirmed" if confirmed else "not confirmed",
         )
-    check = pd.DataFrame(checks, columns=["row", "dual", "step", "fd", "confirmed"])
+    check = pd.DataFrame(checks, columns=["row", *CHECKED])
     labels = frame.iloc[check.row.to_numpy(dtype=int)].reset_index(drop=True)
     checks_table = pd.concat(
         [labels[["period", "constraint", "resource", "activity"]], check.drop(columns="row")],
@@ -163,11 +167,12 @@ def scale(con: pyo.ConstraintData) -> float:
     return float(terms + abs(repn.constant or 0.0))
 
 
-def converged_duals(program: SlpProgram, shifts: RowShifts, lin: Linearization) -> pd.DataFrame:
+def converged_duals(
+    program: SlpProgram, shifts: RowShifts, lin: Linearization
+) -> pd.DataFrame | None:
     """The priced rows' duals of ``program`` solved at ``lin`` (labels and ``value``, in
-    :class:`DualRows` order; no velocity price). Raises RuntimeError unless HiGHS proves an
-    optimum."""
+    :class:`DualRows` order; no velocity price); None unless HiGHS proves an optimum."""
     solved = program.solve(lin)
     if not solved.status.is_optimal:
-        raise RuntimeError(f"the converged linearization did not solve: {solved.message}")
+        return None
     return shifts.rows.labels.assign(value=program.run.row_duals(shifts.rows.rows) + 0.0)
