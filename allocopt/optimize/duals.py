@@ -7,8 +7,9 @@ in ``budget_limit``, one more unit (share) of velocity-hit cap, one more FTE of 
 re-assignment allowance, one more EU*year added to a preparation stock. Binding ``<=`` rows of a
 maximization have values >= 0; slack rows have 0. A MILP has no duals of its own: its integer
 decisions are fixed at the optimum and the remaining LP re-solved (``source`` says which). A result
-of the outer loop (endogenous capability) has an empty table: its last LP's duals price the local
-linearization, not the scenario (docs/explore.md).
+of the outer loop (endogenous capability) reports the duals of its converged linearization, local
+sensitivities, only for the rows a finite-difference re-solve confirms (``source`` = ``slp_local``,
+:mod:`allocopt.optimize.local_duals`; docs/explore.md).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit", "source"]
 LP = "lp"  # duals of the LP's optimal basis
 FIXED_MILP = "milp_fixed_lp"  # duals of the LP left when a MILP's integer decisions are fixed
+SLP_LOCAL = "slp_local"  # duals of the outer loop's converged linearization, confirmed by re-solves
 VELOCITY_PRICE = "velocity_hit_price"
 
 

@@ -18,6 +18,7 @@ from allocopt.optimize.diagnose import diagnose
 from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.finish import add_timings, to_result
 from allocopt.optimize.highs import HighsRunner, Solved, run_highs
+from allocopt.optimize.local_duals import SAMPLE, RowShifts, local_duals
 from allocopt.optimize.outer import SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result
@@ -161,11 +162,16 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     t1 = time.perf_counter()
     run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
     program = SlpProgram(inp, run, reference(inp))
+    shifts = RowShifts(program)
     add_timings(timings, {"build": time.perf_counter() - t1})
     t2 = time.perf_counter()
     outcome = successive_lp(inp, solve_at(program, timings))
     status = Status(outcome.status)
     per_iteration = (time.perf_counter() - t2) / max(1, len(outcome.iterations))
+    duals = None
+    if status.is_optimal:
+        local = local_duals(inp, program, shifts, outcome, solve_at(program, {}), SAMPLE)
+        duals, timings["duals"] = local.table, local.seconds
     return to_result(
         inp,
         scenario,
@@ -177,4 +183,5 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
         allow_nonoptimal=allow_nonoptimal,
         iterations=outcome.iterations,
         per_iteration=per_iteration,
+        duals=duals,
     )

@@ -9,10 +9,14 @@ import pytest
 
 from allocopt import Model
 from allocopt.model import build_model
+from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.duals import COLUMNS, FIXED_MILP, DualRows
 from allocopt.optimize.highs import HighsRunner
-from allocopt.optimize.pipeline import shadow_prices
+from allocopt.optimize.local_duals import RTOL, SLP_LOCAL, RowShifts, local_duals
+from allocopt.optimize.outer import successive_lp
+from allocopt.optimize.pipeline import shadow_prices, solve, solve_at
+from allocopt.optimize.slp_program import SlpProgram
 
 
 def _dual(duals: pd.DataFrame, constraint: str, period: str, resource="", activity="") -> float:
@@ -133,8 +137,62 @@ def test_milp_duals_come_from_the_lp_with_integers_fixed(core, core_result):
     )
 
 
-def test_endogenous_results_carry_an_empty_duals_table(baseline_result):
-    """The outer loop's last linearized LP prices its approximation, not the scenario: no duals."""
-    assert baseline_result.summary["outer_iterations"] > 0
-    assert baseline_result.duals.empty
-    assert list(baseline_result.duals.columns) == COLUMNS
+@pytest.fixture(scope="module")
+def short(baseline):
+    """The baseline (endogenous capability) to 2027Q4: the outer loop converges in a few seconds."""
+    return baseline.with_updates({"horizon.end": "2027Q4"})
+
+
+@pytest.fixture(scope="module")
+def short_local(short):
+    """The outer loop on ``short`` and the check of the largest dual of each row group."""
+    inp = prepare(short)
+    program = SlpProgram(inp, HighsRunner(), reference(inp))
+    shifts = RowShifts(program)
+    outcome = successive_lp(inp, solve_at(program, {}))
+    assert outcome.status == "optimal"
+    return outcome, local_duals(inp, program, shifts, outcome, solve_at(program, {}), per_group=1)
+
+
+def _tightened_exact(scenario, start, constraint: str, index: tuple, step: float) -> float:
+    """Exact risk reduction of the outer loop on a fresh program whose one row's right-hand
+    side is lowered by ``step`` (set in the Pyomo row itself), run from the schedule ``start``."""
+    inp = prepare(scenario)
+    program = SlpProgram(inp, HighsRunner(), reference(inp))
+    con = program.model.component(constraint)[index]
+    con.set_value(con.body <= con.upper - step)
+    outcome = successive_lp(inp, solve_at(program, {}), start=start)
+    assert outcome.status == "optimal"
+    return outcome.evaluation.risk_reduction(inp)
+
+
+def test_endogenous_duals_are_confirmed_local_sensitivities(short, short_local):
+    """Each reported slp_local dual agrees with a finite difference computed apart; a checked
+    row whose finite difference disagrees is left out of the table."""
+    outcome, local = short_local
+    base = outcome.evaluation.risk_reduction(prepare(short))
+    assert local.checks.confirmed.any()
+    assert not local.checks.confirmed.all()  # the check can fail
+    reported = local.table[local.table.constraint != "velocity_hit_price"]
+    confirmed = local.checks[local.checks.confirmed]
+    assert set(local.table.source) == {SLP_LOCAL}
+    assert list(local.table.columns) == COLUMNS
+    assert len(reported) == len(confirmed)
+    for check in local.checks.itertuples():
+        budget = check.constraint == "budget_limit"
+        index = (check.period, check.resource) if budget else check.period
+        fd = base - _tightened_exact(short, outcome.schedule, check.constraint, index, check.step)
+        fd /= check.step
+        agrees = abs(fd - check.dual) <= RTOL * abs(check.dual)
+        assert agrees == check.confirmed, check
+        listed = (reported.constraint == check.constraint) & (reported.period == check.period)
+        listed &= reported.resource == check.resource
+        assert listed.sum() == int(check.confirmed)
+
+
+def test_solve_reports_slp_local_duals(short, short_local):
+    """allocopt.solve of an endogenous scenario carries the confirmed duals (the same check)."""
+    result = solve(short)
+    assert set(result.duals.source) == {SLP_LOCAL}
+    pd.testing.assert_frame_equal(result.duals, short_local[1].table, rtol=1e-6)
+    assert result.timings["duals"] > 0
