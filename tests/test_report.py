@@ -139,7 +139,9 @@ def test_cli_report_solves_and_writes_the_page(tmp_path):
     result = runner.invoke(app, ["report", str(BASELINE), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"report written to {out / 'index.html'}" in result.output
-    assert len(EMBEDDED.findall((out / "index.html").read_text(encoding="utf-8"))) == len(FIGURES)
+    assert len(EMBEDDED.findall((out / "index.html").read_text(encoding="utf-8"))) == len(
+        PAGE_FIGURES
+    )
 
 
 def test_cli_report_from_a_saved_result_does_not_need_the_scenario(baseline_result, tmp_path):
@@ -194,7 +196,7 @@ def test_a_yearly_scenario_without_a_regime_switch_gets_a_full_report(tiny, tmp_
         hazard=[0.1, 0.2, 0.3],
     )
     page = write_report(solve(scenario), tmp_path).read_text(encoding="utf-8")
-    assert len(EMBEDDED.findall(page)) == len(FIGURES)
+    assert len(EMBEDDED.findall(page)) == len(PAGE_FIGURES)
     assert "<td>Regime switch (acceleration)</td><td>none</td>" in page
 
 
