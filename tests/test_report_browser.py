@@ -58,7 +58,7 @@ def browser():
     driver.quit()
 
 
-def test_the_page_alone_renders_every_image_without_sideways_scroll(page, browser, tmp_path):
+def test_the_page_alone_renders_every_image_without_sideways_scroll(browser, page, tmp_path):
     browser.get(page.as_uri())
     assert browser.title == "allocopt report: magma_baseline"
     images = browser.execute_script(
