@@ -75,6 +75,14 @@ OverrideOption = Annotated[
         help="Apply these sets of the scenario file's overrides: block, in order; repeatable.",
     ),
 ]
+FromResultOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from-result",
+        help="Folder of a saved result (what `allocopt solve --out` or a report's result/ "
+        "holds): its optimum is not solved again.",
+    ),
+]
 
 WorkersOption = Annotated[int, typer.Option(min=1, help="Local worker processes.")]
 SchedulerOption = Annotated[
@@ -387,18 +395,28 @@ def outcomes(
 def compare(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    from_result: FromResultOption = None,
     set_: SetOption = None,
     override: OverrideOption = None,
     allow_path: AllowOption = None,
 ) -> None:
-    """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'."""
+    """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'.
+
+    With --from-result the saved optimum and its scenario are used (the optimum is not solved
+    again; 'never slow down' still is)."""
     from allocopt.analyses.policies import compare as run
+    from allocopt.results.store import load_result
 
     with _failing(scenario) as doing:
-        loaded = _load(scenario, allow_path, set_, override)
+        if from_result is not None and (set_ or override):
+            raise ScenarioError(
+                "--set/--override change a scenario: with --from-result the saved one is used"
+            )
+        optimum = load_result(from_result) if from_result is not None else None
+        loaded = optimum.scenario if optimum else _load(scenario, allow_path, set_, override)
         if out is not None:
             check_writable(doing.writes(out, "the comparison table"), folder=False)
-        table = run(loaded)
+        table = run(loaded, optimum)
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             table.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
@@ -447,13 +465,7 @@ def report(
         Path | None,
         typer.Option(help="Folder for the report.  [default: results/<scenario name>_report]"),
     ] = None,
-    from_result: Annotated[
-        Path | None,
-        typer.Option(
-            "--from-result",
-            help="Folder of a saved result (such as an earlier report's result/): no solve.",
-        ),
-    ] = None,
+    from_result: FromResultOption = None,
     set_: SetOption = None,
     override: OverrideOption = None,
     allow_path: AllowOption = None,

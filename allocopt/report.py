@@ -1,6 +1,7 @@
 """The report of one result: figures, every export, the saved result, and one self-contained
-HTML page (figures embedded as base64 PNG) with the assumptions, the knobs, the schedule and
-the risk.
+HTML page rendered from the jinja2 template ``allocopt/templates/report.html.j2`` (figures
+embedded as base64 PNG data URIs) with the headline, how to read the three knobs, the knobs, the
+schedule, the risk, the assumptions grouped (non-default values marked), the date and versions.
 
 Layout of the output folder::
 
@@ -10,10 +11,17 @@ Layout of the output folder::
 from __future__ import annotations
 
 import base64
-import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+from pydantic import BaseModel
 
 from allocopt.plot.schedule import (
     FIGURES,
@@ -39,42 +47,74 @@ FIGURE_CAPTIONS = {
     "portfolio": "Safety portfolio: share of safety resources per category.",
     "risk": "Hazard per period and cumulative probability of catastrophe, with and without "
     "the plan.",
-    "knobs": "The three knobs on one page (paper-column width).",
+    "knobs": "The three knobs: velocity hit against its cap (top), preparation vs current "
+    "mitigation (middle), safety portfolio by category (bottom).",
 }
-STYLE = """
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-td,th{padding:.15rem .6rem;border-bottom:1px solid #eee;text-align:right}
-td:first-child,th:first-child{text-align:left}
-figure{margin:1rem 0}img{max-width:100%}figcaption{font-size:.85rem;color:#555}
-.warning{background:#fdd;border:1px solid #c00;padding:.5rem 1rem;font-weight:bold}
-"""
+# the figures the page shows: the knobs figure holds velocity, preparation and portfolio, which
+# are written to figures/ on their own but not shown twice
+PAGE_FIGURES = ("knobs", "schedule", "risk")
+LEFT_OUT = {"tables", "data", "name", "description"}  # not settings, or shown elsewhere
+TEMPLATE = "report.html.j2"
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, str]]:
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", str(value)
+@dataclass(frozen=True)
+class Setting:
+    """One row of the assumptions: a dotted field, its value, and the default of a scenario that
+    leaves the field out (None when that scenario has no such field)."""
+
+    field: str
+    value: str
+    default: str | None
+
+    @property
+    def changed(self) -> bool:
+        """True when the value differs from the default."""
+        return self.value != self.default
 
 
-def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
-    """The scenario's description and settings as (dotted field, value) rows; tables and file
-    paths left out."""
-    config = scenario.model_dump(exclude={"tables", "data", "name"}, mode="json")
-    return list(_flatten(config))
+def _flatten(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            yield from _flatten(value, f"{prefix}.{key}")
+    else:
+        yield prefix, data
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, dict | list) and not value)
+
+
+def assumptions(scenario: Scenario) -> dict[str, list[Setting]]:
+    """The scenario's settings grouped by top-level field, as dotted fields with their values;
+    tables, file paths, the name and the description left out, and so are empty settings
+    (``None``, ``{}``). Each setting carries the default it differs from, if it does."""
+    config = scenario.model_dump(mode="json")
+    groups: dict[str, list[Setting]] = {}
+    for name, info in type(scenario).model_fields.items():
+        if name in LEFT_OUT:
+            continue
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            default = default.model_dump(mode="json")
+        defaults = {k: str(v) for k, v in _flatten(default, name) if not _empty(v)}
+        rows = [
+            Setting(key, str(value), defaults.get(key))
+            for key, value in _flatten(config[name], name)
+            if not _empty(value)
+        ]
+        if rows:
+            groups[name] = rows
+    return groups
 
 
 def headline(result: Result) -> list[tuple[str, str]]:
-    """The numbers a reader looks for first, from the result alone."""
+    """The numbers a reader looks for first, from the result alone, each shown once."""
     s = result.summary
     risk = risk_table(result)
     budget = result.allocation[result.allocation.resource.isin(RESOURCES)]
     totals = budget.groupby(["resource", "period"], sort=False).value.sum()
     rows = [
-        ("Status", str(result.status)),
+        ("Status", result.status_note() or str(result.status)),
         ("Periods", str(s.get("periods", ""))),
         ("Regime switch (acceleration)", regime_switch(result) or "none"),
         ("P(catastrophe) without safety work", f"{risk.probability_without_plan.iloc[-1]:.1%}"),
@@ -85,6 +125,21 @@ def headline(result: Result) -> list[tuple[str, str]]:
             (
                 "… counting own risk postponed past the horizon",
                 f"{float(s['probability_with_plan_and_postponed']):.1%}",
+            )
+        )
+    rows.append(
+        (
+            "Cumulative hazard cut (exact; model)",
+            f"{float(s['risk_reduction_exact']):.4f}; {float(s['risk_reduction_model']):.4f} "
+            f"(gap {float(s['approximation_gap']):.2%})",
+        )
+    )
+    if s.get("outer_iterations"):
+        rows.append(
+            (
+                "Progress given up by the horizon",
+                f"{float(s['delay_at_horizon_years']):.2f} years "
+                f"({s['outer_iterations']} outer iterations)",
             )
         )
     for resource in RESOURCES:
@@ -103,10 +158,6 @@ def headline(result: Result) -> list[tuple[str, str]]:
             f"{speedup.iloc[0]:.1f}x → {speedup.iloc[-1]:.1f}x",
         )
     )
-    shown = {"scenario", "periods", "regime_switch_period"}
-    rows += [
-        (k, f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in s.items() if k not in shown
-    ]
     return rows
 
 
@@ -126,72 +177,53 @@ def risk_by_channel(result: Result) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def _html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("allocopt", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return env.get_template(TEMPLATE)
 
 
-def _summary_html(table: SummaryTable) -> str:
-    return f"<h3>{html.escape(table.caption)}</h3>" + _html_table(
-        table.frame.columns, table.cells()
-    )
+def _table_html(table: SummaryTable) -> dict[str, str | Markup]:
+    """A summary table as an HTML table (escaped by pandas' Styler) with its caption."""
+    cells = pd.DataFrame(table.cells(), columns=table.frame.columns)
+    styler = cells.style.hide(axis="index").format(escape="html")
+    rendered = styler.format_index(escape="html", axis=1).to_html(table_uuid=table.name)
+    return {"caption": table.caption, "html": Markup('<div class="scroll">' + rendered + "</div>")}
 
 
-def _figure_html(name: str, png: bytes) -> str:
+def _figure_html(name: str, png: bytes) -> Markup:
     data = base64.b64encode(png).decode("ascii")
-    caption = html.escape(FIGURE_CAPTIONS[name])
-    return (
-        f'<figure id="figure-{name}"><img alt="{name}" src="data:image/png;base64,{data}">'
-        f'<figcaption>{caption} <a href="figures/{name}.png">PNG</a> '
-        f'<a href="figures/{name}.pdf">PDF</a></figcaption></figure>'
-    )
+    caption = FIGURE_CAPTIONS[name]
+    return Markup(
+        '<figure id="figure-{}"><img alt="{}" src="data:image/png;base64,{}">'
+        "<figcaption>{}</figcaption></figure>"
+    ).format(name, name, data, caption)
 
 
-def render_html(result: Result, pngs: dict[str, bytes]) -> str:
-    """The report page: one string, figures embedded, nothing fetched from elsewhere."""
+def render_html(result: Result, pngs: dict[str, bytes], written: str | None = None) -> str:
+    """The report page from the package's jinja2 template: one string, the figures of
+    :data:`PAGE_FIGURES` embedded as base64 data URIs (nothing fetched from elsewhere, so the page
+    travels alone), dated ``written`` (default: now, UTC) and naming the result's versions."""
     tables = {t.name: t for t in summary_tables(result)}
-    marker = status_marker(result)
-    title = f"allocopt report: {result.scenario_name}"
-    parts = [
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-    ]
-    if marker:
-        parts.append(
-            f'<p class="warning">{html.escape(marker)}: the solver did not prove an optimum; '
-            "numbers below are the best solution found.</p>"
-        )
-    parts += ["<h2>Headline</h2>", _html_table(("quantity", "value"), headline(result))]
-    parts.append("<h2>Key assumptions</h2>")
-    parts.append(_html_table(("setting", "value"), assumptions(result.scenario)))
-    parts.append("<h2>The three knobs</h2>")
-    parts += [_figure_html(n, pngs[n]) for n in ("velocity", "preparation", "portfolio")]
-    parts.append(_summary_html(tables["knobs_per_year"]))
-    parts += ["<h2>Schedule</h2>", _figure_html("schedule", pngs["schedule"])]
-    for resource in RESOURCES:
-        table = tables[f"allocation_{resource}"]
-        parts.append(
-            f"<details><summary>{html.escape(table.caption)}</summary>"
-            f"{_summary_html(table)}</details>"
-        )
-    parts += ["<h2>Risk</h2>", _figure_html("risk", pngs["risk"])]
-    header = ("channel", "without safety work", "with the plan", "cut")
-    parts += [
-        "<h3>Cumulative hazard over the horizon, by channel</h3>",
-        _html_table(header, risk_by_channel(result)),
-    ]
-    parts += ["<h2>For a paper</h2>", _figure_html("knobs", pngs["knobs"])]
-    parts.append(
-        '<p>Files: <a href="csv/">csv/</a> (tidy tables), <a href="result.xlsx">result.xlsx</a>, '
-        '<a href="parquet/">parquet/</a>, <a href="tables/">tables/</a> (Markdown and LaTeX), '
-        '<a href="figures/">figures/</a>, <a href="result/">result/</a> (saved result: '
-        "<code>allocopt report --from-result</code>).</p></body></html>"
+    written = written or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _template().render(
+        title=f"allocopt report: {result.scenario_name}",
+        written=written,
+        versions=", ".join(f"{k} {v}" for k, v in result.versions.items()),
+        marker=status_marker(result),
+        description=result.scenario.description,
+        headline=headline(result),
+        figures={name: _figure_html(name, pngs[name]) for name in PAGE_FIGURES},
+        knobs_table=_table_html(tables["knobs_per_year"]),
+        allocation_tables=[_table_html(tables[f"allocation_{r}"]) for r in RESOURCES],
+        risk_rows=risk_by_channel(result),
+        assumptions=assumptions(result.scenario),
     )
-    return "\n".join(parts) + "\n"
 
 
 def write_report(result: Result, out: str | Path) -> Path:

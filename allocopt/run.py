@@ -29,6 +29,7 @@ from allocopt.plot.tree import plot_tree
 from allocopt.plot.uncertainty import plot_fan
 from allocopt.results.files import check_writable
 from allocopt.results.result import Result
+from allocopt.results.store import save_beside
 from allocopt.scenario.schema import Scenario
 
 # the steps of a run, in order, as ``on_step`` is told of them
@@ -49,11 +50,14 @@ class Run:
     outcome: OutcomeChoice | None = None
 
     def write(self, folder: str | Path) -> list[Path]:
-        """Write the tables (``tree_*.csv`` and ``tree_plan.png`` for a tree; the result tables,
+        """Write the tables (``tree_*.csv`` and ``tree_plan.png`` for a tree; the result tables
+        with the saved result beside them (:func:`~allocopt.results.store.save_beside`),
         ``montecarlo_*.csv``, ``montecarlo_fan.png`` and ``outcomes.csv`` otherwise, as computed)
         into ``folder``; each file appears whole or not at all. Returns the paths written."""
         folder = Path(folder)
         written = self.solved.to_csv(folder)
+        if isinstance(self.solved, Result):  # a saved result too: report --from-result reads it
+            written += save_beside(self.solved, folder)
         if isinstance(self.solved, TreeResult):
             written.append(save_figure(plot_tree(self.solved), folder / TREE_FIGURE))
         if self.monte_carlo is not None:

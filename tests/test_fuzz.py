@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from allocopt import Result, ScenarioError, SolverError, Status, load_scenario, solve
 from allocopt.cli import app
+from allocopt.run import Run
 from tests.projects import copy_project
 
 SEED = 20261127
@@ -191,8 +192,8 @@ def _outcome(scenario: Path, out: Path) -> str:
         return Status(exc.status).value  # a documented status, or ValueError
     assert isinstance(result, Result)
     assert result.violations == ()
-    result.to_csv(out)
-    assert {p.stem for p in out.iterdir()} == set(result.tables())
+    Run(result).write(out)  # what `allocopt solve` writes: the tables and the saved result
+    assert {p.stem for p in out.glob("*.csv")} == set(result.tables())
     return "solved"
 
 

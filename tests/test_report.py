@@ -15,7 +15,14 @@ from typer.testing import CliRunner
 from allocopt import save_result, solve
 from allocopt.cli import app
 from allocopt.plot.schedule import FIGURES
-from allocopt.report import assumptions, render_html, risk_by_channel, write_report
+from allocopt.report import (
+    PAGE_FIGURES,
+    assumptions,
+    headline,
+    render_html,
+    risk_by_channel,
+    write_report,
+)
 from allocopt.scenario.tables import CHANNELS
 from tests.conftest import BASELINE
 
@@ -36,22 +43,48 @@ def report_dir(baseline, baseline_result, tmp_path_factory):
 def test_the_page_embeds_every_figure_as_written_to_disk(report_dir):
     page = (report_dir / "index.html").read_text(encoding="utf-8")
     embedded = dict(EMBEDDED.findall(page))
-    assert set(embedded) == set(FIGURES)
+    assert sorted(embedded) == sorted(PAGE_FIGURES)  # the knobs figure once, not its parts again
     for name, data in embedded.items():
         assert base64.b64decode(data) == (report_dir / "figures" / f"{name}.png").read_bytes()
+    for name in FIGURES:
         assert (report_dir / "figures" / f"{name}.pdf").stat().st_size > 0
     assert "http" not in page  # self-contained: nothing fetched from elsewhere
+    assert 'src="figures/' not in page
+    assert "<link" not in page
 
 
 def test_the_page_shows_assumptions_knobs_schedule_and_risk(baseline, baseline_result, report_dir):
     page = (report_dir / "index.html").read_text(encoding="utf-8")
-    for heading in ("Key assumptions", "The three knobs", "Schedule", "Risk"):
+    for heading in ("How to read this", "Key assumptions", "The three knobs", "Schedule", "Risk"):
         assert f"<h2>{heading}</h2>" in page
     cap = baseline.velocity.hit_cap_post_acceleration
-    assert f"<td>velocity.hit_cap_post_acceleration</td><td>{cap}</td>" in page
+    assert f'<td>velocity.hit_cap_post_acceleration</td><td class="text">{cap}' in page
     with_plan = baseline_result.summary["probability_with_plan"]
     assert f"<td>P(catastrophe) with the plan</td><td>{with_plan:.1%}</td>" in page
     assert "NOT OPTIMAL" not in page
+    versions = baseline_result.versions
+    assert f"allocopt {versions['allocopt']}, pyomo {versions['pyomo']}" in page
+    assert re.search(r"Written \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)
+
+
+def test_no_headline_value_is_shown_twice(baseline_result, report_dir):
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    values = [value for _, value in headline(baseline_result)]
+    names = [name for name, _ in headline(baseline_result)]
+    assert len(set(names)) == len(names)
+    for key in baseline_result.summary:  # raw summary keys are not listed after the numbers
+        assert f"<td>{key}</td>" not in page
+    for value in values:
+        if value not in ("optimal", "2026Q1"):  # also in the assumptions and on axes
+            assert page.count(f"<td>{value}</td>") == 1, value
+
+
+def test_rendering_is_escaped_and_dated_as_asked(baseline_result):
+    odd = dataclasses.replace(baseline_result, scenario_name="<b>&odd</b>")
+    page = render_html(odd, dict.fromkeys(FIGURES, b"png"), written="2026-01-01 00:00 UTC")
+    assert "<b>&odd" not in page
+    assert "&lt;b&gt;&amp;odd&lt;/b&gt;" in page
+    assert "Written 2026-01-01 00:00 UTC" in page
 
 
 def test_the_report_folder_holds_every_export_and_the_saved_result(report_dir):
@@ -68,13 +101,31 @@ def test_the_report_folder_holds_every_export_and_the_saved_result(report_dir):
     assert not [p for p in report_dir.rglob(".*")]  # no temporary file left behind
 
 
-def test_assumptions_list_dotted_settings_without_tables(baseline):
-    rows = dict(assumptions(baseline))
-    assert rows["velocity.hit_cap_pre_acceleration"] == str(
+def test_assumptions_are_grouped_without_tables_or_empty_rows(baseline):
+    groups = assumptions(baseline)
+    rows = {s.field: s for settings in groups.values() for s in settings}
+    assert rows["velocity.hit_cap_pre_acceleration"].value == str(
         baseline.velocity.hit_cap_pre_acceleration
     )
-    assert rows["horizon.start"] == "2025Q1"
-    assert not any(key.startswith(("tables", "data.")) for key in rows)
+    assert rows["horizon.start"].value == "2025Q1"
+    assert all(s.field.split(".")[0] == group for group, ss in groups.items() for s in ss)
+    assert not any(key.startswith(("tables", "data.", "name")) for key in rows)
+    assert not any(s.value in ("None", "{}", "") for s in rows.values())
+    assert "tree" not in groups
+    assert "safety_floor_share" not in groups
+
+
+def test_assumptions_mark_the_values_that_differ_from_the_default(baseline, baseline_result):
+    rows = {s.field: s for ss in assumptions(baseline).values() for s in ss}
+    assert not rows["horizon.frequency"].changed  # quarter, the default
+    changed = baseline.with_updates({"velocity.hit_cap_pre_acceleration": 0.07})
+    again = {s.field: s for ss in assumptions(changed).values() for s in ss}
+    assert again["velocity.hit_cap_pre_acceleration"].changed
+    assert again["velocity.hit_cap_pre_acceleration"].default == "0.05"
+    row = '<tr class="changed"><td>velocity.hit_cap_pre_acceleration</td>'
+    pngs = dict.fromkeys(FIGURES, b"png")
+    assert row not in render_html(baseline_result, pngs)
+    assert row in render_html(dataclasses.replace(baseline_result, scenario=changed), pngs)
 
 
 def test_a_non_optimal_result_is_flagged_on_the_page(baseline_result):
@@ -88,7 +139,9 @@ def test_cli_report_solves_and_writes_the_page(tmp_path):
     result = runner.invoke(app, ["report", str(BASELINE), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"report written to {out / 'index.html'}" in result.output
-    assert len(EMBEDDED.findall((out / "index.html").read_text(encoding="utf-8"))) == len(FIGURES)
+    assert len(EMBEDDED.findall((out / "index.html").read_text(encoding="utf-8"))) == len(
+        PAGE_FIGURES
+    )
 
 
 def test_cli_report_from_a_saved_result_does_not_need_the_scenario(baseline_result, tmp_path):
@@ -98,7 +151,7 @@ def test_cli_report_from_a_saved_result_does_not_need_the_scenario(baseline_resu
     assert result.exit_code == 0, result.output
     assert "magma_baseline: optimal" in result.output
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert "<td>horizon.start</td><td>2025Q1</td>" in page  # settings from the saved scenario
+    assert '<td>horizon.start</td><td class="text">2025Q1' in page  # the saved scenario's
 
 
 def test_cli_report_refuses_a_saved_result_of_another_scenario(baseline_result, tmp_path):
@@ -143,7 +196,7 @@ def test_a_yearly_scenario_without_a_regime_switch_gets_a_full_report(tiny, tmp_
         hazard=[0.1, 0.2, 0.3],
     )
     page = write_report(solve(scenario), tmp_path).read_text(encoding="utf-8")
-    assert len(EMBEDDED.findall(page)) == len(FIGURES)
+    assert len(EMBEDDED.findall(page)) == len(PAGE_FIGURES)
     assert "<td>Regime switch (acceleration)</td><td>none</td>" in page
 
 

@@ -1,4 +1,5 @@
-"""Exports of a result: tidy CSV, one Excel workbook, Parquet, and Markdown/LaTeX summary tables.
+"""Exports of a result: tidy CSV, one Excel workbook, Parquet, and Markdown/LaTeX summary tables
+(written through pandas: ``DataFrame.to_markdown`` and the Styler's ``to_latex``).
 
 Every file is written to a temporary name and renamed into place, so an interrupted run leaves
 no half-written file; the same result gives byte-identical CSV, Markdown and LaTeX.
@@ -7,7 +8,7 @@ Tables are found through :meth:`Result.tables`, so tables added to a result are 
 
 from __future__ import annotations
 
-import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,14 @@ from allocopt.plot.schedule import schedule_table, status_marker
 from allocopt.results.files import atomic_write
 from allocopt.results.names import CAPABILITIES, SHORT_LABELS
 from allocopt.results.result import Result
+from allocopt.results.views import COLUMN_UNITS
 from allocopt.scenario.tables import CATEGORIES, MODES, RESOURCE_UNITS, RESOURCES
 
 MAX_COLUMN_WIDTH = 60
+PERCENT, GROUPED = "0.0%", "#,##0.0"
+GROUPED_UNITS = (*RESOURCE_UNITS.values(), "EU", "EU*year")  # resource amounts
+HEADER_WIDTH = 12  # characters per line of a stacked LaTeX header
+MODE_SUFFIXES = tuple(f" {SHORT_LABELS[m]}" for m in MODES)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -33,27 +39,33 @@ def to_csv(result: Result, folder: str | Path) -> list[Path]:
     return result.to_csv(folder)
 
 
-def _storable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mixed-type object columns (the summary's values) as text, the way CSV writes them."""
-    out = frame.copy()
-    for column in [c for c in out.columns if pd.api.types.is_object_dtype(out[c])]:
-        out[column] = [
-            None if isinstance(v, float) and math.isnan(v) else str(v) for v in out[column]
-        ]
-    return out
-
-
 def to_parquet(result: Result, folder: str | Path) -> list[Path]:
-    """Every table as a Parquet file in ``folder``."""
+    """Every table as a Parquet file in ``folder``, columns typed as in the tables (the summary's
+    numbers as float64, its text entries in the ``text`` column)."""
     folder = Path(folder)
     return [
-        atomic_write(folder / f"{name}.parquet", lambda tmp, f=frame: _storable(f).to_parquet(tmp))
+        atomic_write(folder / f"{name}.parquet", lambda tmp, f=frame: f.to_parquet(tmp))
         for name, frame in result.tables().items()
     ]
 
 
-def _fit_sheet(sheet) -> None:
-    """Column widths that fit the contents (up to a limit) and a frozen header row."""
+def number_format(unit: str) -> str:
+    """The Excel number format for a value in ``unit``: shares and probabilities as percentages,
+    resources with thousands separators, anything else as Excel shows it ("General")."""
+    if "share" in unit or unit == "probability":
+        return PERCENT
+    return GROUPED if unit in GROUPED_UNITS else "General"
+
+
+def _format_sheet(sheet, frame: pd.DataFrame, units: dict[str, str]) -> None:
+    """Number formats (per row from a ``unit`` column, else per column from ``units``), column
+    widths that fit the contents (up to a limit) and a frozen header row."""
+    numeric = [i for i, c in enumerate(frame.columns) if pd.api.types.is_float_dtype(frame[c])]
+    row_units = frame["unit"].astype(str).tolist() if "unit" in frame.columns else None
+    for i in numeric:
+        column_format = number_format(units.get(frame.columns[i], ""))
+        for r, cell in enumerate(sheet.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1)):
+            cell[0].number_format = number_format(row_units[r]) if row_units else column_format
     for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
         width = max(len(str(v)) for v in column if v is not None)
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
@@ -61,14 +73,17 @@ def _fit_sheet(sheet) -> None:
 
 
 def to_excel(result: Result, path: str | Path) -> Path:
-    """One workbook with a sheet per table, fitted columns and frozen headers; the summary
+    """One workbook with a sheet per table, the summary first: number formats from the units
+    (shares and probabilities as percentages), fitted columns and frozen headers; the summary
     sheet's tab is red and the workbook title says so when the result is not optimal."""
+    tables = result.tables()
+    ordered = {"summary": tables.pop("summary"), **tables}
 
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in result.tables().items():
+            for name, frame in ordered.items():
                 frame.to_excel(writer, sheet_name=name[:31], index=False)
-                _fit_sheet(writer.sheets[name[:31]])
+                _format_sheet(writer.sheets[name[:31]], frame, COLUMN_UNITS.get(name, {}))
             marker = status_marker(result)
             writer.book.properties.title = f"allocopt result: {result.scenario_name} {marker}"
             if marker:
@@ -150,40 +165,68 @@ def _caption(table: SummaryTable, result: Result) -> str:
 
 
 def to_markdown(table: SummaryTable, result: Result) -> str:
-    """A pipe table (numbers right-aligned) under its caption."""
-    header = list(table.frame.columns)
-    align = [":--"] + ["--:"] * (len(header) - 1)
-    lines = [f"Table: {_caption(table, result)}", ""]
-    for row in (header, align, *table.cells()):
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
+    """The caption as a paragraph, then a pipe table written by pandas (numbers right-aligned)."""
+    cells = pd.DataFrame(table.cells(), columns=table.frame.columns)
+    align = ("left",) + ("right",) * (len(cells.columns) - 1)
+    body = cells.to_markdown(index=False, tablefmt="pipe", colalign=align, disable_numparse=True)
+    return f"{_caption(table, result)}\n\n{body}\n"
 
 
-LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#"}
+LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "_": r"\_",
+    "#": r"\#",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "$": r"\$",
+}
 
 
-def _tex(text: str) -> str:
+def tex(text: str) -> str:
+    """``text`` with every character LaTeX treats specially escaped."""
     return "".join(LATEX_ESCAPES.get(ch, ch) for ch in text)
 
 
+def _header(columns: pd.Index) -> pd.Index:
+    """Columns named "<category> <mode>" as a two-level header (category over mode), which
+    halves the width of the allocation tables; other tables' columns as they are."""
+    pairs = [tuple(c.rsplit(" ", 1)) if c.endswith(MODE_SUFFIXES) else ("", c) for c in columns]
+    if all(top == "" for top, _ in pairs):
+        return columns
+    return pd.MultiIndex.from_tuples(pairs)
+
+
+def _latex_header(text: str) -> str:
+    """A column header escaped and, when long, stacked on lines of at most
+    :data:`HEADER_WIDTH` characters (narrow columns for wide tables)."""
+    lines = [tex(line) for line in textwrap.wrap(text, HEADER_WIDTH)] or [""]
+    return lines[0] if len(lines) == 1 else r"\shortstack[r]{" + r" \\ ".join(lines) + "}"
+
+
 def to_latex(table: SummaryTable, result: Result) -> str:
-    """A booktabs ``table`` environment with its caption and label ``tab:<name>``."""
-    header = [_tex(c) for c in table.frame.columns]
-    lines = [
-        r"\begin{table}[htbp]",
-        r"\centering",
-        rf"\caption{{{_tex(_caption(table, result))}}}",
-        rf"\label{{tab:{table.name}}}",
-        r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}",
-        r"\toprule",
-        " & ".join(header) + r" \\",
-        r"\midrule",
-        *(" & ".join(_tex(c) for c in row) + r" \\" for row in table.cells()),
-        r"\bottomrule",
-        r"\end{tabular}",
-        r"\end{table}",
-    ]
-    return "\n".join(lines) + "\n"
+    """A booktabs ``table`` environment written by pandas' Styler, with its caption, label
+    ``tab:<name>``, ``\\small`` type, and the tabular inside ``adjustbox`` (max width
+    ``\\linewidth``) so it never overflows the text block; needs ``\\usepackage{booktabs,
+    adjustbox}``."""
+    cells = pd.DataFrame(table.cells(), columns=_header(table.frame.columns))
+    styler = cells.style.hide(axis="index").format(escape="latex")
+    styler = styler.format_index(_latex_header, axis=1)
+    latex = styler.to_latex(
+        column_format="l" + "r" * (len(cells.columns) - 1),
+        position="htbp",
+        position_float="centering",
+        hrules=True,
+        label=f"tab:{table.name}",
+        caption=tex(_caption(table, result)),
+        multicol_align="c",
+    )
+    fit = "\\small\n\\setlength{\\tabcolsep}{4pt}\n\\begin{adjustbox}{max width=\\linewidth}\n"
+    latex = latex.replace("\\begin{tabular}", fit + "\\begin{tabular}")
+    return latex.replace("\\end{tabular}\n", "\\end{tabular}\n\\end{adjustbox}\n")
 
 
 def write_summary_tables(result: Result, folder: str | Path) -> list[Path]:

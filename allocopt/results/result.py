@@ -17,13 +17,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.optimize.duals import empty_duals
 from allocopt.optimize.outer import Iteration
-from allocopt.results.files import write_folder
+from allocopt.results.files import atomic_write, write_folder
 from allocopt.results.status import Status
+from allocopt.results.views import (
+    for_netcdf,
+    html_repr,
+    short_repr,
+    summary_table,
+    to_dataset,
+    units_table,
+    with_periods,
+)
 from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOURCES
 
@@ -121,10 +131,12 @@ class Result:
         default_factory=empty_duals
     )  # shadow prices, see allocopt.optimize.duals
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by name, the summary included as a two-column table."""
-        summary = pd.DataFrame({"key": list(self.summary), "value": list(self.summary.values())})
-        return {
+    def tables(self, *, as_periods: bool = False) -> dict[str, pd.DataFrame]:
+        """Every table by name: the result's tables, the summary as a typed table (``key``,
+        ``value``, ``text``, ``unit``) and ``units`` (the unit of each column of the wide tables
+        ``knobs`` and ``iterations``). Periods are text labels ("2025Q1"), as CSV stores them, or
+        pandas Periods with ``as_periods``."""
+        tables = {
             "allocation": self.allocation,
             "stocks": self.stocks,
             "knobs": self.knobs,
@@ -133,8 +145,48 @@ class Result:
             "risk": self.risk,
             "iterations": self.iterations,
             "duals": self.duals,
-            "summary": summary,
+            "summary": summary_table(self.summary),
+            "units": units_table(),
         }
+        return {k: with_periods(v) for k, v in tables.items()} if as_periods else tables
+
+    def to_xarray(self) -> xr.Dataset:
+        """The tables as one Dataset over period (pandas Periods) × activity × resource (plus
+        category and channel), units in each variable's ``attrs["units"]``; the scenario, status,
+        numeric summary values and versions in the Dataset's attributes (see
+        :func:`allocopt.results.views.to_dataset`)."""
+        numbers = {k: v for k, v in self.summary.items() if not isinstance(v, str)}
+        attrs = {
+            "scenario": self.scenario_name,
+            "status": str(self.status),
+            **numbers,
+            **{f"version_{k}": v for k, v in self.versions.items()},
+        }
+        return to_dataset(self.tables(), attrs)
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write :meth:`to_xarray` as a netCDF-4 file (h5netcdf engine; periods as text labels),
+        whole or not at all; returns ``path``."""
+        dataset = for_netcdf(self.to_xarray())
+        return atomic_write(path, lambda tmp: dataset.to_netcdf(tmp, engine="h5netcdf"))
+
+    def _headline(self) -> dict[str, str]:
+        s = self.summary
+        return {
+            "status": self.status_note() or str(self.status),
+            "periods": f"{s['periods']}, regime switch {s['regime_switch_period']}",
+            "P(catastrophe)": f"{s['probability_without_plan']:.2%} without safety work, "
+            f"{s['probability_with_plan']:.2%} with the plan",
+            "risk reduction": f"{s['risk_reduction_exact']:.6f} exact "
+            f"(model {s['risk_reduction_model']:.6f})",
+            "tables": ", ".join(self.tables()),
+        }
+
+    def __repr__(self) -> str:
+        return short_repr(f"Result({self.scenario_name!r})", self._headline())
+
+    def _repr_html_(self) -> str:
+        return html_repr(f"allocopt Result: {self.scenario_name}", self._headline())
 
     def to_csv(self, folder: str | Path) -> list[Path]:
         """Write every table as CSV into ``folder``; files appear whole or not at all."""

@@ -3,9 +3,11 @@
 Every DataFrame field of the dataclass is stored as Parquet (exact floats and dtypes); the
 scenario as ``scenario.yaml`` (its validated fields, tables included), the versions as
 ``versions.json``; every other field (status, objective, summary, violations, timings, ...) in
-``result.json``. The schedule is not stored twice: loading rebuilds it from the allocation table
-(:func:`allocopt.results.result.schedule_of`, values as the table rounds them). Fields are found
-from the dataclass itself, so tables added to :class:`Result` later are saved too.
+``result.json``. ``allocopt solve`` writes these files beside its CSV tables
+(:func:`save_beside`), so its folder is a saved result too. The schedule is not stored twice:
+loading rebuilds it from the allocation table (:func:`allocopt.results.result.schedule_of`,
+values as the table rounds them). Fields are found from the dataclass itself, so tables added to
+:class:`Result` later are saved too.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 import yaml
 
 from allocopt.errors import ScenarioError
+from allocopt.results.files import write_folder
 from allocopt.results.result import Result, schedule_of
 from allocopt.scenario.schema import Scenario
 
@@ -49,30 +52,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _fill(result: Result, staging: Path) -> None:
+    """Write the files of a saved ``result`` (module docstring) into the folder ``staging``."""
+    meta: dict[str, Any] = {"format": FORMAT, "version": VERSION, "tables": [], "fields": {}}
+    scenario = yaml.safe_dump(
+        result.scenario.model_dump(mode="json"), allow_unicode=True, sort_keys=False
+    )
+    (staging / SCENARIO).write_text(scenario, encoding="utf-8")
+    versions = json.dumps(result.versions, indent=2) + "\n"
+    (staging / VERSIONS).write_text(versions, encoding="utf-8")
+    for f in fields(result):
+        value = getattr(result, f.name)
+        if f.name in (*DERIVED, "scenario", "versions"):
+            continue
+        if isinstance(value, pd.DataFrame):
+            value.to_parquet(staging / f"{f.name}.parquet", index=False)
+            meta["tables"].append(f.name)
+        else:
+            meta["fields"][f.name] = _plain(value)
+    text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
+    (staging / META).write_text(text, encoding="utf-8")
+
+
 def save_result(result: Result, folder: str | Path) -> Path:
     """Write ``result`` to ``folder`` (created or replaced whole: files appear all or none)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        meta: dict[str, Any] = {"format": FORMAT, "version": VERSION, "tables": [], "fields": {}}
-        scenario = yaml.safe_dump(
-            result.scenario.model_dump(mode="json"), allow_unicode=True, sort_keys=False
-        )
-        (staging / SCENARIO).write_text(scenario, encoding="utf-8")
-        versions = json.dumps(result.versions, indent=2) + "\n"
-        (staging / VERSIONS).write_text(versions, encoding="utf-8")
-        for f in fields(result):
-            value = getattr(result, f.name)
-            if f.name in (*DERIVED, "scenario", "versions"):
-                continue
-            if isinstance(value, pd.DataFrame):
-                value.to_parquet(staging / f"{f.name}.parquet", index=False)
-                meta["tables"].append(f.name)
-            else:
-                meta["fields"][f.name] = _plain(value)
-        text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
-        (staging / META).write_text(text, encoding="utf-8")
+        _fill(result, staging)
         old = None
         if folder.exists() and any(folder.iterdir()) and not (folder / META).exists():
             raise SavedResultError(f"{folder}: exists and is not a saved result; not replacing it")
@@ -85,6 +93,13 @@ def save_result(result: Result, folder: str | Path) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def save_beside(result: Result, folder: str | Path) -> list[Path]:
+    """Write the files of a saved ``result`` into ``folder`` beside whatever it holds (the CSV
+    tables of ``allocopt solve``), each file whole or not at all, so that
+    :func:`load_result` reads ``folder`` back. Returns the paths written."""
+    return write_folder(folder, lambda staging: _fill(result, staging))
 
 
 def load_result(folder: str | Path) -> Result:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import openpyxl
@@ -17,6 +18,8 @@ from allocopt.results.export import (
     atomic_write,
     export_all,
     knobs_per_year,
+    summary_tables,
+    tex,
     to_excel,
     to_latex,
     to_markdown,
@@ -76,30 +79,39 @@ def test_parquet_reads_back_equal_to_the_csv(baseline_result, exported):
 def test_excel_reads_back_equal_to_the_csv(baseline_result, exported):
     sheets = pd.read_excel(exported / "result.xlsx", sheet_name=None)
     for name in baseline_result.tables():
-        csv = pd.read_csv(exported / "csv" / f"{name}.csv")
-        excel = sheets[name]
-        if name == "summary":  # numbers stay numbers in the workbook; the CSV holds text
-            excel["value"] = [_number_or_text(v) for v in excel["value"]]
-            csv["value"] = [_number_or_text(v) for v in csv["value"]]
-        _same_table(excel, csv)
+        _same_table(sheets[name], pd.read_csv(exported / "csv" / f"{name}.csv"))
 
 
-def _number_or_text(value: object) -> float | str | None:
-    if pd.isna(value):
-        return None
-    try:
-        return round(float(value), 9)
-    except ValueError:
-        return str(value)
+def test_parquet_keeps_the_summary_numbers_as_numbers(exported):
+    summary = pd.read_parquet(exported / "parquet" / "summary.parquet")
+    assert summary.value.dtype == np.float64
+    assert summary.set_index("key").loc["outer_iterations", "value"] >= 1
 
 
-def test_excel_has_frozen_headers_and_fitted_columns(exported):
+def test_excel_has_the_summary_first_frozen_headers_and_fitted_columns(exported):
     book = openpyxl.load_workbook(exported / "result.xlsx")
+    assert book.sheetnames[0] == "summary"
+    assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)
     sheet = book["allocation"]
-    assert sheet.freeze_panes == "A2"
     widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFG"}
     assert widths["B"] > widths["A"]  # activity ids are longer than period labels
     assert all(8 <= w <= 60 for w in widths.values())
+
+
+def test_excel_shows_shares_and_probabilities_as_percentages(baseline_result, exported):
+    book = openpyxl.load_workbook(exported / "result.xlsx")
+    knobs = book["knobs"]
+    header = [c.value for c in knobs[1]]
+    share = knobs.cell(row=2, column=header.index("safety_share_compute") + 1)
+    budget = knobs.cell(row=2, column=header.index("budget_compute") + 1)
+    assert share.number_format == "0.0%"
+    assert budget.number_format == "#,##0.0"
+    summary = book["summary"]
+    formats = {row[0].value: row[1].number_format for row in summary.iter_rows(min_row=2)}
+    assert formats["probability_with_plan"] == "0.0%"
+    assert formats["delay_at_horizon_years"] == "General"
+    portfolio = book["portfolio"]  # share of safety (no rows in the awkward variant)
+    assert all(row[2].number_format == "0.0%" for row in portfolio.iter_rows(min_row=2))
 
 
 def test_same_result_gives_byte_identical_csv_markdown_and_latex(baseline_result, tmp_path):
@@ -138,14 +150,48 @@ def test_markdown_and_latex_show_the_numbers_and_mark_a_non_optimal_result(basel
     markdown = to_markdown(table, baseline_result)
     latex = to_latex(table, baseline_result)
     hit_2025 = f"{table.frame['Velocity hit'].iloc[0]:.1%}"
-    assert f"| {hit_2025} |" in markdown
+    assert re.search(rf"\|\s+{re.escape(hit_2025)} \|", markdown)
     assert hit_2025.replace("%", r"\%") in latex
     assert markdown.count("\n| 20") == 5
+    assert not markdown.startswith("Table:")  # no Pandoc-only caption line
+    assert markdown.startswith("The three knobs per year")
     assert r"\begin{tabular}{lrrrrrrr}" in latex
     assert "NOT OPTIMAL" not in markdown
     stopped = dataclasses.replace(baseline_result, status="time_limit")
     assert "NOT OPTIMAL (time_limit)" in to_markdown(table, stopped)
     assert "NOT OPTIMAL (time\\_limit)" in to_latex(table, stopped)
+
+
+def test_latex_escapes_every_special_character():
+    assert tex("a{b}~c^d$e&f%g_h#i\\j") == (
+        r"a\{b\}\textasciitilde{}c\textasciicircum{}d\$e\&f\%g\_h\#i\textbackslash{}j"
+    )
+
+
+def _header_lines(latex: str) -> list[str]:
+    """The printed lines of every header cell of a LaTeX table (stacked headers split)."""
+    rows = latex.split("\\toprule\n")[1].split("\\midrule")[0].splitlines()
+    lines = []
+    for row in rows:
+        for cell in row.removesuffix(" \\\\").split(" & "):
+            text = re.sub(r"\\(multicolumn\{\d+\}\{c\}|shortstack\[r\])", "", cell)
+            lines += [part.strip("{} ") for part in text.split(" \\\\ ")]
+    return lines
+
+
+def test_latex_tables_fit_an_article_page(baseline_result):
+    """Stacked two-level headers (no header line longer than the widest number) and a box no
+    wider than the text (an article's linewidth)."""
+    for table in summary_tables(baseline_result):
+        latex = to_latex(table, baseline_result)
+        assert r"\begin{adjustbox}{max width=\linewidth}" in latex
+        assert latex.index(r"\begin{adjustbox}") < latex.index(r"\begin{tabular}")
+        assert latex.index(r"\end{tabular}") < latex.index(r"\end{adjustbox}")
+        longest = max(len(line) for line in _header_lines(latex))
+        assert longest <= 14, table.name
+    compute = to_latex(allocation_by_category_mode(baseline_result, "compute"), baseline_result)
+    assert r"\multicolumn{2}{c}{Nonprolif.}" in compute
+    assert "\nPeriod & Capabilities & Safety & prep. & mitig." in compute
 
 
 def test_a_non_optimal_workbook_says_so(baseline_result, tmp_path):

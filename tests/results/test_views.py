@@ -1,0 +1,101 @@
+"""The Result in Python: a short repr and an HTML one, the xarray view with units and its netCDF
+file, periods as pandas Periods, a typed summary and a unit for every wide table's column."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from allocopt.results.views import COLUMN_UNITS, SUMMARY_UNITS
+
+
+def test_the_repr_is_a_few_lines_with_the_headline(baseline_result):
+    text = repr(baseline_result)
+    assert len(text.splitlines()) <= 8
+    assert len(text) < 800
+    s = baseline_result.summary
+    assert "magma_baseline" in text
+    assert "optimal" in text
+    assert f"{s['probability_with_plan']:.2%}" in text
+    assert "DataFrame" not in text
+    assert "Scenario(" not in text
+
+
+def test_the_html_repr_escapes_and_marks_a_non_optimal_result(baseline_result):
+    odd = dataclasses.replace(baseline_result, scenario_name="<i>x</i>", status="time_limit")
+    page = odd._repr_html_()
+    assert "<i>x</i>" not in page
+    assert "&lt;i&gt;x&lt;/i&gt;" in page
+    assert "NOT OPTIMAL (time_limit" in page
+    assert page.startswith("<div>")
+    assert "<table>" in page
+
+
+def test_to_xarray_has_period_activity_resource_and_units(baseline_result):
+    ds = baseline_result.to_xarray()
+    assert ds.allocation.dims == ("period", "activity", "resource")
+    assert isinstance(ds.indexes["period"], pd.PeriodIndex)
+    alloc = baseline_result.allocation
+    row = alloc[(alloc.resource == "staff") & (alloc.activity != "capabilities")].iloc[5]
+    value = ds.allocation.sel(period=pd.Period(row.period), activity=row.activity, resource="staff")
+    assert float(value) == row.value
+    assert float(ds.allocation.sel(activity="capabilities", resource="effort").isnull().all())
+    assert "FTE" in ds.allocation.attrs["units"]
+    assert ds.unit.sel(resource="compute").item() == "kH100e"
+    for name, variable in ds.data_vars.items():
+        assert variable.attrs.get("units") or name == "regime", name
+    np.testing.assert_array_equal(ds.velocity_hit.to_numpy(), baseline_result.knobs.velocity_hit)
+    assert ds.attrs["scenario"] == "magma_baseline"
+    assert ds.attrs["version_highspy"] == baseline_result.versions["highspy"]
+
+
+def test_netcdf_reads_back_the_same_numbers(baseline_result, tmp_path):
+    path = baseline_result.to_netcdf(tmp_path / "result.nc")
+    with xr.open_dataset(path, engine="h5netcdf") as back:
+        ds = baseline_result.to_xarray()
+        np.testing.assert_array_equal(back.allocation.to_numpy(), ds.allocation.to_numpy())
+        assert list(back.period.to_numpy()) == list(ds.indexes["period"].astype(str))
+        assert back.risk_reduction_exact == pytest.approx(
+            baseline_result.summary["risk_reduction_exact"]
+        )
+        assert back.hazard_with_plan.attrs["units"] == "per year"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.nc"]
+
+
+def test_tables_give_periods_as_pandas_periods_on_request(baseline_result):
+    text = baseline_result.tables()
+    periods = baseline_result.tables(as_periods=True)
+    assert text["allocation"].period.iloc[0] == "2025Q1"
+    assert isinstance(periods["allocation"].period.dtype, pd.PeriodDtype)
+    assert periods["knobs"].period.iloc[4] == pd.Period("2026Q1")
+    assert baseline_result.allocation.period.iloc[0] == "2025Q1"  # the result is not changed
+
+
+def test_the_summary_table_is_typed_with_units(baseline_result):
+    summary = baseline_result.tables()["summary"]
+    assert list(summary.columns) == ["key", "value", "text", "unit"]
+    assert summary.value.dtype == np.float64
+    rows = summary.set_index("key")
+    assert (
+        rows.loc["probability_with_plan", "value"]
+        == baseline_result.summary["probability_with_plan"]
+    )
+    assert rows.loc["probability_with_plan", "unit"] == "probability"
+    assert rows.loc["regime_switch_period", "text"] == "2026Q1"
+    assert np.isnan(rows.loc["regime_switch_period", "value"])
+    numeric = [k for k, v in baseline_result.summary.items() if not isinstance(v, str)]
+    assert set(numeric) <= set(SUMMARY_UNITS)
+
+
+def test_every_numeric_column_of_the_wide_tables_has_a_unit(baseline_result):
+    units = baseline_result.tables()["units"]
+    for name in COLUMN_UNITS:
+        frame = baseline_result.tables()[name]
+        numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+        listed = set(units[units.table == name].column)
+        assert numeric <= listed, (name, numeric - listed)
+        assert listed <= set(frame.columns), name
