@@ -234,7 +234,8 @@ def test_a_tree_over_endogenous_capability_is_refused_before_anything_is_solved(
     assert "capability: has endogenous terms on" in line
     assert not out.exists()
     base = load_scenario(ROOT / "models" / "magma_baseline.yaml")
-    with pytest.raises(ScenarioError, match=r"^scenario 'magma_baseline': tree: .*capability: has endogenous") as err:
+    refused = r"^scenario 'magma_baseline': tree: .*capability: has endogenous"
+    with pytest.raises(ScenarioError, match=refused) as err:
         base.with_updates({"tree": doc["tree"]})
     assert len(err.value.problems) == 1
 
