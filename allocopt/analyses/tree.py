@@ -232,7 +232,8 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
     """Solve ``scenario.tree`` as one stochastic program over the core program; with
     ``values``, also the expected scenario's plan (EEV) and every branch alone (WS), for the
     value of the stochastic solution and of perfect information. Raises ScenarioError on a bad
-    tree, InfeasibleError / SolverError when no plan satisfies every branch."""
+    tree, InfeasibleError / SolverError when no plan satisfies every branch. (A scenario with a
+    tree and endogenous capability is refused on load: docs/model.md, "Scenario trees".)"""
 
     tree = scenario.tree
     if tree is None:

@@ -235,13 +235,15 @@ class ScenarioConfig(Strict):
     uncertainty: Uncertainty | None = None
 
     @model_validator(mode="after")
-    def _outcomes_on_the_core_program(self) -> ScenarioConfig:
-        if self.outcomes is not None and self.capability.endogenous:
-            raise ValueError(
-                "outcomes: the outcome choice is made over the core program, but capability: "
-                "has endogenous terms on (turn every capability: term off, e.g. extend "
-                "models/magma_core.yaml rather than magma_baseline.yaml)"
-            )
+    def _analyses_on_the_core_program(self) -> ScenarioConfig:
+        analyses = {"outcomes": "the outcome choice is", "tree": "scenario trees are"}
+        for block, what in analyses.items():
+            if getattr(self, block) is not None and self.capability.endogenous:
+                raise ValueError(
+                    f"{block}: {what} solved over the core program only for now, but "
+                    "capability: has endogenous terms on (turn every capability: term off, e.g. "
+                    "extend models/magma_core.yaml rather than magma_baseline.yaml)"
+                )
         return self
 
     def periods(self) -> Periods:

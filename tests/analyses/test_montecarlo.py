@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import Scenario, ScenarioError, Schedule, evaluate, load_scenario
-from allocopt.analyses.montecarlo import MonteCarlo, carry, draw, montecarlo
+from allocopt.analyses.montecarlo import MonteCarlo, carry, draw, evaluate_sample, montecarlo
 from allocopt.analyses.policies import essay_split, follow_rule
 from allocopt.analyses.runner import executor
 from allocopt.cli import app
@@ -175,12 +175,65 @@ def test_the_plan_is_carried_as_shares_of_each_budget():
     np.testing.assert_array_equal(carried.effort, [[1.0, 2.0]])  # the scarcer resource: x0.5
 
 
+BUDGETS = {
+    "budget_multiplier.compute": {"distribution": "uniform", "low": 0.6, "high": 1.4},
+    "budget_multiplier.staff": {"distribution": "uniform", "low": 0.7, "high": 1.3},
+}
+BOTH_HAZARDS = ("risk.hazard_multiplier_pre_acceleration", HAZARD)
+
+
+def test_on_the_baseline_the_nominal_sample_is_the_outer_loops_exact_value(
+    baseline, baseline_result, core
+):
+    """The bundled example's program: each sample runs the endogenous dynamics, so the nominal
+    sample reproduces the exact value the outer loop reported, which the core program's fixed
+    trajectory (no delay, no postponed risk) does not."""
+    plan = baseline_result.schedule
+    mc = montecarlo(uncertain(baseline, BUDGETS, samples=4), plan)
+    exact = baseline_result.summary["risk_reduction_exact"]
+    assert mc.statistic("risk_reduction", "nominal") == pytest.approx(exact, rel=1e-12)
+    fixed = prepare(core)
+    assert abs(evaluate(fixed, plan).risk_reduction(fixed) - exact) > 1e-3
+    assert (mc.samples.violations == 0).all()  # other budgets: shares, never an overspend
+
+
+def test_on_the_baseline_a_carried_plan_keeps_its_velocity_and_delay(baseline, baseline_result):
+    """Budgets that follow Magma's own delay (capability.budget_frontier_share) scale with the
+    sample's multipliers, so capabilities carried as shares keep every period's velocity and the
+    plan gives up the same progress on every budget sample."""
+    plan, nominal = baseline_result.schedule, prepare(baseline)
+    ev = evaluate(nominal, plan)
+    assert ev.delay_end > 0.1
+    for compute, staff in [(0.6, 1.3), (1.4, 0.7)]:
+        inp = prepare(
+            baseline.with_updates(
+                {"budget_multiplier.compute": compute, "budget_multiplier.staff": staff}
+            )
+        )
+        carried = evaluate(inp, carry(plan, nominal.budget, inp.budget))
+        np.testing.assert_allclose(carried.velocity, ev.velocity, rtol=1e-12)
+        assert carried.delay_end == pytest.approx(ev.delay_end, rel=1e-12)
+        assert carried.violations == ()
+
+
+@pytest.mark.parametrize("k", [0.5, 1.7])
+def test_on_the_baseline_a_uniform_hazard_multiplier_scales_the_plans_value(
+    baseline, baseline_result, k
+):
+    """The trajectory (delay, regime switch) follows the schedule and budgets only and reads a
+    hazard k times the nominal one, so every term of the exact risk reduction, the own risk the
+    plan postpones past the horizon included, scales by k."""
+    plan, budget = baseline_result.schedule, prepare(baseline).budget
+    nominal = evaluate_sample(baseline, plan, budget, {})
+    scaled = evaluate_sample(baseline, plan, budget, dict.fromkeys(BOTH_HAZARDS, k))
+    assert scaled["risk_reduction"] == pytest.approx(k * nominal["risk_reduction"], rel=1e-10)
+    for side in ("without_plan", "with_plan"):
+        cumulative = -math.log1p(-nominal[f"probability_{side}"])
+        assert -math.log1p(-scaled[f"probability_{side}"]) == pytest.approx(k * cumulative)
+
+
 def test_a_plan_on_other_budgets_never_overspends(core, plan):
-    budgets = {
-        "budget_multiplier.compute": {"distribution": "uniform", "low": 0.6, "high": 1.4},
-        "budget_multiplier.staff": {"distribution": "uniform", "low": 0.7, "high": 1.3},
-    }
-    mc = montecarlo(uncertain(core, budgets, samples=10), plan)
+    mc = montecarlo(uncertain(core, BUDGETS, samples=10), plan)
     assert (mc.samples.violations == 0).all()
     assert mc.statistic("samples_with_violations", "probability") == 0
 

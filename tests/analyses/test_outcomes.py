@@ -33,6 +33,7 @@ from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.plot.outcomes import plot_outcome_map
 from allocopt.scenario.tables import CHANNELS
+from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
 
 OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"
@@ -215,7 +216,25 @@ def test_bad_outcomes_field_names_file_field_and_bound(tmp_path):
     assert "less than or equal to 1" in line
 
 
-def test_outcomes_on_endogenous_capability_is_refused(baseline):
+@pytest.mark.parametrize("command", ["solve", "outcomes"])
+def test_outcomes_over_endogenous_capability_are_refused_before_anything_is_solved(
+    baseline, tmp_path, monkeypatch, command
+):
+    """The outcome choice and its map run on the core program only: over the baseline the run
+    stops on load with one line naming the file and capability:, and never falls back to the
+    core program."""
+    forbid_solving(monkeypatch)
+    doc = yaml.safe_load(OUTCOMES_YAML.read_text())
+    doc["extends"] = str(ROOT / "models" / "magma_baseline.yaml")
+    path = tmp_path / "endogenous_outcomes.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, [command, str(path), "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    (line,) = r.output.strip().splitlines()
+    assert f"{path}: outcomes: the outcome choice is solved over the core program only" in line
+    assert "capability: has endogenous terms on" in line
+    assert not out.exists()
     with pytest.raises(ScenarioError, match=r"core program.*magma_core\.yaml"):
         baseline.with_updates({"outcomes": {}})
 

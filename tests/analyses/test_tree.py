@@ -23,6 +23,7 @@ from allocopt.optimize.extensive import (
     _working_rows,
     branch_lps,
 )
+from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"
@@ -212,11 +213,31 @@ def test_bad_trees_are_named_in_the_file(tmp_path, edit, expected):
     assert any(str(path) in line or "scenario" in line for line in err.value.problems)
 
 
-def test_endogenous_scenarios_are_refused():
+@pytest.mark.parametrize("objective", ["expected", "worst_case", "cvar"])
+def test_a_tree_over_endogenous_capability_is_refused_before_anything_is_solved(
+    tmp_path, monkeypatch, objective
+):
+    """Trees (robust objectives included) run on the core program only: over the baseline the
+    run stops on load with one line naming the file and capability:, and never falls back to
+    the core program."""
+    forbid_solving(monkeypatch)
+    doc = yaml.safe_load(TREE.read_text())
+    doc["extends"] = str(ROOT / "models" / "magma_baseline.yaml")
+    doc["tree"]["objective"] = objective
+    path = tmp_path / "endogenous_tree.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    (line,) = r.output.strip().splitlines()
+    assert f"{path}: tree: scenario trees are solved over the core program only" in line
+    assert "capability: has endogenous terms on" in line
+    assert not out.exists()
     base = load_scenario(ROOT / "models" / "magma_baseline.yaml")
-    tree = load_scenario(TREE).model_dump()["tree"]
-    with pytest.raises(ScenarioError, match="core program"):
-        solve_tree(base.with_updates({"tree": tree}), values=False)
+    refused = r"^scenario 'magma_baseline': tree: .*capability: has endogenous"
+    with pytest.raises(ScenarioError, match=refused) as err:
+        base.with_updates({"tree": doc["tree"]})
+    assert len(err.value.problems) == 1
 
 
 def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
