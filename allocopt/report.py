@@ -15,14 +15,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
 from allocopt.plot.schedule import (
-    FIGURES,
     period_length_years,
     regime_switch,
     risk_table,
     save_figure,
     status_marker,
 )
+from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.result import Result
 from allocopt.results.store import save_result
@@ -30,6 +31,7 @@ from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import RESOURCE_UNITS, RESOURCES
 
 FIGURE_FORMATS = (".png", ".pdf")
+FIGURES = {**RESULT_FIGURES, "slowing": plot_value_of_slowing}
 FIGURE_CAPTIONS = {
     "schedule": "Compute (left) and staff (right) per quarter: all activities (top) and safety "
     "work alone (bottom), by category; solid = preparation, hatched = current mitigation.",
@@ -40,6 +42,8 @@ FIGURE_CAPTIONS = {
     "risk": "Hazard per period and cumulative probability of catastrophe, with and without "
     "the plan.",
     "knobs": "The three knobs on one page (paper-column width).",
+    "slowing": "What one more percentage point of velocity hit in a quarter buys (above zero) "
+    "and costs (below zero), term by term, with the exact total (dots).",
 }
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -184,6 +188,7 @@ def render_html(result: Result, pngs: dict[str, bytes]) -> str:
         "<h3>Cumulative hazard over the horizon, by channel</h3>",
         _html_table(header, risk_by_channel(result)),
     ]
+    parts += ["<h2>The value of slowing</h2>", _figure_html("slowing", pngs["slowing"])]
     parts += ["<h2>For a paper</h2>", _figure_html("knobs", pngs["knobs"])]
     parts.append(
         '<p>Files: <a href="csv/">csv/</a> (tidy tables), <a href="result.xlsx">result.xlsx</a>, '

@@ -14,8 +14,7 @@ from typer.testing import CliRunner
 
 from allocopt import save_result, solve
 from allocopt.cli import app
-from allocopt.plot.schedule import FIGURES
-from allocopt.report import assumptions, render_html, risk_by_channel, write_report
+from allocopt.report import FIGURES, assumptions, render_html, risk_by_channel, write_report
 from allocopt.scenario.tables import CHANNELS
 from tests.conftest import BASELINE
 

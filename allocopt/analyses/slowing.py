@@ -81,7 +81,9 @@ def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
         return replace(cold, hazard=hazard, capability=replace(cap, hazard_follows_delay=True))
     if term == "budgets":
         share = inp.capability.budget_frontier_share
-        return replace(cold, budget=inp.budget, capability=replace(cap, budget_frontier_share=share))
+        return replace(
+            cold, budget=inp.budget, capability=replace(cap, budget_frontier_share=share)
+        )
     if term == "ai_labour":
         return replace(cold, speedup=inp.speedup, capability=replace(cap, endogenous=True))
     if term == "influence":
@@ -128,8 +130,12 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
     """Per period (in order) and term (TERMS, then ``total``): the change of the exact risk
     reduction that ``STEP`` more velocity hit in that period brings about, as the tidy table
     ``period, term, value, unit``. ``total`` is the exact change with every term on; the terms
-    sum to it up to their interactions."""
+    sum to it up to their interactions. Every value is NaN when the schedule has no safety
+    effort at all (no mix to move capabilities into)."""
     inp = prepare(result.scenario)
+    if result.schedule.effort.sum() <= 0:  # no safety mix to grow: nothing to decompose
+        rows = [(p, term, np.nan) for p in inp.periods.labels for term in (*TERMS, TOTAL)]
+        return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)
     base = simulate(inp, result.schedule)
     cold = frozen(inp, base.point)
     rr0 = base.risk_reduction(inp)
@@ -146,6 +152,4 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
         values["postponed_risk"] = -float(slow.residual[-1] @ (moved - base.postponed))
         values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0
         rows += [(period, term, value) for term, value in values.items()]
-    table = pd.DataFrame(rows, columns=["period", "term", "value"])
-    table["unit"] = UNIT
-    return table
+    return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)

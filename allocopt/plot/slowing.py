@@ -55,7 +55,7 @@ def plot_value_of_slowing(
     mid, width = (edges[:-1] + edges[1:]) / 2, 0.8 * np.diff(edges)
     up, down = np.zeros(len(wide)), np.zeros(len(wide))
     for term in TERMS:
-        values = wide[term].to_numpy()
+        values = np.nan_to_num(wide[term].to_numpy())
         bottom = np.where(values >= 0, up, down)
         ax.bar(
             mid,
