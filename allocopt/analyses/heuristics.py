@@ -46,7 +46,7 @@ SHARE_TOLERANCE = 0.001
 # risk reductions of separately converged solves (as shares of the optimum's) within this of each
 # other are equal: the outer loop stops when a step gains less than this share of its merit
 VALUE_TOLERANCE = GAIN_TOLERANCE
-WITHHELD_MAX_EFFORT = 1e-9  # EU: the smallest max_effort of consequence the catalog allows (> 0)
+WITHHELD_MAX_EFFORT = 1e-9  # EU: effort bound of a withheld intervention (max_effort must be > 0)
 
 
 def verdict(applicable: bool, margin: float, tolerance: float) -> str:
@@ -111,7 +111,7 @@ class H1:
     @property
     def margin(self) -> float:
         """The smaller of the two margins: the condition nearest to flipping."""
-        return min(self.pre_margin, self.post_margin)
+        return float(np.min([self.pre_margin, self.post_margin]))  # NaN propagates
 
     @property
     def verdict(self) -> str:
@@ -174,12 +174,12 @@ class H2:
     @property
     def margin(self) -> float:
         """The smaller of the two margins (share of safety resources)."""
-        return min(self.share_margin, self.rise_margin)
+        return float(np.min([self.share_margin, self.rise_margin]))  # NaN propagates
 
     @property
     def verdict(self) -> str:
         """Not applicable when either regime spends (almost) nothing on safety."""
-        applicable = min(self.safety_share_pre, self.safety_share_post) >= MIN_SAFETY_SHARE
+        applicable = np.min([self.safety_share_pre, self.safety_share_post]) >= MIN_SAFETY_SHARE
         return verdict(applicable, self.margin, SHARE_TOLERANCE)
 
     @property
