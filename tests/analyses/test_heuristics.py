@@ -16,6 +16,7 @@ from allocopt.analyses.heuristics import (
     H2,
     H3,
     HOLDS,
+    MIN_SAFETY_SHARE,
     NOT_APPLICABLE,
     SHARE_TOLERANCE,
     TIE,
@@ -146,3 +147,19 @@ def test_h2_margin_is_the_preparation_share_over_half(preparation, verdict):
     assert result.verdict == verdict
     if verdict != NOT_APPLICABLE:
         assert result.margin == pytest.approx(preparation - 0.5)
+
+
+@pytest.mark.parametrize(
+    ("spending", "verdict"), [(MIN_SAFETY_SHARE / 2, NOT_APPLICABLE), (2 * MIN_SAFETY_SHARE, HOLDS)]
+)
+def test_almost_no_safety_spending_is_not_applicable(spending, verdict):
+    prepared = H2(
+        preparation_share_pre=1.0,
+        mitigation_share_pre=0.0,
+        mitigation_share_post=0.3,
+        safety_share_pre=spending,
+        safety_share_post=0.1,
+    )
+    assert prepared.verdict == verdict
+    shares = pd.Series({"P0": 0.5, "P1": 0.3, "P2": 0.2, "coordination_prep": 0.0})
+    assert H3(preparation_by_group=shares, preparation_share_pre=spending).verdict == verdict
