@@ -78,14 +78,16 @@ def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
     cap = cold.capability
     if term == "own_hazard":
         hazard = np.where(OWN[None, :], inp.hazard, cold.hazard)
-        return replace(cold, hazard=hazard, capability=replace(cap, hazard_follows_delay=True))
+        follows = inp.capability.hazard_follows_delay
+        return replace(cold, hazard=hazard, capability=replace(cap, hazard_follows_delay=follows))
     if term == "budgets":
         share = inp.capability.budget_frontier_share
         return replace(
             cold, budget=inp.budget, capability=replace(cap, budget_frontier_share=share)
         )
     if term == "ai_labour":
-        return replace(cold, speedup=inp.speedup, capability=replace(cap, endogenous=True))
+        endogenous = inp.capability.endogenous
+        return replace(cold, speedup=inp.speedup, capability=replace(cap, endogenous=endogenous))
     if term == "influence":
         halflife = inp.capability.influence_halflife_years
         return replace(
