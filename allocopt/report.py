@@ -23,14 +23,15 @@ import pandas as pd
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
 from allocopt.plot.schedule import (
-    FIGURES,
     period_length_years,
     regime_switch,
     risk_table,
     save_figure,
     status_marker,
 )
+from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.result import Result
 from allocopt.results.store import save_result
@@ -38,6 +39,7 @@ from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import RESOURCE_UNITS, RESOURCES
 
 FIGURE_FORMATS = (".png", ".pdf")
+FIGURES = {**RESULT_FIGURES, "slowing": plot_value_of_slowing}
 FIGURE_CAPTIONS = {
     "schedule": "Compute (left) and staff (right) per quarter: all activities (top) and safety "
     "work alone (bottom), by category; solid = preparation, hatched = current mitigation.",
@@ -49,10 +51,12 @@ FIGURE_CAPTIONS = {
     "the plan.",
     "knobs": "The three knobs: velocity hit against its cap (top), preparation vs current "
     "mitigation (middle), safety portfolio by category (bottom).",
+    "slowing": "What one more percentage point of velocity hit in a quarter buys (above zero) "
+    "and costs (below zero), term by term, with the exact total (dots).",
 }
 # the figures the page shows: the knobs figure holds velocity, preparation and portfolio, which
 # are written to figures/ on their own but not shown twice
-PAGE_FIGURES = ("knobs", "schedule", "risk")
+PAGE_FIGURES = ("knobs", "schedule", "risk", "slowing")
 LEFT_OUT = {"tables", "data", "name", "description"}  # not settings, or shown elsewhere
 TEMPLATE = "report.html.j2"
 

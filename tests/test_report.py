@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from allocopt import save_result, solve
 from allocopt.cli import app
-from allocopt.plot.schedule import FIGURES
 from allocopt.report import (
+    FIGURES,
     PAGE_FIGURES,
     assumptions,
     headline,

@@ -1,0 +1,157 @@
+"""The value of slowing, period by period and term by term (docs/model.md, "The value of slowing").
+
+At a solved schedule, one more percentage point of velocity hit in period ``t`` moves resources
+from capabilities to safety work in that period (in the period's own safety mix: every effort of
+the period grows by the same factor, and capabilities give up exactly the resources it uses, so
+velocity falls by ``STEP`` and nothing else in the period moves). Every later period keeps its
+velocity: its allocations follow its budget (capabilities per resource, effort by the
+velocity-weighted budget ratio), so the delay of every later period grows by ``STEP * dt``.
+
+The exact simulator evaluates the change of the exact risk reduction (``total``) and each term's
+part of it: the inputs are frozen at the solved trajectory (every delay-dependent quantity fixed at
+its value there, :func:`frozen`), and one term at a time follows the delay again (:func:`thawed`):
+
+- ``safety_work``: the extra safety work of period ``t`` with everything frozen;
+- ``own_hazard`` (``hazard_slope``): Magma's own hazards follow the delay;
+- ``budgets`` (``budget_slope``): budgets, and the later allocations with them, follow the
+  frontier;
+- ``ai_labour`` (``ai_gain_slope``): the AI labour multiplier follows Magma's own speed-up;
+- ``influence`` (``influence_slope``): Magma's weight on other developers' safety;
+- ``competition_relief``: other developers' hazard falls as Magma drops behind;
+- ``postponed_risk`` (``postponed_rate``): own risk left untraversed past the horizon.
+
+The terms sum to ``total`` up to their interactions (second order in ``STEP``); a term whose switch
+is off in the scenario is exactly zero. Values are changes of the exact risk reduction (a cut in
+cumulative hazard): positive is what the point buys, negative what it costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from allocopt.numeric.inputs import Inputs, prepare
+from allocopt.numeric.simulate import Evaluation, Schedule, simulate
+from allocopt.numeric.trajectory import OWN, Point, point_at, postponed
+from allocopt.results.result import Result
+
+STEP = 0.01  # one percentage point of velocity hit
+UNIT = "change of exact risk reduction (cumulative hazard) per percentage point of velocity hit"
+TERMS = (
+    "safety_work",
+    "own_hazard",
+    "budgets",
+    "ai_labour",
+    "influence",
+    "competition_relief",
+    "postponed_risk",
+)
+TOTAL = "total"
+
+
+def frozen(inp: Inputs, point: Point) -> Inputs:
+    """``inp`` with every delay-dependent quantity fixed at its value on ``point``'s trajectory
+    and every delay switch off: budgets, own and others' hazards, AI speed-up, influence (folded
+    into ``export_weight``). Postponed risk is not in the inputs (:func:`_within`)."""
+    cap = inp.capability
+    return replace(
+        inp,
+        budget=point.budget,
+        hazard=point.hazard,
+        speedup=point.speedup,
+        export_weight=inp.export_weight * point.influence[:, None],
+        capability=replace(
+            cap,
+            endogenous=False,
+            hazard_follows_delay=False,
+            budget_frontier_share=np.zeros_like(cap.budget_frontier_share),
+            influence_halflife_years=None,
+            competition_relief=(0.0, 0.0),
+        ),
+    )
+
+
+def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
+    """``cold`` (:func:`frozen`) with ``term`` following the delay again as in ``inp``."""
+    cap = cold.capability
+    if term == "own_hazard":
+        hazard = np.where(OWN[None, :], inp.hazard, cold.hazard)
+        follows = inp.capability.hazard_follows_delay
+        return replace(cold, hazard=hazard, capability=replace(cap, hazard_follows_delay=follows))
+    if term == "budgets":
+        share = inp.capability.budget_frontier_share
+        return replace(
+            cold, budget=inp.budget, capability=replace(cap, budget_frontier_share=share)
+        )
+    if term == "ai_labour":
+        endogenous = inp.capability.endogenous
+        return replace(cold, speedup=inp.speedup, capability=replace(cap, endogenous=endogenous))
+    if term == "influence":
+        halflife = inp.capability.influence_halflife_years
+        return replace(
+            cold,
+            export_weight=inp.export_weight,
+            capability=replace(cap, influence_halflife_years=halflife),
+        )
+    if term == "competition_relief":
+        hazard = np.where(OWN[None, :], cold.hazard, inp.hazard)
+        relief = inp.capability.competition_relief
+        return replace(cold, hazard=hazard, capability=replace(cap, competition_relief=relief))
+    raise ValueError(f"no delay-dependent inputs for term {term!r} (known: {TERMS[1:-1]})")
+
+
+def _within(inp: Inputs, ev: Evaluation, later: np.ndarray) -> float:
+    """Exact risk reduction of ``ev`` counting postponed own risk ``later`` [CH] at the last
+    period's residual share (what ``Evaluation.risk_reduction`` counts with its own)."""
+    return float((inp.hazard_full - ev.hazard_plan).sum() * inp.dt - ev.residual[-1] @ later)
+
+
+def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Schedule, Schedule]:
+    """The schedule with ``STEP`` more velocity hit in period ``t``: later allocations as solved
+    (for frozen budgets), and later allocations following the budgets of the longer delay.
+
+    Raises ValueError when the schedule has no safety effort at all (no mix to grow)."""
+    effort, caps = schedule.effort.copy(), schedule.capabilities.copy()
+    mix = effort[t] if effort[t].sum() > 0 else effort.sum(axis=0)
+    if mix.sum() <= 0:
+        raise ValueError("the schedule has no safety effort: no mix to move capabilities into")
+    use = mix @ inp.intensity  # [R] resources of the mix
+    scale = STEP / float(inp.weights @ (use / ev.point.budget[t]))
+    effort[t] += scale * mix
+    caps[t] -= scale * use
+    at_t = Schedule(effort=effort, capabilities=caps)
+    delay = ev.delay + np.where(np.arange(len(ev.delay)) > t, STEP * inp.dt, 0.0)
+    ratio = point_at(inp, delay).budget / ev.point.budget  # [T, R], 1 up to t
+    later = Schedule(effort=effort * (ratio @ inp.weights)[:, None], capabilities=caps * ratio)
+    return at_t, later
+
+
+def value_of_slowing(result: Result) -> pd.DataFrame:
+    """Per period (in order) and term (TERMS, then ``total``): the change of the exact risk
+    reduction that ``STEP`` more velocity hit in that period brings about, as the tidy table
+    ``period, term, value, unit``. ``total`` is the exact change with every term on; the terms
+    sum to it up to their interactions. Every value is NaN when the schedule has no safety
+    effort at all (no mix to move capabilities into)."""
+    inp = prepare(result.scenario)
+    if result.schedule.effort.sum() <= 0:  # no safety mix to grow: nothing to decompose
+        rows = [(p, term, np.nan) for p in inp.periods.labels for term in (*TERMS, TOTAL)]
+        return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)
+    base = simulate(inp, result.schedule)
+    cold = frozen(inp, base.point)
+    rr0 = base.risk_reduction(inp)
+    rows = []
+    for t, period in enumerate(inp.periods.labels):
+        at_t, later = slower(inp, result.schedule, base, t)
+        slow = simulate(cold, at_t)
+        values = {"safety_work": _within(cold, slow, base.postponed) - rr0}
+        for term in TERMS[1:-1]:
+            warm = thawed(inp, cold, term)
+            ev = simulate(warm, later if term == "budgets" else at_t)
+            values[term] = _within(warm, ev, base.postponed) - _within(cold, slow, base.postponed)
+        moved, _ = postponed(inp, slow.delay_end)
+        values["postponed_risk"] = -float(slow.residual[-1] @ (moved - base.postponed))
+        values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0
+        rows += [(period, term, value) for term, value in values.items()]
+    return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)

@@ -1,0 +1,93 @@
+"""The value of slowing (:func:`allocopt.analyses.slowing.value_of_slowing`) as stacked bars: per
+period, what one more percentage point of velocity hit buys (terms stacked above zero) and what it
+costs (below zero), with the exact total as a marker.
+"""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from allocopt.analyses.slowing import TERMS, TOTAL, value_of_slowing
+from allocopt.plot.schedule import (
+    FONT_SIZE,
+    LEGEND_STYLE,
+    PAGE_WIDTH_IN,
+    period_edges,
+    regime_switch,
+    status_marker,
+)
+from allocopt.results.result import Result
+
+# Paul Tol's "bright" scheme, one colour per term
+TERM_COLORS = dict(
+    zip(
+        TERMS,
+        ("#4477AA", "#EE6677", "#CCBB44", "#228833", "#66CCEE", "#AA3377", "#BBBBBB"),
+        strict=True,
+    )
+)
+TERM_LABELS = {
+    "safety_work": "safety work in the period",
+    "own_hazard": "own hazard follows the delay",
+    "budgets": "budgets follow the frontier",
+    "ai_labour": "AI labour",
+    "influence": "influence on others",
+    "competition_relief": "competition relief",
+    "postponed_risk": "postponed own risk",
+}
+
+
+def plot_value_of_slowing(
+    result: Result, ax: Axes | None = None, table: pd.DataFrame | None = None
+) -> Figure:
+    """Stacked bars per period of each term of ``table`` (default: ``value_of_slowing(result)``),
+    positive parts above zero and negative parts below, the total as a black dot."""
+    table = value_of_slowing(result) if table is None else table
+    if ax is None:
+        ax = Figure(figsize=(PAGE_WIDTH_IN, 3.0), layout="constrained").add_subplot()
+    wide = table.pivot(index="period", columns="term", values="value")
+    wide = wide.loc[list(dict.fromkeys(table.period))]
+    edges = mdates.date2num(period_edges(wide.index))
+    mid, width = (edges[:-1] + edges[1:]) / 2, 0.8 * np.diff(edges)
+    up, down = np.zeros(len(wide)), np.zeros(len(wide))
+    for term in TERMS:
+        values = np.nan_to_num(wide[term].to_numpy())
+        bottom = np.where(values >= 0, up, down)
+        ax.bar(
+            mid,
+            values,
+            width,
+            bottom=bottom,
+            color=TERM_COLORS[term],
+            label=TERM_LABELS[term],
+            gid=term,
+        )
+        up, down = up + values.clip(min=0), down + values.clip(max=0)
+    ax.plot(mid, wide[TOTAL], "o", color="black", markersize=3, label="total (exact)", gid=TOTAL)
+    ax.axhline(0, color="black", linewidth=0.6)
+    switch = regime_switch(result)
+    if switch is not None:
+        ax.axvline(period_edges([switch])[0], color="black", linestyle=":", linewidth=1.0)
+    ax.set_xlim(edges[0], edges[-1])
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.tick_params(labelsize=FONT_SIZE["tick"])
+    ax.yaxis.get_offset_text().set_fontsize(FONT_SIZE["tick"])
+    ax.set_ylabel("change of risk reduction\n(cumulative hazard)", fontsize=FONT_SIZE["label"])
+    marker = status_marker(result)
+    title = "What one more percentage point of velocity hit buys (+) and costs (−), per period"
+    ax.set_title(
+        f"{title}\n{marker}" if marker else title,
+        fontsize=FONT_SIZE["title"],
+        color="#CC0000" if marker else "black",
+        loc="left",
+    )
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), **{**LEGEND_STYLE, "ncol": 4})
+    return ax.figure

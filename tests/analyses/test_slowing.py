@@ -1,0 +1,81 @@
+"""The value of slowing: its terms add up to the exact change of risk reduction, the frozen
+trajectory reproduces the solved one, and a term switched off in the scenario is zero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from allocopt import solve
+from allocopt.analyses.slowing import STEP, TERMS, TOTAL, frozen, slower, value_of_slowing
+from allocopt.numeric.inputs import prepare
+from allocopt.numeric.simulate import simulate
+
+# the terms leave out only their interactions, second order in STEP: at most 1% of their size
+INTERACTION_TOLERANCE = 0.01
+
+
+@pytest.fixture(scope="module")
+def table(baseline_result):
+    return value_of_slowing(baseline_result)
+
+
+def wide(table):
+    return table.pivot(index="period", columns="term", values="value")
+
+
+def test_one_row_per_period_and_term(table, baseline_result):
+    periods = list(baseline_result.knobs.period)
+    assert list(table.period.unique()) == periods
+    assert list(table.term.unique()) == [*TERMS, TOTAL]
+    assert len(table) == len(periods) * (len(TERMS) + 1)
+
+
+def test_terms_sum_to_the_exact_total(table):
+    w = wide(table)
+    terms = w[list(TERMS)]
+    gap = (terms.sum(axis=1) - w[TOTAL]).abs()
+    assert (gap <= INTERACTION_TOLERANCE * terms.abs().sum(axis=1)).all(), gap
+    # every term of the baseline is switched on and moves the risk reduction somewhere
+    assert (terms.abs() > 0).any().all(), terms
+
+
+def test_frozen_inputs_reproduce_the_solved_trajectory(baseline_result):
+    inp = prepare(baseline_result.scenario)
+    base = simulate(inp, baseline_result.schedule)
+    cold = simulate(frozen(inp, base.point), baseline_result.schedule)
+    np.testing.assert_allclose(cold.hazard_plan, base.hazard_plan, rtol=1e-12)
+    np.testing.assert_allclose(cold.delay, base.delay, atol=1e-12)
+
+
+def test_slower_takes_one_point_more_hit_in_its_period_only(baseline_result):
+    inp = prepare(baseline_result.scenario)
+    base = simulate(inp, baseline_result.schedule)
+    t = 5
+    at_t, later = slower(inp, baseline_result.schedule, base, t)
+    moved = simulate(inp, later)
+    step = np.zeros(len(base.velocity))
+    step[t] = STEP
+    np.testing.assert_allclose(base.velocity - moved.velocity, step, atol=1e-12)
+    np.testing.assert_allclose(moved.delay[t + 1 :] - base.delay[t + 1 :], STEP * inp.dt)
+    # safety grows in the period's own mix
+    solved = baseline_result.schedule.effort[t]
+    grown = at_t.effort[t][solved > 0] / solved[solved > 0]
+    assert np.ptp(grown) < 1e-9, grown
+    assert grown[0] > 1, grown
+    np.testing.assert_array_equal(at_t.effort[t][solved == 0], 0.0)
+
+
+def test_a_term_switched_off_in_the_scenario_is_zero(baseline):
+    scenario = baseline.with_updates(
+        {
+            "capability.influence_halflife_years": None,
+            "capability.ai_labour": False,
+            "capability.hazard_follows_delay": False,
+        }
+    )
+    w = wide(value_of_slowing(solve(scenario)))
+    for term in ("influence", "ai_labour", "own_hazard", "postponed_risk"):
+        assert (w[term] == 0).all(), w[term]
+    for term in ("budgets", "competition_relief"):  # the others stay on
+        assert (w[term].iloc[:-1].abs() > 0).all(), w[term]
