@@ -31,6 +31,7 @@ import typer
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
 from allocopt.results.files import check_writable
+from allocopt.results.status import Status
 from allocopt.scenario.load import load_scenario, parse_updates
 from allocopt.scenario.schema import Scenario
 
@@ -240,6 +241,15 @@ def solve(
             "(marked NOT OPTIMAL) instead of failing.",
         ),
     ] = False,
+    starts: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run the outer loop (endogenous capability) from N starting schedules: full "
+            "speed, the essay's rule, never slowing, then seeded random ones; keep the best and "
+            "report the spread (starts.csv).",
+        ),
+    ] = 1,
     set_: SetOption = None,
     override: OverrideOption = None,
     allow_path: AllowOption = None,
@@ -265,6 +275,7 @@ def solve(
             loaded,
             folder,
             allow_nonoptimal=allow_nonoptimal,
+            starts=starts,
             workers=workers,
             scheduler=scheduler,
             progress=_progress(),
@@ -332,8 +343,8 @@ def sweep(
         with executor(workers, scheduler) as ex:
             table = run(loaded, params, full_grid=grid, executor=ex, progress=_progress())
         save_sweep(table, folder)
-    solved = int((table.status == "optimal").sum())
-    typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
+    solved = int(table.status.isin([s.value for s in Status if s.is_local_optimum]).sum())
+    typer.echo(f"{len(table)} points ({solved} optimal or locally optimal) written to {folder}/")
 
 
 def _grid(option: str, spec: str) -> tuple[float, ...]:
