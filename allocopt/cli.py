@@ -1,7 +1,8 @@
 """The ``allocopt`` command line: a thin typer layer over the public API.
 
-Exit codes: 0 ok; 1 the model is infeasible (the conflicting constraints are printed) or the
-solver failed (the message says how); 2 bad input (one line per problem naming file, field and
+Exit codes: 0 ok (``optimal``, or ``locally_optimal``: a converged outer loop); 1 the model is
+infeasible (the conflicting constraints are printed) or the solver failed (the message says
+how); 2 bad input (one line per problem naming file, field and
 what is allowed), an output path that cannot be written (checked before any solving) or a Dask
 scheduler that cannot be reached. :func:`explain` alone maps errors to codes and lines; every
 command runs its body inside :func:`_failing`. Heavy modules are imported inside the commands
