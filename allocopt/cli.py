@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from tqdm import tqdm
 
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
@@ -144,10 +146,11 @@ def _failing(source: Path | None = None) -> Iterator[_Doing]:
 
 
 class _ToStderr(logging.Handler):
-    """The ``allocopt`` logger's records on the current stderr, one line each."""
+    """The ``allocopt`` logger's records on the current stderr, one line each (above a progress
+    bar or line, which tqdm clears and draws again)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(self.format(record), err=True)
+        tqdm.write(self.format(record), file=sys.stderr)
 
 
 _HANDLER = _ToStderr()

@@ -151,7 +151,8 @@ class OuterLine:
             f"step {it.delay_step_years:.1e} y, radius {it.trust:.1e} y",
             refresh=False,
         )
-        self.bar.update()
+        self.bar.n += 1
+        self.bar.refresh()  # at every iteration (each takes a fraction of a second)
 
     def close(self) -> None:
         if self.bar is not None:

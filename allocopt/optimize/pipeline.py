@@ -189,7 +189,8 @@ def solve(
         told = None if on_iteration is None else partial(on_iteration, name)
         outcomes.append(successive_lp(inp, step, schedule, told))
         last = outcomes[-1]
-        LOGGER.info(
+        LOGGER.log(
+            logging.INFO if starts > 1 else logging.DEBUG,
             "start %s: %s after %d outer iterations, exact risk reduction %.6f",
             name,
             last.status,
