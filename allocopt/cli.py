@@ -477,6 +477,7 @@ def report(
     from allocopt.optimize.pipeline import solve as run
     from allocopt.report import write_report
     from allocopt.results.store import load_result
+    from allocopt.run import OuterLine
 
     path = scenario or DEFAULT_SCENARIO
     with _failing(path) as doing:
@@ -495,7 +496,9 @@ def report(
         name = result.scenario_name if result is not None else loaded.name
         folder = doing.writes(out or Path("results") / f"{name}_report", "the report")
         check_writable(folder)
-        result = result or run(loaded)
+        if result is None:
+            with OuterLine() as line:
+                result = run(loaded, on_iteration=line if _progress() else None)
         page = write_report(result, folder)
     typer.echo(result.text_summary())
     typer.echo(f"  report written to {page}")

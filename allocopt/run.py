@@ -112,12 +112,8 @@ def run_scenario(
         run = Run(solve_tree(scenario))
     else:
         step(SOLVE)
-        line = OuterLine() if progress else None
-        try:
-            result = solve(scenario, allow_nonoptimal, starts, line)
-        finally:
-            if line is not None:
-                line.close()
+        with OuterLine() as line:
+            result = solve(scenario, allow_nonoptimal, starts, line if progress else None)
         sampled = None
         if scenario.uncertainty is not None:
             step(MONTE_CARLO)
@@ -138,7 +134,8 @@ def run_scenario(
 class OuterLine:
     """A live progress line of the outer loop on stderr (tqdm), opened at the first iteration it
     is told of (so a core program shows none): start, iteration, exact objective, delay step and
-    trust radius. Pass it as :func:`allocopt.solve`'s ``on_iteration``; :meth:`close` clears it."""
+    trust radius. Pass it as :func:`allocopt.solve`'s ``on_iteration`` inside ``with OuterLine()
+    as line:``, which clears it at the end."""
 
     def __init__(self) -> None:
         self.bar: tqdm | None = None
@@ -154,6 +151,9 @@ class OuterLine:
         self.bar.n += 1
         self.bar.refresh()  # at every iteration (each takes a fraction of a second)
 
-    def close(self) -> None:
+    def __enter__(self) -> OuterLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
