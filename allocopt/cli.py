@@ -347,8 +347,13 @@ def sweep(
         with executor(workers, scheduler) as ex:
             table = run(loaded, params, full_grid=grid, executor=ex, progress=_progress())
         save_sweep(table, folder)
-    solved = int(table.status.isin([s.value for s in Status if s.is_local_optimum]).sum())
-    typer.echo(f"{len(table)} points ({solved} optimal or locally optimal) written to {folder}/")
+    counts = table.status.value_counts()
+    found = [
+        f"{counts[s.value]} {s.value.replace('_', ' ')}"
+        for s in Status
+        if s.is_local_optimum and s.value in counts
+    ]
+    typer.echo(f"{len(table)} points ({', '.join(found) or '0 optimal'}) written to {folder}/")
 
 
 def _grid(option: str, spec: str) -> tuple[float, ...]:

@@ -29,18 +29,11 @@ from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.rules import essay_split, follow_rule, random_split
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.outer import Outcome
+from allocopt.results.result import STARTS_COLUMNS
 from allocopt.results.status import Status
 
 START_SEED = 15  # seed of the random starts (issue 15, where multi-start was asked for)
 DRAWS = 100  # draws per random start before giving up on a feasible one
-STARTS_COLUMNS = [
-    "start",
-    "risk_reduction_exact",
-    "risk_reduction_model",
-    "iterations",
-    "status",
-    "chosen",
-]
 
 
 def starting_schedules(inp: Inputs, n: int) -> list[tuple[str, Schedule]]:

@@ -30,6 +30,15 @@ from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOU
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
 ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
+# the multi-start table (allocopt.optimize.starts.starts_table)
+STARTS_COLUMNS = [
+    "start",
+    "risk_reduction_exact",
+    "risk_reduction_model",
+    "iterations",
+    "status",
+    "chosen",
+]
 VERSIONED = ("allocopt", "pyomo", "highspy")  # the distributions whose versions a result records
 # the summary's first line for an optimum; any other status shows its NOT OPTIMAL note
 STATUS_LINES = {
@@ -109,9 +118,9 @@ class Result:
     objective_bound: float | None = None  # best proven bound, where the solver reports one
     relative_gap: float | None = None  # |bound - objective| / max(1, |objective|), where known
     versions: dict[str, str] = field(default_factory=versions)  # allocopt, pyomo, highspy
-    # one row per start of the outer loop (allocopt.optimize.starts.starts_table); empty for
+    # one row per start of the outer loop (allocopt.optimize.starts.starts_table); no rows for
     # the core program
-    starts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    starts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STARTS_COLUMNS))
 
     @property
     def is_optimal(self) -> bool:
@@ -362,7 +371,7 @@ def build_result(
         objective_bound=objective_bound,
         relative_gap=relative_gap,
         duals=empty_duals() if duals is None else duals,
-        starts=pd.DataFrame() if starts is None else starts,
+        starts=pd.DataFrame(columns=STARTS_COLUMNS) if starts is None else starts,
     )
 
 
