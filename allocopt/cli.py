@@ -1,7 +1,8 @@
 """The ``allocopt`` command line: a thin typer layer over the public API.
 
-Exit codes: 0 ok; 1 the model is infeasible (the conflicting constraints are printed) or the
-solver failed (the message says how); 2 bad input (one line per problem naming file, field and
+Exit codes: 0 ok (``optimal``, or ``locally_optimal``: a converged outer loop); 1 the model is
+infeasible (the conflicting constraints are printed) or the solver failed (the message says
+how); 2 bad input (one line per problem naming file, field and
 what is allowed), an output path that cannot be written (checked before any solving) or a Dask
 scheduler that cannot be reached. :func:`explain` alone maps errors to codes and lines; every
 command runs its body inside :func:`_failing`. Heavy modules are imported inside the commands
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +29,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from tqdm import tqdm
 
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
 from allocopt.results.files import check_writable
+from allocopt.results.status import Status
 from allocopt.scenario.load import load_scenario, parse_updates
 from allocopt.scenario.schema import Scenario
 
@@ -150,10 +154,11 @@ def _failing(source: Path | None = None) -> Iterator[_Doing]:
 
 
 class _ToStderr(logging.Handler):
-    """The ``allocopt`` logger's records on the current stderr, one line each."""
+    """The ``allocopt`` logger's records on the current stderr, one line each (above a progress
+    bar or line, which tqdm clears and draws again)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(self.format(record), err=True)
+        tqdm.write(self.format(record), file=sys.stderr)
 
 
 _HANDLER = _ToStderr()
@@ -248,6 +253,15 @@ def solve(
             "(marked NOT OPTIMAL) instead of failing.",
         ),
     ] = False,
+    starts: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run the outer loop (endogenous capability) from N starting schedules: full "
+            "speed, the essay's rule, never slowing, then seeded random ones; keep the best and "
+            "report the spread (starts.csv).",
+        ),
+    ] = 1,
     set_: SetOption = None,
     override: OverrideOption = None,
     allow_path: AllowOption = None,
@@ -273,6 +287,7 @@ def solve(
             loaded,
             folder,
             allow_nonoptimal=allow_nonoptimal,
+            starts=starts,
             workers=workers,
             scheduler=scheduler,
             progress=_progress(),
@@ -340,8 +355,13 @@ def sweep(
         with executor(workers, scheduler) as ex:
             table = run(loaded, params, full_grid=grid, executor=ex, progress=_progress())
         save_sweep(table, folder)
-    solved = int((table.status == "optimal").sum())
-    typer.echo(f"{len(table)} points ({solved} optimal) written to {folder}/")
+    counts = table.status.value_counts()
+    found = [
+        f"{counts[s.value]} {s.value.replace('_', ' ')}"
+        for s in Status
+        if s.is_local_optimum and s.value in counts
+    ]
+    typer.echo(f"{len(table)} points ({', '.join(found) or '0 optimal'}) written to {folder}/")
 
 
 def _grid(option: str, spec: str) -> tuple[float, ...]:
@@ -474,6 +494,7 @@ def report(
     from allocopt.optimize.pipeline import solve as run
     from allocopt.report import write_report
     from allocopt.results.store import load_result
+    from allocopt.run import OuterLine
 
     path = scenario or DEFAULT_SCENARIO
     with _failing(path) as doing:
@@ -492,7 +513,9 @@ def report(
         name = result.scenario_name if result is not None else loaded.name
         folder = doing.writes(out or Path("results") / f"{name}_report", "the report")
         check_writable(folder)
-        result = result or run(loaded)
+        if result is None:
+            with OuterLine() as line:
+                result = run(loaded, on_iteration=line if _progress() else None)
         page = write_report(result, folder)
     typer.echo(result.text_summary())
     typer.echo(f"  report written to {page}")

@@ -18,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from allocopt.analyses.montecarlo import MonteCarlo, montecarlo
 from allocopt.analyses.outcomes import OutcomeChoice, choose_outcome
 from allocopt.analyses.runner import executor
 from allocopt.analyses.tree import TreeResult, solve_tree
 from allocopt.errors import ScenarioError
+from allocopt.optimize.outer import Iteration
 from allocopt.optimize.pipeline import solve
 from allocopt.plot.schedule import save_figure
 from allocopt.plot.tree import plot_tree
@@ -73,6 +76,7 @@ def run_scenario(
     out: str | Path | None = None,
     *,
     allow_nonoptimal: bool = False,
+    starts: int = 1,
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool = False,
@@ -82,13 +86,15 @@ def run_scenario(
     the files into that folder (:meth:`Run.write`).
 
     ``allow_nonoptimal`` keeps a plain solve that HiGHS stopped short of an optimum (marked NOT
-    OPTIMAL); the Monte Carlo samples run through ``workers`` local processes or the Dask cluster
-    at ``scheduler``, which is contacted only when there are samples; ``progress`` shows their bar.
+    OPTIMAL); ``starts`` runs the outer loop from that many starting schedules (see
+    :func:`allocopt.solve`); the Monte Carlo samples run through ``workers`` local processes or
+    the Dask cluster at ``scheduler``, which is contacted only when there are samples;
+    ``progress`` shows a live line of the outer loop's iterations (on stderr) and the samples' bar.
     ``on_step`` is called with each step's name (:data:`SOLVE`, :data:`TREE`,
     :data:`MONTE_CARLO`, :data:`OUTCOMES`, :data:`WRITE`) as it begins.
 
     Raises, before any solving: ScenarioError for a tree combined with an ``outcomes:`` or
-    ``uncertainty:`` block, OSError when ``out`` cannot be written (see
+    ``uncertainty:`` block or with ``starts`` above 1, OSError when ``out`` cannot be written (see
     :func:`~allocopt.results.files.check_writable`); then InfeasibleError / SolverError when a
     program has no optimum, ScenarioError for an invalid Monte Carlo draw, and
     :class:`~allocopt.analyses.runner.SchedulerUnreachable` when ``scheduler`` cannot be reached.
@@ -99,6 +105,10 @@ def run_scenario(
             f"scenario '{scenario.name}': tree: is solved on its own; "
             "drop the outcomes: or uncertainty: block"
         )
+    if scenario.tree is not None and starts > 1:
+        raise ScenarioError(
+            f"scenario '{scenario.name}': starts apply to a plain solve, not a tree"
+        )
     if out is not None:
         check_writable(out)
     if scenario.tree is not None:
@@ -106,7 +116,8 @@ def run_scenario(
         run = Run(solve_tree(scenario))
     else:
         step(SOLVE)
-        result = solve(scenario, allow_nonoptimal=allow_nonoptimal)
+        with OuterLine() as line:
+            result = solve(scenario, allow_nonoptimal, starts, line if progress else None)
         sampled = None
         if scenario.uncertainty is not None:
             step(MONTE_CARLO)
@@ -122,3 +133,31 @@ def run_scenario(
         step(WRITE)
         run.write(out)
     return run
+
+
+class OuterLine:
+    """A live progress line of the outer loop on stderr (tqdm), opened at the first iteration it
+    is told of (so a core program shows none): start, iteration, exact objective, delay step and
+    trust radius. Pass it as :func:`allocopt.solve`'s ``on_iteration`` inside ``with OuterLine()
+    as line:``, which clears it at the end."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+
+    def __call__(self, start: str, it: Iteration) -> None:
+        if self.bar is None:
+            self.bar = tqdm(desc="outer loop", unit=" iterations", leave=False)
+        self.bar.set_postfix_str(
+            f"start {start}, iteration {it.iteration}: exact {it.objective_exact:.6f}, "
+            f"step {it.delay_step_years:.1e} y, radius {it.trust:.1e} y",
+            refresh=False,
+        )
+        self.bar.n += 1
+        self.bar.refresh()  # at every iteration (each takes a fraction of a second)
+
+    def __enter__(self) -> OuterLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

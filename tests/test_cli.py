@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -27,8 +28,32 @@ def test_solve_without_argument_solves_the_baseline(tmp_path):
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
-    assert "magma_baseline: optimal" in result.output
+    assert "magma_baseline: locally optimal (" in result.output  # exit 0: a local optimum
+    assert "NOT OPTIMAL" not in result.output
     assert {p.name for p in out.iterdir()} >= {"allocation.csv", "knobs.csv", "risk.csv"}
+
+
+def test_solve_from_several_starts_shows_the_loop_and_writes_the_starts(tmp_path):
+    out = tmp_path / "out"
+    short = ["--set", "horizon.end=2026Q2", "--out", str(out)]
+    result = runner.invoke(app, ["solve", str(BASELINE), *short, "--starts", "2"])
+    assert result.exit_code == 0, result.output
+    assert "2 starts of the outer loop: best " in result.output
+    assert "outer loop: " in result.output  # the live line (stderr)
+    assert "start essay_rule, iteration 0: exact " in result.output
+    starts = pd.read_csv(out / "starts.csv")
+    assert starts.start.tolist() == ["full_speed", "essay_rule"]
+    quiet = runner.invoke(app, ["--quiet", "solve", str(BASELINE), *short, "--starts", "1"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "outer loop: " not in quiet.output  # --quiet: no progress line
+    assert "starts of the outer loop" not in quiet.output
+
+
+def test_starts_are_refused_for_a_tree_before_solving():
+    from allocopt import load_scenario
+
+    with pytest.raises(ScenarioError, match="starts apply to a plain solve"):
+        run_scenario(load_scenario(ROOT / "models/magma_tree.yaml"), starts=2)
 
 
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path):

@@ -149,7 +149,7 @@ def test_cli_report_from_a_saved_result_does_not_need_the_scenario(baseline_resu
     out = tmp_path / "report"
     result = runner.invoke(app, ["report", "--from-result", str(saved), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "magma_baseline: optimal" in result.output
+    assert "magma_baseline: locally optimal (" in result.output
     page = (out / "index.html").read_text(encoding="utf-8")
     assert '<td>horizon.start</td><td class="text">2025Q1' in page  # the saved scenario's
 

@@ -2,8 +2,8 @@
 
 Every producer of results — :func:`allocopt.solve`, :meth:`allocopt.Model.solve`, the outer
 loop, sweeps (through ``Model``), scenario trees — hands its schedule here: the exact simulator
-checks it, an optimum it finds violating a constraint becomes ``check_failed`` (whichever path
-produced it), and the tables are built once.
+checks it, an optimum (proven or local) it finds violating a constraint becomes ``check_failed``
+(whichever path produced it), and the tables are built once.
 """
 
 from __future__ import annotations
@@ -51,11 +51,13 @@ def to_result(
     duals: pd.DataFrame | None = None,
     families: Sequence[Family] = FAMILIES,
     per_iteration: float | None = None,
+    starts: pd.DataFrame | None = None,
 ) -> Result:
     """The :class:`Result` of ``schedule`` (solved for ``scenario``, prepared as ``inp``),
-    after the exact simulator's check: an ``optimal`` status whose schedule violates a
-    constraint becomes ``check_failed``. Unless ``allow_nonoptimal``, a status other than
-    ``optimal`` raises :class:`SolverError` (``message`` says how the solve ended).
+    after the exact simulator's check: an ``optimal`` or ``locally_optimal`` status whose
+    schedule violates a constraint becomes ``check_failed``. Unless ``allow_nonoptimal``, a
+    status other than those two raises :class:`SolverError` (``message`` says how the solve
+    ended). ``starts``: the multi-start table (:func:`allocopt.optimize.starts.starts_table`).
     ``timings``: seconds by phase so far; ``check`` and ``report`` are added and every phase
     of :data:`PHASES` is present (0 where it did not happen), with ``per_iteration`` (the outer
     loop's wall time per iteration) where given. ``families``: the constraint families whose
@@ -64,10 +66,10 @@ def to_result(
     t0 = time.perf_counter()
     ev = evaluate(inp, schedule, families)
     t1 = time.perf_counter()
-    if status is Status.OPTIMAL and ev.violations:
+    if status.is_local_optimum and ev.violations:
         status = Status.CHECK_FAILED
-        message = f"HiGHS reported an optimum, but the exact check finds: {ev.violations[0]}"
-    if not status.is_optimal and not allow_nonoptimal:
+        message = f"the solve reported an optimum, but the exact check finds: {ev.violations[0]}"
+    if not status.is_local_optimum and not allow_nonoptimal:
         raise SolverError(status, f"{message} (allow_nonoptimal=True returns the solution found)")
     seconds = {phase: 0.0 for phase in PHASES}
     add_timings(seconds, timings)
@@ -86,6 +88,7 @@ def to_result(
         objective_bound=objective_bound,
         relative_gap=relative_gap,
         duals=duals,
+        starts=starts,
     )
     add_timings(seconds, {"report": time.perf_counter() - t1})  # the dict the result holds
     return result

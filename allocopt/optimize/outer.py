@@ -7,16 +7,23 @@ far (``solve_at``: in :func:`allocopt.solve` one persistent program moved in pla
 a penalty on constraint excess) did not fall. The trust radius follows the ratio of the actual to
 the predicted merit gain, as in standard trust-region SLP: a rejected or poorly predicted step
 halves the radius below the step's length, a well predicted step whose delay move reached the
-radius doubles it, anything else keeps it. The loop stops with status ``optimal`` when an
-accepted step moves the delay by less than the tolerance with the same regime in every period and
-no violated constraint, when an accepted feasible step gains less than :data:`GAIN_TOLERANCE` and
-the program predicts no more (the tangent cuts' accuracy is far coarser), or when the radius
-shrinks below the tolerance around a feasible point (no step improves the exact merit: a
-stationary point); after ``max_iterations`` it reports ``not_converged``.
+radius doubles it, anything else keeps it. The loop stops with status ``locally_optimal`` when an
+accepted step moves the delay by less than the tolerance with the same regime in every period
+and no violated constraint, or when an accepted feasible step gains less than
+:data:`GAIN_TOLERANCE` and the program predicts no more (the tangent cuts' accuracy is far
+coarser). Whatever the step, a radius shrunk below the tolerance ends the loop at the best point
+(no step within a vanishing region improves the exact merit: a stationary point):
+``locally_optimal`` when it violates nothing, else ``not_converged``; after ``max_iterations``
+it reports ``not_converged``. The program is nonconvex (products of the delay with decisions),
+so a converged loop is a local optimum, never a proven global one: ``optimal`` is not claimed.
+
+Each iteration is logged at DEBUG level to this module's logger (a child of ``allocopt``) and
+handed to ``on_iteration`` (the CLI's live progress line).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +33,9 @@ from allocopt.model import evaluate
 from allocopt.model.linearization import Linearization, around, full_speed
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
+from allocopt.results.status import Status
 
+LOGGER = logging.getLogger(__name__)
 SolveAt = Callable[[Linearization], tuple[float, Schedule]]
 
 
@@ -52,7 +61,7 @@ class Outcome:
     schedule: Schedule
     evaluation: Evaluation
     objective_model: float
-    status: str  # "optimal" (converged) or "not_converged"
+    status: Status  # LOCALLY_OPTIMAL (converged) or NOT_CONVERGED
     iterations: tuple[Iteration, ...]
 
 
@@ -98,14 +107,20 @@ def resize(trust: float, delay: float, readiness: float, ratio: float, widest: f
     return trust
 
 
-def successive_lp(inp: Inputs, solve_at: SolveAt, start: Schedule | None = None) -> Outcome:
+def successive_lp(
+    inp: Inputs,
+    solve_at: SolveAt,
+    start: Schedule | None = None,
+    on_iteration: Callable[[Iteration], object] | None = None,
+) -> Outcome:
     """Run the trust-region loop from the exact trajectory of ``start`` (default: full speed with
     no safety work, :func:`allocopt.model.linearization.full_speed`) until it converges.
 
     ``solve_at(lin)`` solves the program linearized around ``lin`` and returns its risk reduction
     and schedule; it raises :class:`allocopt.errors.InfeasibleError` when the scenario admits no
     schedule (the trust rows are elastic, so the region alone never makes it infeasible). The
-    first solution is accepted whatever its merit.
+    first solution is accepted whatever its merit. ``on_iteration`` is called with each
+    :class:`Iteration` as it ends.
     """
     settings = inp.capability
     widest = MAX_TRUST_FACTOR * settings.trust_region_years
@@ -126,28 +141,51 @@ def successive_lp(inp: Inputs, solve_at: SolveAt, start: Schedule | None = None)
         accepted = not log or gain >= -1e-12 * max(1.0, abs(best.score))
         scale = GAIN_TOLERANCE * abs(score)
         ratio = gain / predicted if predicted > scale else 1.0
-        log.append(
-            Iteration(
-                n,
-                trust,
-                objective,
-                ev.risk_reduction(inp),
-                d_step,
-                r_step,
-                regimes,
-                len(ev.violations),
-                accepted,
-            )
+        it = Iteration(
+            n,
+            trust,
+            objective,
+            ev.risk_reduction(inp),
+            d_step,
+            r_step,
+            regimes,
+            len(ev.violations),
+            accepted,
         )
+        log.append(it)
+        _report(it, on_iteration)
         trust = resize(trust, d_step, r_step, ratio if accepted else -1.0, widest)
         if accepted:
             best = _Point(schedule, ev, score, objective, objective - ev.risk_reduction(inp))
             moved = d_step >= settings.tolerance_years or regimes > 0
             flat = n > 0 and abs(gain) < scale and predicted < scale
             if not ev.violations and (not moved or flat):
-                return Outcome(schedule, ev, objective, "optimal", tuple(log))
-        elif trust < settings.tolerance_years:
-            # no step within a vanishing region improves the exact merit: a stationary point
-            status = "not_converged" if best.ev.violations else "optimal"
-            return Outcome(best.schedule, best.ev, best.objective, status, tuple(log))
-    return Outcome(best.schedule, best.ev, best.objective, "not_converged", tuple(log))
+                return _end(best, Status.LOCALLY_OPTIMAL, log)
+        if trust < settings.tolerance_years:
+            # no step within a vanishing region improves the exact merit (or the program keeps
+            # answering the point itself): a stationary point, in every branch
+            status = Status.NOT_CONVERGED if best.ev.violations else Status.LOCALLY_OPTIMAL
+            return _end(best, status, log)
+    return _end(best, Status.NOT_CONVERGED, log)
+
+
+def _report(it: Iteration, on_iteration: Callable[[Iteration], object] | None) -> None:
+    """Log one iteration (DEBUG) and hand it to ``on_iteration``."""
+    LOGGER.debug(
+        "outer iteration %d: exact risk reduction %.6f (program %.6f), delay step %.2e years, "
+        "trust radius %.2e years, %d violations, %s",
+        it.iteration,
+        it.objective_exact,
+        it.objective_model,
+        it.delay_step_years,
+        it.trust,
+        it.violations,
+        "accepted" if it.accepted else "rejected",
+    )
+    if on_iteration is not None:
+        on_iteration(it)
+
+
+def _end(best: _Point, status: Status, log: list[Iteration]) -> Outcome:
+    LOGGER.debug("outer loop: %s after %d iterations", status, len(log))
+    return Outcome(best.schedule, best.ev, best.objective, status, tuple(log))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -19,13 +22,15 @@ from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.finish import add_timings, to_result
 from allocopt.optimize.highs import HighsRunner, Solved, run_highs
 from allocopt.optimize.local_duals import SAMPLE, RowShifts, local_duals
-from allocopt.optimize.outer import SolveAt, successive_lp
+from allocopt.optimize.outer import Iteration, SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
+from allocopt.optimize.starts import best_start, starting_schedules, starts_table
 from allocopt.results.result import Result
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import RESOURCES
 
+LOGGER = logging.getLogger(__name__)
 # ends where even a feasible point is no answer: the model itself is wrong or HiGHS failed
 NO_ANSWER = frozenset({Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED, Status.SOLVER_ERROR})
 
@@ -138,38 +143,70 @@ def solve_at(program: SlpProgram, timings: dict[str, float]) -> SolveAt:
     return step
 
 
-def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
+def solve(
+    scenario: Scenario,
+    allow_nonoptimal: bool = False,
+    starts: int = 1,
+    on_iteration: Callable[[str, Iteration], object] | None = None,
+) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
 
     With endogenous capability the program is re-linearized in an outer loop
     (:func:`allocopt.optimize.outer.successive_lp`) until the trajectory stops moving: one
     program (:class:`allocopt.optimize.slp_program.SlpProgram`) moved from point to point and
-    re-solved warm; ``Result.timings["per_iteration"]`` is the loop's time per iteration. Raises
-    :class:`InfeasibleError` (with the conflicting constraints as data) when no allocation is
-    feasible, and :class:`SolverError` when HiGHS stops without a solution or the model is
-    unbounded. Any other non-optimal end (time limit, numerical trouble, an outer loop that did
-    not converge, an optimum the simulator finds violating a constraint: ``check_failed``)
-    raises too, unless ``allow_nonoptimal``: then the best solution found is returned and
-    ``Result.status`` says what it is. ``Result.timings`` has the seconds of every phase, summed
-    over the outer loop's iterations (:data:`allocopt.optimize.finish.PHASES`).
+    re-solved warm; ``Result.timings["per_iteration"]`` is the loop's time per iteration. A
+    converged loop is ``locally_optimal``: the program is nonconvex. ``starts`` runs the loop
+    from that many starting schedules (:mod:`allocopt.optimize.starts`) and returns the best;
+    ``Result.starts`` has one row per start and the summary its spread. ``on_iteration(start,
+    iteration)`` is called after each outer iteration (the CLI's progress line). The core
+    program (``capability: {}``) is an LP whose optimum is global: ``starts`` is ignored there.
+
+    Raises :class:`InfeasibleError` (with the conflicting constraints as data) when no
+    allocation is feasible, and :class:`SolverError` when HiGHS stops without a solution or the
+    model is unbounded. Any other end that is not an optimum, proven or local (time limit,
+    numerical trouble, an outer loop that did not converge, an optimum the simulator finds
+    violating a constraint: ``check_failed``) raises too, unless ``allow_nonoptimal``: then the
+    best solution found is returned and ``Result.status`` says what it is. ``Result.timings``
+    has the seconds of every phase, summed over the outer loop's iterations
+    (:data:`allocopt.optimize.finish.PHASES`).
     """
     t0 = time.perf_counter()
     inp = prepare(scenario)
     timings = {"prepare": time.perf_counter() - t0}
     if not inp.capability.endogenous:
+        if starts > 1:
+            LOGGER.warning("the core program is an LP with a global optimum: starts ignored")
         m, solved = solve_program(inp, scenario, None, timings)
         return report(m, inp, scenario, solved, DualRows.of(m), timings, allow_nonoptimal)
     t1 = time.perf_counter()
+    named = starting_schedules(inp, starts)
     run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
     program = SlpProgram(inp, run, reference(inp))
     shifts = RowShifts(program)
     add_timings(timings, {"build": time.perf_counter() - t1})
     t2 = time.perf_counter()
-    outcome = successive_lp(inp, solve_at(program, timings))
+    step = solve_at(program, timings)
+    outcomes = []
+    for name, schedule in named:
+        told = None if on_iteration is None else partial(on_iteration, name)
+        outcomes.append(successive_lp(inp, step, schedule, told))
+        last = outcomes[-1]
+        LOGGER.log(
+            logging.INFO if starts > 1 else logging.DEBUG,
+            "start %s: %s after %d outer iterations, exact risk reduction %.6f",
+            name,
+            last.status,
+            len(last.iterations),
+            last.evaluation.risk_reduction(inp),
+        )
+    best = best_start(outcomes, inp)
+    outcome = outcomes[best]
     status = Status(outcome.status)
-    per_iteration = (time.perf_counter() - t2) / max(1, len(outcome.iterations))
+    count = sum(len(o.iterations) for o in outcomes)
+    per_iteration = (time.perf_counter() - t2) / max(1, count)
+    which = f" from start {named[best][0]}, the best of {starts}" if starts > 1 else ""
     duals = None
-    if status.is_optimal:
+    if status.is_local_optimum:
         local = local_duals(inp, program, shifts, outcome, solve_at(program, {}), SAMPLE)
         duals, timings["duals"] = local.table, local.seconds
     return to_result(
@@ -179,9 +216,11 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
         status,
         outcome.objective_model,
         timings,
-        message=f"the outer loop stopped after {len(outcome.iterations)} iterations ({status})",
+        message=f"the outer loop stopped after {len(outcome.iterations)} iterations{which} "
+        f"({status})",
         allow_nonoptimal=allow_nonoptimal,
         iterations=outcome.iterations,
         per_iteration=per_iteration,
         duals=duals,
+        starts=starts_table([n for n, _ in named], outcomes, inp, best),
     )

@@ -28,6 +28,7 @@ from allocopt.results.names import (
     RESOURCE_LABELS,
 )
 from allocopt.results.result import Result
+from allocopt.results.status import Status
 from allocopt.scenario.tables import CATEGORIES, MODES, RESOURCES
 
 COLUMN_WIDTH_IN = 3.5
@@ -46,8 +47,9 @@ NO_DATE = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"Creatio
 
 
 def status_marker(result: Result) -> str:
-    """``""`` for an optimum, else a marker such as ``"NOT OPTIMAL (time_limit)"`` for titles."""
-    return "" if str(result.status) == "optimal" else f"NOT OPTIMAL ({result.status})"
+    """``""`` for an optimum, proven or local (``locally_optimal``), else a marker such as
+    ``"NOT OPTIMAL (time_limit)"`` for titles."""
+    return "" if Status(result.status).is_local_optimum else f"NOT OPTIMAL ({result.status})"
 
 
 def period_edges(labels: Sequence[str]) -> pd.DatetimeIndex:

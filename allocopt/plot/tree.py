@@ -22,6 +22,7 @@ from matplotlib.ticker import PercentFormatter
 
 from allocopt.analyses.tree import TreeResult
 from allocopt.plot.schedule import FONT_SIZE, LEGEND_STYLE, PAGE_WIDTH_IN, period_edges
+from allocopt.results.status import Status
 
 # Okabe-Ito colour-blind-safe colours, one per outcome of the first stage, in the tree's order
 STAGE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
@@ -190,7 +191,8 @@ def plot_tree(result: TreeResult, fig: Figure | None = None) -> Figure:
         **{**LEGEND_STYLE, "ncol": ncol},
     )
     measure = MEASURES[result.objective]
-    status = "" if str(result.status) == "optimal" else f"\nNOT OPTIMAL ({result.status})"
+    local = Status(result.status).is_local_optimum  # proven or local optimum: no marker
+    status = "" if local else f"\nNOT OPTIMAL ({result.status})"
     fig.suptitle(
         f"{result.scenario_name}: the plan of each of {len(styles)} branches, "
         f"maximizing {measure} risk reduction{status}",

@@ -40,7 +40,22 @@ from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOU
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
 ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
+# the multi-start table (allocopt.optimize.starts.starts_table)
+STARTS_COLUMNS = [
+    "start",
+    "risk_reduction_exact",
+    "risk_reduction_model",
+    "iterations",
+    "status",
+    "chosen",
+]
 VERSIONED = ("allocopt", "pyomo", "highspy")  # the distributions whose versions a result records
+# the summary's first line for an optimum; any other status shows its NOT OPTIMAL note
+STATUS_LINES = {
+    Status.OPTIMAL: "optimal",
+    Status.LOCALLY_OPTIMAL: "locally optimal (the outer loop converged: a local optimum of a "
+    "nonconvex program, not proven global)",
+}
 
 
 @cache
@@ -113,16 +128,26 @@ class Result:
     objective_bound: float | None = None  # best proven bound, where the solver reports one
     relative_gap: float | None = None  # |bound - objective| / max(1, |objective|), where known
     versions: dict[str, str] = field(default_factory=versions)  # allocopt, pyomo, highspy
+    # one row per start of the outer loop (allocopt.optimize.starts.starts_table); no rows for
+    # the core program
+    starts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STARTS_COLUMNS))
 
     @property
     def is_optimal(self) -> bool:
-        """True only for a proven optimum that passed the simulator's check."""
+        """True only for a proven optimum that passed the simulator's check (``optimal``); a
+        converged outer loop (``locally_optimal``) is not (see :attr:`is_local_optimum`)."""
         return self.status == Status.OPTIMAL
+
+    @property
+    def is_local_optimum(self) -> bool:
+        """True for a checked optimum, proven or local (``optimal``, ``locally_optimal``)."""
+        return Status(self.status).is_local_optimum
 
     def status_note(self) -> str:
         """Marker for every title and summary showing a non-optimal result, such as
-        "NOT OPTIMAL (time_limit, gap 2.1%)"; empty for an optimum."""
-        if self.is_optimal:
+        "NOT OPTIMAL (time_limit, gap 2.1%)"; empty for an optimum, proven or local (the
+        summary's first line says which)."""
+        if self.is_local_optimum:
             return ""
         gap = "" if self.relative_gap is None else f", gap {self.relative_gap:.2%}"
         return f"NOT OPTIMAL ({self.status}{gap})"
@@ -145,6 +170,7 @@ class Result:
             "risk": self.risk,
             "iterations": self.iterations,
             "duals": self.duals,
+            "starts": self.starts,
             "summary": summary_table(self.summary),
             "units": units_table(),
         }
@@ -198,7 +224,7 @@ class Result:
         k = self.knobs
         pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
         lines = [
-            f"scenario {self.scenario_name}: {self.status_note() or self.status}",
+            f"scenario {self.scenario_name}: {self.status_note() or STATUS_LINES[Status(self.status)]}",
             f"  catastrophe probability over the horizon: {s['probability_without_plan']:.2%} "
             f"without safety work, {s['probability_with_plan']:.2%} with the plan; "
             f"{s['probability_with_plan_and_postponed']:.2%} counting the own risk it postpones "
@@ -212,6 +238,12 @@ class Result:
                 f"  endogenous capability: {s['outer_iterations']} outer iterations "
                 f"({self.timings.get('per_iteration', math.nan):.2f} s each), "
                 f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
+            )
+        if s.get("starts", 1) > 1:
+            lines.append(
+                f"  {s['starts']} starts of the outer loop: best {s['best_start']} "
+                f"({s['best_start_gain']:+.3%} on the first), spread {s['starts_spread']:.3%} "
+                "of the best over the locally optimal ones (starts table)"
             )
         for name, part in (("before", pre), ("after", post)):
             if len(part):
@@ -266,6 +298,7 @@ def build_result(
     objective_bound: float | None = None,
     relative_gap: float | None = None,
     duals: pd.DataFrame | None = None,
+    starts: pd.DataFrame | None = None,
 ) -> Result:
     """Assemble the tidy tables of a solved schedule of ``scenario`` and its exact evaluation
     (called by :func:`allocopt.optimize.finish.to_result`, which sets ``status`` from the check)."""
@@ -365,7 +398,9 @@ def build_result(
         "postponed_risk": float(ev.residual[-1] @ ev.postponed),
         "outer_iterations": len(iterations),
     }
-    if status != Status.OPTIMAL:
+    if starts is not None and len(starts) > 1:
+        summary.update(_spread(starts))
+    if status != Status.OPTIMAL:  # no proven bound for a local optimum either
         summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
         summary["relative_gap"] = math.nan if relative_gap is None else relative_gap
     summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
@@ -388,4 +423,24 @@ def build_result(
         objective_bound=objective_bound,
         relative_gap=relative_gap,
         duals=empty_duals() if duals is None else duals,
+        starts=pd.DataFrame(columns=STARTS_COLUMNS) if starts is None else starts,
     )
+
+
+def _spread(starts: pd.DataFrame) -> dict[str, float | str]:
+    """Summary rows of a multi-start table: how many starts, the start the result holds
+    (``chosen``), its relative gain on the first start, and the spread (best less worst exact
+    risk reduction, relative to the chosen one) over the locally optimal starts."""
+    local = starts[starts.status == Status.LOCALLY_OPTIMAL]
+    best = starts[starts.chosen].iloc[0]
+    first = float(starts.risk_reduction_exact.iloc[0])
+    values = local.risk_reduction_exact
+    top = float(best.risk_reduction_exact)
+    return {
+        "starts": len(starts),
+        "best_start": best.start,
+        "best_start_gain": (top - first) / first if first > 0 else math.nan,
+        "starts_spread": float(values.max() - values.min()) / top
+        if len(local) and top > 0
+        else math.nan,
+    }

@@ -1,4 +1,6 @@
-"""Solver statuses a result can carry; anything but ``optimal`` is marked wherever a result is shown."""
+"""Solver statuses a result can carry. ``optimal`` is a proven optimum; ``locally_optimal`` a
+converged outer loop (a local optimum of the nonconvex endogenous program, not proven global);
+anything else is marked ``NOT OPTIMAL`` wherever a result is shown."""
 
 from __future__ import annotations
 
@@ -10,11 +12,16 @@ class Status(StrEnum):
 
     >>> Status("time_limit") is Status.TIME_LIMIT, Status.TIME_LIMIT == "time_limit"
     (True, True)
-    >>> [s.value for s in Status if s.is_optimal]  # a checked optimum, nothing else
+    >>> [s.value for s in Status if s.is_optimal]  # a proven, checked optimum, nothing else
     ['optimal']
+    >>> [s.value for s in Status if s.is_local_optimum]  # what a solve returns unasked
+    ['optimal', 'locally_optimal']
     """
 
     OPTIMAL = "optimal"  # HiGHS proved an optimum and the exact simulator found no violation
+    # the outer loop for endogenous capability converged at a point that violates nothing: a
+    # local optimum of a nonconvex program (up to the tangent cuts' accuracy), not proven global
+    LOCALLY_OPTIMAL = "locally_optimal"
     INFEASIBLE = (
         "infeasible"  # no allocation satisfies every constraint (see allocopt.optimize.diagnose)
     )
@@ -32,3 +39,9 @@ class Status(StrEnum):
     def is_optimal(self) -> bool:
         """True only for a proven optimum that passed the independent check."""
         return self is Status.OPTIMAL
+
+    @property
+    def is_local_optimum(self) -> bool:
+        """True for a checked optimum, proven (``optimal``) or local (``locally_optimal``): the
+        ends a solve returns without ``allow_nonoptimal`` and shows without a NOT OPTIMAL mark."""
+        return self in (Status.OPTIMAL, Status.LOCALLY_OPTIMAL)

@@ -1,4 +1,5 @@
-"""The baseline solved: optimal, feasible by an independent recomputation, and not a corner."""
+"""The baseline solved: locally optimal, feasible by an independent recomputation, and not a
+corner."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ import pandas as pd
 import pytest
 
 from allocopt.numeric.inputs import prepare
+from allocopt.results.status import Status
 from allocopt.scenario.tables import CATEGORIES
 
 
-def test_baseline_is_optimal_and_the_simulator_finds_no_violation(baseline_result):
-    assert baseline_result.status == "optimal"
+def test_baseline_is_locally_optimal_and_the_simulator_finds_no_violation(baseline_result):
+    """A converged outer loop of the nonconvex endogenous program: a local optimum, said so,
+    never claimed as a proven one, and shown without a NOT OPTIMAL mark."""
+    assert baseline_result.status is Status.LOCALLY_OPTIMAL
+    assert baseline_result.is_local_optimum
+    assert not baseline_result.is_optimal
+    assert baseline_result.status_note() == ""
+    first = baseline_result.text_summary().splitlines()[0]
+    assert first.startswith("scenario magma_baseline: locally optimal (")
     assert baseline_result.violations == ()
+    assert baseline_result.starts.start.tolist() == ["full_speed"]  # one start: the reference
 
 
 def test_model_objective_is_within_the_documented_bound_of_the_exact_value(baseline_result):

@@ -18,6 +18,7 @@ from a feasible point the predicted gain equals the actual one (ratio 1). The lo
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import numpy as np
@@ -165,7 +166,7 @@ def test_the_radius_follows_the_ratio_of_actual_to_predicted_gain(inputs, effort
     outcome = successive_lp(inp, stub)
     assert log(outcome) == [(0, 0.01, True), (1, pytest.approx(radius, rel=1e-9), True)]
     assert stub.trusts == [0.01, pytest.approx(radius, rel=1e-9)]
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
 
 
 def test_the_predicted_gain_discounts_the_point_s_gap(inputs):
@@ -178,7 +179,7 @@ def test_the_predicted_gain_discounts_the_point_s_gap(inputs):
     # predicted exact(8.5) + 0.02 - exact(8) - 0.02, ratio 1 (without the gap 0.04: halved to
     # 0.0025), move 0.005 < 0.018 keeps 0.02; S(8.5) again moves nothing: converged
     assert log(outcome) == [(0, 0.01, True), (1, 0.02, True), (2, 0.02, True)]
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     assert outcome.objective_model == exact(inp, 8.5) + 0.02  # the program's value
 
 
@@ -193,7 +194,7 @@ def test_the_radius_doubles_up_to_the_widest(inputs):
     outcome = successive_lp(inp, stub)
     radii = [0.01, 0.02, 0.04, 0.08, 0.16, 0.16]
     assert log(outcome) == [(n, r, True) for n, r in enumerate(radii)]
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(31).effort)
 
 
@@ -211,7 +212,7 @@ def test_a_rejected_step_halves_the_radius_below_its_length(inputs, worse, radiu
         (2, pytest.approx(radius, rel=1e-9), True),
     ]
     np.testing.assert_allclose(stub.asked[2].delay_ref, [0.0, 0.08])  # around S(8), not S(worse)
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
     assert outcome.objective_model == exact(inp, 8)
 
@@ -236,7 +237,7 @@ def test_converged_when_an_accepted_step_moves_the_delay_less_than_the_tolerance
     steps = [i.delay_step_years for i in outcome.iterations]
     assert steps == pytest.approx([e / 100 for e in np.diff((0, *script))], abs=1e-12)
     assert [i.regimes_changed for i in outcome.iterations] == [0] * len(radii)
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(script[-1]).effort)
     assert outcome.objective_model == exact(inp, script[-1])
 
@@ -250,19 +251,61 @@ def test_a_regime_change_is_a_move(inputs):
     # first: regime changed, not converged; move 0.0005 < 0.009 keeps 0.01; then converged
     assert log(outcome) == [(0, 0.01, True), (1, 0.01, True)]
     assert [i.regimes_changed for i in outcome.iterations] == [1, 0]
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
 
 
 def test_a_violating_point_never_converges_by_its_step(inputs):
     inp = inputs(max_iterations=2)
     # S(60) accepted (the first solution always is): it gains -1.84 where the program predicted
     # +0.16 (negative ratio): 0.01 halves to min(0.01, 0.6) / 2 = 0.005; S(60) again moves nothing
-    # but violates the cap: the loop goes on, to max_iterations
+    # but violates the cap: no convergence by the step (the radius ends it: test below)
     outcome = successive_lp(inp, Stub(inp, 60))
     assert log(outcome) == [(0, 0.01, True), (1, 0.005, True)]
     assert outcome.iterations[1].delay_step_years == 0
     assert outcome.iterations[1].violations > 0
     assert outcome.status == "not_converged"
+
+
+@pytest.mark.parametrize(
+    ("script", "radii", "status", "best"),
+    [
+        # S(60) twice (as above): the repeated answer moves nothing and predicts the penalty
+        # back (ratio 0): 0.005 halves to min(0.005, step 0) / 2 = 0: the loop ends there,
+        # at a point over the cap, instead of running its 30 iterations at radius 0
+        (lambda inp: (60,), [0.01, 0.005], "not_converged", 60),
+        # S(8) accepted (0.01 -> 0.02); S(8.15) gains (accepted, moves 0.0015 >= 0.001, not
+        # flat) but the program predicted 0.1 more (ratio < 0.25): min(0.02, 0.0015) / 2 =
+        # 0.00075 < 0.001 ends the loop at S(8.15), feasible (S(4) is never asked)
+        (lambda inp: (8, (8.15, exact(inp, 8.15) + 0.1), 4), [0.01, 0.02], "locally_optimal", 8.15),
+    ],
+    ids=["violating", "feasible"],
+)
+def test_a_vanishing_radius_ends_the_loop_after_an_accepted_step(
+    inputs, script, radii, status, best
+):
+    inp = inputs()  # 30 iterations allowed
+    stub = Stub(inp, *script(inp))
+    outcome = successive_lp(inp, stub)
+    assert log(outcome) == [(n, r, True) for n, r in enumerate(radii)]
+    assert stub.trusts == radii  # no iteration at a vanishing radius
+    assert outcome.status == status
+    np.testing.assert_allclose(outcome.schedule.effort, S(best).effort)
+
+
+def test_each_iteration_is_logged_and_told(inputs, caplog):
+    inp = inputs()
+    told = []
+    with caplog.at_level(logging.DEBUG, logger="allocopt"):
+        outcome = successive_lp(inp, Stub(inp, 1, 3), on_iteration=told.append)
+    assert told == list(outcome.iterations)  # S(1), S(3), S(3) again: converged
+    lines = [r.getMessage() for r in caplog.records if r.name == "allocopt.optimize.outer"]
+    assert len(lines) == len(told) + 1  # one per iteration, and the end
+    for it, line in zip(told, lines, strict=False):
+        assert (
+            f"outer iteration {it.iteration}: exact risk reduction {it.objective_exact:.6f}" in line
+        )
+        assert f"delay step {it.delay_step_years:.2e} years, trust radius {it.trust:.2e}" in line
+    assert lines[-1] == "outer loop: locally_optimal after 3 iterations"
 
 
 @pytest.mark.parametrize(
@@ -292,7 +335,7 @@ def test_converged_when_a_feasible_step_gains_less_than_the_tolerance_and_no_mor
     outcome = successive_lp(inp, stub, start=None if start is None else S(start))
     assert log(outcome) == [(n, pytest.approx(r, rel=1e-9), True) for n, r in enumerate(radii)]
     assert outcome.iterations[-1].violations == 0
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(second).effort)
 
 
@@ -301,7 +344,7 @@ def test_converged_when_a_feasible_step_gains_less_than_the_tolerance_and_no_mor
     [
         # S(8) accepted (0.01 -> 0.02); S(4) rejected ever after: 0.02 -> 0.01 (min(0.02, 0.04)
         # / 2) -> 0.005 -> 0.0025 -> 0.00125 -> 0.000625 < 0.001: stationary at a feasible point
-        (8, 4, [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125], "optimal"),
+        (8, 4, [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125], "locally_optimal"),
         # S(60) accepted at a negative ratio (0.01 -> 0.005); S(70) scores less: 0.0025,
         # 0.00125, then 0.000625 < 0.001 at a point over the cap
         (60, 70, [0.01, 0.005, 0.0025, 0.00125], "not_converged"),
@@ -339,5 +382,5 @@ def test_a_start_schedule_is_the_first_point(inputs):
     np.testing.assert_array_equal(stub.asked[0].effort_ref, S(8).effort)
     np.testing.assert_allclose(stub.asked[1].delay_ref, [0.0, 0.04])
     assert log(outcome) == [(0, 0.01, True), (1, 0.005, True)]
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(4).effort)

@@ -19,6 +19,7 @@ from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import finish
 from allocopt.optimize.highs import classify, run_highs
+from allocopt.plot.schedule import status_marker
 from tests.conftest import BASELINE
 
 solve_module = importlib.import_module(
@@ -74,6 +75,7 @@ def test_classify_highs_statuses(name: str, status: Status) -> None:
 def test_every_highs_status_is_mapped() -> None:
     assert set(highspy.HighsModelStatus.__members__) == set(HIGHS_STATUSES)
     assert [s for s in Status if s.is_optimal] == [Status.OPTIMAL]
+    assert [s for s in Status if s.is_local_optimum] == [Status.OPTIMAL, Status.LOCALLY_OPTIMAL]
 
 
 def test_optimal_result_is_unmarked(short: Scenario) -> None:
@@ -137,6 +139,33 @@ def test_optimum_failing_the_exact_check_is_marked_check_failed(
 
 
 VIOLATION = "2025Q1: compute used 2 exceeds the budget 1"
+
+
+def test_a_local_optimum_is_returned_unasked_unmarked_and_checked(
+    short: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``locally_optimal`` (a converged outer loop) passes without allow_nonoptimal and shows no
+    NOT OPTIMAL mark, but is never ``is_optimal``; the exact check turns it into check_failed
+    like a proven optimum."""
+    inp, schedule = prepare(short), solve(short).schedule
+
+    def result(**kwargs):
+        return finish.to_result(inp, short, schedule, Status.LOCALLY_OPTIMAL, 0.1, {}, **kwargs)
+
+    local = result(allow_nonoptimal=False)
+    assert local.status is Status.LOCALLY_OPTIMAL
+    assert local.is_local_optimum
+    assert not local.is_optimal
+    assert local.status_note() == ""
+    assert status_marker(local) == ""
+    assert "NOT OPTIMAL" not in local.text_summary()
+    assert "locally optimal (" in local.text_summary().splitlines()[0]
+    assert "relative_gap" in local.summary  # no bound proven
+    _violate(monkeypatch)
+    with pytest.raises(SolverError) as caught:
+        result(allow_nonoptimal=False)
+    assert caught.value.status == Status.CHECK_FAILED
+    assert result().text_summary().splitlines()[0].endswith("NOT OPTIMAL (check_failed)")
 
 
 def _violate(monkeypatch: pytest.MonkeyPatch) -> None:
