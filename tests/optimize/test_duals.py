@@ -150,7 +150,7 @@ def short_local(short):
     program = SlpProgram(inp, HighsRunner(), reference(inp))
     shifts = RowShifts(program)
     outcome = successive_lp(inp, solve_at(program, {}))
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     return outcome, local_duals(inp, program, shifts, outcome, solve_at(program, {}), per_group=1)
 
 
@@ -162,7 +162,7 @@ def _tightened_exact(scenario, start, constraint: str, index: tuple, step: float
     con = program.model.component(constraint)[index]
     con.set_value(con.body <= con.upper - step)
     outcome = successive_lp(inp, solve_at(program, {}), start=start)
-    assert outcome.status == "optimal"
+    assert outcome.status == "locally_optimal"
     return outcome.evaluation.risk_reduction(inp)
 
 
