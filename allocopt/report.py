@@ -24,17 +24,12 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
-from allocopt.plot.schedule import (
-    period_length_years,
-    regime_switch,
-    risk_table,
-    save_figure,
-    status_marker,
-)
+from allocopt.plot.schedule import period_length_years, regime_switch, risk_table, save_figure
 from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.result import Result
 from allocopt.results.store import save_result
+from allocopt.results.wide import status_marker
 from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import RESOURCE_UNITS, RESOURCES
 

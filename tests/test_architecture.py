@@ -133,6 +133,51 @@ def test_no_import_cycle() -> None:
     assert not found, "import cycles: " + "; ".join(" <-> ".join(g) for g in found)
 
 
+# The pipeline's stages in order (docs/architecture.md): a module may import its own stage and the
+# stages before it, never a later one. errors and diagnosis sit beside every stage.
+STAGES = (
+    ("errors", "diagnosis"),
+    ("scenario",),
+    ("numeric",),
+    ("model",),
+    ("results",),
+    ("optimize",),
+    ("analyses",),
+    ("plot",),
+    ("run", "report", "cli"),
+)
+
+
+def stage_of(module: str) -> int | None:
+    """Position in :data:`STAGES` of ``allocopt.<stage>...`` (None for the package itself)."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None
+    return next(n for n, names in enumerate(STAGES) if parts[1] in names)
+
+
+def backward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every edge of ``graph`` from a stage to a later one."""
+    out = []
+    for module, targets in sorted(graph.items()):
+        here = stage_of(module)
+        for target in sorted(targets):
+            there = stage_of(target)
+            if here is not None and there is not None and there > here:
+                out.append(f"{module} -> {target}")
+    return out
+
+
+def test_imports_run_down_the_pipeline() -> None:
+    assert backward_imports(import_graph(PACKAGE)) == []
+
+
+def test_the_stage_rule_finds_a_backward_import() -> None:
+    graph = {"allocopt.results.x": {"allocopt.optimize.y"}, "allocopt.optimize.y": set()}
+    assert backward_imports(graph) == ["allocopt.results.x -> allocopt.optimize.y"]
+    assert backward_imports({"allocopt.optimize.y": {"allocopt.results.x"}}) == []
+
+
 def test_long_modules_say_why() -> None:
     unexplained = []
     for name, path in module_names(PACKAGE).items():

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from allocopt.analyses.policies import ESSAY_PRIORITIES
+from allocopt.numeric.rules import ESSAY_PRIORITIES
 from allocopt.optimize.outer import GAIN_TOLERANCE
 from allocopt.optimize.pipeline import solve
 from allocopt.results.result import Result

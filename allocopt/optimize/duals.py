@@ -22,12 +22,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocopt.model.family import families_of, rows_by_name
+from allocopt.results.result import DUAL_COLUMNS
 from allocopt.scenario.tables import RESOURCE_UNITS
 
 if TYPE_CHECKING:
     from allocopt.optimize.highs import HighsRunner
 
-COLUMNS = ["period", "constraint", "resource", "activity", "value", "unit", "source"]
 LP = "lp"  # duals of the LP's optimal basis
 FIXED_MILP = "milp_fixed_lp"  # duals of the LP left when a MILP's integer decisions are fixed
 SLP_LOCAL = "slp_local"  # duals of the outer loop's converged linearization, confirmed by re-solves
@@ -39,7 +39,7 @@ class DualRows:
     """The rows whose duals are reported, in table order, with their labels (built once per model)."""
 
     rows: list[pyo.ConstraintData]
-    labels: pd.DataFrame  # COLUMNS without value, one line per row
+    labels: pd.DataFrame  # DUAL_COLUMNS without value, one line per row
 
     @classmethod
     def of(cls, m: pyo.ConcreteModel) -> DualRows:
@@ -68,7 +68,7 @@ class DualRows:
         ``source`` labels how the LP came about."""
         frame = self.labels.assign(value=run.row_duals(self.rows) + 0.0)
         frame = pd.concat([frame, velocity_price(frame)], ignore_index=True)
-        return frame.assign(source=source)[COLUMNS]
+        return frame.assign(source=source)[DUAL_COLUMNS]
 
 
 def velocity_price(duals: pd.DataFrame) -> pd.DataFrame:
@@ -94,8 +94,3 @@ def velocity_price(duals: pd.DataFrame) -> pd.DataFrame:
             "unit": [f"{RESOURCE_UNITS[r]} per unit of velocity-hit cap" for r in budget.resource],
         }
     )
-
-
-def empty_duals() -> pd.DataFrame:
-    """The duals table of a result that has none (e.g. a hand-written schedule)."""
-    return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else str) for c in COLUMNS})

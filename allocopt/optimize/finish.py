@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, fields
 
 import pandas as pd
 
@@ -19,10 +20,12 @@ from allocopt.model.family import Family
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.outer import Iteration
-from allocopt.results.result import Result, build_result
+from allocopt.results.build import build_result
+from allocopt.results.result import Result
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
 
+ITERATION_COLUMNS = [f.name for f in fields(Iteration)]  # the result's iterations table
 # Phases of a solve, in the order they happen (seconds in Result.timings): prepare the scenario's
 # arrays, build (or update in place) the Pyomo model, hand it over to HiGHS, HiGHS's run (timed
 # around it) and HiGHS's own run clock, the exact simulator's check, the result's tables.
@@ -84,7 +87,7 @@ def to_result(
         status,
         objective_model,
         seconds,
-        iterations,
+        pd.DataFrame([asdict(i) for i in iterations], columns=ITERATION_COLUMNS),
         objective_bound=objective_bound,
         relative_gap=relative_gap,
         duals=duals,

@@ -33,9 +33,10 @@ from pyomo.repn import generate_standard_repn
 from allocopt.errors import AllocoptError
 from allocopt.model.linearization import Linearization, around
 from allocopt.numeric.inputs import Inputs
-from allocopt.optimize.duals import COLUMNS, SLP_LOCAL, DualRows, empty_duals, velocity_price
+from allocopt.optimize.duals import SLP_LOCAL, DualRows, velocity_price
 from allocopt.optimize.outer import Outcome, SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
+from allocopt.results.result import DUAL_COLUMNS, empty_duals
 from allocopt.results.status import Status
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class LocalDuals:
 
     ``checks``: one line per candidate row (``period``, ``constraint``, ``resource``,
     ``activity``, ``dual``, ``step``, ``fd`` (NaN when the re-solve did not converge),
-    ``confirmed``); ``table``: the confirmed rows as a duals table (:data:`COLUMNS`, ``source``
+    ``confirmed``); ``table``: the confirmed rows as a duals table (``DUAL_COLUMNS``, ``source``
     = :data:`SLP_LOCAL`) with the velocity-hit price where both its rows are confirmed;
     ``seconds``: wall time of the check."""
 
@@ -141,7 +142,7 @@ def local_duals(
     table = pd.concat([kept, velocity_price(kept).dropna(subset=["value"])], ignore_index=True)
     return LocalDuals(
         checks_table,
-        table.assign(source=SLP_LOCAL)[COLUMNS].reset_index(drop=True),
+        table.assign(source=SLP_LOCAL)[DUAL_COLUMNS].reset_index(drop=True),
         time.perf_counter() - t0,
     )
 

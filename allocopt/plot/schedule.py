@@ -28,8 +28,8 @@ from allocopt.results.names import (
     RESOURCE_LABELS,
 )
 from allocopt.results.result import Result
-from allocopt.results.status import Status
-from allocopt.scenario.tables import CATEGORIES, MODES, RESOURCES
+from allocopt.results.wide import schedule_table, status_marker
+from allocopt.scenario.tables import CATEGORIES, RESOURCES
 
 COLUMN_WIDTH_IN = 3.5
 PAGE_WIDTH_IN = 7.0
@@ -44,12 +44,6 @@ LEGEND_STYLE = {
     "columnspacing": 1.0,
 }
 NO_DATE = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None}}
-
-
-def status_marker(result: Result) -> str:
-    """``""`` for an optimum, proven or local (``locally_optimal``), else a marker such as
-    ``"NOT OPTIMAL (time_limit)"`` for titles."""
-    return "" if Status(result.status).is_local_optimum else f"NOT OPTIMAL ({result.status})"
 
 
 def period_edges(labels: Sequence[str]) -> pd.DatetimeIndex:
@@ -136,17 +130,6 @@ def _stack(ax: Axes, x: pd.DatetimeIndex, layers: list[tuple[str, np.ndarray, di
         top = bottom + _steps(values)
         ax.fill_between(x, bottom, top, step="post", linewidth=0.4, gid=gid, **style)
         bottom = top
-
-
-def schedule_table(result: Result, resource: str) -> pd.DataFrame:
-    """Resource per period (rows) and category×mode (columns), capabilities last."""
-    alloc = result.allocation[result.allocation.resource == resource]
-    wide = alloc.pivot_table(
-        index="period", columns=["category", "mode"], values="value", aggfunc="sum", sort=False
-    )
-    columns = [(c, m) for c in CATEGORIES for m in MODES] + [(CAPABILITIES, CAPABILITIES)]
-    wide = wide.reindex(columns=pd.MultiIndex.from_tuples(columns), fill_value=0.0).fillna(0.0)
-    return wide.reindex(list(result.knobs.period))
 
 
 def _schedule_handles(ax: Axes, categories: Sequence[str]) -> list:

@@ -18,9 +18,9 @@ from allocopt.plot.schedule import (
     PAGE_WIDTH_IN,
     period_edges,
     regime_switch,
-    status_marker,
 )
 from allocopt.results.result import Result
+from allocopt.results.wide import status_marker
 
 # Paul Tol's "bright" scheme, one colour per term
 TERM_COLORS = dict(

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from allocopt.plot.schedule import schedule_table, status_marker
 from allocopt.results.files import atomic_write
 from allocopt.results.names import CAPABILITIES, SHORT_LABELS
 from allocopt.results.result import Result
 from allocopt.results.views import COLUMN_UNITS
+from allocopt.results.wide import schedule_table, status_marker
 from allocopt.scenario.tables import CATEGORIES, MODES, RESOURCE_UNITS, RESOURCES
 
 MAX_COLUMN_WIDTH = 60

@@ -11,12 +11,13 @@ from allocopt import Model
 from allocopt.model import build_model
 from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import prepare
-from allocopt.optimize.duals import COLUMNS, FIXED_MILP, DualRows
+from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.local_duals import RTOL, SLP_LOCAL, RowShifts, local_duals
 from allocopt.optimize.outer import successive_lp
 from allocopt.optimize.pipeline import shadow_prices, solve, solve_at
 from allocopt.optimize.slp_program import SlpProgram
+from allocopt.results.result import DUAL_COLUMNS
 
 
 def _dual(duals: pd.DataFrame, constraint: str, period: str, resource="", activity="") -> float:
@@ -80,7 +81,7 @@ def test_velocity_cap_duals_price_a_scenario_change(core, core_result):
 
 def test_duals_table_is_tidy_with_units_and_signs(core_result):
     d = core_result.duals
-    assert list(d.columns) == COLUMNS
+    assert list(d.columns) == DUAL_COLUMNS
     budget = d[d.constraint == "budget_limit"]
     assert len(budget) == 2 * len(core_result.knobs)
     assert (budget.value >= -1e-9).all()  # <= rows of a maximization are worth >= 0
@@ -176,7 +177,7 @@ def test_endogenous_duals_are_confirmed_local_sensitivities(short, short_local):
     reported = local.table[local.table.constraint != "velocity_hit_price"]
     confirmed = local.checks[local.checks.confirmed]
     assert set(local.table.source) == {SLP_LOCAL}
-    assert list(local.table.columns) == COLUMNS
+    assert list(local.table.columns) == DUAL_COLUMNS
     assert len(reported) == len(confirmed)
     for check in local.checks.itertuples():
         budget = check.constraint == "budget_limit"

@@ -23,10 +23,9 @@ from allocopt.plot.schedule import (
     plot_velocity,
     risk_table,
     save_figure,
-    schedule_table,
-    status_marker,
 )
 from allocopt.results.names import CATEGORY_LABELS, PALETTE
+from allocopt.results.wide import schedule_table, status_marker
 from allocopt.scenario.tables import CATEGORIES
 
 matplotlib.use("Agg")

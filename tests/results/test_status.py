@@ -19,7 +19,7 @@ from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import finish
 from allocopt.optimize.highs import classify, run_highs
-from allocopt.plot.schedule import status_marker
+from allocopt.results.wide import status_marker
 from tests.conftest import BASELINE
 
 solve_module = importlib.import_module(
