@@ -16,6 +16,7 @@ past ~400 lines.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,9 @@ AUTO_UPDATES_OFF = (  # a re-solve of the same model only pushes changed mutable
 IIS_STRATEGY = int(highspy.IisStrategy.kIisStrategyFromLp) | int(
     highspy.IisStrategy.kIisStrategyIrreducible
 )
+# log2 of the band the median nonzero cost is scaled into (objective_scale): that of the bundled
+# scenarios (2^-7.7 to 2^-4.9), on which DUAL_TOLERANCE was measured to reach the optimum
+COST_BAND = (-8, 0)
 # each field of the scenario's solver: block (allocopt.scenario.config.Solver) by HiGHS's name
 SETTINGS: dict[str, str] = {"time_limit_seconds": "time_limit", "threads": "threads"}
 IIS_UPPER = frozenset(
@@ -141,6 +145,20 @@ class Iis:
 _scheduler: list[int] = []  # the threads HiGHS's process-wide scheduler was last started with
 
 
+def objective_scale(cost: Sequence[float]) -> int:
+    """The power of two HiGHS multiplies the costs ``cost`` by (its ``user_objective_scale``) so
+    that their median nonzero magnitude lies in :data:`COST_BAND`: HiGHS's tolerances are
+    absolute, so costs far below them (tiny hazards) stop HiGHS short of the optimum. Costs
+    already in the band are left alone (0)."""
+    magnitude = np.abs(np.asarray(cost, dtype=float))
+    magnitude = magnitude[magnitude > 0]
+    if not len(magnitude):
+        return 0
+    low, high = COST_BAND
+    median = float(np.log2(np.median(magnitude)))
+    return int(np.clip(0, math.ceil(low - median), math.floor(high - median)))
+
+
 def option_of(highs: highspy.Highs, name: str) -> Any:
     """The value ``highs`` holds for its option ``name``."""
     value = highs.getOptionValue(name)
@@ -176,6 +194,9 @@ class _Interface(Highs):
         self.clock_start = highs.getRunTime()
         if self.limit is not None:
             highs.setOptionValue("time_limit", self.limit + self.clock_start)
+        scale = objective_scale(highs.getLp().col_cost_)
+        if "user_objective_scale" not in self._active_config.solver_options:
+            highs.setOptionValue("user_objective_scale", scale)
         return super()._solve()
 
 

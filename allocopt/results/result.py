@@ -29,6 +29,9 @@ from allocopt.scenario.tables import CATEGORIES, CHANNELS, RESOURCE_UNITS, RESOU
 
 CAPABILITIES = "capabilities"
 FLOAT_FORMAT = "%.10g"
+# risks and the summary keep 12 decimal places, and 9 significant digits where that is more (a
+# tiny hazard keeps its digits; bytes stay stable across platforms): see keep_digits
+DECIMALS, SIGNIFICANT = 12, 9
 ITERATION_COLUMNS = [f.name for f in fields(Iteration)]
 VERSIONED = ("allocopt", "pyomo", "highspy")  # the distributions whose versions a result records
 
@@ -62,6 +65,36 @@ def schedule_of(allocation: pd.DataFrame, scenario: Scenario) -> Schedule:
         effort=effort["value"].loc[periods, ids].to_numpy(),
         capabilities=caps["value"].loc[periods, list(RESOURCES)].to_numpy(),
     )
+
+
+def _decimals(magnitude: np.ndarray) -> np.ndarray:
+    """Decimal places that keep :data:`DECIMALS` of them and :data:`SIGNIFICANT` significant
+    digits of values of ``magnitude`` (> 0, finite)."""
+    places = SIGNIFICANT - 1 - np.floor(np.log10(magnitude))
+    return np.clip(places, DECIMALS, 300).astype(int)
+
+
+def keep_digits(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to :data:`DECIMALS` decimal places, or to :data:`SIGNIFICANT`
+    significant digits where that keeps more (below 1e-4 in magnitude); zeros and non-finite
+    values as they are."""
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    magnitude = np.abs(values)
+    real = np.isfinite(values) & (magnitude > 0)
+    places = np.zeros(values.shape, dtype=int)
+    places[real] = _decimals(magnitude[real])
+    for n in np.unique(places[real]):
+        chosen = real & (places == n)
+        out[chosen] = values[chosen].round(n)
+    return out
+
+
+def _keep_digits_of(value: float) -> float:
+    """One value as :func:`keep_digits` rounds it (Python's correctly rounded ``round``)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, int(_decimals(np.array(abs(value)))))
 
 
 def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
@@ -287,8 +320,8 @@ def build_result(
             "period": np.repeat(labels, len(CHANNELS)),
             "channel": list(CHANNELS) * n_t,
             "hazard_without_plan": inp.hazard_full.ravel(),
-            "hazard_before_safety": point.hazard.ravel().round(12),
-            "hazard_with_plan": ev.hazard_plan.ravel().round(12),
+            "hazard_before_safety": keep_digits(point.hazard.ravel()),
+            "hazard_with_plan": keep_digits(ev.hazard_plan.ravel()),
             "unit": "per year",
         }
     )
@@ -316,7 +349,7 @@ def build_result(
     if status != Status.OPTIMAL:
         summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
         summary["relative_gap"] = math.nan if relative_gap is None else relative_gap
-    summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
+    summary = {k: (_keep_digits_of(v) if isinstance(v, float) else v) for k, v in summary.items()}
     return Result(
         scenario_name=inp.scenario_name,
         status=status,
