@@ -30,7 +30,7 @@ from allocopt.optimize.pipeline import solve
 from allocopt.plot.schedule import save_figure
 from allocopt.plot.tree import plot_tree
 from allocopt.plot.uncertainty import plot_fan
-from allocopt.results.files import check_writable
+from allocopt.results.files import check_writable, write_run
 from allocopt.results.result import Result
 from allocopt.results.store import save_beside
 from allocopt.scenario.schema import Scenario
@@ -56,19 +56,23 @@ class Run:
         """Write the tables (``tree_*.csv`` and ``tree_plan.png`` for a tree; the result tables
         with the saved result beside them (:func:`~allocopt.results.store.save_beside`),
         ``montecarlo_*.csv``, ``montecarlo_fan.png`` and ``outcomes.csv`` otherwise, as computed)
-        into ``folder``; each file appears whole or not at all. Returns the paths written."""
-        folder = Path(folder)
-        written = self.solved.to_csv(folder)
-        if isinstance(self.solved, Result):  # a saved result too: report --from-result reads it
-            written += save_beside(self.solved, folder)
-        if isinstance(self.solved, TreeResult):
-            written.append(save_figure(plot_tree(self.solved), folder / TREE_FIGURE))
-        if self.monte_carlo is not None:
-            written += self.monte_carlo.to_csv(folder)
-            written.append(save_figure(plot_fan(self.monte_carlo), folder / FAN_FIGURE))
-        if self.outcome is not None:
-            written.append(self.outcome.to_csv(folder / OUTCOMES_FILE))
-        return written
+        into ``folder`` with a ``manifest.json`` naming the scenario and every file; files an
+        earlier run listed there are removed (:func:`~allocopt.results.files.write_run`); each
+        file appears whole or not at all. Returns the paths written."""
+
+        def fill(folder: Path) -> None:
+            self.solved.to_csv(folder)
+            if isinstance(self.solved, Result):  # a saved result too: report --from-result reads it
+                save_beside(self.solved, folder)
+            if isinstance(self.solved, TreeResult):
+                save_figure(plot_tree(self.solved), folder / TREE_FIGURE)
+            if self.monte_carlo is not None:
+                self.monte_carlo.to_csv(folder)
+                save_figure(plot_fan(self.monte_carlo), folder / FAN_FIGURE)
+            if self.outcome is not None:
+                self.outcome.to_csv(folder / OUTCOMES_FILE)
+
+        return write_run(folder, self.solved.scenario_name, fill)
 
 
 def run_scenario(

@@ -16,6 +16,7 @@ past ~400 lines.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from allocopt.errors import SolverError
 from allocopt.results.status import Status
+from allocopt.scenario.config import Solver as SolverSettings
 
 # HiGHS model status (by name, so statuses added by later HiGHS versions fall to SOLVER_ERROR)
 HIGHS_STATUS: dict[str, Status] = {
@@ -65,6 +67,11 @@ AUTO_UPDATES_OFF = (  # a re-solve of the same model only pushes changed mutable
 IIS_STRATEGY = int(highspy.IisStrategy.kIisStrategyFromLp) | int(
     highspy.IisStrategy.kIisStrategyIrreducible
 )
+# log2 of the band the median nonzero cost is scaled into (objective_scale): that of the bundled
+# scenarios (2^-7.7 to 2^-4.9), on which DUAL_TOLERANCE was measured to reach the optimum
+COST_BAND = (-8, 0)
+# each field of the scenario's solver: block (allocopt.scenario.config.Solver) by HiGHS's name
+SETTINGS: dict[str, str] = {"time_limit_seconds": "time_limit", "threads": "threads"}
 IIS_UPPER = frozenset(
     {
         int(highspy.IisBoundStatus.kIisBoundStatusUpper),
@@ -135,10 +142,70 @@ class Iis:
     upper_bounds: tuple[pyo.VarData, ...]
 
 
+_scheduler: list[int] = []  # the threads HiGHS's process-wide scheduler was last started with
+
+
+def objective_scale(cost: Sequence[float]) -> int:
+    """The power of two HiGHS multiplies the costs ``cost`` by (its ``user_objective_scale``) so
+    that their median nonzero magnitude lies in :data:`COST_BAND`: HiGHS's tolerances are
+    absolute, so costs far below them (tiny hazards) stop HiGHS short of the optimum. Costs
+    already in the band are left alone (0)."""
+    magnitude = np.abs(np.asarray(cost, dtype=float))
+    magnitude = magnitude[magnitude > 0]
+    if not len(magnitude):
+        return 0
+    low, high = COST_BAND
+    median = float(np.log2(np.median(magnitude)))
+    return int(np.clip(0, math.ceil(low - median), math.floor(high - median)))
+
+
+def option_of(highs: highspy.Highs, name: str) -> Any:
+    """The value ``highs`` holds for its option ``name``."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value  # (status, value) in some highspy
+
+
+def use_threads(threads: int) -> None:
+    """Make HiGHS's scheduler (one per process, started by the first run) run ``threads``
+    threads (0: HiGHS's choice) before a run with that ``threads`` option: HiGHS refuses to run
+    (status ``kNotset``) when the option differs from the scheduler's count."""
+    if _scheduler != [threads]:
+        highspy.Highs.resetGlobalScheduler(True)
+        _scheduler[:] = [threads]
+
+
+class _Interface(Highs):
+    """Pyomo's persistent HiGHS interface, made to hand HiGHS exactly the options it holds.
+
+    Pyomo only sets the options it is given, so an option removed (or a ``time_limit`` set back
+    to None) would keep its old value inside HiGHS for every later solve. Before each run HiGHS's
+    options are reset to its defaults, then Pyomo sets ``config.solver_options``. ``limit`` is
+    the time limit of each run (seconds, None: none): HiGHS compares its ``time_limit`` with a
+    run clock that accumulates over the runs of one instance, so the limit handed over is
+    ``limit`` past the clock's reading at the start of the run."""
+
+    limit: float | None = None
+    clock_start = 0.0  # the run clock's reading at the start of the last run
+
+    def _solve(self) -> Any:
+        highs = self._solver_model
+        highs.resetOptions()
+        use_threads(self._active_config.solver_options.get("threads", 0))
+        self.clock_start = highs.getRunTime()
+        if self.limit is not None:
+            highs.setOptionValue("time_limit", self.limit + self.clock_start)
+        scale = objective_scale(highs.getLp().col_cost_)
+        if "user_objective_scale" not in self._active_config.solver_options:
+            highs.setOptionValue("user_objective_scale", scale)
+        return super()._solve()
+
+
 class HighsRunner:
     """One persistent HiGHS interface (output off). A new model is handed over whole; a re-solve
     of the same model after changing its mutable Params only pushes the changed values (no
-    re-scan of the model) and starts from HiGHS's last basis (warm start)."""
+    re-scan of the model) and starts from HiGHS's last basis (warm start). At every run HiGHS
+    holds exactly :attr:`options` (HiGHS's defaults for the rest) and a ``time_limit`` of
+    :attr:`time_limit` seconds for that run alone."""
 
     def __init__(
         self,
@@ -147,10 +214,10 @@ class HighsRunner:
         algorithm: str = "choose",
         options: dict[str, Any] | None = None,
     ) -> None:
-        self.solver = Highs()
+        self.solver = _Interface()
         self.solver.config.load_solutions = False
         self.solver.config.raise_exception_on_nonoptimal_result = False
-        self.solver.config.time_limit = time_limit
+        self.solver.limit = time_limit
         self.solver.config.solver_options.update(
             {
                 "threads": threads,
@@ -167,12 +234,13 @@ class HighsRunner:
 
     @property
     def time_limit(self) -> float | None:
-        """Seconds HiGHS may run per solve (None: no limit)."""
-        return self.solver.config.time_limit
+        """Seconds HiGHS may run per solve (None: no limit); a re-solve that runs HiGHS twice
+        (see :meth:`solve`) gives each run this limit."""
+        return self.solver.limit
 
     @time_limit.setter
     def time_limit(self, seconds: float | None) -> None:
-        self.solver.config.time_limit = seconds
+        self.solver.limit = seconds
 
     @property
     def options(self) -> dict[str, Any]:
@@ -182,6 +250,31 @@ class HighsRunner:
     def set_options(self, options: Mapping[str, Any]) -> None:
         """Set HiGHS ``options`` (by HiGHS's names) for the next solves."""
         self.solver.config.solver_options.update(options)
+
+    def remove_options(self, names: Sequence[str]) -> None:
+        """Let HiGHS run at its defaults for the options ``names`` from the next solve on."""
+        for name in names:
+            self.solver.config.solver_options.pop(name, None)
+
+    def apply(self, settings: SolverSettings) -> None:
+        """Take the scenario's ``solver:`` block: every field reaches HiGHS at the next solve
+        under its HiGHS name (:data:`SETTINGS`), a None field as HiGHS's default. Raises
+        KeyError for a field :data:`SETTINGS` does not map."""
+        values = {SETTINGS[name]: value for name, value in settings}
+        self.time_limit = values.pop("time_limit")
+        self.set_options({k: v for k, v in values.items() if v is not None})
+        self.remove_options([k for k, v in values.items() if v is None])
+
+    def held(self, name: str) -> Any:
+        """The value HiGHS held for its option ``name`` in the last run (``time_limit``: the
+        seconds that run was allowed, ``inf`` for none). Raises RuntimeError before any run."""
+        highs = getattr(self.solver, "_solver_model", None)
+        if highs is None:
+            raise RuntimeError("HiGHS has not run yet")
+        value = option_of(highs, name)
+        if name == "time_limit":
+            return value - self.solver.clock_start
+        return value
 
     @property
     def _highs(self) -> highspy.Highs:
@@ -438,7 +531,7 @@ def run_highs(
 def load_any_solution(m: pyo.ConcreteModel) -> bool:
     """Solve ``m`` with HiGHS at its default options and load the solution if it is optimal or
     feasible; return whether one was loaded."""
-    solver = Highs()
+    solver = _Interface()
     solver.config.raise_exception_on_nonoptimal_result = False
     solver.config.load_solutions = False
     results = solver.solve(m)
@@ -456,12 +549,17 @@ class ArrayLp:
     def __init__(self, options: Mapping[str, Any]) -> None:
         self._highs = highspy.Highs()
         self._clock = 0.0  # HiGHS's own clock over the last run
+        self._limit = INF  # seconds each run may take
         self.set_options({"output_flag": False, **options})
 
     def set_options(self, options: Mapping[str, Any]) -> None:
-        """Set HiGHS ``options`` by HiGHS's names."""
+        """Set HiGHS ``options`` by HiGHS's names; ``time_limit`` is the limit of each
+        :meth:`run` (HiGHS's own clock runs on over runs: see :class:`_Interface`)."""
         for name, value in options.items():
-            self._highs.setOptionValue(name, value)
+            if name == "time_limit":
+                self._limit = value
+            else:
+                self._highs.setOptionValue(name, value)
 
     def pass_lp(self, arrays: LpArrays) -> None:
         """Replace the model by ``arrays``, maximizing ``col_cost @ x + offset``."""
@@ -528,6 +626,8 @@ class ArrayLp:
     def run(self) -> Status:
         """Run HiGHS (warm from the last basis when there is one); return how it ended."""
         start = self._highs.getRunTime()  # accumulates over runs
+        self._highs.setOptionValue("time_limit", start + self._limit)
+        use_threads(option_of(self._highs, "threads"))
         self._highs.run()
         self._clock = self._highs.getRunTime() - start
         return classify(self._highs.getModelStatus())

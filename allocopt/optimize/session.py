@@ -96,8 +96,7 @@ class Model:
         inp = prepare(scenario)
         self._timings = {"prepare": time.perf_counter() - t0}
         self.scenario = scenario
-        self.run.time_limit = scenario.solver.time_limit_seconds
-        self.run.set_options({"threads": scenario.solver.threads})
+        self.run.apply(scenario.solver)
         if inp.capability.endogenous:
             logger.info(
                 "endogenous capability: the next solve runs the outer loop on fresh models (%s)",

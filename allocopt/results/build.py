@@ -16,6 +16,8 @@ from allocopt.results.result import (
     STARTS_COLUMNS,
     Result,
     empty_duals,
+    keep_digits,
+    keep_digits_of,
 )
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
@@ -138,8 +140,8 @@ def build_result(
             "period": np.repeat(labels, len(CHANNELS)),
             "channel": list(CHANNELS) * n_t,
             "hazard_without_plan": inp.hazard_full.ravel(),
-            "hazard_before_safety": point.hazard.ravel().round(12),
-            "hazard_with_plan": ev.hazard_plan.ravel().round(12),
+            "hazard_before_safety": keep_digits(point.hazard.ravel()),
+            "hazard_with_plan": keep_digits(ev.hazard_plan.ravel()),
             "unit": "per year",
         }
     )
@@ -169,7 +171,7 @@ def build_result(
     if status != Status.OPTIMAL:  # no proven bound for a local optimum either
         summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
         summary["relative_gap"] = math.nan if relative_gap is None else relative_gap
-    summary = {k: (round(v, 12) if isinstance(v, float) else v) for k, v in summary.items()}
+    summary = {k: (keep_digits_of(v) if isinstance(v, float) else v) for k, v in summary.items()}
     return Result(
         scenario_name=inp.scenario_name,
         status=status,

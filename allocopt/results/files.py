@@ -1,14 +1,22 @@
 """Atomic file writes: an interrupted run leaves the old file or none, never half of a new one;
-and the check, before any work, that an output path can be written at all."""
+a run's folder that holds only what that run wrote, named in its manifest; and the check, before
+any work, that an output path can be written at all."""
 
 from __future__ import annotations
 
 import errno
+import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"  # in a run's folder: the scenario and every file the run wrote
+MANIFEST_FORMAT = "allocopt-run"
 
 
 def _umask() -> int:
@@ -50,6 +58,59 @@ def write_folder(folder: str | Path, fill: Callable[[Path], object]) -> list[Pat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object]) -> list[Path]:
+    """Let ``fill(staging)`` write a run's files into a temporary folder beside ``folder``, then
+    make ``folder`` hold them: the files an earlier run listed in ``folder``'s
+    :data:`MANIFEST` are removed, the new files moved in (each whole or not at all), and the
+    manifest written last, naming ``scenario`` and every file. Files no allocopt run listed
+    (yours, or from a run before manifests) are left in place with a logged warning naming them.
+    Returns the paths written, the manifest last."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        fill(staging)
+        names = sorted(p.name for p in staging.iterdir())
+        folder.mkdir(exist_ok=True)
+        for name in _listed(folder):
+            (folder / name).unlink(missing_ok=True)
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in {*names, MANIFEST})
+        if foreign:
+            logger.warning(
+                "%s holds files this run of '%s' did not write (left in place): %s",
+                folder,
+                scenario,
+                ", ".join(foreign),
+            )
+        written = []
+        for name in names:
+            os.replace(staging / name, folder / name)
+            written.append(folder / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    manifest = {"format": MANIFEST_FORMAT, "scenario": scenario, "files": names}
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    written.append(atomic_write(folder / MANIFEST, lambda tmp: tmp.write_text(text, "utf-8")))
+    return written
+
+
+def _listed(folder: Path) -> list[str]:
+    """The files :data:`MANIFEST` in ``folder`` names (none when it is absent or not
+    allocopt's); only plain names, so a manifest cannot point outside the folder."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return []
+    files = manifest.get("files")
+    return (
+        [f for f in files if isinstance(f, str) and Path(f).name == f]
+        if isinstance(files, list)
+        else []
+    )
 
 
 def check_writable(path: str | Path, *, folder: bool = True) -> Path:

@@ -14,6 +14,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -45,6 +46,9 @@ STARTS_COLUMNS = [
     "status",
     "chosen",
 ]
+# risks and the summary keep 12 decimal places, and 9 significant digits where that is more (a
+# tiny hazard keeps its digits; bytes stay stable across platforms): see keep_digits
+DECIMALS, SIGNIFICANT = 12, 9
 VERSIONED = ("allocopt", "pyomo", "highspy")  # the distributions whose versions a result records
 # the summary's first line for an optimum; any other status shows its NOT OPTIMAL note
 STATUS_LINES = {
@@ -88,6 +92,36 @@ def schedule_of(allocation: pd.DataFrame, scenario: Scenario) -> Schedule:
         effort=effort["value"].loc[periods, ids].to_numpy(),
         capabilities=caps["value"].loc[periods, list(RESOURCES)].to_numpy(),
     )
+
+
+def _decimals(magnitude: np.ndarray) -> np.ndarray:
+    """Decimal places that keep :data:`DECIMALS` of them and :data:`SIGNIFICANT` significant
+    digits of values of ``magnitude`` (> 0, finite)."""
+    places = SIGNIFICANT - 1 - np.floor(np.log10(magnitude))
+    return np.clip(places, DECIMALS, 300).astype(int)
+
+
+def keep_digits(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to :data:`DECIMALS` decimal places, or to :data:`SIGNIFICANT`
+    significant digits where that keeps more (below 1e-4 in magnitude); zeros and non-finite
+    values as they are."""
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    magnitude = np.abs(values)
+    real = np.isfinite(values) & (magnitude > 0)
+    places = np.zeros(values.shape, dtype=int)
+    places[real] = _decimals(magnitude[real])
+    for n in np.unique(places[real]):
+        chosen = real & (places == n)
+        out[chosen] = values[chosen].round(n)
+    return out
+
+
+def keep_digits_of(value: float) -> float:
+    """One value as :func:`keep_digits` rounds it (Python's correctly rounded ``round``)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, int(_decimals(np.array(abs(value)))))
 
 
 def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
