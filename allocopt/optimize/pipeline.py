@@ -162,8 +162,23 @@ def solve(scenario: Scenario, allow_nonoptimal: bool = False) -> Result:
     run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
     program = SlpProgram(inp, run, reference(inp))
     add_timings(timings, {"build": time.perf_counter() - t1})
+    return solve_outer(program, scenario, timings, allow_nonoptimal)
+
+
+def solve_outer(
+    program: SlpProgram,
+    scenario: Scenario,
+    timings: dict[str, float],
+    allow_nonoptimal: bool = False,
+    start: Schedule | None = None,
+) -> Result:
+    """Run the outer loop on ``program`` (built for ``scenario``) from the schedule ``start``
+    (default: full speed, :func:`allocopt.optimize.outer.successive_lp`) and return its
+    :class:`Result` through :func:`to_result`; ``timings`` holds the phases so far. Raises as
+    :func:`solve` says."""
+    inp = program.inputs
     t2 = time.perf_counter()
-    outcome = successive_lp(inp, solve_at(program, timings))
+    outcome = successive_lp(inp, solve_at(program, timings), start)
     status = Status(outcome.status)
     per_iteration = (time.perf_counter() - t2) / max(1, len(outcome.iterations))
     return to_result(
