@@ -6,7 +6,8 @@ endogenous capability, ``capability: {}``) is one LP, re-solved warm. With endog
 (:class:`allocopt.optimize.slp_program.SlpProgram`: built once, its linearization point in
 mutable Params), and each solve runs the outer loop on it, warm from HiGHS's last basis, starting
 from the last converged schedule when there is one (the first solve, and the first after a
-rebuild, start at full speed as :func:`allocopt.solve` does).
+rebuild, start at full speed as :func:`allocopt.solve` does; so does a loop after a restart that
+did not converge).
 
 ``Model.update`` changes the model's mutable Params in place when the change leaves the program's
 structure alone — what building it read directly from the inputs (:func:`allocopt.model.structure`,
@@ -148,13 +149,26 @@ class Model:
         """Solve warm and return the :class:`Result`, checked by the exact simulator as
         :func:`allocopt.solve` checks it; raises SolverError when HiGHS has no solution or,
         unless ``allow_nonoptimal``, when the result is not ``optimal`` (``check_failed``
-        included). With endogenous capability the outer loop runs from :attr:`start` and, when
-        it converges, its schedule becomes the next start. ``Result.timings`` holds the phases
+        included). With endogenous capability the outer loop runs from :attr:`start` (a restart
+        that does not converge, e.g. stuck at a schedule that exceeds a staff limit the loop's
+        merit does not price, is followed by a loop from full speed, logged); the schedule it
+        converges to becomes the next start. ``Result.timings`` holds the phases
         since the last solve (``build``: the build or the in-place update, plus the outer
         loop's moves of the point)."""
         if self.program is not None:
             timings, self._timings = self._timings, {}
-            result = solve_outer(self.program, self.scenario, timings, allow_nonoptimal, self.start)
+            if self.start is not None:
+                result = solve_outer(self.program, self.scenario, timings, True, self.start)
+                if result.is_optimal:
+                    self.start = result.schedule
+                    return result
+                logger.info(
+                    "the restart from the last converged schedule ended %s after %d outer "
+                    "iterations: solving again from full speed",
+                    result.status,
+                    result.summary["outer_iterations"],
+                )
+            result = solve_outer(self.program, self.scenario, timings, allow_nonoptimal)
             if result.is_optimal:
                 self.start = result.schedule
             return result

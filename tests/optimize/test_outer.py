@@ -353,5 +353,5 @@ def test_the_first_answer_from_an_infeasible_start_is_accepted(inputs):
     merit does not price every constraint); S(70) again moves nothing, still over the cap."""
     inp = inputs(max_iterations=3)
     outcome = successive_lp(inp, Stub(inp, 70), start=S(60))
-    assert [i.accepted for i in outcome.iterations][0]
+    assert outcome.iterations[0].accepted
     np.testing.assert_allclose(outcome.schedule.effort, S(70).effort)
