@@ -16,11 +16,13 @@ acceleration threshold, the timeline shift, hazards and hazard multipliers, reso
 ``max_effort``, safety floors, staff growth and re-assignment rates reach the program only through
 mutable Params; anything else the families read (horizon, intervention set or mode, lead times,
 depreciation, saturation, effects, residual floors, cut counts, turning the safety floor on or
-off, the initial safety share, the capability settings, turning endogenous capability on or off)
-rebuilds the model. For the core program both paths give the result a fresh :func:`allocopt.solve`
+off, the initial safety share, capability settings the rows read such as the influence half-life
+or the frontier shares, turning endogenous capability on or off) rebuilds the model; settings
+that only move the outer loop's linearization point (``ai_multiplier_max``, ``slp.*``) are in
+place. For the core program both paths give the result a fresh :func:`allocopt.solve`
 gives. With endogenous capability the restarted loop finds a local optimum near the last one;
 tests/optimize/test_session.py checks that it matches a fresh solve (exact risk reduction within
-1e-4 relative, as the approximation gap allows; docs/explore.md).
+5e-4 relative, a sixth of the tangent cuts' approximation gap; docs/explore.md).
 
 >>> model = Model(load_scenario("models/magma_baseline.yaml"))  # doctest: +SKIP
 >>> model.update({"velocity.hit_cap_post_acceleration": 0.1})  # doctest: +SKIP
