@@ -45,10 +45,12 @@ from allocopt.model.sets import set_param_values
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.duals import DualRows
+from allocopt.optimize.finish import add_timings
 from allocopt.optimize.highs import HighsRunner, cold_algorithm
 from allocopt.optimize.pipeline import NO_ANSWER, report, solve_outer
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result
+from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
 
 logger = logging.getLogger(__name__)
@@ -153,27 +155,23 @@ class Model:
         unless ``allow_nonoptimal``, when the result is not ``optimal`` (``check_failed``
         included). With endogenous capability the outer loop runs from :attr:`start` (a restart
         that does not converge, e.g. stuck at a schedule that exceeds a staff limit the loop's
-        merit does not price, is followed by a loop from full speed, logged); the schedule it
-        converges to becomes the next start. ``Result.timings`` holds the phases
+        merit does not price, is followed by a loop from full speed, logged; a warm re-solve that
+        HiGHS ends in numerical trouble rebuilds the program once and runs from full speed); the
+        schedule it converges to becomes the next start. ``Result.timings`` holds the phases
         since the last solve (``build``: the build or the in-place update, plus the outer
         loop's moves of the point)."""
         if self.program is not None:
             timings, self._timings = self._timings, {}
-            if self.start is not None:
-                result = solve_outer(self.program, self.scenario, timings, True, self.start)
-                if result.is_optimal:
-                    self.start = result.schedule
-                    return result
-                logger.info(
-                    "the restart from the last converged schedule ended %s after %d outer "
-                    "iterations: solving again from full speed",
-                    result.status,
-                    result.summary["outer_iterations"],
-                )
-            result = solve_outer(self.program, self.scenario, timings, allow_nonoptimal)
-            if result.is_optimal:
-                self.start = result.schedule
-            return result
+            try:
+                return self._solve_outer(timings, allow_nonoptimal)
+            except SolverError as exc:
+                if exc.status != Status.NUMERICAL_TROUBLE:
+                    raise
+                logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
+                self._build(self.inputs)
+                add_timings(timings, self._timings)
+                self._timings = {}
+                return self._solve_outer(timings, allow_nonoptimal)
         solved = self.run.solve(self.model)
         if solved.objective is None or solved.status in NO_ANSWER:
             raise SolverError(solved.status, solved.message)
@@ -189,3 +187,22 @@ class Model:
             timings,
             allow_nonoptimal,
         )
+
+    def _solve_outer(self, timings: dict[str, float], allow_nonoptimal: bool) -> Result:
+        """The outer loop on :attr:`program` from :attr:`start` (then from full speed if that
+        restart does not converge); a converged schedule becomes the next start."""
+        if self.start is not None:
+            result = solve_outer(self.program, self.scenario, timings, True, self.start)
+            if result.is_optimal:
+                self.start = result.schedule
+                return result
+            logger.info(
+                "the restart from the last converged schedule ended %s after %d outer "
+                "iterations: solving again from full speed",
+                result.status,
+                result.summary["outer_iterations"],
+            )
+        result = solve_outer(self.program, self.scenario, timings, allow_nonoptimal)
+        if result.is_optimal:
+            self.start = result.schedule
+        return result

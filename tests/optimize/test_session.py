@@ -11,9 +11,10 @@ import pyomo.environ as pyo
 import pytest
 
 from allocopt import Model, ScenarioError, evaluate, solve
+from allocopt.errors import SolverError
 from allocopt.model import FAMILIES
 from allocopt.numeric.inputs import prepare
-from allocopt.optimize import pipeline
+from allocopt.optimize import pipeline, session
 from allocopt.optimize.finish import PHASES
 from allocopt.results.result import schedule_of
 from tests.model.toy_family import SHARE, TOY, TOY_UNIT
@@ -197,6 +198,32 @@ def test_a_restart_that_does_not_converge_is_followed_by_a_loop_from_full_speed(
     _close(result, fresh)
     assert model.builds == 1
     assert model.start is result.schedule
+
+
+def test_numerical_trouble_in_a_warm_re_solve_rebuilds_once(baseline, monkeypatch, caplog):
+    """HiGHS failing warm (numerical trouble) rebuilds the program and runs from full speed;
+    an infeasible scenario still raises at once."""
+    model = Model(baseline)
+    model.solve()
+    real, calls = session.solve_outer, []
+
+    def failing_warm(program, scenario, timings, allow_nonoptimal=False, start=None):
+        calls.append(start)
+        if len(calls) == 1:
+            raise SolverError("numerical_trouble", "HiGHS stopped with 'kUnknown'")
+        return real(program, scenario, timings, allow_nonoptimal, start)
+
+    monkeypatch.setattr(session, "solve_outer", failing_warm)
+    change = {"velocity.hit_cap_post_acceleration": 0.15}
+    model.update(change)
+    with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
+        result = model.solve()
+    assert "a warm re-solve failed" in caplog.text
+    assert calls[0] is not None
+    assert calls[1] is None  # the rebuilt program starts at full speed
+    assert model.builds == 2
+    assert result.scenario == baseline.with_updates(change)
+    assert result.is_optimal
 
 
 def test_endogenous_structural_change_rebuilds_and_starts_afresh(baseline, caplog):
