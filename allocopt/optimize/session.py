@@ -155,17 +155,19 @@ class Model:
         unless ``allow_nonoptimal``, when the result is not ``optimal`` (``check_failed``
         included). With endogenous capability the outer loop runs from :attr:`start` (a restart
         that does not converge, e.g. stuck at a schedule that exceeds a staff limit the loop's
-        merit does not price, is followed by a loop from full speed, logged; a warm re-solve that
-        HiGHS ends in numerical trouble rebuilds the program once and runs from full speed); the
-        schedule it converges to becomes the next start. ``Result.timings`` holds the phases
-        since the last solve (``build``: the build or the in-place update, plus the outer
-        loop's moves of the point)."""
+        merit does not price, is followed by a loop from full speed, logged; a restart that HiGHS
+        ends in an error, or a warm solve in numerical trouble, rebuilds the program once and
+        runs from full speed: far from the last point a warm basis can mislead HiGHS, measured
+        after large budget-growth changes); the schedule it converges to becomes the next start.
+        ``Result.timings`` holds the phases since the last solve (``build``: the build or the
+        in-place update, plus the outer loop's moves of the point)."""
         if self.program is not None:
             timings, self._timings = self._timings, {}
+            restart = self.start is not None
             try:
                 return self._solve_outer(timings, allow_nonoptimal)
             except SolverError as exc:
-                if exc.status != Status.NUMERICAL_TROUBLE:
+                if not restart and exc.status != Status.NUMERICAL_TROUBLE:
                     raise
                 logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
                 self._build(self.inputs)
