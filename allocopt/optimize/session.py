@@ -155,10 +155,10 @@ class Model:
         unless ``allow_nonoptimal``, when the result is not ``optimal`` (``check_failed``
         included). With endogenous capability the outer loop runs from :attr:`start` (a restart
         that does not converge, e.g. stuck at a schedule that exceeds a staff limit the loop's
-        merit does not price, is followed by a loop from full speed, logged; a restart that HiGHS
-        ends in an error, or a warm solve in numerical trouble, rebuilds the program once and
-        runs from full speed: far from the last point a warm basis can mislead HiGHS, measured
-        after large budget-growth changes); the schedule it converges to becomes the next start.
+        merit does not price, or that raises, e.g. because the program linearized at a start far
+        outside the new budgets is infeasible, is followed by a loop from full speed, logged; a
+        warm solve in numerical trouble rebuilds the program once and runs from full speed); the
+        schedule it converges to becomes the next start.
         ``Result.timings`` holds the phases since the last solve (``build``: the build or the
         in-place update, plus the outer loop's moves of the point)."""
         if self.program is not None:
@@ -167,12 +167,16 @@ class Model:
             try:
                 return self._solve_outer(timings, allow_nonoptimal)
             except SolverError as exc:
-                if not restart and exc.status != Status.NUMERICAL_TROUBLE:
+                if exc.status == Status.NUMERICAL_TROUBLE:
+                    logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
+                    self._build(self.inputs)
+                    add_timings(timings, self._timings)
+                    self._timings = {}
+                elif restart:
+                    logger.info("the restart failed (%s): solving again from full speed", exc)
+                    self.start = None
+                else:
                     raise
-                logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
-                self._build(self.inputs)
-                add_timings(timings, self._timings)
-                self._timings = {}
                 return self._solve_outer(timings, allow_nonoptimal)
         solved = self.run.solve(self.model)
         if solved.objective is None or solved.status in NO_ANSWER:

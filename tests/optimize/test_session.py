@@ -200,9 +200,18 @@ def test_a_restart_that_does_not_converge_is_followed_by_a_loop_from_full_speed(
     assert model.start is result.schedule
 
 
-def test_numerical_trouble_in_a_warm_re_solve_rebuilds_once(baseline, monkeypatch, caplog):
-    """HiGHS failing warm (numerical trouble) rebuilds the program and runs from full speed;
-    an infeasible scenario still raises at once."""
+@pytest.mark.parametrize(
+    ("status", "builds", "logged"),
+    [
+        ("numerical_trouble", 2, "a warm re-solve failed"),
+        ("infeasible", 1, "the restart failed"),  # the program at a far start: same program
+    ],
+)
+def test_a_failing_restart_runs_again_from_full_speed(
+    baseline, monkeypatch, caplog, status, builds, logged
+):
+    """A restart that raises runs the loop again from full speed: on a rebuilt program after
+    numerical trouble, on the same program otherwise."""
     model = Model(baseline)
     model.solve()
     real, calls = session.solve_outer, []
@@ -210,7 +219,7 @@ def test_numerical_trouble_in_a_warm_re_solve_rebuilds_once(baseline, monkeypatc
     def failing_warm(program, scenario, timings, allow_nonoptimal=False, start=None):
         calls.append(start)
         if len(calls) == 1:
-            raise SolverError("numerical_trouble", "HiGHS stopped with 'kUnknown'")
+            raise SolverError(status, "HiGHS stopped")
         return real(program, scenario, timings, allow_nonoptimal, start)
 
     monkeypatch.setattr(session, "solve_outer", failing_warm)
@@ -218,10 +227,10 @@ def test_numerical_trouble_in_a_warm_re_solve_rebuilds_once(baseline, monkeypatc
     model.update(change)
     with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
         result = model.solve()
-    assert "a warm re-solve failed" in caplog.text
+    assert logged in caplog.text
     assert calls[0] is not None
-    assert calls[1] is None  # the rebuilt program starts at full speed
-    assert model.builds == 2
+    assert calls[1] is None  # the second loop starts at full speed
+    assert model.builds == builds
     assert result.scenario == baseline.with_updates(change)
     assert result.is_optimal
 
