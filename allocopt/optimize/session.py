@@ -157,27 +157,29 @@ class Model:
         that does not converge, e.g. stuck at a schedule that exceeds a staff limit the loop's
         merit does not price, or that raises, e.g. because the program linearized at a start far
         outside the new budgets is infeasible, is followed by a loop from full speed, logged; a
-        warm solve in numerical trouble rebuilds the program once and runs from full speed); the
-        schedule it converges to becomes the next start.
+        loop from full speed that HiGHS ends in numerical trouble is run once more on a rebuilt
+        program); the schedule it converges to becomes the next start.
         ``Result.timings`` holds the phases since the last solve (``build``: the build or the
         in-place update, plus the outer loop's moves of the point)."""
         if self.program is not None:
             timings, self._timings = self._timings, {}
-            restart = self.start is not None
-            try:
-                return self._solve_outer(timings, allow_nonoptimal)
-            except SolverError as exc:
-                if exc.status == Status.NUMERICAL_TROUBLE:
-                    logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
-                    self._build(self.inputs)
-                    add_timings(timings, self._timings)
-                    self._timings = {}
-                elif restart:
-                    logger.info("the restart failed (%s): solving again from full speed", exc)
-                    self.start = None
-                else:
-                    raise
-                return self._solve_outer(timings, allow_nonoptimal)
+            rebuilt = False
+            while True:  # at most a restart, a loop from full speed, one on a rebuilt program
+                restart = self.start is not None
+                try:
+                    return self._solve_outer(timings, allow_nonoptimal)
+                except SolverError as exc:
+                    if restart:
+                        logger.info("the restart failed (%s): solving again from full speed", exc)
+                        self.start = None
+                    elif exc.status == Status.NUMERICAL_TROUBLE and not rebuilt:
+                        logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
+                        self._build(self.inputs)
+                        add_timings(timings, self._timings)
+                        self._timings = {}
+                        rebuilt = True
+                    else:
+                        raise
         solved = self.run.solve(self.model)
         if solved.objective is None or solved.status in NO_ANSWER:
             raise SolverError(solved.status, solved.message)
