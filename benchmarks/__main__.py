@@ -1,8 +1,10 @@
 """``python -m benchmarks``: on the baseline's core program (no endogenous capability, one LP):
 build / hand-off / solve against the highspy floor for growing sizes, warm re-solve against
-rebuild, sweep throughput on 1 and 2 processes, and a scenario tree's extensive form; and
-the endogenous baseline's cold solve (outer loop) against its core program's cold build-and-solve,
-with iteration count and time per iteration. Ratios come from one run.
+rebuild, sweep throughput on 1 and 2 processes, and a scenario tree's extensive form; and on the
+endogenous baseline: its cold solve (outer loop) against its core program's cold build-and-solve,
+with iteration count and time per iteration, a warm re-solve of ``allocopt.Model`` after one
+parameter change against that cold solve, and a sweep on 1 and 2 processes. Ratios come from one
+run.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ CHANGES = [
     {"risk.hazard_multiplier_post_acceleration": 1.1},
     {"intervention_overrides.security_incremental.compute_per_effort_kh100e": 0.011},
     {"velocity.acceleration_threshold": 3.5},
+]
+ENDOGENOUS_CHANGES = [  # one field each, from the baseline: a warm restart of the outer loop
+    {"velocity.hit_cap_post_acceleration": 0.2},
+    {"budget_multiplier.compute": 1.05},
+    {"risk.hazard_multiplier_post_acceleration": 1.1},
+    {"timeline.shift_years": 0.25},
+    {"staff.growth_max_per_year": 0.8},
 ]
 
 
@@ -127,15 +136,16 @@ def resolve(base: Scenario, repeats: int) -> None:
     )
 
 
-def throughput(base: Scenario, points: int) -> None:
-    """A grid sweep of ``points`` points on 1 and on 2 local processes (pools started beforehand)."""
+def throughput(base: Scenario, points: int, program: str = "core") -> None:
+    """A grid sweep of ``points`` points on 1 and on 2 local processes (pools started beforehand);
+    ``program`` names the program in the heading."""
     a = max(2, points // 10)
     params = [
         Parameter.parse(f"velocity.hit_cap_post_acceleration=0.15:0.35:{a}"),
         Parameter.parse(f"risk.hazard_multiplier_post_acceleration=0.8:1.2:{points // a}"),
     ]
     n = a * (points // a)
-    print(f"\n== core: sweep throughput, {n}-point grid, local processes ==")
+    print(f"\n== {program}: sweep throughput, {n}-point grid, local processes ==")
     times = {}
     tables = {}
     context = multiprocessing.get_context("spawn")
@@ -149,7 +159,7 @@ def throughput(base: Scenario, points: int) -> None:
             times[workers] = time.perf_counter() - t0
         print(f"{workers} process(es): {times[workers]:6.1f} s, {n / times[workers]:5.1f} points/s")
     print(
-        f"speed-up on 2 processes: {times[1] / times[2]:.2f}x; "
+        f"speed-up on 2 processes: {times[1] / times[2]:.2f}x (target >= 1.7x); "
         f"tables identical: {tables[1].equals(tables[2])}; "
         f"free parallelism of the machine meanwhile: {free_parallelism():.2f}x"
     )
@@ -167,9 +177,10 @@ def free_parallelism(n: int = 200_000) -> float:
     return times[0] / times[1]
 
 
-def endogenous(baseline: Scenario, core: Scenario, repeats: int) -> None:
+def endogenous(baseline: Scenario, core: Scenario, repeats: int) -> float:
     """Cold solve of the endogenous baseline (the outer loop on one persistent program) against
-    the cold build-and-solve of its core program, alternated, median of ``repeats``."""
+    the cold build-and-solve of its core program, alternated, median of ``repeats``; return the
+    median seconds of the endogenous cold solve."""
     print("\n== endogenous baseline (outer loop) vs its core program, cold solves ==")
     endo, plain = [], []
     for _ in range(repeats):
@@ -183,6 +194,35 @@ def endogenous(baseline: Scenario, core: Scenario, repeats: int) -> None:
         f"status {result.status}: {e:.2f} s, {s['outer_iterations']} outer iterations "
         f"({result.timings['per_iteration']:.3f} s each); core build-and-solve {c:.2f} s; "
         f"ratio {e / c:.1f}x (target <= 3x); exact risk reduction {s['risk_reduction_exact']:.6f}"
+    )
+    return e
+
+
+def endogenous_resolve(baseline: Scenario, cold: float) -> None:
+    """``allocopt.Model`` of the endogenous baseline: after one change (each of
+    :data:`ENDOGENOUS_CHANGES`, the model put back to the baseline and re-solved between them),
+    update in place + warm re-solve (the outer loop restarted from the last converged schedule)
+    to a Result, against ``cold`` (seconds of a cold solve); the median ratio over the changes."""
+    print("\n== endogenous baseline: Model re-solve after one change vs a cold solve ==")
+    model = Model(baseline)
+    model.solve()
+    ratios = []
+    for change in ENDOGENOUS_CHANGES:
+        model.set_scenario(baseline)
+        model.solve()
+        t0 = time.perf_counter()
+        model.update(change)
+        result = model.solve()
+        warm = time.perf_counter() - t0
+        ratios.append(warm / cold)
+        ((field, value),) = change.items()
+        print(
+            f"{field:42} = {value:<5g} warm {warm:6.2f} s, "
+            f"{result.summary['outer_iterations']:2d} outer iterations, {warm / cold:5.2f}x cold"
+        )
+    print(
+        f"median over changes: {statistics.median(ratios):.2f}x the cold solve "
+        f"({cold:.2f} s; target <= 0.15x); builds {model.builds}"
     )
 
 
@@ -211,6 +251,12 @@ def main() -> None:
     parser.add_argument(
         "--tree-stages", type=int, default=2, help="scenario tree of 4**N branches (0 skips)"
     )
+    parser.add_argument(
+        "--endogenous-points",
+        type=int,
+        default=40,
+        help="points of the endogenous baseline's sweep (0 skips)",
+    )
     args = parser.parse_args()
     baseline = load_scenario(BASELINE)
     base = baseline.with_updates({"capability": {}})  # the core program
@@ -224,7 +270,10 @@ def main() -> None:
         throughput(base, args.points)
     if args.tree_stages:
         tree(base, args.tree_stages)
-    endogenous(baseline, base, args.repeats)
+    cold = endogenous(baseline, base, args.repeats)
+    endogenous_resolve(baseline, cold)
+    if args.endogenous_points:
+        throughput(baseline, args.endogenous_points, "endogenous baseline")
 
 
 if __name__ == "__main__":

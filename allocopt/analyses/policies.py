@@ -18,7 +18,7 @@ from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.rules import essay_split, follow_rule
 from allocopt.numeric.simulate import Evaluation, Schedule
-from allocopt.optimize.pipeline import solve
+from allocopt.optimize.session import Model
 from allocopt.results.result import Result
 from allocopt.scenario.schema import Scenario
 
@@ -68,11 +68,17 @@ def _solved(name: str, result: Result) -> PolicyScore:
 
 
 def compare(scenario: Scenario, optimum: Result | None = None) -> pd.DataFrame:
-    """Risk reduction (exact) and velocity lost of the optimum and of each policy."""
+    """Risk reduction (exact) and velocity lost of the optimum (``optimum``, a result of
+    ``scenario``, or solved here) and of each policy. "Never slow" (the post-acceleration cap
+    held at the pre-acceleration one) is solved on the same :class:`Model`, updated in place:
+    with endogenous capability its outer loop restarts from the optimum's schedule."""
     inp = prepare(scenario)
-    best = optimum or solve(scenario)
+    model = Model(scenario)
+    best = optimum or model.solve()
+    model.start = best.schedule
     cap = scenario.velocity.hit_cap_pre_acceleration
-    never_slow = solve(scenario.with_updates({"velocity.hit_cap_post_acceleration": cap}))
+    model.update({"velocity.hit_cap_post_acceleration": cap})
+    never_slow = model.solve()
     rows = [
         _solved("optimum", best),
         _row("essay_rule", inp, evaluate(inp, follow_rule(inp, essay_split))),

@@ -1,10 +1,11 @@
 """Sweeps over scenario fields: one-at-a-time or a full grid, as one tidy table of measures.
 
-Points are solved in chunks; each chunk builds one :class:`allocopt.Model` and re-solves it warm
-from point to point, so a sweep of the core program costs one build per chunk. A scenario with
-endogenous capability runs the outer loop (fresh models) at every point: correct, but some
-seconds per point (docs/explore.md). Chunks depend only on the points and
-``chunk_size``, never on the executor, so every executor gives the same table.
+Points are solved in chunks; each chunk builds one :class:`allocopt.Model`, updates it in place
+from point to point and re-solves it warm, so a sweep costs one build per chunk (and one per
+structural change). With endogenous capability (the bundled baseline) each point's outer loop
+restarts from the previous point's converged schedule, a local optimum that matches a fresh
+solve's to the approximation gap's tolerance (docs/explore.md). Chunks depend only on the points
+and ``chunk_size``, never on the executor, so every executor gives the same table.
 
 >>> Parameter.parse("velocity.hit_cap_post_acceleration=0.1:0.3:3").values
 (0.1, 0.2, 0.3)
@@ -140,7 +141,8 @@ def measures(result: Result) -> dict[str, Any]:
 
 def solve_chunk(task: tuple[dict, list[SweepPoint]]) -> list[dict[str, Any]]:
     """Solve the points of one chunk (base scenario as plain data, points as field values) with
-    one persistent model; return one plain row of measures per point. Runs in a worker."""
+    one persistent model, updated point to point; return one plain row of measures per point.
+    Runs in a worker."""
     base_data, points = task
     base = Scenario.model_validate(base_data)
     model: Model | None = None

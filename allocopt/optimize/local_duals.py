@@ -114,7 +114,7 @@ def local_duals(
         step = min(TARGET * abs(base) / abs(dual), MAX_SHARE * size)
         shifts.param[int(k)].set_value(-step)
         try:
-            again = successive_lp(inp, solve_at, start=outcome.schedule)
+            again = successive_lp(inp, solve_at, start=outcome.schedule, accept_first=True)
             ok = Status(again.status).is_local_optimum and not again.evaluation.violations
             fd = (base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan
         except AllocoptError:  # the tightened row made the scenario infeasible

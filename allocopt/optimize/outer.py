@@ -112,14 +112,19 @@ def successive_lp(
     solve_at: SolveAt,
     start: Schedule | None = None,
     on_iteration: Callable[[Iteration], object] | None = None,
+    accept_first: bool = False,
 ) -> Outcome:
     """Run the trust-region loop from the exact trajectory of ``start`` (default: full speed with
     no safety work, :func:`allocopt.model.linearization.full_speed`) until it converges.
 
     ``solve_at(lin)`` solves the program linearized around ``lin`` and returns its risk reduction
     and schedule; it raises :class:`allocopt.errors.InfeasibleError` when the scenario admits no
-    schedule (the trust rows are elastic, so the region alone never makes it infeasible). The
-    first solution is accepted whatever its merit. ``on_iteration`` is called with each
+    schedule (the trust rows are elastic, so the region alone never makes it infeasible). From
+    full speed, or from a ``start`` that violates a constraint, the first solution is accepted
+    whatever its merit (the merit does not price every constraint); from a feasible ``start`` (a
+    restart from a converged schedule) no step may lower the merit, unless ``accept_first`` (a
+    re-solve of a changed program from the old optimum, whose merit the change may have lowered:
+    the local duals' finite differences). ``on_iteration`` is called with each
     :class:`Iteration` as it ends.
     """
     settings = inp.capability
@@ -128,6 +133,7 @@ def successive_lp(
     schedule = start if start is not None else full_speed(inp)
     ev = evaluate(inp, schedule)
     best = _Point(schedule, ev, merit(inp, schedule, ev), ev.risk_reduction(inp), 0.0)
+    feasible = start is not None and not ev.violations and not accept_first  # worth keeping
     log: list[Iteration] = []
     for n in range(settings.max_iterations):
         objective, schedule = solve_at(around(best.schedule, best.ev, trust))
@@ -138,7 +144,7 @@ def successive_lp(
         regimes = int((ev.point.post_acceleration != best.ev.point.post_acceleration).sum())
         gain = score - best.score
         predicted = objective - best.score - best.gap
-        accepted = not log or gain >= -1e-12 * max(1.0, abs(best.score))
+        accepted = (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score))
         scale = GAIN_TOLERANCE * abs(score)
         ratio = gain / predicted if predicted > scale else 1.0
         it = Iteration(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import numpy as np
@@ -24,7 +24,7 @@ from allocopt.optimize.highs import HighsRunner, Solved, run_highs
 from allocopt.optimize.local_duals import SAMPLE, RowShifts, local_duals
 from allocopt.optimize.outer import Iteration, SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
-from allocopt.optimize.starts import best_start, starting_schedules, starts_table
+from allocopt.optimize.starts import FULL_SPEED, best_start, starting_schedules, starts_table
 from allocopt.results.result import Result
 from allocopt.results.status import Status
 from allocopt.scenario.schema import Scenario
@@ -184,12 +184,35 @@ def solve(
     program = SlpProgram(inp, run, reference(inp))
     shifts = RowShifts(program)
     add_timings(timings, {"build": time.perf_counter() - t1})
+    return solve_outer(program, scenario, timings, allow_nonoptimal, named, on_iteration, shifts)
+
+
+def solve_outer(
+    program: SlpProgram,
+    scenario: Scenario,
+    timings: dict[str, float],
+    allow_nonoptimal: bool = False,
+    named: Sequence[tuple[str, Schedule | None]] | None = None,
+    on_iteration: Callable[[str, Iteration], object] | None = None,
+    shifts: RowShifts | None = None,
+) -> Result:
+    """Run the outer loop on ``program`` (built for ``scenario``) from each named start schedule
+    (default: only :data:`FULL_SPEED`; ``None`` and the start named :data:`FULL_SPEED` are full
+    speed with no safety work, whose
+    first solution is accepted whatever its merit; :func:`allocopt.optimize.outer.successive_lp`)
+    and return the best as a :class:`Result` through :func:`to_result`, with its local shadow
+    prices when ``shifts`` were attached to the program before its first solve; ``timings``
+    holds the phases so far. Raises as :func:`solve` says."""
+    inp = program.inputs
+    named = named or ((FULL_SPEED, None),)
+    starts = len(named)
     t2 = time.perf_counter()
     step = solve_at(program, timings)
     outcomes = []
     for name, schedule in named:
         told = None if on_iteration is None else partial(on_iteration, name)
-        outcomes.append(successive_lp(inp, step, schedule, told))
+        first = None if name == FULL_SPEED else schedule
+        outcomes.append(successive_lp(inp, step, first, told))
         last = outcomes[-1]
         LOGGER.log(
             logging.INFO if starts > 1 else logging.DEBUG,
@@ -206,7 +229,7 @@ def solve(
     per_iteration = (time.perf_counter() - t2) / max(1, count)
     which = f" from start {named[best][0]}, the best of {starts}" if starts > 1 else ""
     duals = None
-    if status.is_local_optimum:
+    if status.is_local_optimum and shifts is not None:
         local = local_duals(inp, program, shifts, outcome, solve_at(program, {}), SAMPLE)
         duals, timings["duals"] = local.table, local.seconds
     return to_result(

@@ -35,6 +35,8 @@ from allocopt.results.status import Status
 START_SEED = 15  # seed of the random starts (issue 15, where multi-start was asked for)
 DRAWS = 100  # draws per random start before giving up on a feasible one
 
+FULL_SPEED = "full_speed"  # the reference start: full speed, no safety work
+
 
 def starting_schedules(inp: Inputs, n: int) -> list[tuple[str, Schedule]]:
     """The first ``n`` (>= 1) starts of the module docstring's list, as (name, schedule).
@@ -43,7 +45,7 @@ def starting_schedules(inp: Inputs, n: int) -> list[tuple[str, Schedule]]:
         raise ValueError(f"starts must be at least 1, got {n}")
     pre = inp.hit_cap_by_regime[0]
     named = [
-        ("full_speed", lambda: full_speed(inp)),
+        (FULL_SPEED, lambda: full_speed(inp)),
         ("essay_rule", lambda: follow_rule(inp, essay_split)),
         ("never_slow", lambda: follow_rule(inp, essay_split, (pre, pre))),
     ]

@@ -51,7 +51,7 @@ def test_cli_compare_prints_every_policy(tiny, tmp_path):
     assert result.exit_code == 0, result.output
     for policy in ("optimum", "essay_rule", "never_slow", "capabilities_only"):
         assert policy in result.output
-    assert result.output.startswith("scenario tiny: ")
+    assert result.stdout.startswith("scenario tiny: ")  # logs go to stderr
     written = pd.read_csv(out)
     assert list(written.columns[:2]) == ["policy", "risk_reduction"]
     assert list(written.policy) == ["optimum", "essay_rule", "never_slow", "capabilities_only"]

@@ -12,7 +12,9 @@ import pytest
 from allocopt import ScenarioError, solve
 from allocopt.analyses.runner import executor, run_many
 from allocopt.analyses.sweep import MEASURES, Parameter, field_value, grid, one_at_a_time, sweep
+from allocopt.optimize.session import Model
 from tests.analyses.finish_order import finished, last_first
+from tests.optimize.test_session import RESTART_RTOL
 
 sweep_module = importlib.import_module("allocopt.analyses.sweep")
 
@@ -156,3 +158,42 @@ def test_a_process_pool_returns_points_in_order_whatever_order_they_finish(
         (0.2, 1.0),
     ]
     assert (pooled.status == "optimal").all()
+
+
+def test_a_sweep_of_the_endogenous_baseline_updates_one_model_per_chunk(baseline, monkeypatch):
+    """One chunk of three points on the baseline: one Model, built once, updated in place from
+    point to point; each point's restarted outer loop matches a fresh solve (the tolerance of
+    tests/optimize/test_session.py) in fewer outer iterations."""
+    models = []
+
+    class Counted(Model):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.kinds: list[str] = []
+            self.iterations: list[int] = []
+            models.append(self)
+
+        def set_scenario(self, *args, **kwargs):
+            kind = super().set_scenario(*args, **kwargs)
+            self.kinds.append(kind)
+            return kind
+
+        def solve(self, *args, **kwargs):
+            result = super().solve(*args, **kwargs)
+            self.iterations.append(result.summary["outer_iterations"])
+            return result
+
+    monkeypatch.setattr(sweep_module, "Model", Counted)
+    table = sweep(baseline, [Parameter(CAP, (0.15, 0.2))], chunk_size=3)
+    assert len(models) == 1
+    (model,) = models
+    assert model.endogenous
+    assert model.kinds == ["in_place", "in_place"]
+    assert model.builds == 1
+    assert (table.status == "locally_optimal").all()
+    fresh = solve(baseline.with_updates({CAP: 0.15, "solver.threads": 1}))
+    row = table[table[CAP] == 0.15].iloc[0]
+    assert row.risk_reduction_exact == pytest.approx(
+        fresh.summary["risk_reduction_exact"], rel=RESTART_RTOL
+    )
+    assert model.iterations[1] < fresh.summary["outer_iterations"]

@@ -162,7 +162,7 @@ def _tightened_exact(scenario, start, constraint: str, index: tuple, step: float
     program = SlpProgram(inp, HighsRunner(), reference(inp))
     con = program.model.component(constraint)[index]
     con.set_value(con.body <= con.upper - step)
-    outcome = successive_lp(inp, solve_at(program, {}), start=start)
+    outcome = successive_lp(inp, solve_at(program, {}), start=start, accept_first=True)
     assert outcome.status == "locally_optimal"
     return outcome.evaluation.risk_reduction(inp)
 

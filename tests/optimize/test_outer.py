@@ -373,14 +373,28 @@ def test_not_converged_after_max_iterations(inputs):
 
 def test_a_start_schedule_is_the_first_point(inputs):
     inp = inputs()
-    # from S(8) the program predicts +0.01 and answers S(4), which scores less: accepted (the
-    # first solution always is) at a negative ratio: 0.01 halves to min(0.01, 0.04) / 2 = 0.005;
-    # S(4) again moves nothing: converged at S(4)
+    # from the feasible S(8) (a restart) the program predicts +0.01 and answers S(4), which
+    # scores less: rejected (a feasible start is kept unless a step beats it): 0.01 halves to
+    # min(0.01, 0.04) / 2 = 0.005, then 0.0025, 0.00125, 0.000625 < 0.001: stationary at S(8)
     stub = Stub(inp, (4, exact(inp, 8) + 0.01))
     outcome = successive_lp(inp, stub, start=S(8))
     np.testing.assert_allclose(stub.asked[0].delay_ref, [0.0, 0.08])
     np.testing.assert_array_equal(stub.asked[0].effort_ref, S(8).effort)
-    np.testing.assert_allclose(stub.asked[1].delay_ref, [0.0, 0.04])
-    assert log(outcome) == [(0, 0.01, True), (1, 0.005, True)]
+    np.testing.assert_allclose(stub.asked[1].delay_ref, [0.0, 0.08])
+    assert log(outcome) == [
+        (0, 0.01, False),
+        (1, 0.005, False),
+        (2, 0.0025, False),
+        (3, 0.00125, False),
+    ]
     assert outcome.status == "locally_optimal"
-    np.testing.assert_allclose(outcome.schedule.effort, S(4).effort)
+    np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
+
+
+def test_the_first_answer_from_an_infeasible_start_is_accepted(inputs):
+    """S(60) is over the cap; the first answer, S(70), scores even less but is accepted (the
+    merit does not price every constraint); S(70) again moves nothing, still over the cap."""
+    inp = inputs(max_iterations=3)
+    outcome = successive_lp(inp, Stub(inp, 70), start=S(60))
+    assert outcome.iterations[0].accepted
+    np.testing.assert_allclose(outcome.schedule.effort, S(70).effort)
