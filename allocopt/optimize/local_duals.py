@@ -123,7 +123,7 @@ def local_duals(
             shifts.param[int(k)].set_value(0.0)
         confirmed = bool(abs(fd - dual) <= RTOL * abs(dual))
         checks.append((int(k), dual, step, fd, confirmed))
-        logger.info(
+        logger.debug(
             "%s %s: dual %.6g, finite difference %.6g (step %.6g): %s",
             frame.constraint.iloc[k],
             " ".join(filter(None, (frame.period.iloc[k], frame.resource.iloc[k]))),

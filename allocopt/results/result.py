@@ -263,7 +263,7 @@ class Result:
             f"  catastrophe probability over the horizon: {s['probability_without_plan']:.2%} "
             f"without safety work, {s['probability_with_plan']:.2%} with the plan; "
             f"{s['probability_with_plan_and_postponed']:.2%} counting the own risk it postpones "
-            f"(-{s['probability_reduction']:.2%})",
+            f"(a cut of {100 * s['probability_reduction']:.2f} percentage points)",
             f"  cumulative hazard cut: model {s['risk_reduction_model']:.6f}, exact "
             f"{s['risk_reduction_exact']:.6f} (gap {s['approximation_gap']:.3%})",
             f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
