@@ -57,7 +57,7 @@ def test_solve_writes_the_scenario_versions_and_tables_beside_the_csv(solved):
 def test_load_result_reads_the_solve_folder_without_solving(solved, no_solver):
     result = allocopt.load_result(solved)
     assert result.scenario.velocity.hit_cap_post_acceleration == 0.2
-    assert result.is_optimal
+    assert result.is_local_optimum
     csv = pd.read_csv(solved / "knobs.csv")
     assert result.knobs.velocity_hit.to_numpy() == pytest.approx(csv.velocity_hit.to_numpy())
 
@@ -67,7 +67,7 @@ def test_report_from_the_solve_folder_does_not_solve(solved, no_solver, tmp_path
     result = runner.invoke(app, ["report", "--from-result", str(solved), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "index.html").exists()
-    assert "magma_baseline: optimal" in result.output
+    assert "magma_baseline: locally optimal" in result.output
 
 
 def test_compare_from_the_solve_folder_does_not_solve_the_optimum_again(
@@ -75,11 +75,11 @@ def test_compare_from_the_solve_folder_does_not_solve_the_optimum_again(
 ):
     asked = []
 
-    def record(scenario, **kwargs):  # the 'never slow down' policy is the only program solved
-        asked.append(scenario)
+    def record(model, allow_nonoptimal=False):  # 'never slow down' is the only program solved
+        asked.append(model.scenario)
         return baseline_result
 
-    monkeypatch.setattr(policies, "solve", record)
+    monkeypatch.setattr(policies.Model, "solve", record)
     out = tmp_path / "compare.csv"
     args = ["compare", "--from-result", str(solved), "--out", str(out)]
     result = runner.invoke(app, args)
