@@ -74,14 +74,22 @@ def test_re_solve_is_warm(core):
     assert run.simplex_iterations() < cold / 3
 
 
-def test_structural_change_rebuilds_and_says_so(core, caplog):
-    model = Model(core)
+LEAD_CHANGE = {"intervention_overrides.security_forward_rd.lead_time_years": 0.5}
+
+
+def _rebuilt_after_a_lead_change(scenario, caplog) -> Model:
+    """A solved Model of ``scenario`` after a lead-time change, which must rebuild and say so."""
+    model = Model(scenario)
     model.solve()
-    change = {"intervention_overrides.security_forward_rd.lead_time_years": 0.5}
     with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
-        assert model.update(change) == "rebuild"
+        assert model.update(LEAD_CHANGE) == "rebuild"
     assert "lead_periods changed" in caplog.text
     assert model.builds == 2
+    return model
+
+
+def test_structural_change_rebuilds_and_says_so(core, caplog):
+    model, change = _rebuilt_after_a_lead_change(core, caplog), LEAD_CHANGE
     _same(model.solve(), solve(core.with_updates(change)))
 
 
@@ -236,13 +244,7 @@ def test_a_failing_restart_runs_again_from_full_speed(
 
 
 def test_endogenous_structural_change_rebuilds_and_starts_afresh(baseline, caplog):
-    model = Model(baseline)
-    model.solve()
-    change = {"intervention_overrides.security_forward_rd.lead_time_years": 0.5}
-    with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
-        assert model.update(change) == "rebuild"
-    assert "lead_periods changed" in caplog.text
-    assert model.builds == 2
+    model, change = _rebuilt_after_a_lead_change(baseline, caplog), LEAD_CHANGE
     assert model.start is None  # the new program starts at full speed, as allocopt.solve
     rebuilt, fresh = model.solve(), solve(baseline.with_updates(change))
     assert rebuilt.summary["risk_reduction_exact"] == pytest.approx(
