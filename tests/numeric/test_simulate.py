@@ -68,3 +68,26 @@ def test_the_optimum_is_feasible_and_matches_its_exact_value(baseline, baseline_
     assert baseline_result.status == "locally_optimal"  # a converged outer loop
     assert abs(s["approximation_gap"]) <= 0.01  # docs/model.md: |gap| <= 1% on the baseline
     assert 1 <= s["outer_iterations"] < baseline.capability.slp.max_iterations
+
+
+@pytest.mark.parametrize(("excess", "flagged"), [(2e-7, False), (1e-4, True)])
+def test_reassignment_is_judged_relative_to_the_staff_moved_between(tiny, excess, flagged):
+    # Hand solution: 1000 FTE each year, 10% re-assignment a year: at most 100 FTE may move into
+    # the intervention in year 2. Moving 100 + excess * 1000 FTE exceeds the limit by `excess`
+    # of the staff employed: rounding of the staff levels at 2e-7 (the inflow is a difference of
+    # two ~1000 FTE allocations), a real violation at 1e-4.
+    s = tiny(
+        [{}],
+        budgets=[(5.0, 1000.0)] * 2,
+        hazard=[0.1] * 2,
+        config={"staff": {"reassignment_share_per_year": 0.1}},
+    )
+    inp = prepare(s)
+    moved = 100.0 + excess * 1000.0
+    per_eu = float(inp.intensity[0, 1])
+    effort = np.array([[0.0], [moved / per_eu]])
+    schedule = Schedule(
+        effort=effort, capabilities=np.array([[5.0, 1000.0], [5.0, 1000.0 - moved]])
+    )
+    found = [v for v in evaluate(inp, schedule).violations if "re-assignment" in v]
+    assert bool(found) is flagged
