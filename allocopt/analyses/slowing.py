@@ -69,6 +69,7 @@ def frozen(inp: Inputs, point: Point) -> Inputs:
             budget_frontier_share=np.zeros_like(cap.budget_frontier_share),
             influence_halflife_years=None,
             competition_relief=(0.0, 0.0),
+            competition_relief_per_doubling=0.0,
         ),
     )
 
@@ -98,7 +99,14 @@ def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
     if term == "competition_relief":
         hazard = np.where(OWN[None, :], cold.hazard, inp.hazard)
         relief = inp.capability.competition_relief
-        return replace(cold, hazard=hazard, capability=replace(cap, competition_relief=relief))
+        per_doubling = inp.capability.competition_relief_per_doubling
+        return replace(
+            cold,
+            hazard=hazard,
+            capability=replace(
+                cap, competition_relief=relief, competition_relief_per_doubling=per_doubling
+            ),
+        )
     raise ValueError(f"no delay-dependent inputs for term {term!r} (known: {TERMS[1:-1]})")
 
 

@@ -24,7 +24,12 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     (Products linearized around the reference point; without endogenous capability
     hazard = hazard_full and the delay terms are absent.) The elastic trust rows' slacks
     (:data:`ELASTIC`) cost TRUST_PENALTY each: the objective is risk_reduction less that cost."""
-    moves = inp.capability.hazard_follows_delay or any(inp.capability.competition_relief)
+    cap = inp.capability
+    moves = (
+        cap.hazard_follows_delay
+        or any(cap.competition_relief)
+        or cap.competition_relief_per_doubling > 0
+    )
     last = m.PERIODS.last()
 
     def term(t: str, c: str) -> object:

@@ -39,6 +39,7 @@ class CapabilitySettings:
     tolerance_years: float
     max_iterations: int
     trust_region_years: float
+    competition_relief_per_doubling: float = 0.0  # relief per doubling of the frontier's speed-up
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
         tolerance_years=cap.slp.tolerance_years,
         max_iterations=cap.slp.max_iterations,
         trust_region_years=cap.slp.trust_region_years,
+        competition_relief_per_doubling=cap.competition_relief_per_doubling,
     )
 
 

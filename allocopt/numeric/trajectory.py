@@ -76,8 +76,8 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
     # the political will that turns Magma's lag into relief follows the world's (reference) regime
     # others' hazard falls by up to ``relief`` as Magma drops out of the race (lag scale tau):
     # multiplier = 1 - relief * (1 - exp(-delay / tau)); the political will that turns Magma's lag
-    # into relief follows the world's (reference) regime
-    relief = np.where(inp.post_acceleration, cap.competition_relief[1], cap.competition_relief[0])
+    # into relief follows the world's (reference) regime and speed-up (competition_relief)
+    relief = competition_relief(inp)
     tau = cap.competition_lag_scale_years
     fade = np.exp(-delay / tau)
     others = ~OWN
@@ -110,6 +110,19 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         influence=influence,
         influence_slope=influence_slope,
     )
+
+
+def competition_relief(inp: Inputs) -> np.ndarray:
+    """Largest share of other developers' hazard that Magma's dropping out of the race removes,
+    per period [T]: the regime's ``competition_relief`` (by the reference regime), and with
+    ``competition_relief_per_doubling`` = k a further share k of what remains per doubling of the
+    frontier's (reference) AI software R&D speed-up A(t) (none below 1x):
+    ``1 - (1 - relief_regime[t]) * (1 - k) ** log2(max(A(t), 1))``. Competition grows more
+    dangerous as capabilities rise (essay section 5), so dropping out relieves more."""
+    cap = inp.capability
+    regime = np.where(inp.post_acceleration, cap.competition_relief[1], cap.competition_relief[0])
+    doublings = np.log2(np.maximum(inp.speedup, 1.0))
+    return 1 - (1 - regime) * (1 - cap.competition_relief_per_doubling) ** doublings
 
 
 def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:

@@ -140,6 +140,9 @@ class Capability(Strict):
         Literal["pre_acceleration", "post_acceleration"], Annotated[float, Field(ge=0, lt=1)]
     ] = Field(default_factory=dict)
     competition_lag_scale_years: Annotated[float, Field(gt=0, le=100)] = 0.5
+    # share of the remaining others' hazard Magma's drop-out relieves per doubling of the
+    # frontier's AI software R&D speed-up (competition grows more dangerous as capabilities rise)
+    competition_relief_per_doubling: Annotated[float, Field(ge=0, lt=1)] = 0.0
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -151,6 +154,7 @@ class Capability(Strict):
             or self.ai_labour
             or self.influence_halflife_years is not None
             or any(self.competition_relief_max.values())
+            or self.competition_relief_per_doubling > 0
         )
 
 

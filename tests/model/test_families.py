@@ -247,12 +247,14 @@ FIXED = SimpleNamespace(  # the capability settings add_velocity, add_budget, ad
     budget_frontier_share=np.zeros(1),
     hazard_follows_delay=False,
     competition_relief=(0.0, 0.0),
+    competition_relief_per_doubling=0.0,
 )
 ALL_ON = SimpleNamespace(
     endogenous=True,
     budget_frontier_share=np.ones(1),
     hazard_follows_delay=True,
     competition_relief=(0.2, 0.2),
+    competition_relief_per_doubling=0.1,
 )
 DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "dt": 1.0,

@@ -1,0 +1,91 @@
+"""The essay's reasons for slowing after acceleration as terms of endogenous capability
+(docs/model.md, "Endogenous capability", terms (f)–(h)): each term's exact relation in the
+simulator, worked out by hand on a tiny scenario, and the program's optimum on it solved by the
+outer loop against the hand solution."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from allocopt import Status, load_scenario, solve
+from allocopt.numeric.inputs import prepare
+from allocopt.numeric.trajectory import point_at
+from allocopt.scenario.tables import CHANNELS
+
+OTHERS = CHANNELS.index("others")
+
+
+def with_others_hazard(folder: Path, hazard: list[float]):
+    """The scenario the ``tiny`` fixture wrote to ``folder``, with other developers' hazard per
+    year ``hazard`` in its hazards table."""
+    table = pd.read_csv(folder / "hazards.csv")
+    for year, h in zip(sorted(table.period.unique()), hazard, strict=True):
+        table.loc[(table.period == year) & (table.channel == "others"), "hazard_per_year"] = h
+    table.to_csv(folder / "hazards.csv", index=False)
+    return load_scenario(folder / "tiny.yaml")
+
+
+# ---- (f) competition that grows more dangerous as capabilities rise -----------------------------
+
+
+def test_competition_relief_grows_with_the_frontiers_speedup(tiny, tmp_path):
+    # Hand solution: two years, the frontier at 1x then 4x (two doublings), relief per doubling
+    # 0.5, no regime relief: relief = 0 in year 1 and 1 - 0.5^2 = 0.75 in year 2. Magma idles
+    # half its staff in year 1: delay 0.5 years before year 2; lag scale 0.5 years, so the fade
+    # is exp(-1). Others' hazard 0.2: year 2 = 0.2 * (1 - 0.75 * (1 - e^-1)), with slope
+    # -0.75 * e^-1 / 0.5 * 0.2 per year of delay; year 1 keeps 0.2 (no delay, no relief).
+    tiny(
+        [{}],
+        budgets=[(5.0, 100.0)] * 2,
+        hazard=[0.0, 0.0],
+        speedup=[1.0, 4.0],
+        config={
+            "capability": {
+                "competition_relief_per_doubling": 0.5,
+                "competition_lag_scale_years": 0.5,
+            }
+        },
+    )
+    inp = prepare(with_others_hazard(tmp_path, [0.2, 0.2]))
+    p = point_at(inp, np.array([0.0, 0.5]))
+    e = math.exp(-1)
+    assert p.hazard[:, OTHERS] == pytest.approx([0.2, 0.2 * (1 - 0.75 * (1 - e))], rel=1e-12)
+    assert p.hazard_slope[:, OTHERS] == pytest.approx([0.0, -0.75 * e / 0.5 * 0.2])
+    # the regime's relief combines: year 2 post-acceleration relief 0.2 leaves 0.8 * 0.25
+    both = replace(inp.capability, competition_relief=(0.0, 0.2))
+    p2 = point_at(replace(inp, capability=both), np.array([0.0, 0.5]))
+    assert p2.hazard[1, OTHERS] == pytest.approx(0.2 * (1 - 0.8 * (1 - e)), rel=1e-12)
+
+
+def test_the_program_slows_for_the_relief_at_the_frontiers_level(tiny, tmp_path):
+    # Hand solution: two years at 4x (post-acceleration, hit cap 40%), nothing but others'
+    # hazard 0.2 in year 2, relief 1 - 0.5^2 = 0.75 at lag scale 0.5 years; the intervention acts
+    # on own_direct, whose hazard is zero, so safety work buys nothing. Risk reduction
+    # = 0.2 * 0.75 * (1 - exp(-delay[2] / 0.5)) rises with the delay, so the optimum idles 40% of
+    # staff in year 1: delay 0.4, value 0.15 * (1 - e^-0.8).
+    tiny(
+        [{}],
+        budgets=[(5.0, 100.0)] * 2,
+        hazard=[0.0, 0.0],
+        speedup=[4.0, 4.0],
+        config={
+            "velocity": {"hit_cap_post_acceleration": 0.4},
+            "capability": {
+                "competition_relief_per_doubling": 0.5,
+                "competition_lag_scale_years": 0.5,
+            },
+        },
+    )
+    r = solve(with_others_hazard(tmp_path, [0.0, 0.2]))
+    assert r.status is Status.LOCALLY_OPTIMAL
+    hand = 0.15 * (1 - math.exp(-0.8))
+    assert r.summary["risk_reduction_exact"] == pytest.approx(hand, rel=1e-6)
+    a = r.allocation
+    staff = a[(a.activity == "capabilities") & (a.resource == "staff")]["value"].to_numpy()
+    assert staff[0] == pytest.approx(60.0, abs=1e-4)
