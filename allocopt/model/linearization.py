@@ -37,6 +37,7 @@ class Linearization:
     postponed_rate: np.ndarray  # [CH]
     delay_end_ref: float
     trust: float
+    credibility_ref: np.ndarray  # [T] advocacy's credibility at the point
 
     @property
     def staff_hires(self) -> np.ndarray:
@@ -82,4 +83,5 @@ def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
         postponed_rate=ev.postponed_rate,
         delay_end_ref=ev.delay_end,
         trust=trust,
+        credibility_ref=ev.credibility,
     )

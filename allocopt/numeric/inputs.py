@@ -40,6 +40,8 @@ class CapabilitySettings:
     max_iterations: int
     trust_region_years: float
     competition_relief_per_doubling: float = 0.0  # relief per doubling of the frontier's speed-up
+    credibility_loss: float = 0.0  # share of advocacy's export lost while Magma races at full speed
+    credibility_halflife_years: float = 0.5  # memory of Magma's racing
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
         max_iterations=cap.slp.max_iterations,
         trust_region_years=cap.slp.trust_region_years,
         competition_relief_per_doubling=cap.competition_relief_per_doubling,
+        credibility_loss=cap.credibility_loss,
+        credibility_halflife_years=cap.credibility_halflife_years,
     )
 
 

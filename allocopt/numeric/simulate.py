@@ -22,7 +22,7 @@ import numpy as np
 
 from allocopt.numeric.curves import benefit, residual
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import Point, point_at, postponed
+from allocopt.numeric.trajectory import Point, advocacy, credibility, point_at, postponed
 from allocopt.scenario.tables import CHANNELS
 
 TOLERANCE = 1e-6  # relative slack allowed before a constraint counts as violated
@@ -57,6 +57,7 @@ class Evaluation:
     postponed: np.ndarray  # [CH] own hazard left untraversed by the delay (per year * year)
     postponed_rate: np.ndarray  # [CH] its slope in delay_end
     violations: tuple[str, ...]  # one line per violated constraint, in the check's order
+    credibility: np.ndarray  # [T] weight of advocacy's effect on other developers (1: credible)
 
     @property
     def velocity_hit(self) -> np.ndarray:
@@ -113,6 +114,8 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
     level = np.where(inp.is_preparation[None, :], stock, effective)
     effect = np.repeat(inp.effect[None, :, :], n_t, axis=0)
     effect[:, :, OTHERS] *= point.influence[:, None] * inp.export_weight
+    credible = credibility(inp, velocity)
+    effect[:, advocacy(inp), OTHERS] *= credible[:, None]
     capacity = np.einsum("ti,tic->tc", ben, effect)
     rho = residual(capacity, inp.residual_floor[None, :])
     # on the fixed reference each period keeps its own cap; endogenously the cap follows the regime
@@ -141,5 +144,6 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
         postponed=later,
         postponed_rate=later_rate,
         violations=(),
+        credibility=credible,
     )
     return replace(ev, violations=tuple(check(inp, schedule, ev))) if check else ev

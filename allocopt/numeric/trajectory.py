@@ -125,6 +125,38 @@ def competition_relief(inp: Inputs) -> np.ndarray:
     return 1 - (1 - regime) * (1 - cap.competition_relief_per_doubling) ** doublings
 
 
+ADVOCACY = "governance_communication"  # the category whose export credibility scales
+
+
+def advocacy(inp: Inputs) -> np.ndarray:
+    """[I] bool: the interventions whose effect on other developers is advocacy
+    (category ``governance_communication``)."""
+    return np.array([i.category == ADVOCACY for i in inp.interventions], dtype=bool)
+
+
+def racing_weights(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The memory of Magma's racing: ``racing[t] = prior[t] + sum_k weights[t,k] * velocity[k]``,
+    an exponentially weighted mean of the velocities up to and including period t with half-life
+    ``credibility_halflife_years`` (``q = 2^(-dt/halflife)``: ``weights[t,k] = (1 - q) q^(t-k)``
+    for k <= t), Magma at full speed before the horizon (``prior[t] = q^(t+1)``); the weights of
+    each period sum to 1 with its prior. Returns (weights [T, T], prior [T])."""
+    n = len(inp.periods.labels)
+    q = 2.0 ** (-inp.dt / inp.capability.credibility_halflife_years)
+    lag = np.arange(n)[:, None] - np.arange(n)[None, :]
+    weights = np.where(lag >= 0, (1 - q) * q ** np.maximum(lag, 0), 0.0)
+    return weights, q ** (np.arange(n) + 1.0)
+
+
+def credibility(inp: Inputs, velocity: np.ndarray) -> np.ndarray:
+    """[T] weight of advocacy's effect on other developers while Magma races:
+    ``1 - credibility_loss * racing[t]`` (:func:`racing_weights`); ``1 - credibility_loss`` at
+    full speed throughout, rising with every velocity hit (essay section 5: scaling can "Reduce
+    the credibility of advocacy"; Appendix A: a pause "might provide a costly signal"). All ones
+    when ``credibility_loss`` is 0."""
+    weights, prior = racing_weights(inp)
+    return 1 - inp.capability.credibility_loss * (prior + weights @ velocity)
+
+
 def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:
     """Own-channel hazard on the part of Magma's reference path that a delay of ``delay_end``
     years at the horizon's end leaves untraversed: ``integral of hazard[c](s) for s from

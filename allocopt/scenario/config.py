@@ -143,6 +143,10 @@ class Capability(Strict):
     # share of the remaining others' hazard Magma's drop-out relieves per doubling of the
     # frontier's AI software R&D speed-up (competition grows more dangerous as capabilities rise)
     competition_relief_per_doubling: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    # share of governance_communication's effect on other developers lost while Magma races at
+    # full speed, and the half-life (years) of the memory of its racing (advocacy credibility)
+    credibility_loss: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    credibility_halflife_years: Annotated[float, Field(gt=0, le=100)] = 0.5
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -155,6 +159,7 @@ class Capability(Strict):
             or self.influence_halflife_years is not None
             or any(self.competition_relief_max.values())
             or self.competition_relief_per_doubling > 0
+            or self.credibility_loss > 0
         )
 
 

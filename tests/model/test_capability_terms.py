@@ -15,6 +15,7 @@ import pytest
 
 from allocopt import Status, load_scenario, solve
 from allocopt.numeric.inputs import prepare
+from allocopt.numeric.simulate import Schedule, simulate
 from allocopt.numeric.trajectory import point_at
 from allocopt.scenario.tables import CHANNELS
 
@@ -89,3 +90,60 @@ def test_the_program_slows_for_the_relief_at_the_frontiers_level(tiny, tmp_path)
     a = r.allocation
     staff = a[(a.activity == "capabilities") & (a.resource == "staff")]["value"].to_numpy()
     assert staff[0] == pytest.approx(60.0, abs=1e-4)
+
+
+# ---- (g) advocacy that loses credibility while Magma races --------------------------------------
+
+ADVOCATE = {  # one advocacy intervention acting only on other developers
+    "category": "governance_communication",
+    "effect_own_direct": 0.0,
+    "effect_others": 2.0,
+    "max_effort": 10.0,
+}
+
+
+def test_credibility_remembers_the_velocity_with_its_halflife(tiny, tmp_path):
+    # Hand solution: two years, half-life 1 year (q = 0.5), loss 0.4, velocities 0.5 then 0.9
+    # (year 1: 10 FTE on the advocate, 40 idle; year 2: 10 FTE on the other intervention).
+    # racing = 0.5 * 1 + 0.5 * 0.5 = 0.75 in year 1 (full speed before the horizon) and
+    # 0.25 * 1 + 0.5 * (0.5 * 0.5 + 0.9) = 0.825 in year 2: credibility 0.7 and 0.67. The
+    # advocate's 10 EU (saturation 10) export 2 * 0.7 * (1 - e^-1) e-folds in year 1; the other
+    # intervention (not advocacy) exports its full 2 * (1 - e^-1) in year 2.
+    tiny(
+        [ADVOCATE, {**ADVOCATE, "category": "safety_distribution"}],
+        budgets=[(5.0, 100.0)] * 2,
+        hazard=[0.0, 0.0],
+        config={"capability": {"credibility_loss": 0.4, "credibility_halflife_years": 1.0}},
+    )
+    inp = prepare(with_others_hazard(tmp_path, [0.2, 0.2]))
+    effort = np.array([[10.0, 0.0], [0.0, 10.0]])
+    ev = simulate(inp, Schedule(effort=effort, capabilities=np.array([[5, 50.0], [5, 90.0]])))
+    assert ev.velocity == pytest.approx([0.5, 0.9])
+    assert ev.credibility == pytest.approx([0.7, 0.67], rel=1e-12)
+    both = 2 * (1 - math.exp(-1))
+    assert ev.capacity[:, OTHERS] == pytest.approx([both * 0.7, both], rel=1e-12)
+
+
+def test_the_program_idles_for_credibility(tiny, tmp_path):
+    # Hand solution: one year, staff 100, hit cap 50%, the advocate at its most (10 EU, saturation
+    # 10), others' hazard 0.2. Idling staff buys nothing but credibility, which rises with the
+    # hit: the optimum idles to the cap (velocity 0.5, capabilities 50 FTE). With half-life 1 year
+    # and loss 0.4, credibility = 1 - 0.4 * (0.5 + 0.5 * 0.5) = 0.7, and the risk reduction is
+    # 0.2 * (1 - exp(-2 * 0.7 * (1 - e^-1))). Without the term the idle staff would be worth
+    # nothing (any capabilities in [50, 90] optimal).
+    tiny(
+        [ADVOCATE],
+        budgets=[(5.0, 100.0)],
+        hazard=[0.0],
+        config={
+            "velocity": {"hit_cap_pre_acceleration": 0.5},
+            "capability": {"credibility_loss": 0.4, "credibility_halflife_years": 1.0},
+        },
+    )
+    r = solve(with_others_hazard(tmp_path, [0.2]))
+    assert r.status is Status.LOCALLY_OPTIMAL
+    hand = 0.2 * (1 - math.exp(-2 * 0.7 * (1 - math.exp(-1))))
+    assert r.summary["risk_reduction_exact"] == pytest.approx(hand, rel=1e-6)
+    a = r.allocation
+    staff = a[(a.activity == "capabilities") & (a.resource == "staff")]["value"].to_numpy()
+    assert staff == pytest.approx([50.0], abs=1e-4)
