@@ -113,7 +113,7 @@ def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
 def _within(inp: Inputs, ev: Evaluation, later: np.ndarray) -> float:
     """Exact risk reduction of ``ev`` counting postponed own risk ``later`` [CH] at the last
     period's residual share (what ``Evaluation.risk_reduction`` counts with its own)."""
-    return float((inp.hazard_full - ev.hazard_plan).sum() * inp.dt - ev.residual[-1] @ later)
+    return float((inp.hazard_full - ev.hazard_plan).sum() * inp.dt - ev.residual_plan[-1] @ later)
 
 
 def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Schedule, Schedule]:
@@ -159,7 +159,7 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
             ev = simulate(warm, later if term == "budgets" else at_t)
             values[term] = _within(warm, ev, base.postponed) - _within(cold, slow, base.postponed)
         moved, _ = postponed(inp, slow.delay_end)
-        values["postponed_risk"] = -float(slow.residual[-1] @ (moved - base.postponed))
+        values["postponed_risk"] = -float(slow.residual_plan[-1] @ (moved - base.postponed))
         values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0
         rows += [(period, term, value) for term, value in values.items()]
     return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)

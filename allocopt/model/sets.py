@@ -82,6 +82,8 @@ POINT_AXES = {  # the linearization point's Params (fields of Linearization), by
     "delay_end_ref": "",
     "trust": "",
     "credibility_ref": "t",
+    "lock_ref": "t",
+    "lock_slope": "t",
 }
 
 

@@ -47,6 +47,8 @@ class Point:
     ai_gain_slope: np.ndarray  # [T]
     influence: np.ndarray  # [T] weight of Magma's work on other developers (1 at the frontier)
     influence_slope: np.ndarray  # [T]
+    lock: np.ndarray  # [T] share of hazard locked in past the point of no return (0 when off)
+    lock_slope: np.ndarray  # [T] d lock / d delay
 
 
 def point_at(inp: Inputs, delay: np.ndarray) -> Point:
@@ -97,6 +99,7 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
     else:
         influence, influence_slope = np.ones_like(delay), np.zeros_like(delay)
 
+    lock, lock_slope = no_return(inp, speedup, speed_rate)
     return Point(
         delay=delay,
         budget=budget,
@@ -109,7 +112,29 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         ai_gain_slope=ai_gain_slope,
         influence=influence,
         influence_slope=influence_slope,
+        lock=lock,
+        lock_slope=lock_slope,
     )
+
+
+def no_return(
+    inp: Inputs, speedup: np.ndarray, speed_rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The share of hazard locked in past the point of no return at Magma's own speed-up
+    ``speedup`` [T] (rising at ``speed_rate`` per year of its own trajectory), and its slope in
+    the delay: ``lock = no_return_share * sigmoid(z)``,
+    ``z = log2(speedup / no_return_speedup) / no_return_width_doublings``, so
+    ``d lock / d delay = -lock * (1 - sigmoid(z)) * speed_rate / (speedup * ln 2 * width)``.
+    Zeros when ``no_return_speedup`` is None."""
+    cap = inp.capability
+    if cap.no_return_speedup is None:
+        return np.zeros_like(speedup), np.zeros_like(speedup)
+    width = cap.no_return_width_doublings
+    z = np.log2(speedup / cap.no_return_speedup) / width
+    crossed = 1 / (1 + np.exp(-z))
+    lock = cap.no_return_share * crossed
+    slope = -lock * (1 - crossed) * speed_rate / (speedup * LN2 * width)
+    return lock, slope
 
 
 def competition_relief(inp: Inputs) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 
 from allocopt import Status, load_scenario, solve
 from allocopt.numeric.inputs import prepare
-from allocopt.numeric.simulate import Schedule, simulate
+from allocopt.numeric.simulate import Schedule, locked_in, simulate
 from allocopt.numeric.trajectory import point_at
 from allocopt.scenario.tables import CHANNELS
 
@@ -147,3 +147,70 @@ def test_the_program_idles_for_credibility(tiny, tmp_path):
     a = r.allocation
     staff = a[(a.activity == "capabilities") & (a.resource == "staff")]["value"].to_numpy()
     assert staff == pytest.approx([50.0], abs=1e-4)
+
+
+# ---- (h) a point of no return -------------------------------------------------------------------
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_the_lock_in_follows_magmas_own_speedup_and_holds_the_residual(tiny):
+    # Hand solution: three years at 1x, 4x, 16x, the point of no return at 4x, width 1 doubling,
+    # share 1: lock = sigmoid(log2(A / 4)) = sigmoid(-2), 1/2, sigmoid(2) on time. Half a year
+    # behind in year 3, Magma's own speed-up is 4 * 4^0.5 = 8 (log-linear between midpoints),
+    # lock = sigmoid(1), and d lock / d delay = -lock * (1 - sigmoid(1)) * ln 4 / ln 2.
+    s = tiny(
+        [{}],
+        budgets=[(5.0, 100.0)] * 3,
+        hazard=[0.1] * 3,
+        speedup=[1.0, 4.0, 16.0],
+        config={"capability": {"no_return_speedup": 4.0, "no_return_width_doublings": 1.0}},
+    )
+    inp = prepare(s)
+    a, b = sigmoid(-2), sigmoid(2)
+    assert point_at(inp, np.zeros(3)).lock == pytest.approx([a, 0.5, b], rel=1e-12)
+    behind = point_at(inp, np.array([0.0, 0.0, 0.5]))
+    assert behind.lock[2] == pytest.approx(sigmoid(1), rel=1e-12)
+    assert behind.lock_slope[2] == pytest.approx(-sigmoid(1) * sigmoid(-1) * 2, rel=1e-9)
+    # the share locking in during year k keeps year k's residual: with residuals 0.5, 0.4, 0.2
+    # on own_direct, year 2 keeps 0.4 on its unlocked half, a on 0.5 and 1/2 - a on 0.4
+    rho = np.ones((3, len(CHANNELS)))
+    rho[:, 0] = [0.5, 0.4, 0.2]
+    held = locked_in(inp, np.array([a, 0.5, b]), rho)[:, 0]
+    assert held == pytest.approx(
+        [
+            0.5,
+            0.5 * 0.4 + a * 0.5 + (0.5 - a) * 0.4,
+            (1 - b) * 0.2 + a * 0.5 + (0.5 - a) * 0.4 + (b - 0.5) * 0.2,
+        ],
+        rel=1e-12,
+    )
+    assert locked_in(inp, np.array([a, 0.5, b]), rho)[:, 1:] == pytest.approx(rho[:, 1:])
+
+
+def test_the_program_spends_its_chips_before_the_point_of_no_return(tiny):
+    # Hand solution: two years at 4x (post-acceleration, hit cap 20%), the point of no return at
+    # 2x with a sharp edge (width 0.05 doublings: lock = 1 - 2e-9): all hazard locks in during
+    # year 1, so year 2's own hazard (0.5; none in year 1) keeps year 1's residual. The
+    # intervention is mitigation (acts in its own year only), so only year-1 work counts: 20 EU
+    # at the cap, residual exp(-(1 - e^-2)), risk reduction 0.5 * (1 - exp(-(1 - e^-2))).
+    # Without the lock-in year-1 work would be worth nothing and year-2 work everything.
+    s = tiny(
+        [{}],
+        budgets=[(5.0, 100.0)] * 2,
+        hazard=[0.0, 0.5],
+        speedup=[4.0, 4.0],
+        config={
+            "velocity": {"hit_cap_post_acceleration": 0.2},
+            "capability": {"no_return_speedup": 2.0, "no_return_width_doublings": 0.05},
+        },
+    )
+    r = solve(s)
+    assert r.status is Status.LOCALLY_OPTIMAL
+    hand = 0.5 * (1 - math.exp(-(1 - math.exp(-2))))
+    assert r.summary["risk_reduction_exact"] == pytest.approx(hand, rel=1e-6)
+    a = r.allocation
+    work = a[(a.activity == "item0") & (a.resource == "effort")]["value"].to_numpy()
+    assert work[0] == pytest.approx(20.0, abs=1e-4)
