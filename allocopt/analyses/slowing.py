@@ -69,6 +69,7 @@ def frozen(inp: Inputs, point: Point) -> Inputs:
             budget_frontier_share=np.zeros_like(cap.budget_frontier_share),
             influence_halflife_years=None,
             competition_relief=(0.0, 0.0),
+            competition_relief_per_doubling=0.0,
         ),
     )
 
@@ -98,14 +99,21 @@ def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
     if term == "competition_relief":
         hazard = np.where(OWN[None, :], cold.hazard, inp.hazard)
         relief = inp.capability.competition_relief
-        return replace(cold, hazard=hazard, capability=replace(cap, competition_relief=relief))
+        per_doubling = inp.capability.competition_relief_per_doubling
+        return replace(
+            cold,
+            hazard=hazard,
+            capability=replace(
+                cap, competition_relief=relief, competition_relief_per_doubling=per_doubling
+            ),
+        )
     raise ValueError(f"no delay-dependent inputs for term {term!r} (known: {TERMS[1:-1]})")
 
 
 def _within(inp: Inputs, ev: Evaluation, later: np.ndarray) -> float:
     """Exact risk reduction of ``ev`` counting postponed own risk ``later`` [CH] at the last
     period's residual share (what ``Evaluation.risk_reduction`` counts with its own)."""
-    return float((inp.hazard_full - ev.hazard_plan).sum() * inp.dt - ev.residual[-1] @ later)
+    return float((inp.hazard_full - ev.hazard_plan).sum() * inp.dt - ev.residual_plan[-1] @ later)
 
 
 def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Schedule, Schedule]:
@@ -151,7 +159,7 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
             ev = simulate(warm, later if term == "budgets" else at_t)
             values[term] = _within(warm, ev, base.postponed) - _within(cold, slow, base.postponed)
         moved, _ = postponed(inp, slow.delay_end)
-        values["postponed_risk"] = -float(slow.residual[-1] @ (moved - base.postponed))
+        values["postponed_risk"] = -float(slow.residual_plan[-1] @ (moved - base.postponed))
         values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0
         rows += [(period, term, value) for term, value in values.items()]
     return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)

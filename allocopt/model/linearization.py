@@ -37,6 +37,9 @@ class Linearization:
     postponed_rate: np.ndarray  # [CH]
     delay_end_ref: float
     trust: float
+    credibility_ref: np.ndarray  # [T] advocacy's credibility at the point
+    lock_ref: np.ndarray  # [T] share of hazard locked in past the point of no return
+    lock_slope: np.ndarray  # [T]
 
     @property
     def staff_hires(self) -> np.ndarray:
@@ -82,4 +85,7 @@ def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
         postponed_rate=ev.postponed_rate,
         delay_end_ref=ev.delay_end,
         trust=trust,
+        credibility_ref=ev.credibility,
+        lock_ref=p.lock,
+        lock_slope=p.lock_slope,
     )

@@ -21,24 +21,44 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     postponed_risk = sum_c (postponed_ref[c] * residual[T,c]
         + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref)),
     delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
+    With the point of no return, each locked channel's residual[t,c] above (and residual_ref in
+    the hazard_slope and postponed_rate terms) is residual[t,c] + locked[t,c]
+    (residual_ref + locked_ref: :func:`_lock_in`).
     (Products linearized around the reference point; without endogenous capability
     hazard = hazard_full and the delay terms are absent.) The elastic trust rows' slacks
     (:data:`ELASTIC`) cost TRUST_PENALTY each: the objective is risk_reduction less that cost."""
-    moves = inp.capability.hazard_follows_delay or any(inp.capability.competition_relief)
+    cap = inp.capability
+    moves = (
+        cap.hazard_follows_delay
+        or any(cap.competition_relief)
+        or cap.competition_relief_per_doubling > 0
+    )
     last = m.PERIODS.last()
+
+    locks = _lock_in(m, inp)
 
     def term(t: str, c: str) -> object:
         cut = m.hazard_full[t, c] - m.hazard[t, c] * m.residual[t, c]
         if moves:
             cut -= m.residual_ref[t, c] * m.hazard_slope[t, c] * (m.delay[t] - m.delay_ref[t])
+        if c in locks:
+            cut -= m.hazard[t, c] * m.locked[t, c]
+            if moves:
+                cut -= m.locked_ref[t, c] * m.hazard_slope[t, c] * (m.delay[t] - m.delay_ref[t])
         return m.dt * cut
+
+    def last_residual(c: str) -> tuple[object, object]:  # residual[T,c] and its value at the point
+        share, at_point = m.residual[last, c], m.residual_ref[last, c]
+        if c in locks:
+            share, at_point = share + m.locked[last, c], at_point + m.locked_ref[last, c]
+        return share, at_point
 
     if inp.capability.hazard_follows_delay:
         m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
         m.postponed_risk = pyo.Expression(
             expr=sum(
-                m.postponed_ref[c] * m.residual[last, c]
-                + m.residual_ref[last, c] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
+                m.postponed_ref[c] * last_residual(c)[0]
+                + last_residual(c)[1] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
                 for c in m.CHANNELS
                 if c.startswith("own_")
             )
@@ -51,6 +71,47 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     slacks = outside(m)
     merit = m.risk_reduction - TRUST_PENALTY * sum(slacks) if slacks else m.risk_reduction
     m.objective = pyo.Objective(expr=merit, sense=pyo.maximize)
+
+
+def _lock_in(m: pyo.ConcreteModel, inp: Inputs) -> tuple[str, ...]:
+    """Declare, for the channels of ``no_return_channels`` when the point of no return is on,
+    ``locked[t,c]``: the first-order change of the residual share the lock-in brings,
+    ``sum_{k<=t} (lock[k] - lock[k-1]) * residual[k,c] - lock[t] * residual[t,c]`` expanded
+    around the point, with ``move[k] = lock_slope[k] * (delay[k] - delay_ref[k])``:
+        locked = sum_{k<=t} ((lock_ref[k] - lock_ref[k-1]) * residual[k,c]
+                             + residual_ref[k,c] * (move[k] - move[k-1]))
+                 - lock_ref[t] * residual[t,c] - residual_ref[t,c] * move[t],
+    and ``locked_ref[t,c]``, its value at the point. Returns those channels (none when off)."""
+    cap = inp.capability
+    if cap.no_return_speedup is None:
+        return ()
+    channels = tuple(cap.no_return_channels)
+    labels = list(m.PERIODS)
+
+    def lock(k: int) -> object:
+        return m.lock_ref[labels[k]] if k >= 0 else 0.0
+
+    def move(k: int) -> object:
+        t = labels[k] if k >= 0 else None
+        return m.lock_slope[t] * (m.delay[t] - m.delay_ref[t]) if t else 0.0
+
+    def locked(m: pyo.ConcreteModel, t: str, c: str) -> object:
+        n = labels.index(t)
+        held = sum(
+            (lock(k) - lock(k - 1)) * m.residual[labels[k], c]
+            + m.residual_ref[labels[k], c] * (move(k) - move(k - 1))
+            for k in range(n + 1)
+        )
+        return held - m.lock_ref[t] * m.residual[t, c] - m.residual_ref[t, c] * move(n)
+
+    def locked_ref(m: pyo.ConcreteModel, t: str, c: str) -> object:
+        n = labels.index(t)
+        held = sum((lock(k) - lock(k - 1)) * m.residual_ref[labels[k], c] for k in range(n + 1))
+        return held - m.lock_ref[t] * m.residual_ref[t, c]
+
+    m.locked = pyo.Expression(m.PERIODS, channels, rule=locked)
+    m.locked_ref = pyo.Expression(m.PERIODS, channels, rule=locked_ref)
+    return channels
 
 
 def outside(m: pyo.ConcreteModel) -> list[pyo.Var]:

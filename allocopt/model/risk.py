@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 from allocopt.model.family import Family, Row, exact
 from allocopt.numeric.curves import benefit_cuts, residual_cuts
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import advocacy, racing_weights
 from allocopt.scenario.tables import CHANNELS
 
 
@@ -15,6 +16,11 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     capacity_def:  capacity[t,c] = sum_i effect[i,c] * benefit[t,i] for Magma's own channels, and for others
         sum_i effect[i,c] * export_weight[t,i] * (influence_ref[t] * benefit[t,i]
                              + benefit_ref[t,i] * influence_slope[t] * (delay[t] - delay_ref[t]));
+        an advocacy intervention's (governance_communication) export is also scaled by its
+        credibility, to first order: influence_ref * credibility_ref * benefit + benefit_ref
+        * (credibility_ref * influence_slope * (delay - delay_ref)
+           + influence_ref * (credibility[t] - credibility_ref[t])),
+        credibility[t] = 1 - credibility_loss * (prior[t] + sum_k racing_weight[t,k] * velocity[k]);
     residual_cut:  residual[t,c] >= a_kc + b_kc * capacity[t,c]
         (tangents of floor[c] + (1 - floor[c]) exp(-q))."""
     ids = list(inp.ids)
@@ -29,6 +35,7 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
     }
     floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
     influence = inp.capability.influence_halflife_years is not None
+    credible = _add_credibility(m, inp)
 
     b_cuts = benefit_cuts(inp.cuts)
     m.BENEFIT_CUTS = pyo.RangeSet(0, len(b_cuts) - 1)
@@ -45,16 +52,10 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         acting = [i for i in ids if effect[i, c] > 0]
         if c != "others":
             return sum(effect[i, c] * m.benefit[t, i] for i in acting)
-        if not influence:
+        if not influence and not credible:
             return sum(effect[i, c] * weight[t, i] * m.benefit[t, i] for i in acting)
         return sum(
-            effect[i, c]
-            * weight[t, i]
-            * (
-                m.influence_ref[t] * m.benefit[t, i]
-                + m.benefit_ref[t, i] * m.influence_slope[t] * (m.delay[t] - m.delay_ref[t])
-            )
-            for i in acting
+            effect[i, c] * weight[t, i] * _exported(m, t, i, influence, credible) for i in acting
         )
 
     m.capacity_def = pyo.Constraint(
@@ -74,6 +75,45 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.residual[t, c] >= a + b * m.capacity[t, c]
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
+
+
+def _add_credibility(m: pyo.ConcreteModel, inp: Inputs) -> frozenset[str]:
+    """Declare ``credibility[t]`` (an Expression, exact: linear in the velocities) when
+    ``credibility_loss`` is on; return the advocacy interventions it scales (none when off)."""
+    loss = inp.capability.credibility_loss
+    if loss <= 0:
+        return frozenset()
+    weights, prior = racing_weights(inp)
+    labels = list(m.PERIODS)
+
+    def rule(m: pyo.ConcreteModel, t: str) -> object:
+        n = labels.index(t)
+        racing = float(prior[n]) + sum(
+            float(weights[n, k]) * m.velocity[labels[k]] for k in range(n + 1)
+        )
+        return 1 - loss * racing
+
+    m.credibility = pyo.Expression(m.PERIODS, rule=rule)
+    return frozenset(i for i, on in zip(inp.ids, advocacy(inp), strict=True) if on)
+
+
+def _exported(
+    m: pyo.ConcreteModel, t: str, i: str, influence: bool, credible: frozenset[str]
+) -> object:
+    """First-order expansion of ``influence[t] * credibility[t] * benefit[t,i]`` around the point
+    (influence 1 without ``influence_halflife_years``, credibility 1 for an intervention that is
+    not advocacy): the value at the point times ``benefit`` plus ``benefit_ref`` times the move."""
+    if not influence and i not in credible:
+        return m.benefit[t, i]
+    scale: object = 1.0
+    move: object = 0.0
+    if influence:
+        scale = m.influence_ref[t]
+        move = m.influence_slope[t] * (m.delay[t] - m.delay_ref[t])
+    if i in credible:
+        move = move * m.credibility_ref[t] + scale * (m.credibility[t] - m.credibility_ref[t])
+        scale = scale * m.credibility_ref[t]
+    return scale * m.benefit[t, i] + m.benefit_ref[t, i] * move
 
 
 FAMILY = Family(

@@ -81,6 +81,9 @@ POINT_AXES = {  # the linearization point's Params (fields of Linearization), by
     "hiring": "t",  # 1 where staff_hires > 0 at the point
     "delay_end_ref": "",
     "trust": "",
+    "credibility_ref": "t",
+    "lock_ref": "t",
+    "lock_slope": "t",
 }
 
 

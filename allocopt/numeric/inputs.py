@@ -39,6 +39,13 @@ class CapabilitySettings:
     tolerance_years: float
     max_iterations: int
     trust_region_years: float
+    competition_relief_per_doubling: float = 0.0  # relief per doubling of the frontier's speed-up
+    credibility_loss: float = 0.0  # share of advocacy's export lost while Magma races at full speed
+    credibility_halflife_years: float = 0.5  # memory of Magma's racing
+    no_return_speedup: float | None = None  # Magma's own speed-up at the point of no return (x)
+    no_return_width_doublings: float = 0.5  # sigmoid width, doublings of the speed-up
+    no_return_share: float = 1.0  # share of a channel's hazard that locks in
+    no_return_channels: tuple[str, ...] = CHANNELS  # channels whose hazard locks in
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,13 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
         tolerance_years=cap.slp.tolerance_years,
         max_iterations=cap.slp.max_iterations,
         trust_region_years=cap.slp.trust_region_years,
+        competition_relief_per_doubling=cap.competition_relief_per_doubling,
+        credibility_loss=cap.credibility_loss,
+        credibility_halflife_years=cap.credibility_halflife_years,
+        no_return_speedup=cap.no_return_speedup,
+        no_return_width_doublings=cap.no_return_width_doublings,
+        no_return_share=cap.no_return_share,
+        no_return_channels=tuple(c for c in CHANNELS if c in cap.no_return_channels),
     )
 
 

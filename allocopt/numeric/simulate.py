@@ -22,7 +22,7 @@ import numpy as np
 
 from allocopt.numeric.curves import benefit, residual
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import Point, point_at, postponed
+from allocopt.numeric.trajectory import Point, advocacy, credibility, point_at, postponed
 from allocopt.scenario.tables import CHANNELS
 
 TOLERANCE = 1e-6  # relative slack allowed before a constraint counts as violated
@@ -57,6 +57,13 @@ class Evaluation:
     postponed: np.ndarray  # [CH] own hazard left untraversed by the delay (per year * year)
     postponed_rate: np.ndarray  # [CH] its slope in delay_end
     violations: tuple[str, ...]  # one line per violated constraint, in the check's order
+    credibility: np.ndarray  # [T] weight of advocacy's effect on other developers (1: credible)
+    residual_plan: np.ndarray  # [T, CH] share of the hazard remaining, counting the lock-in
+
+    @property
+    def postponed_risk(self) -> float:
+        """Own risk the plan postpones beyond the horizon, at the last period's residual share."""
+        return float(self.residual_plan[-1] @ self.postponed)
 
     @property
     def velocity_hit(self) -> np.ndarray:
@@ -66,13 +73,26 @@ class Evaluation:
     def risk_reduction(self, inp: Inputs) -> float:
         """Exact cut in cumulative hazard against full speed with no safety work, counting the
         own risk the plan postpones beyond the horizon (at the last period's residual share)."""
-        later = float(self.residual[-1] @ self.postponed)
-        return float((inp.hazard_full - self.hazard_plan).sum() * inp.dt) - later
+        return float((inp.hazard_full - self.hazard_plan).sum() * inp.dt) - self.postponed_risk
 
     @property
     def delay(self) -> np.ndarray:
         """Years of progress lost before each period starts."""
         return self.point.delay
+
+
+def locked_in(inp: Inputs, lock: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """[T, CH] share of each channel's hazard remaining when a share ``lock[t]`` [T] of it is
+    locked in past the point of no return: the share that locks in during period k keeps period
+    k's residual ``rho[k]`` from then on, the rest follows the period's own residual:
+    ``(1 - lock[t]) * rho[t] + sum_{k<=t} (lock[k] - lock[k-1]) * rho[k]``, ``lock[-1] = 0``, on the
+    channels of ``no_return_channels``; ``rho`` itself elsewhere and when the term is off."""
+    if inp.capability.no_return_speedup is None:
+        return rho
+    fresh = np.diff(lock, prepend=0.0)[:, None]  # share locking in during each period
+    held = (1 - lock)[:, None] * rho + np.cumsum(fresh * rho, axis=0)
+    channels = np.isin(CHANNELS, inp.capability.no_return_channels)
+    return np.where(channels[None, :], held, rho)
 
 
 # (inputs, schedule, its evaluation with no violations yet) -> one line per violated constraint
@@ -113,6 +133,8 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
     level = np.where(inp.is_preparation[None, :], stock, effective)
     effect = np.repeat(inp.effect[None, :, :], n_t, axis=0)
     effect[:, :, OTHERS] *= point.influence[:, None] * inp.export_weight
+    credible = credibility(inp, velocity)
+    effect[:, advocacy(inp), OTHERS] *= credible[:, None]
     capacity = np.einsum("ti,tic->tc", ben, effect)
     rho = residual(capacity, inp.residual_floor[None, :])
     # on the fixed reference each period keeps its own cap; endogenously the cap follows the regime
@@ -121,6 +143,7 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
         if inp.capability.endogenous
         else inp.hit_cap
     )
+    rho_plan = locked_in(inp, point.lock, rho)
     use = effort[:, :, None] * inp.intensity[None, :, :]
     delay_end = float(delay[-1] + (1 - velocity[-1]) * inp.dt)
     later, later_rate = postponed(inp, delay_end)
@@ -134,12 +157,14 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
         benefit=ben,
         capacity=capacity,
         residual=rho,
-        hazard_plan=point.hazard * rho,
+        hazard_plan=point.hazard * rho_plan,
         velocity=velocity,
         hit_cap=hit_cap,
         delay_end=delay_end,
         postponed=later,
         postponed_rate=later_rate,
         violations=(),
+        credibility=credible,
+        residual_plan=rho_plan,
     )
     return replace(ev, violations=tuple(check(inp, schedule, ev))) if check else ev

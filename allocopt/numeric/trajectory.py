@@ -47,6 +47,8 @@ class Point:
     ai_gain_slope: np.ndarray  # [T]
     influence: np.ndarray  # [T] weight of Magma's work on other developers (1 at the frontier)
     influence_slope: np.ndarray  # [T]
+    lock: np.ndarray  # [T] share of hazard locked in past the point of no return (0 when off)
+    lock_slope: np.ndarray  # [T] d lock / d delay
 
 
 def point_at(inp: Inputs, delay: np.ndarray) -> Point:
@@ -76,8 +78,8 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
     # the political will that turns Magma's lag into relief follows the world's (reference) regime
     # others' hazard falls by up to ``relief`` as Magma drops out of the race (lag scale tau):
     # multiplier = 1 - relief * (1 - exp(-delay / tau)); the political will that turns Magma's lag
-    # into relief follows the world's (reference) regime
-    relief = np.where(inp.post_acceleration, cap.competition_relief[1], cap.competition_relief[0])
+    # into relief follows the world's (reference) regime and speed-up (competition_relief)
+    relief = competition_relief(inp)
     tau = cap.competition_lag_scale_years
     fade = np.exp(-delay / tau)
     others = ~OWN
@@ -97,6 +99,7 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
     else:
         influence, influence_slope = np.ones_like(delay), np.zeros_like(delay)
 
+    lock, lock_slope = no_return(inp, speedup, speed_rate)
     return Point(
         delay=delay,
         budget=budget,
@@ -109,7 +112,74 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         ai_gain_slope=ai_gain_slope,
         influence=influence,
         influence_slope=influence_slope,
+        lock=lock,
+        lock_slope=lock_slope,
     )
+
+
+def no_return(
+    inp: Inputs, speedup: np.ndarray, speed_rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The share of hazard locked in past the point of no return at Magma's own speed-up
+    ``speedup`` [T] (rising at ``speed_rate`` per year of its own trajectory), and its slope in
+    the delay: ``lock = no_return_share * sigmoid(z)``,
+    ``z = log2(speedup / no_return_speedup) / no_return_width_doublings``, so
+    ``d lock / d delay = -lock * (1 - sigmoid(z)) * speed_rate / (speedup * ln 2 * width)``.
+    Zeros when ``no_return_speedup`` is None."""
+    cap = inp.capability
+    if cap.no_return_speedup is None:
+        return np.zeros_like(speedup), np.zeros_like(speedup)
+    width = cap.no_return_width_doublings
+    z = np.log2(speedup / cap.no_return_speedup) / width
+    crossed = 1 / (1 + np.exp(-z))
+    lock = cap.no_return_share * crossed
+    slope = -lock * (1 - crossed) * speed_rate / (speedup * LN2 * width)
+    return lock, slope
+
+
+def competition_relief(inp: Inputs) -> np.ndarray:
+    """Largest share of other developers' hazard that Magma's dropping out of the race removes,
+    per period [T]: the regime's ``competition_relief`` (by the reference regime), and with
+    ``competition_relief_per_doubling`` = k a further share k of what remains per doubling of the
+    frontier's (reference) AI software R&D speed-up A(t) (none below 1x):
+    ``1 - (1 - relief_regime[t]) * (1 - k) ** log2(max(A(t), 1))``. Competition grows more
+    dangerous as capabilities rise (essay section 5), so dropping out relieves more."""
+    cap = inp.capability
+    regime = np.where(inp.post_acceleration, cap.competition_relief[1], cap.competition_relief[0])
+    doublings = np.log2(np.maximum(inp.speedup, 1.0))
+    return 1 - (1 - regime) * (1 - cap.competition_relief_per_doubling) ** doublings
+
+
+ADVOCACY = "governance_communication"  # the category whose export credibility scales
+
+
+def advocacy(inp: Inputs) -> np.ndarray:
+    """[I] bool: the interventions whose effect on other developers is advocacy
+    (category ``governance_communication``)."""
+    return np.array([i.category == ADVOCACY for i in inp.interventions], dtype=bool)
+
+
+def racing_weights(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The memory of Magma's racing: ``racing[t] = prior[t] + sum_k weights[t,k] * velocity[k]``,
+    an exponentially weighted mean of the velocities up to and including period t with half-life
+    ``credibility_halflife_years`` (``q = 2^(-dt/halflife)``: ``weights[t,k] = (1 - q) q^(t-k)``
+    for k <= t), Magma at full speed before the horizon (``prior[t] = q^(t+1)``); the weights of
+    each period sum to 1 with its prior. Returns (weights [T, T], prior [T])."""
+    n = len(inp.periods.labels)
+    q = 2.0 ** (-inp.dt / inp.capability.credibility_halflife_years)
+    lag = np.arange(n)[:, None] - np.arange(n)[None, :]
+    weights = np.where(lag >= 0, (1 - q) * q ** np.maximum(lag, 0), 0.0)
+    return weights, q ** (np.arange(n) + 1.0)
+
+
+def credibility(inp: Inputs, velocity: np.ndarray) -> np.ndarray:
+    """[T] weight of advocacy's effect on other developers while Magma races:
+    ``1 - credibility_loss * racing[t]`` (:func:`racing_weights`); ``1 - credibility_loss`` at
+    full speed throughout, rising with every velocity hit (essay section 5: scaling can "Reduce
+    the credibility of advocacy"; Appendix A: a pause "might provide a costly signal"). All ones
+    when ``credibility_loss`` is 0."""
+    weights, prior = racing_weights(inp)
+    return 1 - inp.capability.credibility_loss * (prior + weights @ velocity)
 
 
 def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:

@@ -163,7 +163,7 @@ def build_result(
         "probability_with_plan_and_postponed": -math.expm1(-cum_all),
         "probability_reduction": math.exp(-cum_all) - math.exp(-cum_ref),
         "delay_at_horizon_years": ev.delay_end,
-        "postponed_risk": float(ev.residual[-1] @ ev.postponed),
+        "postponed_risk": ev.postponed_risk,
         "outer_iterations": 0 if iterations is None else len(iterations),
     }
     if starts is not None and len(starts) > 1:

@@ -140,6 +140,20 @@ class Capability(Strict):
         Literal["pre_acceleration", "post_acceleration"], Annotated[float, Field(ge=0, lt=1)]
     ] = Field(default_factory=dict)
     competition_lag_scale_years: Annotated[float, Field(gt=0, le=100)] = 0.5
+    # share of the remaining others' hazard Magma's drop-out relieves per doubling of the
+    # frontier's AI software R&D speed-up (competition grows more dangerous as capabilities rise)
+    competition_relief_per_doubling: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    # share of governance_communication's effect on other developers lost while Magma races at
+    # full speed, and the half-life (years) of the memory of its racing (advocacy credibility)
+    credibility_loss: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    credibility_halflife_years: Annotated[float, Field(gt=0, le=100)] = 0.5
+    # point of no return: Magma's own AI software R&D speed-up (x) past which a share of each
+    # listed channel's hazard is locked at the residual share its safety work had reached, over a
+    # sigmoid of the given width (doublings of the speed-up); None: off
+    no_return_speedup: Annotated[float, Field(gt=1, le=1e6)] | None = None
+    no_return_width_doublings: Annotated[float, Field(gt=0, le=20)] = 0.5
+    no_return_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    no_return_channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -151,6 +165,9 @@ class Capability(Strict):
             or self.ai_labour
             or self.influence_halflife_years is not None
             or any(self.competition_relief_max.values())
+            or self.competition_relief_per_doubling > 0
+            or self.credibility_loss > 0
+            or self.no_return_speedup is not None
         )
 
 

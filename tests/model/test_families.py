@@ -247,12 +247,18 @@ FIXED = SimpleNamespace(  # the capability settings add_velocity, add_budget, ad
     budget_frontier_share=np.zeros(1),
     hazard_follows_delay=False,
     competition_relief=(0.0, 0.0),
+    competition_relief_per_doubling=0.0,
+    no_return_speedup=None,
+    no_return_channels=(),
 )
 ALL_ON = SimpleNamespace(
     endogenous=True,
     budget_frontier_share=np.ones(1),
     hazard_follows_delay=True,
     competition_relief=(0.2, 0.2),
+    competition_relief_per_doubling=0.1,
+    no_return_speedup=2.0,
+    no_return_channels=("own_direct", "others"),
 )
 DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "dt": 1.0,
@@ -270,6 +276,8 @@ DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "postponed_ref": 0.0,
     "postponed_rate": 0.0,
     "delay_end_ref": 0.0,
+    "lock_ref": 0.0,
+    "lock_slope": 0.0,
 }
 AXES = {
     "weight": "r",
@@ -284,6 +292,8 @@ AXES = {
     "residual_ref": "tc",
     "postponed_ref": "c",
     "postponed_rate": "c",
+    "lock_ref": "t",
+    "lock_slope": "t",
 }
 
 
@@ -458,6 +468,35 @@ def test_risk_reduction_charges_the_own_risk_a_delay_postpones():
     assert pyo.value(m.delay_end) == pytest.approx(0.0, abs=1e-9)
 
 
+@covers_terms(add_objective, "locked", "locked_ref", "lock_slope")
+def test_risk_reduction_counts_the_risk_locked_in_past_the_point_of_no_return():
+    # Hand solution: two one-year periods, own hazard 0.5 (full and planned), residual in
+    # [0.3, 1]; at the point half the hazard locked in during period 1 (lock_ref 0.5, 0.5: none
+    # more in period 2) and a delay before period 1 lowers that lock by 0.5 per year
+    # (lock_slope -0.5, 0), delay[t1] in [0, 0.4], residual_ref 0.8, 0.6. The locked half keeps
+    # period 1's residual in period 2: locked[t2] = 0.5 * r1 + 0.8 * m1 - 0.6 * m1 - 0.5 * r2
+    # with m1 = -0.5 * delay[t1], i.e. 0.5 * r1 - 0.5 * r2 - 0.1 * delay[t1], and locked[t1] = 0.
+    # Risk reduction = 1 - 0.5 * (r1 + r2 + locked[t2]) = 1 - 0.75 r1 - 0.25 r2 + 0.05 delay,
+    # largest at r1 = r2 = 0.3, delay 0.4: 0.72; locked_ref[t2] = 0.5 * 0.8 - 0.5 * 0.6 = 0.1.
+    m = minimal(
+        periods=2,
+        floor=0.3,
+        hazard_full=0.5,
+        hazard=0.5,
+        residual_ref=[0.8, 0.6],
+        lock_ref=[0.5, 0.5],
+        lock_slope=[-0.5, 0.0],
+    )
+    m.delay["t1"].setub(0.4)
+    m.delay["t2"].fix(0.0)
+    settings = capability(no_return_speedup=2.0, no_return_channels=("own_direct",))
+    add_objective(m, SimpleNamespace(capability=settings))
+    assert optimum(m) == pytest.approx(0.72, abs=1e-9)
+    assert pyo.value(m.delay["t1"]) == pytest.approx(0.4, abs=1e-9)
+    assert values(m.residual) == pytest.approx([0.3, 0.3], abs=1e-9)
+    assert values(m.locked_ref) == pytest.approx([0.0, 0.1], abs=1e-12)
+
+
 # the families whose rows move with the delay; the AI-labour, readiness and influence terms of
 # add_stocks and add_risk read Params (ai_gain_*, influence_*, *_ref) of a fuller model
 ENDOGENOUS_FAMILIES = (add_velocity, add_budget, add_objective)
@@ -496,7 +535,14 @@ def endogenous_terms(family) -> set[str]:
 def test_the_endogenous_terms_are_read_off_the_families():
     assert endogenous_terms(add_velocity) == {"delay_balance", "delay_trust", "budget_slope"}
     assert endogenous_terms(add_budget) == {"budget_slope"}
-    assert endogenous_terms(add_objective) == {"delay_end", "hazard_slope", "postponed_rate"}
+    assert endogenous_terms(add_objective) == {
+        "delay_end",
+        "hazard_slope",
+        "postponed_rate",
+        "locked",
+        "locked_ref",
+        "lock_slope",
+    }
 
 
 def test_every_family_has_a_hand_solved_test():
