@@ -166,6 +166,7 @@ class Outcomes(Strict):
     signal_advocacy_gain: Annotated[Real, Field(ge=0, le=100)] = 1.0
     self_destruct_budget_decline_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.3
     self_destruct_competition_relief: Annotated[Real, Field(ge=0, lt=1)] = 0.15
+    relief_lag_scale_years: Annotated[Real, Field(gt=0, le=100)] = 0.5
     self_destruct_replacement: Annotated[Real, Field(ge=0, le=10)] = 0.5
 
 
