@@ -13,7 +13,7 @@ from collections.abc import Collection
 import numpy as np
 
 from allocopt.errors import ScenarioError
-from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.inputs import CapabilitySettings, Inputs
 from allocopt.numeric.series import read
 from allocopt.numeric.trajectory import OWN
 from allocopt.scenario.config import Outcomes
@@ -83,11 +83,22 @@ def scale(inp: Inputs, o: Outcomes, lag_years: float | None = None) -> Inputs:
     own hazards and budgets, others' hazard that far ahead, exports count 2^(−lag/halflife);
     the baseline of risk reduction is scaling at ``o.lag_years`` with no safety work."""
     lag = o.lag_years if lag_years is None else lag_years
+    cap = inp.capability
+    pre, post = cap.competition_relief
     return dataclasses.replace(
         inp,
         hazard=frontier_hazard(inp, lag),
         hazard_full=frontier_hazard(inp, o.lag_years),
         export_weight=_exports(inp, np.full(len(inp.periods), lag), o.influence_halflife_years),
+        # endogenous term (e) after the switch: a delay relieves what Magma's pressure at the lag
+        # was, exp(−lag/competition_lag_scale_years) of a peer's (no change on the core program)
+        capability=dataclasses.replace(
+            cap,
+            competition_relief=(
+                pre,
+                post * float(np.exp(-lag / cap.competition_lag_scale_years)),
+            ),
+        ),
     )
 
 
@@ -130,8 +141,24 @@ def self_destruct(inp: Inputs, o: Outcomes, without: Collection[str] = ()) -> In
         hazard=hazard,
         hazard_full=full,
         budget=inp.budget if COMPUTE in without else budget,
+        speedup=np.where(after, inp.speedup[s], inp.speedup),  # Magma's AI stops advancing
         hit_cap=np.where(after, 1.0, inp.hit_cap),
+        hit_cap_by_regime=(inp.hit_cap_by_regime[0], 1.0),
         export_weight=_exports(inp, behind, o.influence_halflife_years, signal),
+        capability=_dropped_out(inp.capability),
+    )
+
+
+def _dropped_out(cap: CapabilitySettings) -> CapabilitySettings:
+    """Endogenous capability once Magma has dropped out: its own hazard, budgets, influence and
+    competition relief follow self-destruction's calendar terms instead of its delay (docs/model.md,
+    "Outcomes over endogenous capability"); AI labour stays, on the held speed-up."""
+    return dataclasses.replace(
+        cap,
+        hazard_follows_delay=False,
+        budget_frontier_share=np.zeros_like(cap.budget_frontier_share),
+        influence_halflife_years=None,
+        competition_relief=(cap.competition_relief[0], 0.0),
     )
 
 

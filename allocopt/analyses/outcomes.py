@@ -6,12 +6,17 @@ Each outcome is the core program with outcome-specific inputs from the regime sw
 (success, failure) sharing the decisions before the switch. Three optima and their maximum equal
 the optimum of the MILP with one binary per outcome and a copy of the decisions per outcome, at
 the cost of three LP solves, with no big-M rows, and with every outcome's value for the map.
+Over endogenous capability each outcome with one branch is solved by the outer loop instead
+(docs/model.md, "Outcomes over endogenous capability").
+
+Long: the choice, the pause's stochastic program and the map with its decomposition share the
+solve helpers (``_sure``, ``_value``, ``_pause``); apart, each would import the others' privates.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +41,18 @@ from allocopt.analyses.runner import run_many
 from allocopt.analyses.tree import ROOT
 from allocopt.errors import ScenarioError
 from allocopt.model import evaluate
+from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
+from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.outer import successive_lp
+from allocopt.optimize.pipeline import solve_at
+from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.files import atomic_write
 from allocopt.results.result import FLOAT_FORMAT
-from allocopt.scenario.config import Outcomes, Solver
+from allocopt.results.status import Status
+from allocopt.scenario.config import ENDOGENOUS_PAUSE, Outcomes, Solver
 from allocopt.scenario.schema import Scenario
 
 SUCCESS, FAILURE = "success", "failure"
@@ -59,6 +70,7 @@ class OutcomeValue:
     model: tuple[float, ...]  # the program's risk reduction per branch
     exact: tuple[float, ...]  # the simulator's, against the common baseline
     schedules: tuple[Schedule, ...]
+    status: str = Status.OPTIMAL  # locally_optimal (or not_converged) over endogenous capability
 
     @property
     def risk_reduction_model(self) -> float:
@@ -90,10 +102,13 @@ class OutcomeChoice:
 
     def table(self) -> pd.DataFrame:
         """One row per outcome (branch empty) and per pause branch: probability, model and exact
-        risk reduction (cut in cumulative hazard against full speed with no safety work), chosen."""
+        risk reduction (cut in cumulative hazard against full speed with no safety work), status
+        (``optimal``; ``locally_optimal`` over endogenous capability), chosen."""
         rows = []
         for v in self.values:
-            rows.append((v.outcome, "", 1.0, v.risk_reduction_model, v.risk_reduction_exact))
+            rows.append(
+                (v.outcome, "", 1.0, v.risk_reduction_model, v.risk_reduction_exact, v.status)
+            )
             if len(v.branches) > 1:
                 rows += zip(
                     [v.outcome] * len(v.branches),
@@ -101,6 +116,7 @@ class OutcomeChoice:
                     v.probability,
                     v.model,
                     v.exact,
+                    [v.status] * len(v.branches),
                     strict=True,
                 )
         table = pd.DataFrame(
@@ -111,6 +127,7 @@ class OutcomeChoice:
                 "probability",
                 "risk_reduction_model",
                 "risk_reduction_exact",
+                "status",
             ],
         )
         table["chosen"] = (table.outcome == self.chosen) & (table.branch == "")
@@ -178,11 +195,24 @@ def _outcomes_of(scenario: Scenario) -> Outcomes:
     return scenario.outcomes
 
 
-def _sure(outcome: str, inp: Inputs, solver: Solver) -> OutcomeValue:
-    """The value of an outcome with one branch (scale, self_destruct)."""
+def _sure(outcome: str, inp: Inputs, solver: Solver, start: Schedule | None = None) -> OutcomeValue:
+    """The value of an outcome with one branch (scale, self_destruct, a failing pause): one LP on
+    the core program; over endogenous capability the outer loop on one program moved in place
+    (:func:`allocopt.optimize.outer.successive_lp`), warm from ``start`` when given (else from
+    full speed), ``locally_optimal`` when it converged."""
     inputs = [_named(inp, outcome)]
-    lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
-    return _value(outcome, lps, inputs, [1.0], [[ROOT] * len(inp.periods)], solver)
+    if not inp.capability.endogenous:
+        lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
+        return _value(outcome, lps, inputs, [1.0], [[ROOT] * len(inp.periods)], solver)
+    program = SlpProgram(
+        inputs[0], HighsRunner(solver.time_limit_seconds, solver.threads), reference(inputs[0])
+    )
+    end = successive_lp(inputs[0], solve_at(program, {}), start)
+    exact = end.evaluation.risk_reduction(inputs[0])
+    name = inputs[0].scenario_name.rsplit(".", 1)[-1]
+    return OutcomeValue(
+        outcome, (name,), (1.0,), (end.objective_model,), (exact,), (end.schedule,), end.status
+    )
 
 
 @dataclass(frozen=True)
@@ -210,20 +240,64 @@ class Pause:
         return _value(PAUSE, self.lps, self.inputs, [p, 1 - p], self.node, solver)
 
 
+@dataclass(frozen=True)
+class FailingPause:
+    """The pause over endogenous capability, where only a pause that fails is solved
+    (``pause_plausibility`` 0; a positive one is refused on load): its failure branch, through
+    the outer loop, is its value."""
+
+    failure: OutcomeValue
+
+    @classmethod
+    def of(cls, inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None) -> FailingPause:
+        """Solve the failure branch of ``inp``'s pause, warm from ``start``."""
+        value = _sure(FAILURE, pause_failure(inp, o), solver, start)
+        return cls(dataclasses.replace(value, outcome=PAUSE))
+
+    def value(self, plausibility: float, solver: Solver) -> OutcomeValue:
+        """The failure branch's value; raises ScenarioError for a pause that may succeed."""
+        if plausibility > 0:
+            raise ScenarioError(ENDOGENOUS_PAUSE)
+        return self.failure
+
+
+def _pause(
+    inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None
+) -> Pause | FailingPause:
+    """The pause of ``inp``: both branches over the core program, the failing one alone over
+    endogenous capability (warm from ``start``)."""
+    if inp.capability.endogenous:
+        return FailingPause.of(inp, o, solver, start)
+    return Pause.of(inp, o, solver)
+
+
 def choose_outcome(scenario: Scenario) -> OutcomeChoice:
     """Solve the core program under each outcome from the switch on and compare their risk
     reduction against one baseline (Magma scaling at full speed, no safety work)."""
     o = _outcomes_of(scenario)
     inp, solver = prepare(scenario), scenario.solver
+    scaling = _sure(SCALE, scale(inp, o), solver)
     values = (
-        _sure(SCALE, scale(inp, o), solver),
-        Pause.of(inp, o, solver).value(o.pause_plausibility, solver),
+        scaling,
+        _pause(inp, o, solver, scaling.schedules[0]).value(o.pause_plausibility, solver),
         _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
     return OutcomeChoice(scenario.name, inp.periods.labels[switch_period(inp)], values)
 
 
-MAP_COLUMNS = ["pause_plausibility", "lag_years", *OUTCOMES, "chosen", "margin"]
+MAP_COLUMNS = ["pause_plausibility", "lag_years", *OUTCOMES, "chosen", "margin", "status"]
+
+
+def _worst(statuses: Iterable[str]) -> str:
+    """The first status that is no optimum, proven or local; else ``locally_optimal`` when an
+    outer loop took part, else ``optimal``."""
+    kinds = [Status(s) for s in statuses]
+    failed = [s for s in kinds if not s.is_local_optimum]
+    if failed:
+        return str(failed[0])
+    return str(Status.LOCALLY_OPTIMAL if Status.LOCALLY_OPTIMAL in kinds else Status.OPTIMAL)
+
+
 DECOMPOSITION_COLUMNS = [
     "pause_plausibility",
     "lag_years",
@@ -236,11 +310,16 @@ DECOMPOSITION_COLUMNS = [
 ]
 
 
-def without_terms(inp: Inputs, o: Outcomes, solver: Solver) -> dict[str, float]:
+def without_terms(
+    inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None = None
+) -> dict[str, float]:
     """Program value of self-destruction with each term of :data:`TERMS` switched off in turn
-    (one solve each; they do not depend on the pause's plausibility)."""
+    (one solve each, warm from ``start`` over endogenous capability; they do not depend on the
+    pause's plausibility)."""
     return {
-        term: _sure(SELF_DESTRUCT, self_destruct(inp, o, (term,)), solver).risk_reduction_model
+        term: _sure(
+            SELF_DESTRUCT, self_destruct(inp, o, (term,)), solver, start
+        ).risk_reduction_model
         for term in TERMS
     }
 
@@ -287,8 +366,8 @@ def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float |
         _sure(SCALE, scale(inp, o), solver),
         _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
-    without = without_terms(inp, o, solver)
-    pause = Pause.of(inp, o, solver)
+    without = without_terms(inp, o, solver, sure[1].schedules[0])
+    pause = _pause(inp, o, solver, sure[0].schedules[0])
     rows = []
     for p in plausibilities:
         values = (sure[0], pause.value(p, solver), sure[1])
@@ -302,6 +381,7 @@ def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float |
                 **{v.outcome: v.risk_reduction_exact for v in values},
                 "chosen": choice.chosen,
                 "margin": (model[0] - model[1]) / model[0],
+                "status": _worst(v.status for v in values),
                 "rival": rival.outcome,
                 **terms_of(sure[1].risk_reduction_model, rival.risk_reduction_model, without),
             }

@@ -40,6 +40,7 @@ from tests.conftest import ROOT
 
 OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"
 COUNTER_YAML = ROOT / "models" / "counter_outcomes_no_dropout_gain.yaml"
+ENDOGENOUS_YAML = ROOT / "models" / "magma_outcomes_endogenous.yaml"
 OTHERS = CHANNELS.index("others")
 GOVERNANCE = {"category": "governance_communication", "effect_others": 1.0}
 OUTCOME_FIELDS = {
@@ -295,12 +296,12 @@ def test_bad_outcomes_field_names_file_field_and_bound(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["solve", "outcomes"])
-def test_outcomes_over_endogenous_capability_are_refused_before_anything_is_solved(
+def test_a_pause_that_may_succeed_over_endogenous_capability_is_refused_on_load(
     baseline, tmp_path, monkeypatch, command
 ):
-    """The outcome choice and its map run on the core program only: over the baseline the run
-    stops on load with one line naming the file and capability:, and never falls back to the
-    core program."""
+    """Over the baseline only a failing pause is solved: a positive plausibility stops the run
+    on load with one line naming the file and the field, and never falls back to the core
+    program."""
     forbid_solving(monkeypatch)
     doc = yaml.safe_load(OUTCOMES_YAML.read_text())
     doc["extends"] = str(ROOT / "models" / "magma_baseline.yaml")
@@ -310,11 +311,60 @@ def test_outcomes_over_endogenous_capability_are_refused_before_anything_is_solv
     r = CliRunner().invoke(app, [command, str(path), "--out", str(out)])
     assert r.exit_code == 2, r.output
     (line,) = r.output.strip().splitlines()
-    assert f"{path}: outcomes: the outcome choice is solved over the core program only" in line
+    assert f"{path}: outcomes.pause_plausibility: a pause that may succeed" in line
     assert "capability: has endogenous terms on" in line
     assert not out.exists()
-    with pytest.raises(ScenarioError, match=r"core program.*magma_core\.yaml"):
+    with pytest.raises(ScenarioError, match=r"pause_plausibility.*magma_core\.yaml"):
         baseline.with_updates({"outcomes": {}})
+    assert baseline.with_updates({"outcomes": {"pause_plausibility": 0}}).outcomes is not None
+
+
+@pytest.fixture(scope="module")
+def endogenous():
+    """models/magma_outcomes_endogenous.yaml: the baseline's capability terms, a failing pause."""
+    scenario = load_scenario(ENDOGENOUS_YAML)
+    return prepare(scenario), scenario.outcomes
+
+
+def test_over_endogenous_capability_the_lag_scales_the_competition_relief(endogenous):
+    inp, o = endogenous
+    assert inp.capability.competition_relief == (0.02, 0.15)
+    # a quarter-year behind, half a year of lag scale: 0.15 * exp(-0.5); the pre-switch relief kept
+    np.testing.assert_allclose(
+        scale(inp, o).capability.competition_relief, (0.02, 0.090980), rtol=1e-5
+    )
+    # a failed pause attempt puts Magma a quarter-year further behind: 0.15 * exp(-1)
+    np.testing.assert_allclose(
+        pause_failure(inp, o).capability.competition_relief[1], 0.055182, rtol=1e-5
+    )
+
+
+def test_self_destruction_replaces_the_delay_terms_by_its_own(endogenous):
+    inp, o = endogenous
+    out = self_destruct(inp, o)
+    cap = out.capability
+    assert (cap.hazard_follows_delay, cap.influence_halflife_years) == (False, None)
+    assert cap.competition_relief == (0.02, 0.0)  # dropout_relief instead
+    np.testing.assert_array_equal(cap.budget_frontier_share, [0, 0])  # the calendar decline
+    assert cap.ai_labour
+    assert cap.endogenous
+    assert out.hit_cap_by_regime == (inp.hit_cap_by_regime[0], 1.0)  # may stop once past 3x
+    s = switch_period(inp)
+    np.testing.assert_allclose(out.speedup[s:], inp.speedup[s])  # its AI stops advancing
+    np.testing.assert_allclose(out.speedup[:s], inp.speedup[:s])
+
+
+def test_outcomes_over_endogenous_capability_are_local_optima_of_the_outer_loop():
+    scenario = load_scenario(ENDOGENOUS_YAML).with_updates({"horizon.end": "2027Q4"})
+    choice = choose_outcome(scenario)
+    assert {v.status for v in choice.values} == {"locally_optimal"}
+    models = {v.outcome: v.risk_reduction_model for v in choice.values}
+    assert choice.chosen == max(models, key=models.get)
+    pause = choice.value(PAUSE)
+    assert pause.branches == ("failure",)  # a pause that fails, alone
+    for v in choice.values:
+        assert v.risk_reduction_exact == pytest.approx(v.risk_reduction_model, rel=0.02)
+    assert set(choice.table().status) == {"locally_optimal"}
 
 
 def test_no_switch_within_the_horizon_is_refused(tiny):
