@@ -317,6 +317,8 @@ def test_a_pause_that_may_succeed_over_endogenous_capability_is_refused_on_load(
     with pytest.raises(ScenarioError, match=r"pause_plausibility.*magma_core\.yaml"):
         baseline.with_updates({"outcomes": {}})
     assert baseline.with_updates({"outcomes": {"pause_plausibility": 0}}).outcomes is not None
+    with pytest.raises(ScenarioError, match=r"outcomes\.pause_plausibility: a pause that may"):
+        outcome_map(load_scenario(ENDOGENOUS_YAML), [0.0, 0.5], [0.0])  # before any solve
 
 
 @pytest.fixture(scope="module")
