@@ -386,7 +386,8 @@ def outcomes(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for outcome_map.csv and .png.  [default: results/<name>_outcomes]"
+            help="Folder for outcome_map and outcome_decomposition .csv and .png.  "
+            "[default: results/<name>_outcomes]"
         ),
     ] = None,
     set_: SetOption = None,

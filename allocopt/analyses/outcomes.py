@@ -6,12 +6,17 @@ Each outcome is the core program with outcome-specific inputs from the regime sw
 (success, failure) sharing the decisions before the switch. Three optima and their maximum equal
 the optimum of the MILP with one binary per outcome and a copy of the decisions per outcome, at
 the cost of three LP solves, with no big-M rows, and with every outcome's value for the map.
+Over endogenous capability each outcome with one branch is solved by the outer loop instead
+(docs/model.md, "Outcomes over endogenous capability").
+
+Long: the choice, the pause's stochastic program and the map with its decomposition share the
+solve helpers (``_sure``, ``_value``, ``_pause``); apart, each would import the others' privates.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,126 +24,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from allocopt.analyses.outcome_inputs import (
+    OUTCOMES,
+    PAUSE,
+    REST,
+    SCALE,
+    SELF_DESTRUCT,
+    TERMS,
+    pause_failure,
+    pause_success,
+    scale,
+    self_destruct,
+    switch_period,
+)
 from allocopt.analyses.runner import run_many
 from allocopt.analyses.tree import ROOT
 from allocopt.errors import ScenarioError
 from allocopt.model import evaluate
+from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.numeric.series import read
 from allocopt.numeric.simulate import Schedule
-from allocopt.numeric.trajectory import OWN
 from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
+from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.outer import successive_lp
+from allocopt.optimize.pipeline import solve_at
+from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.files import atomic_write
 from allocopt.results.result import FLOAT_FORMAT
-from allocopt.scenario.config import Outcomes, Solver
+from allocopt.results.status import Status
+from allocopt.scenario.config import ENDOGENOUS_PAUSE, Outcomes, Solver
 from allocopt.scenario.schema import Scenario
-from allocopt.scenario.tables import CHANNELS
 
-SCALE, PAUSE, SELF_DESTRUCT = "scale", "pause", "self_destruct"
-OUTCOMES = (SCALE, PAUSE, SELF_DESTRUCT)
 SUCCESS, FAILURE = "success", "failure"
-ADVOCACY = "governance_communication"  # the category whose exports a costly signal amplifies
-OTHERS = CHANNELS.index("others")
-
-
-def switch_period(inp: Inputs) -> int:
-    """Index of the first period whose reference speed-up has reached the threshold."""
-    post = np.flatnonzero(inp.post_acceleration)
-    if not len(post):
-        raise ScenarioError(
-            f"scenario '{inp.scenario_name}': outcomes: the reference AI R&D speed-up never "
-            f"reaches velocity.acceleration_threshold ({inp.acceleration_threshold:g}x) within "
-            "the horizon, so there is no switch after which to choose an outcome"
-        )
-    return int(post[0])
-
-
-def _since_switch(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each period is at or after the switch, and years from the switch's start (0 before)."""
-    s = switch_period(inp)
-    after = np.arange(len(inp.periods)) >= s
-    tau = np.where(after, inp.periods.start_year - inp.periods.start_year[s], 0.0)
-    return after, tau
-
-
-def _exports(inp: Inputs, lag: np.ndarray, halflife: float, signal: float = 0.0) -> np.ndarray:
-    """export_weight after the switch: 2^(−lag[t]/halflife), times (1 + signal) for advocacy."""
-    after, _ = _since_switch(inp)
-    influence = np.where(after, 2.0 ** (-lag / halflife), 1.0)
-    boost = np.array([1 + signal if i.category == ADVOCACY else 1.0 for i in inp.interventions])
-    return influence[:, None] * np.where(after[:, None], boost[None, :], 1.0)
-
-
-def _shifted(inp: Inputs, hazard: np.ndarray, years: np.ndarray | float) -> np.ndarray:
-    """Each channel of ``hazard`` read ``years`` later (earlier when negative)."""
-    mid = inp.periods.mid_year
-    return np.column_stack([read(mid, h, mid + years)[0] for h in hazard.T])
-
-
-def frontier_hazard(inp: Inputs, lag_years: float) -> np.ndarray:
-    """Reference hazard when the frontier is ``lag_years`` ahead of Magma: Magma's own channels
-    as in the data, other developers' read lag_years later."""
-    hazard = inp.hazard.copy()
-    hazard[:, OTHERS] = _shifted(inp, inp.hazard, lag_years)[:, OTHERS]
-    return hazard
-
-
-def scale(inp: Inputs, o: Outcomes, lag_years: float | None = None) -> Inputs:
-    """Automated scaling ``lag_years`` (default: ``o.lag_years``) behind the frontier: reference
-    own hazards and budgets, others' hazard that far ahead, exports count 2^(−lag/halflife);
-    the baseline of risk reduction is scaling at ``o.lag_years`` with no safety work."""
-    lag = o.lag_years if lag_years is None else lag_years
-    return dataclasses.replace(
-        inp,
-        hazard=frontier_hazard(inp, lag),
-        hazard_full=frontier_hazard(inp, o.lag_years),
-        export_weight=_exports(inp, np.full(len(inp.periods), lag), o.influence_halflife_years),
-    )
-
-
-def self_destruct(inp: Inputs, o: Outcomes) -> Inputs:
-    """Self-destruction: capabilities may stop (hit cap 1); own hazards held at the switch level;
-    others' hazard relieved and raised by the share of Magma's forgone hazard others take over;
-    budgets decline from the switch level; influence fades as Magma falls behind; advocacy gains
-    the costly signal."""
-    s = switch_period(inp)
-    after, tau = _since_switch(inp)
-    full = frontier_hazard(inp, o.lag_years)
-    held = np.where(after[:, None], full[s][None, :], full)
-    forgone = (full - held)[:, OWN].sum(axis=1)
-    hazard = held.copy()
-    relief = np.where(after, o.self_destruct_competition_relief, 0.0)
-    hazard[:, OTHERS] = full[:, OTHERS] * (1 - relief) + o.self_destruct_replacement * forgone
-    decline = (1 - o.self_destruct_budget_decline_per_year) ** tau
-    budget = np.where(after[:, None], inp.budget[s][None, :] * decline[:, None], inp.budget)
-    weight = _exports(inp, o.lag_years + tau, o.influence_halflife_years, o.signal_advocacy_gain)
-    return dataclasses.replace(
-        inp,
-        hazard=hazard,
-        hazard_full=full,
-        budget=budget,
-        hit_cap=np.where(after, 1.0, inp.hit_cap),
-        export_weight=weight,
-    )
-
-
-def pause_success(inp: Inputs, o: Outcomes) -> Inputs:
-    """A coordinated pause that holds: every channel's hazard stays at the switch level for
-    pause_years, then follows its path when scaling, postponed by pause_years; Magma may stop its
-    capabilities while the pause lasts (hit cap 1); influence as when scaling."""
-    s = switch_period(inp)
-    after, tau = _since_switch(inp)
-    pausing = after & (tau < o.pause_years)
-    resumed = after & ~pausing
-    scaling = scale(inp, o)
-    hazard = np.where(pausing[:, None], scaling.hazard[s][None, :], scaling.hazard)
-    hazard = np.where(resumed[:, None], _shifted(inp, scaling.hazard, -o.pause_years), hazard)
-    return dataclasses.replace(scaling, hazard=hazard, hit_cap=np.where(pausing, 1.0, inp.hit_cap))
-
-
-def pause_failure(inp: Inputs, o: Outcomes) -> Inputs:
-    """A pause attempt that fails: scaling, with Magma pause_attempt_years further behind."""
-    return scale(inp, o, o.lag_years + o.pause_attempt_years)
 
 
 @dataclass(frozen=True)
@@ -153,6 +70,7 @@ class OutcomeValue:
     model: tuple[float, ...]  # the program's risk reduction per branch
     exact: tuple[float, ...]  # the simulator's, against the common baseline
     schedules: tuple[Schedule, ...]
+    status: str = Status.OPTIMAL  # locally_optimal (or not_converged) over endogenous capability
 
     @property
     def risk_reduction_model(self) -> float:
@@ -184,10 +102,13 @@ class OutcomeChoice:
 
     def table(self) -> pd.DataFrame:
         """One row per outcome (branch empty) and per pause branch: probability, model and exact
-        risk reduction (cut in cumulative hazard against full speed with no safety work), chosen."""
+        risk reduction (cut in cumulative hazard against full speed with no safety work), status
+        (``optimal``; ``locally_optimal`` over endogenous capability), chosen."""
         rows = []
         for v in self.values:
-            rows.append((v.outcome, "", 1.0, v.risk_reduction_model, v.risk_reduction_exact))
+            rows.append(
+                (v.outcome, "", 1.0, v.risk_reduction_model, v.risk_reduction_exact, v.status)
+            )
             if len(v.branches) > 1:
                 rows += zip(
                     [v.outcome] * len(v.branches),
@@ -195,6 +116,7 @@ class OutcomeChoice:
                     v.probability,
                     v.model,
                     v.exact,
+                    [v.status] * len(v.branches),
                     strict=True,
                 )
         table = pd.DataFrame(
@@ -205,6 +127,7 @@ class OutcomeChoice:
                 "probability",
                 "risk_reduction_model",
                 "risk_reduction_exact",
+                "status",
             ],
         )
         table["chosen"] = (table.outcome == self.chosen) & (table.branch == "")
@@ -272,11 +195,24 @@ def _outcomes_of(scenario: Scenario) -> Outcomes:
     return scenario.outcomes
 
 
-def _sure(outcome: str, inp: Inputs, solver: Solver) -> OutcomeValue:
-    """The value of an outcome with one branch (scale, self_destruct)."""
+def _sure(outcome: str, inp: Inputs, solver: Solver, start: Schedule | None = None) -> OutcomeValue:
+    """The value of an outcome with one branch (scale, self_destruct, a failing pause): one LP on
+    the core program; over endogenous capability the outer loop on one program moved in place
+    (:func:`allocopt.optimize.outer.successive_lp`), warm from ``start`` when given (else from
+    full speed), ``locally_optimal`` when it converged."""
     inputs = [_named(inp, outcome)]
-    lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
-    return _value(outcome, lps, inputs, [1.0], [[ROOT] * len(inp.periods)], solver)
+    if not inp.capability.endogenous:
+        lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
+        return _value(outcome, lps, inputs, [1.0], [[ROOT] * len(inp.periods)], solver)
+    program = SlpProgram(
+        inputs[0], HighsRunner(solver.time_limit_seconds, solver.threads), reference(inputs[0])
+    )
+    end = successive_lp(inputs[0], solve_at(program, {}), start)
+    exact = end.evaluation.risk_reduction(inputs[0])
+    name = inputs[0].scenario_name.rsplit(".", 1)[-1]
+    return OutcomeValue(
+        outcome, (name,), (1.0,), (end.objective_model,), (exact,), (end.schedule,), end.status
+    )
 
 
 @dataclass(frozen=True)
@@ -304,27 +240,125 @@ class Pause:
         return _value(PAUSE, self.lps, self.inputs, [p, 1 - p], self.node, solver)
 
 
+@dataclass(frozen=True)
+class FailingPause:
+    """The pause over endogenous capability, where only a pause that fails is solved
+    (``pause_plausibility`` 0; a positive one is refused on load): its failure branch, through
+    the outer loop, is its value."""
+
+    failure: OutcomeValue
+
+    @classmethod
+    def of(cls, inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None) -> FailingPause:
+        """Solve the failure branch of ``inp``'s pause, warm from ``start``."""
+        value = _sure(FAILURE, pause_failure(inp, o), solver, start)
+        return cls(dataclasses.replace(value, outcome=PAUSE))
+
+    def value(self, plausibility: float, solver: Solver) -> OutcomeValue:
+        """The failure branch's value; raises ScenarioError for a pause that may succeed."""
+        if plausibility > 0:
+            raise ScenarioError(ENDOGENOUS_PAUSE)
+        return self.failure
+
+
+def _pause(
+    inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None
+) -> Pause | FailingPause:
+    """The pause of ``inp``: both branches over the core program, the failing one alone over
+    endogenous capability (warm from ``start``)."""
+    if inp.capability.endogenous:
+        return FailingPause.of(inp, o, solver, start)
+    return Pause.of(inp, o, solver)
+
+
 def choose_outcome(scenario: Scenario) -> OutcomeChoice:
     """Solve the core program under each outcome from the switch on and compare their risk
     reduction against one baseline (Magma scaling at full speed, no safety work)."""
     o = _outcomes_of(scenario)
     inp, solver = prepare(scenario), scenario.solver
+    scaling = _sure(SCALE, scale(inp, o), solver)
     values = (
-        _sure(SCALE, scale(inp, o), solver),
-        Pause.of(inp, o, solver).value(o.pause_plausibility, solver),
+        scaling,
+        _pause(inp, o, solver, scaling.schedules[0]).value(o.pause_plausibility, solver),
         _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
     return OutcomeChoice(scenario.name, inp.periods.labels[switch_period(inp)], values)
 
 
-MAP_COLUMNS = ["pause_plausibility", "lag_years", *OUTCOMES, "chosen", "margin"]
+MAP_COLUMNS = ["pause_plausibility", "lag_years", *OUTCOMES, "chosen", "margin", "status"]
+
+
+def _worst(statuses: Iterable[str]) -> str:
+    """The first status that is no optimum, proven or local; else ``locally_optimal`` when an
+    outer loop took part, else ``optimal``."""
+    kinds = [Status(s) for s in statuses]
+    failed = [s for s in kinds if not s.is_local_optimum]
+    if failed:
+        return str(failed[0])
+    return str(Status.LOCALLY_OPTIMAL if Status.LOCALLY_OPTIMAL in kinds else Status.OPTIMAL)
+
+
+DECOMPOSITION_COLUMNS = [
+    "pause_plausibility",
+    "lag_years",
+    "chosen",
+    "rival",
+    "difference",
+    *TERMS,
+    REST,
+    "deciding",
+]
+
+
+def without_terms(
+    inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None = None
+) -> dict[str, float]:
+    """Program value of self-destruction with each term of :data:`TERMS` switched off in turn
+    (one solve each, warm from ``start`` over endogenous capability; they do not depend on the
+    pause's plausibility)."""
+    return {
+        term: _sure(
+            SELF_DESTRUCT, self_destruct(inp, o, (term,)), solver, start
+        ).risk_reduction_model
+        for term in TERMS
+    }
+
+
+def terms_of(
+    self_destruct_value: float, rival_value: float, without: dict[str, float]
+) -> dict[str, float | str]:
+    """One cell's decomposition of the choice for or against self-destruction (program values):
+    ``difference`` = self_destruct_value − rival_value (the best of scaling and the pause); each
+    term's contribution = self_destruct_value − its value without that term (``without``, from
+    :func:`without_terms`); ``rest`` = difference − the contributions (own hazard held at the
+    switch, the hit cap, and the terms' interactions); ``deciding`` = the
+    part pushing hardest toward the difference's sign (toward self-destruction when it wins,
+    against it otherwise)."""
+    parts: dict[str, float] = {t: self_destruct_value - without[t] for t in TERMS}
+    difference = self_destruct_value - rival_value
+    parts[REST] = difference - sum(parts.values())
+    sign = 1.0 if difference >= 0 else -1.0
+    return {
+        "difference": difference,
+        **parts,
+        "deciding": max(parts, key=lambda k: sign * parts[k]),
+    }
+
+
+def decomposition(table: pd.DataFrame) -> pd.DataFrame:
+    """The decomposition of each cell of an :func:`outcome_map` table (``DECOMPOSITION_COLUMNS``:
+    the cell, the chosen outcome, the best other than self-destruction (``rival``), the program
+    value difference self-destruction less rival, the contribution of each term and the rest, and
+    the deciding part; program risk reduction, cut in cumulative hazard)."""
+    return table[DECOMPOSITION_COLUMNS].reset_index(drop=True)
 
 
 def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float | str]]:
     """The outcome map's points at one lag (scenario as plain data, lag, plausibilities): each
     outcome's exact risk reduction, the chosen outcome and its margin over the runner-up (share
-    of the chosen program value). Scaling, self-destruction and the pause's branches do not
-    depend on the plausibility and are solved once. Runs in a worker."""
+    of the chosen program value), and the cell's decomposition (:func:`terms_of`). Scaling,
+    self-destruction (with each term off) and the pause's branches do not depend on the
+    plausibility and are solved once. Runs in a worker."""
     data, lag, plausibilities = task
     scenario = Scenario.model_validate(data).with_updates({"outcomes.lag_years": lag})
     inp, o, solver = prepare(scenario), _outcomes_of(scenario), scenario.solver
@@ -332,12 +366,14 @@ def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float |
         _sure(SCALE, scale(inp, o), solver),
         _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
-    pause = Pause.of(inp, o, solver)
+    without = without_terms(inp, o, solver, sure[1].schedules[0])
+    pause = _pause(inp, o, solver, sure[0].schedules[0])
     rows = []
     for p in plausibilities:
         values = (sure[0], pause.value(p, solver), sure[1])
         choice = OutcomeChoice(scenario.name, "", values)
         model = sorted((v.risk_reduction_model for v in values), reverse=True)
+        rival = max(values[:2], key=lambda v: v.risk_reduction_model)
         rows.append(
             {
                 "pause_plausibility": p,
@@ -345,6 +381,9 @@ def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float |
                 **{v.outcome: v.risk_reduction_exact for v in values},
                 "chosen": choice.chosen,
                 "margin": (model[0] - model[1]) / model[0],
+                "status": _worst(v.status for v in values),
+                "rival": rival.outcome,
+                **terms_of(sure[1].risk_reduction_model, rival.risk_reduction_model, without),
             }
         )
     return rows
@@ -359,7 +398,9 @@ def outcome_map(
 ) -> pd.DataFrame:
     """The chosen outcome over a grid of pause plausibility × lag (years behind the frontier):
     one tidy row per point with each outcome's exact risk reduction (columns named after the
-    outcomes), the chosen outcome and its margin. One job per lag, through ``executor``."""
+    outcomes), the chosen outcome and its margin (``MAP_COLUMNS``), and the decomposition of the
+    choice (the rest of ``DECOMPOSITION_COLUMNS``, :func:`decomposition`). One job per lag,
+    through ``executor``."""
     _outcomes_of(scenario)
     base = scenario.with_updates({"solver.threads": 1})
     for p in plausibilities:  # fail fast on a bad value, before anything is solved
@@ -368,8 +409,8 @@ def outcome_map(
     data = base.model_dump()
     ps = [float(p) for p in plausibilities]
     tasks = [(data, float(lag), ps) for lag in lags]
-    columns = run_many(tasks, map_lag, executor, progress)
+    per_lag = run_many(tasks, map_lag, executor, progress)
     rows = sorted(
-        (r for c in columns for r in c), key=lambda r: (r["pause_plausibility"], r["lag_years"])
+        (r for c in per_lag for r in c), key=lambda r: (r["pause_plausibility"], r["lag_years"])
     )
-    return pd.DataFrame(rows, columns=MAP_COLUMNS)
+    return pd.DataFrame(rows, columns=list(dict.fromkeys(MAP_COLUMNS + DECOMPOSITION_COLUMNS)))

@@ -1,4 +1,6 @@
-"""The outcome map figure: the chosen outcome over pause plausibility × lag, as coloured regions."""
+"""The outcome map figure: the chosen outcome over pause plausibility × lag, as coloured regions,
+each cell labelled with the part that decides for or against self-destruction; and its companion,
+the decomposition of that choice per lag."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from allocopt.analyses.outcomes import OUTCOMES
+from allocopt.analyses.outcome_inputs import OUTCOMES, REST, TERMS
+from allocopt.analyses.outcomes import MAP_COLUMNS, decomposition
 from allocopt.results.files import write_folder
 from allocopt.results.result import FLOAT_FORMAT
 
@@ -21,11 +24,20 @@ LABELS = {
     "pause": "coordinated pause",
     "self_destruct": "self-destruction",
 }
+PARTS = {
+    "influence_window": "influence window",
+    "costly_signal": "costly signal",
+    "relief": "competition relief",
+    "compute": "compute",
+    "replacement": "replacement",
+    "rest": "own hazard held, rest",
+}
 
 
 def plot_outcome_map(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """The chosen outcome of each (pause plausibility, lag) point of an outcome map table, one
-    colour per outcome, with a legend naming every outcome."""
+    colour per outcome, with a legend naming every outcome; with a ``deciding`` column, each cell
+    names the part deciding for or against self-destruction (:func:`plot_decomposition`)."""
     ax = ax if ax is not None else plt.subplots(figsize=(7, 5))[1]
     grid = table.pivot_table(
         index="lag_years", columns="pause_plausibility", values="chosen", aggfunc="first"
@@ -44,6 +56,12 @@ def plot_outcome_map(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("plausibility of a coordinated pause (probability it succeeds)")
     ax.set_ylabel("Magma's lag behind the frontier at the switch (years)")
     ax.set_title("outcome after meaningful acceleration")
+    if "deciding" in table:
+        deciding = table.pivot_table(
+            index="lag_years", columns="pause_plausibility", values="deciding", aggfunc="first"
+        ).sort_index()
+        for (row, col), part in np.ndenumerate(deciding.to_numpy()):
+            ax.text(col, row, PARTS[part], ha="center", va="center", fontsize="x-small")
     present = [o for o in OUTCOMES if np.isin(OUTCOMES.index(o), codes)]
     ax.legend(
         handles=[Patch(color=COLOURS[o], label=LABELS[o]) for o in present],
@@ -54,17 +72,50 @@ def plot_outcome_map(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def plot_decomposition(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """The decomposition of the choice for or against self-destruction per lag, at the lowest
+    pause plausibility of an outcome map table: one bar per part (each term's contribution and
+    the rest, program risk reduction) and the difference self-destruction less its rival as a
+    marker; the bars of a lag sum to its marker."""
+    ax = ax if ax is not None else plt.subplots(figsize=(8, 5))[1]
+    cells = decomposition(table)
+    p = cells.pause_plausibility.min()
+    cells = cells[cells.pause_plausibility == p].sort_values("lag_years")
+    parts = [*TERMS, REST]
+    x = np.arange(len(cells))
+    width = 0.8 / len(parts)
+    for k, part in enumerate(parts):
+        ax.bar(x + (k - (len(parts) - 1) / 2) * width, cells[part], width, label=PARTS[part])
+    ax.plot(x, cells.difference, "kD", label="difference (self-destruction − rival)")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(x, [f"{v:g}" for v in cells.lag_years])
+    ax.set_xlabel("Magma's lag behind the frontier at the switch (years)")
+    ax.set_ylabel("contribution to the risk reduction difference (cumulative hazard)")
+    ax.set_title(f"why self-destruction wins or loses (pause plausibility {p:g})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
+    return ax
+
+
 def save_outcome_map(table: pd.DataFrame, folder: str | Path) -> list[Path]:
-    """Write ``outcome_map.csv`` and ``outcome_map.png`` into ``folder`` (whole or not at all)."""
+    """Write ``outcome_map.csv`` and ``outcome_map.png`` into ``folder``, and with the
+    decomposition columns also ``outcome_decomposition.csv`` and ``outcome_decomposition.png``
+    (whole or not at all)."""
 
     def fill(staging: Path) -> None:
-        table.to_csv(
-            staging / "outcome_map.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
-        )
-        fig, ax = plt.subplots(figsize=(8, 5))
-        plot_outcome_map(table, ax=ax)
-        fig.tight_layout()
-        fig.savefig(staging / "outcome_map.png", dpi=120)
-        plt.close(fig)
+        figures = [("outcome_map", plot_outcome_map)]
+        parts = {"outcome_map": table[[c for c in MAP_COLUMNS if c in table]]}
+        if "deciding" in table:
+            parts["outcome_decomposition"] = decomposition(table)
+            figures.append(("outcome_decomposition", plot_decomposition))
+        for name, frame in parts.items():
+            frame.to_csv(
+                staging / f"{name}.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+            )
+        for name, plot in figures:
+            fig, ax = plt.subplots(figsize=(9, 5))
+            plot(table, ax=ax)
+            fig.tight_layout()
+            fig.savefig(staging / f"{name}.png", dpi=120)
+            plt.close(fig)
 
     return write_folder(folder, fill)

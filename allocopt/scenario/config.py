@@ -171,6 +171,15 @@ class Capability(Strict):
         )
 
 
+# a pause that may succeed is a two-branch stochastic program (docs/model.md, "Outcomes over
+# endogenous capability")
+ENDOGENOUS_PAUSE = (
+    "outcomes.pause_plausibility: a pause that may succeed (plausibility above 0) is solved over "
+    "the core program only for now, but capability: has endogenous terms on (set it to 0, or "
+    "extend models/magma_core.yaml rather than magma_baseline.yaml)"
+)
+
+
 class Outcomes(Strict):
     """The choice among automated scaling, a coordinated pause and self-destruction after the
     regime switch (essay Appendix A; docs/model.md, "Outcomes after acceleration")."""
@@ -183,6 +192,7 @@ class Outcomes(Strict):
     signal_advocacy_gain: Annotated[Real, Field(ge=0, le=100)] = 1.0
     self_destruct_budget_decline_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.3
     self_destruct_competition_relief: Annotated[Real, Field(ge=0, lt=1)] = 0.15
+    relief_lag_scale_years: Annotated[Real, Field(gt=0, le=100)] = 0.5
     self_destruct_replacement: Annotated[Real, Field(ge=0, le=10)] = 0.5
 
 
@@ -253,14 +263,14 @@ class ScenarioConfig(Strict):
 
     @model_validator(mode="after")
     def _analyses_on_the_core_program(self) -> ScenarioConfig:
-        analyses = {"outcomes": "the outcome choice is", "tree": "scenario trees are"}
-        for block, what in analyses.items():
-            if getattr(self, block) is not None and self.capability.endogenous:
-                raise ValueError(
-                    f"{block}: {what} solved over the core program only for now, but "
-                    "capability: has endogenous terms on (turn every capability: term off, e.g. "
-                    "extend models/magma_core.yaml rather than magma_baseline.yaml)"
-                )
+        if self.tree is not None and self.capability.endogenous:
+            raise ValueError(
+                "tree: scenario trees are solved over the core program only for now, but "
+                "capability: has endogenous terms on (turn every capability: term off, e.g. "
+                "extend models/magma_core.yaml rather than magma_baseline.yaml)"
+            )
+        if self.outcomes and self.outcomes.pause_plausibility > 0 and self.capability.endogenous:
+            raise ValueError(ENDOGENOUS_PAUSE)
         return self
 
     def periods(self) -> Periods:

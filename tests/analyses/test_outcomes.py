@@ -14,30 +14,33 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
-from allocopt.analyses.outcomes import (
+from allocopt.analyses.outcome_inputs import (
     PAUSE,
+    REST,
     SCALE,
     SELF_DESTRUCT,
-    choose_outcome,
+    TERMS,
+    dropout_relief,
     frontier_hazard,
-    outcome_map,
     pause_failure,
     pause_success,
     scale,
     self_destruct,
     switch_period,
 )
+from allocopt.analyses.outcomes import choose_outcome, decomposition, outcome_map, terms_of
 from allocopt.cli import app
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.plot.outcomes import plot_outcome_map
+from allocopt.plot.outcomes import plot_decomposition, plot_outcome_map
 from allocopt.scenario.tables import CHANNELS
 from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
 
 OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"
 COUNTER_YAML = ROOT / "models" / "counter_outcomes_no_dropout_gain.yaml"
+ENDOGENOUS_YAML = ROOT / "models" / "magma_outcomes_endogenous.yaml"
 OTHERS = CHANNELS.index("others")
 GOVERNANCE = {"category": "governance_communication", "effect_others": 1.0}
 OUTCOME_FIELDS = {
@@ -48,6 +51,7 @@ OUTCOME_FIELDS = {
     "signal_advocacy_gain": 1.0,
     "self_destruct_budget_decline_per_year": 0.5,
     "self_destruct_competition_relief": 0.25,
+    "relief_lag_scale_years": 0.5,
     "self_destruct_replacement": 0.5,
 }
 
@@ -101,8 +105,65 @@ def test_self_destruct_relieves_others_hazard(core):
     s = switch_period(inp)
     full = frontier_hazard(inp, o.lag_years)
     out = self_destruct(inp, o)
-    np.testing.assert_allclose(out.hazard[s:, OTHERS], 0.85 * full[s:, OTHERS])
+    # a quarter-year behind, half a year of lag scale: relief 0.15 * exp(-0.5) = 0.090980
+    np.testing.assert_allclose(out.hazard[s:, OTHERS], 0.909020 * full[s:, OTHERS], rtol=1e-6)
     np.testing.assert_allclose(out.hazard[:s], full[:s])
+
+
+def test_dropout_relief_fades_with_the_lag_by_hand(four_years):
+    """Others' hazard flat at 1 per year: dropping out half a year behind (lag scale half a year)
+    removes 0.25 * exp(-1) = 0.091970 of it, a laggard two years behind 0.25 * exp(-4)."""
+    inp, o = four_years
+    hazard = inp.hazard.copy()
+    hazard[:, OTHERS] = 1.0
+    flat = dataclasses.replace(inp, hazard=hazard, hazard_full=hazard)
+    out = self_destruct(flat, o)
+    # plus half the forgone own hazard: 0.5 * (0.4 - 0.2) in 2027, 0.5 * (0.8 - 0.2) in 2028
+    np.testing.assert_allclose(out.hazard[:, OTHERS], [1, 0.908030, 1.008030, 1.208030], rtol=1e-6)
+    assert dropout_relief(o, 0.0) == pytest.approx(0.25)
+    assert dropout_relief(o, 2.0) == pytest.approx(0.25 * np.exp(-4))
+
+
+def test_each_self_destruct_term_switched_off_alone(four_years):
+    inp, o = four_years
+    full = self_destruct(inp, o)
+    off = {term: self_destruct(inp, o, (term,)) for term in TERMS}
+    np.testing.assert_allclose(off["compute"].budget, inp.budget)  # the budgets of scaling
+    # influence stays at the switch's lag, 2^(-0.5/0.5) = 0.5; advocacy still doubled
+    np.testing.assert_allclose(off["influence_window"].export_weight[1:], [[0.5, 1]] * 3)
+    np.testing.assert_allclose(off["costly_signal"].export_weight[:, 1], full.export_weight[:, 0])
+    np.testing.assert_allclose(off["replacement"].hazard[:, OTHERS], 0)  # others zero here
+    for term in TERMS:  # everything else as in full self-destruction
+        same = [f for f in ("hazard", "budget", "export_weight") if term not in FIELD_OF[f]]
+        for field in same:
+            np.testing.assert_allclose(getattr(off[term], field), getattr(full, field))
+    with pytest.raises(ValueError, match="unknown self_destruct terms"):
+        self_destruct(inp, o, ("signal",))
+
+
+FIELD_OF = {  # the Inputs field each term changes
+    "hazard": {"relief", "replacement"},
+    "budget": {"compute"},
+    "export_weight": {"influence_window", "costly_signal"},
+}
+
+
+def test_terms_split_the_difference_and_name_the_deciding_part():
+    without = {
+        "influence_window": 0.7,  # the window lost costs 0.2
+        "costly_signal": 0.49,
+        "relief": 0.45,  # relief brings 0.05
+        "compute": 0.51,
+        "replacement": 0.6,  # replacement costs 0.1
+    }
+    cell = terms_of(0.5, 0.6, without)
+    assert cell["difference"] == pytest.approx(-0.1)
+    assert cell["influence_window"] == pytest.approx(-0.2)
+    assert cell["relief"] == pytest.approx(0.05)
+    # -0.1 - (-0.2 + 0.01 + 0.05 - 0.01 - 0.1) = 0.15: own hazard held and the rest
+    assert cell[REST] == pytest.approx(0.15)
+    assert cell["deciding"] == "influence_window"  # pushes hardest against self-destruction
+    assert terms_of(0.5, 0.3, without)["deciding"] == REST  # for it, when it wins
 
 
 def test_pause_success_holds_every_hazard_then_resumes_postponed(four_years):
@@ -182,10 +243,28 @@ def test_map_shows_the_appendix_a_regions(baseline_map):
     # heuristic 1: a plausible pause is always picked
     assert _at(baseline_map, 0.75, 0.0) == PAUSE
     assert _at(baseline_map, 0.75, 2.0) == PAUSE
-    # heuristics 2 and 3: without a pause, scale in the pack, self-destruct when far behind
+    # heuristic 2: without a pause, scale in the pack
     assert _at(baseline_map, 0.0, 0.0) == SCALE
-    assert _at(baseline_map, 0.0, 2.0) == SELF_DESTRUCT
     assert (baseline_map.margin > 0).all()
+
+
+def test_relief_and_signal_fade_with_the_lag_and_replacement_decides(baseline_map):
+    """Heuristic 3 (self-destruct when far behind) rests on the replacement: a laggard's
+    dropping out relieves the leader little, and the costly signal reaches no one once its
+    influence has faded; with the others taking over none of the forgone hazard, self-destruction
+    wins far behind."""
+    cells = decomposition(baseline_map).set_index(["pause_plausibility", "lag_years"])
+    pack, far = cells.loc[(0.0, 0.0)], cells.loc[(0.0, 2.0)]
+    assert far.relief < 0.1 * pack.relief
+    assert 0 < far.costly_signal < 0.1 * pack.costly_signal
+    assert pack.influence_window < -10 * pack.costly_signal  # the window, not the signal
+    assert (cells.deciding == "replacement").all()
+    assert _at(baseline_map, 0.0, 2.0) == SCALE
+    assert far.replacement < far.difference  # switching it off alone flips the cell
+    scenario = load_scenario(OUTCOMES_YAML).with_updates(
+        {"outcomes.self_destruct_replacement": 0.0}
+    )
+    assert _at(outcome_map(scenario, [0.0], [2.0]), 0.0, 2.0) == SELF_DESTRUCT
 
 
 def test_without_dropout_gains_self_destruction_is_never_chosen():
@@ -217,12 +296,12 @@ def test_bad_outcomes_field_names_file_field_and_bound(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["solve", "outcomes"])
-def test_outcomes_over_endogenous_capability_are_refused_before_anything_is_solved(
+def test_a_pause_that_may_succeed_over_endogenous_capability_is_refused_on_load(
     baseline, tmp_path, monkeypatch, command
 ):
-    """The outcome choice and its map run on the core program only: over the baseline the run
-    stops on load with one line naming the file and capability:, and never falls back to the
-    core program."""
+    """Over the baseline only a failing pause is solved: a positive plausibility stops the run
+    on load with one line naming the file and the field, and never falls back to the core
+    program."""
     forbid_solving(monkeypatch)
     doc = yaml.safe_load(OUTCOMES_YAML.read_text())
     doc["extends"] = str(ROOT / "models" / "magma_baseline.yaml")
@@ -232,11 +311,62 @@ def test_outcomes_over_endogenous_capability_are_refused_before_anything_is_solv
     r = CliRunner().invoke(app, [command, str(path), "--out", str(out)])
     assert r.exit_code == 2, r.output
     (line,) = r.output.strip().splitlines()
-    assert f"{path}: outcomes: the outcome choice is solved over the core program only" in line
+    assert f"{path}: outcomes.pause_plausibility: a pause that may succeed" in line
     assert "capability: has endogenous terms on" in line
     assert not out.exists()
-    with pytest.raises(ScenarioError, match=r"core program.*magma_core\.yaml"):
+    with pytest.raises(ScenarioError, match=r"pause_plausibility.*magma_core\.yaml"):
         baseline.with_updates({"outcomes": {}})
+    assert baseline.with_updates({"outcomes": {"pause_plausibility": 0}}).outcomes is not None
+    with pytest.raises(ScenarioError, match=r"outcomes\.pause_plausibility: a pause that may"):
+        outcome_map(load_scenario(ENDOGENOUS_YAML), [0.0, 0.5], [0.0])  # before any solve
+
+
+@pytest.fixture(scope="module")
+def endogenous():
+    """models/magma_outcomes_endogenous.yaml: the baseline's capability terms, a failing pause."""
+    scenario = load_scenario(ENDOGENOUS_YAML)
+    return prepare(scenario), scenario.outcomes
+
+
+def test_over_endogenous_capability_the_lag_scales_the_competition_relief(endogenous):
+    inp, o = endogenous
+    assert inp.capability.competition_relief == (0.02, 0.15)
+    # a quarter-year behind, half a year of lag scale: 0.15 * exp(-0.5); the pre-switch relief kept
+    np.testing.assert_allclose(
+        scale(inp, o).capability.competition_relief, (0.02, 0.090980), rtol=1e-5
+    )
+    # a failed pause attempt puts Magma a quarter-year further behind: 0.15 * exp(-1)
+    np.testing.assert_allclose(
+        pause_failure(inp, o).capability.competition_relief[1], 0.055182, rtol=1e-5
+    )
+
+
+def test_self_destruction_replaces_the_delay_terms_by_its_own(endogenous):
+    inp, o = endogenous
+    out = self_destruct(inp, o)
+    cap = out.capability
+    assert (cap.hazard_follows_delay, cap.influence_halflife_years) == (False, None)
+    assert cap.competition_relief == (0.02, 0.0)  # dropout_relief instead
+    np.testing.assert_array_equal(cap.budget_frontier_share, [0, 0])  # the calendar decline
+    assert cap.ai_labour
+    assert cap.endogenous
+    assert out.hit_cap_by_regime == (inp.hit_cap_by_regime[0], 1.0)  # may stop once past 3x
+    s = switch_period(inp)
+    np.testing.assert_allclose(out.speedup[s:], inp.speedup[s])  # its AI stops advancing
+    np.testing.assert_allclose(out.speedup[:s], inp.speedup[:s])
+
+
+def test_outcomes_over_endogenous_capability_are_local_optima_of_the_outer_loop():
+    scenario = load_scenario(ENDOGENOUS_YAML).with_updates({"horizon.end": "2027Q4"})
+    choice = choose_outcome(scenario)
+    assert {v.status for v in choice.values} == {"locally_optimal"}
+    models = {v.outcome: v.risk_reduction_model for v in choice.values}
+    assert choice.chosen == max(models, key=models.get)
+    pause = choice.value(PAUSE)
+    assert pause.branches == ("failure",)  # a pause that fails, alone
+    for v in choice.values:
+        assert v.risk_reduction_exact == pytest.approx(v.risk_reduction_model, rel=0.02)
+    assert set(choice.table().status) == {"locally_optimal"}
 
 
 def test_no_switch_within_the_horizon_is_refused(tiny):
@@ -269,6 +399,38 @@ def test_outcome_map_figure_draws_the_chosen_regions():
     assert labels == ["automated scaling", "coordinated pause", "self-destruction"]
     assert "(years)" in ax.get_ylabel()
     assert "probability" in ax.get_xlabel()
+    assert not ax.texts  # no decomposition columns, no labels
+    plt.close(ax.figure)
+
+
+def test_decomposition_figure_draws_each_part_per_lag_and_labels_the_map():
+    parts = {t: [0.01 * (k + 1), -0.01 * (k + 1)] for k, t in enumerate([*TERMS, REST])}
+    table = pd.DataFrame(
+        {
+            "pause_plausibility": [0.0, 0.0, 1.0, 1.0],
+            "lag_years": [0.0, 2.0, 0.0, 2.0],
+            "chosen": [SCALE, SCALE, PAUSE, PAUSE],
+            "rival": [SCALE, SCALE, PAUSE, PAUSE],
+            "difference": [-0.1, -0.2, -0.3, -0.4],
+            **{t: v * 2 for t, v in parts.items()},
+            "deciding": ["relief", "compute", "rest", "relief"],
+        }
+    )
+    ax = plot_decomposition(table)
+    bars = [b.get_height() for b in ax.patches]
+    assert len(bars) == 2 * len(parts)  # one bar per part and lag, at plausibility 0 only
+    assert bars[:2] == [0.01, -0.01]  # influence window at lag 0 and 2
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [-0.1, -0.2])
+    plt.close(ax.figure)
+    ax = plot_outcome_map(table)
+    # rows: lag, columns: plausibility
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == [
+        "competition relief",
+        "own hazard held, rest",
+        "compute",
+        "competition relief",
+    ]
     plt.close(ax.figure)
 
 
@@ -291,5 +453,10 @@ def test_cli_outcomes_writes_map_and_figure_and_refuses_bad_grids(tmp_path):
     args = ["outcomes", str(COUNTER_YAML), "--plausibility", "0:0:1", "--lag", "0:0:1"]
     result = runner.invoke(app, [*args, "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {"outcome_map.csv", "outcome_map.png"}
+    names = {"outcome_map.csv", "outcome_map.png"}
+    names |= {"outcome_decomposition.csv", "outcome_decomposition.png"}
+    assert {p.name for p in out.iterdir()} == names
     assert pd.read_csv(out / "outcome_map.csv").chosen.tolist() == [SCALE]
+    cells = pd.read_csv(out / "outcome_decomposition.csv")
+    assert cells.deciding.tolist() == ["replacement"]  # others take over all forgone hazard
+    assert cells.relief.tolist() == [0.0]  # no relief on the counter-scenario
