@@ -274,6 +274,12 @@ class Result:
                 f"({self.timings.get('per_iteration', math.nan):.2f} s each), "
                 f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
             )
+        if "variation_before" in s:
+            lines.append(
+                f"  tie-break ({s['tie_break']}): period-to-period variation of the allocation "
+                f"{s['variation_before']:.4f} before, {s['variation_after']:.4f} after "
+                "(sum of changes in budget shares)"
+            )
         if s.get("starts", 1) > 1:
             lines.append(
                 f"  {s['starts']} starts of the outer loop: best {s['best_start']} "

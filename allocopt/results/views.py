@@ -57,6 +57,8 @@ SUMMARY_UNITS: dict[str, str] = {
     "outer_iterations": "count",
     "objective_bound": "cumulative hazard",
     "relative_gap": "share of objective",
+    "variation_before": "sum of period-to-period changes in budget shares",
+    "variation_after": "sum of period-to-period changes in budget shares",
 }
 
 
