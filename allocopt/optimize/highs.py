@@ -321,8 +321,10 @@ class HighsRunner:
         """Solve ``m`` (handed over by an earlier solve) with ``rows`` added (their new columns
         too) and ``objective`` in place of ``m.objective``, warm from HiGHS's last basis; then
         take them out again and hand ``m.objective`` back, so the next solve is of ``m`` as it
-        was (tracked coefficients, :meth:`track_parameters`, must be tracked anew: the
-        objective's are handed over again). HiGHS runs primal simplex (:data:`PRIMAL`): the last
+        was. Tracked coefficients (:meth:`track_parameters`) stay valid: their objective helpers
+        write the same costs to the same columns (the rows added first keep every column of
+        ``m.objective`` in HiGHS, so none is renumbered), and tracking anew would find no Param
+        left in the rows' helpers. HiGHS runs primal simplex (:data:`PRIMAL`): the last
         basis stays primal feasible. ``Solved.objective``: ``m.objective`` at the solution
         loaded."""
         options = self.options

@@ -60,12 +60,6 @@ class SlpProgram:
             self.run.set_options(WARM)
         return solved
 
-    def retrack(self) -> None:
-        """Track the mutable coefficients anew after the objective was handed over again (the
-        tie-break's second LP, :meth:`allocopt.optimize.highs.HighsRunner.solve_instead`)."""
-        if self._coefficients is not None:
-            self._coefficients = self.run.track_parameters()
-
     def risk_reduction(self, solved: Solved) -> float:
         """The program's risk reduction at the solution ``solved`` loaded: its objective plus
         the trust rows' penalty (the slacks are few; the risk expression is long)."""

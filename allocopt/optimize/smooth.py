@@ -190,7 +190,6 @@ def smoothest_converged(
         note = f"unsmoothed: the program at the converged point ended {first.status}"
         return unsmoothed(inp, outcome.schedule, note), outcome.objective_model
     tie = smoothest(program.model, inp, program.run, tolerance, outcome.schedule, read)
-    program.retrack()
     if tie.solved is None:
         return tie, outcome.objective_model
     return tie, program.risk_reduction(tie.solved)

@@ -10,9 +10,13 @@ import pyomo.environ as pyo
 import pytest
 
 from allocopt import solve
+from allocopt.model import evaluate
+from allocopt.model.linearization import around, reference
 from allocopt.model.sets import CAPABILITIES
+from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.slp_program import SlpProgram
 from allocopt.optimize.smooth import BLOCK, second_lp, variation
 from allocopt.scenario.schema import Scenario
 
@@ -96,3 +100,17 @@ def test_the_core_program_reports_its_smoothest_optimum(both) -> None:
     assert smooth.summary["variation_before"] == pytest.approx(rough.summary["variation_after"])
     assert smooth.summary["variation_after"] < smooth.summary["variation_before"]
     assert "tie-break (smoothest)" in smooth.text_summary()
+
+
+def test_the_endogenous_program_moves_as_a_fresh_one_after_the_second_lp(baseline_result):
+    """The tie-break swaps the objective of the outer loop's program and back: moved to another
+    point afterwards, it solves as a program built there (its tracked coefficients still push)."""
+    inp = prepare(baseline_result.scenario)
+    ev = evaluate(inp, baseline_result.schedule)
+    near, far = (around(baseline_result.schedule, ev, trust) for trust in (0.01, 0.25))
+    program = SlpProgram(inp, HighsRunner(), reference(inp))
+    program.solve(near)
+    assert second_lp(program.model, inp, program.run, 1e-6).status.is_optimal
+    fresh = SlpProgram(inp, HighsRunner(), reference(inp))
+    for lin in (far, near):
+        assert program.solve(lin).objective == pytest.approx(fresh.solve(lin).objective, rel=1e-9)
