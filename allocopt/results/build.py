@@ -164,7 +164,12 @@ def build_result(
         "probability_without_plan": -math.expm1(-cum_ref),
         "probability_with_plan": -math.expm1(-cum_plan),
         "probability_with_plan_and_postponed": -math.expm1(-cum_all),
-        "probability_reduction": math.exp(-cum_all) - math.exp(-cum_ref),
+        "probability_reduction_points": 100 * (math.exp(-cum_all) - math.exp(-cum_ref)),
+        "probability_reduction_relative": (
+            (math.exp(-cum_all) - math.exp(-cum_ref)) / -math.expm1(-cum_ref)
+            if cum_ref > 0
+            else math.nan
+        ),
         "delay_at_horizon_years": ev.delay_end,
         "postponed_risk": float(ev.residual[-1] @ ev.postponed),
         "outer_iterations": 0 if iterations is None else len(iterations),
