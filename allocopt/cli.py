@@ -426,6 +426,7 @@ def compare(
     With --from-result the saved optimum and its scenario are used (the optimum is not solved
     again; 'never slow down' still is)."""
     from allocopt.analyses.policies import compare as run
+    from allocopt.results.names import label, unit
     from allocopt.results.store import load_result
 
     with _failing(scenario) as doing:
@@ -444,9 +445,13 @@ def compare(
     shown = table.copy()
     for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
         shown[column] = shown[column].map("{:.4f}".format)
-    for column in ("probability_with_plan", "share_of_optimum"):
+    for column in ("probability_with_plan_and_postponed", "share_of_optimum"):
         shown[column] = shown[column].map("{:.1%}".format)
-    typer.echo(f"scenario {loaded.name}: risk reduction is the exact cut in cumulative hazard")
+    typer.echo(
+        f"scenario {loaded.name}: risk_reduction is the {label('risk_reduction_exact').lower()}, "
+        f"in {unit('risk_reduction_exact')}; probability_with_plan_and_postponed is the "
+        f"{label('probability_with_plan_and_postponed').lower()}"
+    )
     typer.echo(shown.to_string(index=False))
 
 

@@ -24,9 +24,10 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
-from allocopt.plot.schedule import period_length_years, regime_switch, risk_table, save_figure
+from allocopt.plot.schedule import period_length_years, regime_switch, save_figure
 from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
+from allocopt.results.names import label, unit
 from allocopt.results.result import Result
 from allocopt.results.store import save_result
 from allocopt.results.wide import status_marker
@@ -42,8 +43,9 @@ FIGURE_CAPTIONS = {
     "preparation": "Preparation vs current mitigation as a share of safety resources "
     "(the essay's Figure 6).",
     "portfolio": "Safety portfolio: share of safety resources per category.",
-    "risk": "Hazard per period and cumulative probability of catastrophe, with and without "
-    "the plan.",
+    "risk": "Hazard rate in each period (per year) and probability of catastrophe within the "
+    "horizon, with and without the plan; the dot at the horizon is the plan's probability "
+    "including postponed risk.",
     "knobs": "The three knobs: velocity hit against its cap (top), preparation vs current "
     "mitigation (middle), safety portfolio by category (bottom).",
     "slowing": "What one more percentage point of velocity hit in a quarter buys (above zero) "
@@ -109,28 +111,32 @@ def assumptions(scenario: Scenario) -> dict[str, list[Setting]]:
 def headline(result: Result) -> list[tuple[str, str]]:
     """The numbers a reader looks for first, from the result alone, each shown once."""
     s = result.summary
-    risk = risk_table(result)
     budget = result.allocation[result.allocation.resource.isin(RESOURCES)]
     totals = budget.groupby(["resource", "period"], sort=False).value.sum()
     rows = [
         ("Status", result.status_note() or str(result.status)),
         ("Periods", str(s.get("periods", ""))),
         ("Regime switch (acceleration)", regime_switch(result) or "none"),
-        ("P(catastrophe) without safety work", f"{risk.probability_without_plan.iloc[-1]:.1%}"),
-        ("P(catastrophe) with the plan", f"{risk.probability_with_plan.iloc[-1]:.1%}"),
     ]
-    if "probability_with_plan_and_postponed" in s:
-        rows.append(
-            (
-                "… counting own risk postponed past the horizon",
-                f"{float(s['probability_with_plan_and_postponed']):.1%}",
-            )
-        )
+    for name in (
+        "probability_without_plan",
+        "probability_with_plan",
+        "probability_with_plan_and_postponed",
+    ):
+        rows.append((label(name), f"{float(s[name]):.1%}"))
     rows.append(
         (
-            "Cumulative hazard cut (exact; model)",
+            label("probability_reduction_points"),
+            f"{float(s['probability_reduction_points']):.1f} "
+            f"{unit('probability_reduction_points')} "
+            f"({float(s['probability_reduction_relative']):.0%} relative)",
+        )
+    )
+    rows.append(
+        (
+            f"{label('risk_reduction_exact')}; program",
             f"{float(s['risk_reduction_exact']):.4f}; {float(s['risk_reduction_model']):.4f} "
-            f"(gap {float(s['approximation_gap']):.2%})",
+            f"(gap {float(s['approximation_gap']):.2%}), in {unit('risk_reduction_exact')}",
         )
     )
     if s.get("outer_iterations"):
@@ -143,11 +149,11 @@ def headline(result: Result) -> list[tuple[str, str]]:
         )
     for resource in RESOURCES:
         first, last = totals[resource].iloc[0], totals[resource].iloc[-1]
-        unit = RESOURCE_UNITS[resource]
+        resource_unit = RESOURCE_UNITS[resource]
         rows.append(
             (
                 f"{resource.capitalize()} allocated (first → last period)",
-                f"{first:,.0f} → {last:,.0f} {unit}",
+                f"{first:,.0f} → {last:,.0f} {resource_unit}",
             )
         )
     speedup = result.knobs.ai_rnd_speedup

@@ -23,6 +23,7 @@ from allocopt.report import (
     risk_by_channel,
     write_report,
 )
+from allocopt.results.names import label
 from allocopt.scenario.tables import CHANNELS
 from tests.conftest import BASELINE
 
@@ -60,7 +61,7 @@ def test_the_page_shows_assumptions_knobs_schedule_and_risk(baseline, baseline_r
     cap = baseline.velocity.hit_cap_post_acceleration
     assert f'<td>velocity.hit_cap_post_acceleration</td><td class="text">{cap}' in page
     with_plan = baseline_result.summary["probability_with_plan"]
-    assert f"<td>P(catastrophe) with the plan</td><td>{with_plan:.1%}</td>" in page
+    assert f"<td>{label('probability_with_plan')}</td><td>{with_plan:.1%}</td>" in page
     assert "NOT OPTIMAL" not in page
     versions = baseline_result.versions
     assert f"allocopt {versions['allocopt']}, pyomo {versions['pyomo']}" in page

@@ -26,18 +26,20 @@ from allocopt.errors import ScenarioError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
+from allocopt.results.names import HAZARD_UNIT, label, unit
 from allocopt.results.result import write_tables
 from allocopt.scenario.distributions import Uncertainty
 from allocopt.scenario.schema import Scenario
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+POSTPONED = "probability_with_plan_and_postponed"
 POLICIES = ("essay_rule", "capabilities_only")  # compared with the plan on every sample
 TIE = 1e-9  # the plan does worse than a policy when its risk reduction is lower by more than this
-QUANTITIES = {  # per-sample outcome -> unit
-    "risk_reduction": "cut in cumulative hazard",
-    "probability_without_plan": "probability",
-    "probability_with_plan": "probability",
-    **{f"risk_reduction_{p}": "cut in cumulative hazard" for p in POLICIES},
+QUANTITIES = {  # per-sample outcome -> unit (the headline names, allocopt.results.names)
+    "risk_reduction": HAZARD_UNIT,
+    "probability_without_plan": unit("probability_without_plan"),
+    "probability_with_plan_and_postponed": unit("probability_with_plan_and_postponed"),
+    **{f"risk_reduction_{p}": HAZARD_UNIT for p in POLICIES},
 }
 
 Task = tuple[dict, dict[str, list], list[tuple[int, dict[str, float]]]]
@@ -85,7 +87,7 @@ def evaluate_sample(
     return {
         "risk_reduction": reduction,
         "probability_without_plan": -math.expm1(-reference),
-        "probability_with_plan": -math.expm1(-(reference - reduction)),
+        "probability_with_plan_and_postponed": -math.expm1(-(reference - reduction)),
         "violations": len(ev.violations),
         **{
             f"risk_reduction_{name}": evaluate(inp, schedule).risk_reduction(inp)
@@ -158,13 +160,13 @@ class MonteCarlo:
         return "\n".join(
             [
                 f"Monte Carlo evaluation of {plan}: {n} samples (seed {self.seed})",
-                f"  risk reduction: mean {stat('risk_reduction', 'mean'):.4f} "
+                f"  {label('risk_reduction_exact').lower()}: mean "
+                f"{stat('risk_reduction', 'mean'):.4f} "
                 f"(5–95%: {stat('risk_reduction', 'q05'):.4f}–{stat('risk_reduction', 'q95'):.4f};"
                 f" nominal {stat('risk_reduction', 'nominal'):.4f})",
-                f"  catastrophe probability with the plan: median "
-                f"{stat('probability_with_plan', 'q50'):.2%} (5–95%: "
-                f"{stat('probability_with_plan', 'q05'):.2%}–"
-                f"{stat('probability_with_plan', 'q95'):.2%}); without: median "
+                f"  {label('probability_with_plan_and_postponed').lower()}: median "
+                f"{stat(POSTPONED, 'q50'):.2%} (5–95%: {stat(POSTPONED, 'q05'):.2%}–"
+                f"{stat(POSTPONED, 'q95'):.2%}); within the horizon without safety work: median "
                 f"{stat('probability_without_plan', 'q50'):.2%}",
                 f"  the plan does worse than a policy in: {worse}; samples where it breaks a "
                 f"constraint: {stat('samples_with_violations', 'probability'):.1%}",
@@ -177,7 +179,7 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
     the probability that the plan does worse than each policy and that it breaks a constraint."""
     n = len(samples)
     rows = []
-    for quantity, unit in QUANTITIES.items():
+    for quantity, quantity_unit in QUANTITIES.items():
         values = samples[quantity]
         sd = float(values.std(ddof=1)) if n > 1 else math.nan
         stats = {
@@ -187,7 +189,7 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
             "sd": sd,
             **{f"q{round(100 * q):02d}": float(values.quantile(q)) for q in QUANTILES},
         }
-        rows += [(quantity, k, v, unit) for k, v in stats.items()]
+        rows += [(quantity, k, v, quantity_unit) for k, v in stats.items()]
     for p in POLICIES:
         worse = samples.risk_reduction < samples[f"risk_reduction_{p}"] - TIE
         rows.append(

@@ -36,7 +36,7 @@ class PolicyScore:
 
     policy: str
     risk_reduction: float
-    probability_with_plan: float  # counting the own risk postponed past the horizon
+    probability_with_plan_and_postponed: float  # allocopt.results.names.HEADLINE
     velocity_lost_years: float
     mean_velocity_hit: float
     violations: int

@@ -314,7 +314,9 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
             "risk_reduction_model": ex.values,
             "risk_reduction_exact": exact,
             "probability_without_plan": [s["probability_without_plan"] for s in summaries],
-            "probability_with_plan": [s["probability_with_plan_and_postponed"] for s in summaries],
+            "probability_with_plan_and_postponed": [
+                s["probability_with_plan_and_postponed"] for s in summaries
+            ],
             "regime_switch_period": [s["regime_switch_period"] for s in summaries],
             "violations": [len(results[n].violations) for n in names],
         }

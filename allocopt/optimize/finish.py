@@ -28,8 +28,9 @@ from allocopt.scenario.schema import Scenario
 ITERATION_COLUMNS = [f.name for f in fields(Iteration)]  # the result's iterations table
 # Phases of a solve, in the order they happen (seconds in Result.timings): prepare the scenario's
 # arrays, build (or update in place) the Pyomo model, hand it over to HiGHS, HiGHS's run (timed
-# around it) and HiGHS's own run clock, the exact simulator's check, the result's tables.
-PHASES = ("prepare", "build", "handover", "highs", "highs_clock", "check", "report")
+# around it) and HiGHS's own run clock, the tie-break's second LP (allocopt.optimize.smooth), the
+# exact simulator's check, the result's tables.
+PHASES = ("prepare", "build", "handover", "highs", "highs_clock", "smooth", "check", "report")
 
 
 def add_timings(total: dict[str, float], more: Mapping[str, float]) -> None:
@@ -55,6 +56,7 @@ def to_result(
     families: Sequence[Family] = FAMILIES,
     per_iteration: float | None = None,
     starts: pd.DataFrame | None = None,
+    tie_break: Mapping[str, float | str] | None = None,
 ) -> Result:
     """The :class:`Result` of ``schedule`` (solved for ``scenario``, prepared as ``inp``),
     after the exact simulator's check: an ``optimal`` or ``locally_optimal`` status whose
@@ -64,7 +66,9 @@ def to_result(
     ``timings``: seconds by phase so far; ``check`` and ``report`` are added and every phase
     of :data:`PHASES` is present (0 where it did not happen), with ``per_iteration`` (the outer
     loop's wall time per iteration) where given. ``families``: the constraint families whose
-    checks the schedule must pass (those the program was built from)."""
+    checks the schedule must pass (those the program was built from). ``tie_break``: the
+    summary entries of the tie-break among near-equal optima
+    (:meth:`allocopt.optimize.smooth.Tie.summary`), where one ran."""
     status = Status(status)
     t0 = time.perf_counter()
     ev = evaluate(inp, schedule, families)
@@ -92,6 +96,7 @@ def to_result(
         relative_gap=relative_gap,
         duals=duals,
         starts=starts,
+        tie_break=tie_break,
     )
     add_timings(seconds, {"report": time.perf_counter() - t1})  # the dict the result holds
     return result

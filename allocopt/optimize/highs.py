@@ -51,6 +51,10 @@ PRIMAL_FEASIBLE = 2  # HighsInfo.primal_solution_status of a feasible point
 # the optimum on short, low-hazard scenarios (measured); 1e-9 closes that gap at ~20% more time.
 DUAL_TOLERANCE = 1e-9
 INF = highspy.kHighsInf  # an absent bound
+# a new objective on a program just solved (solve_instead): the old optimal basis, with the new
+# rows basic, is primal feasible; measured on magma_core, primal simplex from it takes a third of
+# the time of HiGHS's choice (dual simplex) and of interior point
+PRIMAL = {"solver": "simplex", "simplex_strategy": 4}
 IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beats dual simplex cold
 AUTO_UPDATES_OFF = (  # a re-solve of the same model only pushes changed mutable Param values
     "check_for_new_or_removed_constraints",
@@ -72,6 +76,7 @@ IIS_STRATEGY = int(highspy.IisStrategy.kIisStrategyFromLp) | int(
 COST_BAND = (-8, 0)
 # each field of the scenario's solver: block (allocopt.scenario.config.Solver) by HiGHS's name
 SETTINGS: dict[str, str] = {"time_limit_seconds": "time_limit", "threads": "threads"}
+NOT_HIGHS = frozenset({"smooth_tolerance"})  # fields of the solver: block that HiGHS never sees
 IIS_UPPER = frozenset(
     {
         int(highspy.IisBoundStatus.kIisBoundStatusUpper),
@@ -258,9 +263,10 @@ class HighsRunner:
 
     def apply(self, settings: SolverSettings) -> None:
         """Take the scenario's ``solver:`` block: every field reaches HiGHS at the next solve
-        under its HiGHS name (:data:`SETTINGS`), a None field as HiGHS's default. Raises
-        KeyError for a field :data:`SETTINGS` does not map."""
-        values = {SETTINGS[name]: value for name, value in settings}
+        under its HiGHS name (:data:`SETTINGS`), a None field as HiGHS's default (those of
+        :data:`NOT_HIGHS` are not HiGHS's). Raises KeyError for a field :data:`SETTINGS` does not
+        map."""
+        values = {SETTINGS[name]: value for name, value in settings if name not in NOT_HIGHS}
         self.time_limit = values.pop("time_limit")
         self.set_options({k: v for k, v in values.items() if v is not None})
         self.remove_options([k for k, v in values.items() if v is None])
@@ -308,6 +314,30 @@ class HighsRunner:
             "highs_clock": clock,
         }
         return Solved(status, objective, bound, message, self, timings)
+
+    def solve_instead(
+        self, m: pyo.ConcreteModel, objective: pyo.Objective, rows: Sequence[pyo.ConstraintData]
+    ) -> Solved:
+        """Solve ``m`` (handed over by an earlier solve) with ``rows`` added (their new columns
+        too) and ``objective`` in place of ``m.objective``, warm from HiGHS's last basis; then
+        take them out again and hand ``m.objective`` back, so the next solve is of ``m`` as it
+        was. Tracked coefficients (:meth:`track_parameters`) stay valid: their objective helpers
+        write the same costs to the same columns (the rows added first keep every column of
+        ``m.objective`` in HiGHS, so none is renumbered), and tracking anew would find no Param
+        left in the rows' helpers. HiGHS runs primal simplex (:data:`PRIMAL`): the last
+        basis stays primal feasible. ``Solved.objective``: ``m.objective`` at the solution
+        loaded."""
+        options = self.options
+        self.solver.add_constraints(list(rows))
+        self.solver.set_objective(objective)
+        self.set_options(PRIMAL)
+        try:
+            return self.solve(m)
+        finally:
+            self.solver.config.solver_options.clear()
+            self.set_options(options)
+            self.solver.set_objective(m.objective)
+            self.solver.remove_constraints(list(rows))
 
     def _solve_timed(self, m: pyo.ConcreteModel, timer: HierarchicalTimer) -> tuple[Any, float]:
         """Pyomo's solve of ``m`` (phases recorded in ``timer``) and the seconds HiGHS's own

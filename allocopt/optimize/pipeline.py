@@ -24,6 +24,7 @@ from allocopt.optimize.highs import HighsRunner, Solved, run_highs
 from allocopt.optimize.local_duals import SAMPLE, RowShifts, local_duals
 from allocopt.optimize.outer import Iteration, SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
+from allocopt.optimize.smooth import smoothest, smoothest_converged, unsmoothed
 from allocopt.optimize.starts import FULL_SPEED, best_start, starting_schedules, starts_table
 from allocopt.results.result import Result
 from allocopt.results.status import Status
@@ -75,24 +76,36 @@ def report(
 ) -> Result:
     """The :class:`Result` of the core program ``m`` of ``scenario`` just ``solved`` (a
     feasible point loaded): its schedule, shadow prices of ``rows`` when HiGHS proved an
-    optimum, checked and tabulated by :func:`to_result` (which raises as it says)."""
+    optimum, checked and tabulated by :func:`to_result` (which raises as it says). A proven
+    optimum is replaced by the smoothest schedule within ``solver.smooth_tolerance`` of it
+    (:func:`allocopt.optimize.smooth.smoothest`; the duals are the first program's)."""
     t0 = time.perf_counter()
     duals = shadow_prices(m, solved.runner, rows) if solved.status.is_optimal else None
     schedule = extract_schedule(m, inp)
     timings["report"] = time.perf_counter() - t0
+    tolerance = scenario.solver.smooth_tolerance
+    if tolerance is None or not solved.status.is_optimal:
+        tie = unsmoothed(inp, schedule, "off" if tolerance is None else "unsmoothed: no optimum")
+    else:
+        t1 = time.perf_counter()
+        tie = smoothest(m, inp, solved.runner, tolerance, schedule, extract_schedule)
+        timings["smooth"] = time.perf_counter() - t1
+    kept = solved if tie.solved is None else tie.solved
+    gap = None if solved.bound is None else abs(solved.bound - kept.objective)
     return to_result(
         inp,
         scenario,
-        schedule,
+        tie.schedule,
         solved.status,
-        float(solved.objective),
+        float(kept.objective),
         timings,
         message=solved.message,
         allow_nonoptimal=allow_nonoptimal,
         objective_bound=solved.bound,
-        relative_gap=solved.relative_gap,
+        relative_gap=None if gap is None else gap / max(1.0, abs(kept.objective)),
         duals=duals,
         families=families_of(m),
+        tie_break=tie.summary(),
     )
 
 
@@ -201,8 +214,10 @@ def solve_outer(
     speed with no safety work, whose
     first solution is accepted whatever its merit; :func:`allocopt.optimize.outer.successive_lp`)
     and return the best as a :class:`Result` through :func:`to_result`, with its local shadow
-    prices when ``shifts`` were attached to the program before its first solve; ``timings``
-    holds the phases so far. Raises as :func:`solve` says."""
+    prices when ``shifts`` were attached to the program before its first solve, and a
+    converged schedule replaced by the smoothest within ``solver.smooth_tolerance``
+    (:func:`allocopt.optimize.smooth.smoothest_converged`); ``timings`` holds the phases so far.
+    Raises as :func:`solve` says."""
     inp = program.inputs
     named = named or ((FULL_SPEED, None),)
     starts = len(named)
@@ -232,12 +247,20 @@ def solve_outer(
     if status.is_local_optimum and shifts is not None:
         local = local_duals(inp, program, shifts, outcome, solve_at(program, {}), SAMPLE)
         duals, timings["duals"] = local.table, local.seconds
+    tolerance = scenario.solver.smooth_tolerance
+    if tolerance is None or not status.is_local_optimum:
+        tie = unsmoothed(inp, outcome.schedule, "off" if tolerance is None else "unsmoothed")
+        objective = outcome.objective_model
+    else:
+        t3 = time.perf_counter()
+        tie, objective = smoothest_converged(program, outcome, tolerance, extract_schedule)
+        timings["smooth"] = time.perf_counter() - t3
     return to_result(
         inp,
         scenario,
-        outcome.schedule,
+        tie.schedule,
         status,
-        outcome.objective_model,
+        objective,
         timings,
         message=f"the outer loop stopped after {len(outcome.iterations)} iterations{which} "
         f"({status})",
@@ -246,4 +269,5 @@ def solve_outer(
         per_iteration=per_iteration,
         duals=duals,
         starts=starts_table([n for n, _ in named], outcomes, inp, best),
+        tie_break=tie.summary(),
     )

@@ -271,6 +271,9 @@ def plot_portfolio(result: Result, ax: Axes | None = None) -> Figure:
     return ax.figure
 
 
+POSTPONED = "probability_with_plan_and_postponed"
+
+
 def risk_table(result: Result) -> pd.DataFrame:
     """Total hazard per period (per year) and cumulative catastrophe probability, without and
     with the plan; cumulative values are at the end of each period."""
@@ -283,8 +286,10 @@ def risk_table(result: Result) -> pd.DataFrame:
 
 
 def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
-    """Hazard per period (log scale when it spans decades) and cumulative probability of
-    catastrophe, with and without the plan."""
+    """The hazard rate in each period (per year; log scale when it spans decades) and the
+    probability of catastrophe within the horizon since the start, with and without the plan,
+    and at the horizon the plan's probability including postponed risk
+    (``probability_with_plan_and_postponed``, :data:`allocopt.results.names.HEADLINE`)."""
     fig = fig or Figure(figsize=(PAGE_WIDTH_IN, 2.9), layout="constrained")
     hazard_ax, cumulative_ax = fig.subplots(1, 2)
     table = risk_table(result)
@@ -304,16 +309,34 @@ def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
         # cumulative probability grows through each period: drawn at period ends, from 0.
         ends = np.append(0.0, table[f"probability_{plan}"].to_numpy())
         cumulative_ax.plot(x, ends, gid=f"probability_{plan}", linewidth=1.2, **style)
+    # the own risk the plan postpones past the horizon counts at the horizon's end
+    (after,) = cumulative_ax.plot(
+        [x[-1]],
+        [float(result.summary[POSTPONED])],
+        marker="o",
+        linestyle="none",
+        color=PALETTE["preparation"],
+        markersize=4,
+        gid=POSTPONED,
+        label="with the plan, including postponed risk (at the horizon)",
+        clip_on=False,
+    )
     hazards = table[["hazard_without_plan", "hazard_with_plan"]].to_numpy()
     positive = hazards[hazards > 0]
     if len(positive) and positive.max() > 10 * positive.min():  # log only across decades
         hazard_ax.set_yscale("log")
-    _style(hazard_ax, result, "Hazard per period", "Hazard (per year, all channels)")
-    _style(cumulative_ax, result, "Cumulative risk", "P(catastrophe) since start", percent=True)
+    _style(hazard_ax, result, "Hazard rate in each period", "Hazard (per year, all channels)")
+    _style(
+        cumulative_ax,
+        result,
+        "Probability of catastrophe within the horizon",
+        "Probability since the start",
+        percent=True,
+    )
     cumulative_ax.set_ylim(0, 1)
     for ax in (hazard_ax, cumulative_ax):
         _mark_switch(ax, result)
-    _figure_legend(fig, hazard_ax.get_legend_handles_labels()[0], ncol=3)
+    _figure_legend(fig, [*hazard_ax.get_legend_handles_labels()[0], after], ncol=2)
     return fig
 
 

@@ -78,12 +78,12 @@ def plot_fan(mc: MonteCarlo, ax: Axes | None = None) -> Figure:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.tick_params(labelsize=FONT_SIZE["tick"])
-    ax.set_ylabel("P(extreme catastrophe) since start", fontsize=FONT_SIZE["label"])
+    ax.set_ylabel("Probability since the start", fontsize=FONT_SIZE["label"])
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
     ax.set_axisbelow(True)
     ax.set_title(
-        f"{mc.scenario_name}: cumulative risk of a fixed plan (Monte Carlo, "
-        f"{mc.paths['sample'].nunique()} samples)",
+        f"{mc.scenario_name}: probability of catastrophe within the horizon, a fixed plan "
+        f"(Monte Carlo, {mc.paths['sample'].nunique()} samples)",
         fontsize=FONT_SIZE["title"],
         loc="left",
     )

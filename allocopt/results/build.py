@@ -5,6 +5,7 @@ the one path from a solved program to a result)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -67,9 +68,11 @@ def build_result(
     relative_gap: float | None = None,
     duals: pd.DataFrame | None = None,
     starts: pd.DataFrame | None = None,
+    tie_break: Mapping[str, float | str] | None = None,
 ) -> Result:
     """Assemble the tidy tables of a solved schedule of ``scenario`` and its exact evaluation
-    (called by :func:`allocopt.optimize.finish.to_result`, which sets ``status`` from the check)."""
+    (called by :func:`allocopt.optimize.finish.to_result`, which sets ``status`` from the check);
+    ``tie_break``: summary entries of the tie-break among near-equal optima, added as given."""
     labels = list(inp.periods.labels)
     items = inp.interventions
     n_t = len(labels)
@@ -161,13 +164,19 @@ def build_result(
         "probability_without_plan": -math.expm1(-cum_ref),
         "probability_with_plan": -math.expm1(-cum_plan),
         "probability_with_plan_and_postponed": -math.expm1(-cum_all),
-        "probability_reduction": math.exp(-cum_all) - math.exp(-cum_ref),
+        "probability_reduction_points": 100 * (math.exp(-cum_all) - math.exp(-cum_ref)),
+        "probability_reduction_relative": (
+            (math.exp(-cum_all) - math.exp(-cum_ref)) / -math.expm1(-cum_ref)
+            if cum_ref > 0
+            else math.nan
+        ),
         "delay_at_horizon_years": ev.delay_end,
         "postponed_risk": ev.postponed_risk,
         "outer_iterations": 0 if iterations is None else len(iterations),
     }
     if starts is not None and len(starts) > 1:
         summary.update(_spread(starts))
+    summary.update(tie_break or {})
     if status != Status.OPTIMAL:  # no proven bound for a local optimum either
         summary["objective_bound"] = math.nan if objective_bound is None else objective_bound
         summary["relative_gap"] = math.nan if relative_gap is None else relative_gap

@@ -1,4 +1,5 @@
-"""Human-readable names and the one colour per category shared by every figure and table.
+"""Human-readable names and the one colour per category shared by every figure and table, and the
+one vocabulary of the headline numbers (:data:`HEADLINE`).
 
 >>> RESOURCE_LABELS["compute"], RESOURCE_LABELS["staff"]
 ('Compute (kH100e)', 'Staff (FTE)')
@@ -8,7 +9,7 @@
 
 from __future__ import annotations
 
-from allocopt.results.result import CAPABILITIES
+from allocopt.model.sets import CAPABILITIES
 from allocopt.scenario.tables import RESOURCE_UNITS
 
 CATEGORY_LABELS: dict[str, str] = {
@@ -42,3 +43,50 @@ PALETTE: dict[str, str] = {
     "preparation": "#AA3377",
     "mitigation": "#66CCEE",
 }
+
+# The headline numbers, one name each, with the label and the unit (in words) that the summary,
+# `allocopt compare`, the report, the figures and the exports all use. "Within the horizon" counts
+# catastrophes before the horizon ends; "including postponed risk" also counts the own risk the
+# plan's slowing pushes past the horizon (postponed_risk, docs/model.md). The reductions are
+# against the probability without safety work and include postponed risk.
+HAZARD_UNIT = "cumulative hazard (minus the log of the survival probability)"
+HEADLINE: dict[str, tuple[str, str]] = {
+    "probability_without_plan": (
+        "Probability of catastrophe within the horizon, without safety work",
+        "probability",
+    ),
+    "probability_with_plan": (
+        "Probability of catastrophe within the horizon, with the plan",
+        "probability",
+    ),
+    "probability_with_plan_and_postponed": (
+        "Probability of catastrophe with the plan, including postponed risk",
+        "probability",
+    ),
+    "probability_reduction_points": (
+        "Reduction of the probability of catastrophe, including postponed risk",
+        "percentage points",
+    ),
+    "probability_reduction_relative": (
+        "Relative reduction of the probability of catastrophe, including postponed risk",
+        "share of the probability without safety work",
+    ),
+    "risk_reduction_exact": (
+        "Cut in cumulative hazard, including postponed risk (exact)",
+        HAZARD_UNIT,
+    ),
+    "risk_reduction_model": (
+        "Cut in cumulative hazard, including postponed risk (program)",
+        HAZARD_UNIT,
+    ),
+}
+
+
+def label(name: str) -> str:
+    """The label of the headline number ``name`` (:data:`HEADLINE`). Raises KeyError."""
+    return HEADLINE[name][0]
+
+
+def unit(name: str) -> str:
+    """The unit in words of the headline number ``name`` (:data:`HEADLINE`). Raises KeyError."""
+    return HEADLINE[name][1]

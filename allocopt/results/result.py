@@ -20,6 +20,7 @@ import xarray as xr
 
 from allocopt.numeric.simulate import Schedule
 from allocopt.results.files import atomic_write, write_folder
+from allocopt.results.names import label, unit
 from allocopt.results.status import Status
 from allocopt.results.views import (
     for_netcdf,
@@ -236,10 +237,11 @@ class Result:
         return {
             "status": self.status_note() or str(self.status),
             "periods": f"{s['periods']}, regime switch {s['regime_switch_period']}",
-            "P(catastrophe)": f"{s['probability_without_plan']:.2%} without safety work, "
-            f"{s['probability_with_plan']:.2%} with the plan",
-            "risk reduction": f"{s['risk_reduction_exact']:.6f} exact "
-            f"(model {s['risk_reduction_model']:.6f})",
+            **{
+                label(k): f"{s[k]:.2%}"
+                for k in ("probability_without_plan", "probability_with_plan")
+            },
+            label("risk_reduction_exact"): f"{s['risk_reduction_exact']:.6f}",
             "tables": ", ".join(self.tables()),
         }
 
@@ -260,12 +262,20 @@ class Result:
         pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
         lines = [
             f"scenario {self.scenario_name}: {self.status_note() or STATUS_LINES[Status(self.status)]}",
-            f"  catastrophe probability over the horizon: {s['probability_without_plan']:.2%} "
-            f"without safety work, {s['probability_with_plan']:.2%} with the plan; "
-            f"{s['probability_with_plan_and_postponed']:.2%} counting the own risk it postpones "
-            f"(a cut of {100 * s['probability_reduction']:.2f} percentage points)",
-            f"  cumulative hazard cut: model {s['risk_reduction_model']:.6f}, exact "
-            f"{s['risk_reduction_exact']:.6f} (gap {s['approximation_gap']:.3%})",
+            *(
+                f"  {label(name)}: {s[name]:.2%}"
+                for name in (
+                    "probability_without_plan",
+                    "probability_with_plan",
+                    "probability_with_plan_and_postponed",
+                )
+            ),
+            f"  {label('probability_reduction_points')}: "
+            f"{s['probability_reduction_points']:.2f} {unit('probability_reduction_points')} "
+            f"({s['probability_reduction_relative']:.1%} relative)",
+            f"  {label('risk_reduction_exact')}: {s['risk_reduction_exact']:.6f} "
+            f"(program {s['risk_reduction_model']:.6f}, gap {s['approximation_gap']:.3%}), in "
+            f"{unit('risk_reduction_exact')}",
             f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
         ]
         if s.get("outer_iterations"):
@@ -273,6 +283,12 @@ class Result:
                 f"  endogenous capability: {s['outer_iterations']} outer iterations "
                 f"({self.timings.get('per_iteration', math.nan):.2f} s each), "
                 f"{s['delay_at_horizon_years']:.2f} years of progress given up by the horizon"
+            )
+        if "variation_before" in s:
+            lines.append(
+                f"  tie-break ({s['tie_break']}): period-to-period variation of the allocation "
+                f"{s['variation_before']:.4f} before, {s['variation_after']:.4f} after "
+                "(sum of changes in budget shares)"
             )
         if s.get("starts", 1) > 1:
             lines.append(

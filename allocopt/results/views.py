@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from allocopt.results.names import HAZARD_UNIT, HEADLINE
 from allocopt.scenario.tables import RESOURCE_UNITS
 
 # the wide tables (one row per period or outer iteration, one column per quantity) and the unit of
@@ -35,8 +36,8 @@ KNOB_UNITS: dict[str, str] = {
 ITERATION_UNITS: dict[str, str] = {
     "iteration": "count",
     "trust": "years (trust radius on the delay)",
-    "objective_model": "cumulative hazard",
-    "objective_exact": "cumulative hazard",
+    "objective_model": HAZARD_UNIT,
+    "objective_exact": HAZARD_UNIT,
     "delay_step_years": "years",
     "readiness_step": "readiness index (0-1)",
     "regimes_changed": "periods",
@@ -45,18 +46,15 @@ ITERATION_UNITS: dict[str, str] = {
 }
 COLUMN_UNITS: dict[str, dict[str, str]] = {"knobs": KNOB_UNITS, "iterations": ITERATION_UNITS}
 SUMMARY_UNITS: dict[str, str] = {
-    "risk_reduction_model": "cumulative hazard",
-    "risk_reduction_exact": "cumulative hazard",
+    **{name: unit for name, (_, unit) in HEADLINE.items()},
     "approximation_gap": "share of exact",
-    "probability_without_plan": "probability",
-    "probability_with_plan": "probability",
-    "probability_with_plan_and_postponed": "probability",
-    "probability_reduction": "probability",
     "delay_at_horizon_years": "years",
-    "postponed_risk": "cumulative hazard",
+    "postponed_risk": HAZARD_UNIT,
     "outer_iterations": "count",
-    "objective_bound": "cumulative hazard",
+    "objective_bound": HAZARD_UNIT,
     "relative_gap": "share of objective",
+    "variation_before": "sum of period-to-period changes in budget shares",
+    "variation_after": "sum of period-to-period changes in budget shares",
 }
 
 

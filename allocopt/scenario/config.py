@@ -197,10 +197,13 @@ class Outcomes(Strict):
 
 
 class Solver(Strict):
-    """Options handed to HiGHS."""
+    """Options handed to HiGHS, and the tie-break among near-equal optima: ``smooth_tolerance``
+    is the relative share of the optimum the smoothest schedule may give up (docs/model.md,
+    "Tie-break: the smoothest optimum"); None turns the tie-break off."""
 
     time_limit_seconds: Positive | None = None
     threads: Annotated[Whole, Field(ge=1, le=64)] = 1
+    smooth_tolerance: Annotated[Real, Field(ge=0, le=1e-3)] | None = 1e-6
 
 
 class TreeBranch(Strict):

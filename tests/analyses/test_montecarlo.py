@@ -227,9 +227,9 @@ def test_on_the_baseline_a_uniform_hazard_multiplier_scales_the_plans_value(
     nominal = evaluate_sample(baseline, plan, budget, {})
     scaled = evaluate_sample(baseline, plan, budget, dict.fromkeys(BOTH_HAZARDS, k))
     assert scaled["risk_reduction"] == pytest.approx(k * nominal["risk_reduction"], rel=1e-10)
-    for side in ("without_plan", "with_plan"):
-        cumulative = -math.log1p(-nominal[f"probability_{side}"])
-        assert -math.log1p(-scaled[f"probability_{side}"]) == pytest.approx(k * cumulative)
+    for name in ("probability_without_plan", "probability_with_plan_and_postponed"):
+        cumulative = -math.log1p(-nominal[name])
+        assert -math.log1p(-scaled[name]) == pytest.approx(k * cumulative)
 
 
 def test_a_plan_on_other_budgets_never_overspends(core, plan):

@@ -148,6 +148,10 @@ def test_risk_lines_equal_the_hazards_and_end_at_the_summary_probabilities(basel
         (line,) = _by_gid(fig, f"probability_{plan}")
         assert line.get_ydata()[0] == 0
         assert line.get_ydata()[-1] == pytest.approx(summary[f"probability_{plan}"], rel=1e-9)
+    (dot,) = _by_gid(fig, "probability_with_plan_and_postponed")  # postponed risk, at the horizon
+    assert dot.get_ydata()[0] == summary["probability_with_plan_and_postponed"]
+    assert dot.get_ydata()[0] > summary["probability_with_plan"]  # the baseline postpones risk
+    assert "per period" not in fig.axes[0].get_title()  # the axis is per year
 
 
 def test_knobs_page_has_the_three_knobs(baseline_result):

@@ -109,6 +109,8 @@ def test_excel_shows_shares_and_probabilities_as_percentages(baseline_result, ex
     summary = book["summary"]
     formats = {row[0].value: row[1].number_format for row in summary.iter_rows(min_row=2)}
     assert formats["probability_with_plan"] == "0.0%"
+    assert formats["probability_reduction_relative"] == "0.0%"
+    assert formats["probability_reduction_points"] == "General"  # in percentage points
     assert formats["delay_at_horizon_years"] == "General"
     portfolio = book["portfolio"]  # share of safety (no rows in the awkward variant)
     assert all(row[2].number_format == "0.0%" for row in portfolio.iter_rows(min_row=2))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from allocopt.results.names import HEADLINE
 from allocopt.results.views import COLUMN_UNITS, SUMMARY_UNITS
 
 
@@ -99,3 +100,16 @@ def test_every_numeric_column_of_the_wide_tables_has_a_unit(baseline_result):
         listed = set(units[units.table == name].column)
         assert numeric <= listed, (name, numeric - listed)
         assert listed <= set(frame.columns), name
+
+
+def test_the_headline_numbers_have_one_name_label_and_unit_everywhere(baseline_result):
+    s, text = baseline_result.summary, baseline_result.text_summary()
+    for name, (label, unit) in HEADLINE.items():
+        assert name in s
+        assert SUMMARY_UNITS[name] == unit
+        beside = name in ("risk_reduction_model", "probability_reduction_relative")
+        assert label in text or beside  # those two are printed beside their sibling
+    reduction = s["probability_without_plan"] - s["probability_with_plan_and_postponed"]
+    assert s["probability_reduction_points"] == pytest.approx(100 * reduction, rel=1e-9)
+    relative = reduction / s["probability_without_plan"]
+    assert s["probability_reduction_relative"] == pytest.approx(relative, rel=1e-9)
