@@ -12,7 +12,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from allocopt.analyses.outcomes import OUTCOMES
-from allocopt.results.files import write_folder
+from allocopt.results.files import write_run
 from allocopt.results.result import FLOAT_FORMAT
 
 COLOURS = {"scale": "tab:blue", "pause": "tab:green", "self_destruct": "tab:red"}
@@ -54,8 +54,10 @@ def plot_outcome_map(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def save_outcome_map(table: pd.DataFrame, folder: str | Path) -> list[Path]:
-    """Write ``outcome_map.csv`` and ``outcome_map.png`` into ``folder`` (whole or not at all)."""
+def save_outcome_map(table: pd.DataFrame, folder: str | Path, scenario: str) -> list[Path]:
+    """Write ``outcome_map.csv`` and ``outcome_map.png`` of ``scenario`` (its name) into
+    ``folder``, as a run's folder (:func:`~allocopt.results.files.write_run`: whole or not at
+    all, an earlier run's files removed, ``manifest.json`` naming them); returns the paths."""
 
     def fill(staging: Path) -> None:
         table.to_csv(
@@ -67,4 +69,4 @@ def save_outcome_map(table: pd.DataFrame, folder: str | Path) -> list[Path]:
         fig.savefig(staging / "outcome_map.png", dpi=120)
         plt.close(fig)
 
-    return write_folder(folder, fill)
+    return write_run(folder, scenario, fill)
