@@ -3,6 +3,7 @@ tiny scenarios."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,18 @@ def in_units(scenario: Scenario, units: dict[str, float]) -> Scenario:
             },
         }
     )
+
+
+def manifest_files(folder: Path) -> list[str]:
+    """The files the manifest of a run's ``folder`` lists (relative paths)."""
+    from allocopt.results.files import MANIFEST
+
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+
+
+def files_below(folder: Path) -> list[str]:
+    """Every file below ``folder`` as a relative POSIX path, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
 ITEM_DEFAULTS = {
