@@ -6,6 +6,7 @@ schedule, the risk, the assumptions grouped (non-default values marked), the dat
 Layout of the output folder::
 
     index.html  figures/<name>.png|.pdf  csv/  parquet/  result.xlsx  tables/*.md|.tex  result/
+    manifest.json  (every file above, by path: a run's folder, allocopt.results.files.write_run)
 """
 
 from __future__ import annotations
