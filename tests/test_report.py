@@ -98,6 +98,7 @@ def test_the_report_folder_holds_every_export_and_the_saved_result(report_dir):
         "result.xlsx",
         "tables",
         "result",
+        "manifest.json",
     }
     assert (report_dir / "result" / "result.json").exists()
     assert not [p for p in report_dir.rglob(".*")]  # no temporary file left behind

@@ -76,7 +76,9 @@ UNITS = {"compute": 1e-9, "staff": 1e-8}  # both far below HiGHS's tolerances un
 def test_duals_stay_in_user_units(core, core_result):
     """In units k_r times smaller, a resource row's dual (risk reduction per unit of resource)
     is the old one divided by k_r, the velocity-hit price (resource per unit of cap) the old one
-    times k_r; other duals are unit-free and unchanged."""
+    times k_r, the velocity-hit dual unchanged. (Stock duals are left out: the LP's dual
+    solution is not unique there, and they differ between equivalent programs even for a unit
+    change of 0.5 that no row's scale follows.)"""
     result = allocopt.solve(in_units(core, UNITS))
     assert result.is_optimal
     assert result.objective_model == pytest.approx(core_result.objective_model, rel=1e-6)
@@ -85,15 +87,16 @@ def test_duals_stay_in_user_units(core, core_result):
     k = mine.resource.map(UNITS).fillna(1.0).to_numpy()
     price = (mine.constraint == "velocity_hit_price").to_numpy()  # resource per unit of cap
     expected = theirs.value.to_numpy() * np.where(price, k, 1 / k)
-    size = np.abs(theirs.value.to_numpy()) > 1e-9
-    assert size.sum() > 3
-    np.testing.assert_allclose(mine.value[size], expected[size], rtol=1e-5)
+    kept = (mine.constraint != "stock_balance").to_numpy() & ~np.isnan(expected)
+    assert (mine.constraint[kept] == "budget_limit").sum() > 0
+    assert (np.abs(expected[kept]) > 1e-9).sum() > 10
+    np.testing.assert_allclose(mine.value[kept], expected[kept], rtol=1e-5, atol=1e-12)
 
 
 def test_endogenous_baseline_in_tiny_units(baseline):
     """The endogenous program (outer loop, a short horizon) with resources in tiny units and
     tiny hazards: the same effort, the optimum times the hazards' scale."""
-    short = baseline.with_updates({"horizon.end": "2026Q4"})
+    short = baseline.with_updates({"horizon.end": "2027Q4"})  # converges in a few seconds
     s = 1e-6
     one = allocopt.solve(short)
     two = allocopt.solve(with_hazards_times(in_units(short, UNITS), s))
