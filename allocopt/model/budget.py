@@ -21,8 +21,9 @@ def resource_scale(budget: np.ndarray) -> np.ndarray:
     """[R] the power of two each resource's rows are multiplied by, from the budgets ``budget``
     [T, R] (user units): the one that brings the first period's budget into :data:`RESOURCE_BAND`
     (1 where it lies there already). HiGHS's tolerances and its smallest kept coefficient are
-    absolute (1e-7, 1e-9), so rows in a unit 1e7 times larger would fall under them; scaled, the
-    rows HiGHS sees are the same whatever the unit (docs/model.md, Units and scaling)."""
+    absolute (1e-7, 1e-9), so budgets and intensities in a unit 1e7 times larger (numbers 1e7
+    times smaller) would fall under them; scaled, the rows HiGHS sees are the same whatever the
+    unit (docs/model.md, Units and scaling)."""
     low, high = RESOURCE_BAND
     out = []
     for size in np.asarray(budget, dtype=float)[0]:

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object])
         folder.mkdir(exist_ok=True)
         for name in _listed(folder):
             _remove(folder, name)
-        foreign = [n for n in _files_in(folder) if n not in {*names, MANIFEST}]
+        foreign = _foreign(folder, names)
         if foreign:
             logger.warning(
                 "%s holds files this run of '%s' did not write (left in place): %s",
@@ -116,6 +116,25 @@ def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object])
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     written.append(atomic_write(folder / MANIFEST, lambda tmp: tmp.write_text(text, "utf-8")))
     return written
+
+
+def _foreign(folder: Path, names: list[str]) -> list[str]:
+    """What ``folder`` holds beside ``names`` (relative paths) and the manifest, looked for only
+    where the run writes (the folder and the subfolders of ``names``, not below: ``--out`` may
+    be a large folder of the user's): relative paths, a subfolder of the user's ending in "/"."""
+    places = {parent.as_posix() for n in names for parent in PurePosixPath(n).parents}
+    places.add(".")
+    mine = {*names, MANIFEST}
+    out = []
+    for place in sorted(places):
+        for entry in sorted((folder / place).iterdir()) if (folder / place).is_dir() else ():
+            rel = PurePosixPath(place, entry.name).as_posix()
+            if entry.is_dir() and not entry.is_symlink():
+                if rel not in places:
+                    out.append(rel + "/")
+            elif rel not in mine:
+                out.append(rel)
+    return sorted(out)
 
 
 def _remove(folder: Path, name: str) -> None:

@@ -64,10 +64,12 @@ def test_subfolders_are_listed_by_path_and_removed_when_emptied(tmp_path, caplog
     write_run(out, "a", files({"t.csv": "a", "figures/fan.png": "a", "csv/x.csv": "a"}))
     assert manifest(out)["files"] == ["csv/x.csv", "figures/fan.png", "t.csv"]
     (out / "csv" / "mine.txt").write_text("mine", encoding="utf-8")
-    with caplog.at_level(logging.WARNING):
-        write_run(out, "b", files({"t.csv": "b"}))
+    caplog.set_level(logging.WARNING)
+    write_run(out, "b", files({"t.csv": "b"}))
     assert files_below(out) == ["csv/mine.txt", MANIFEST, "t.csv"]  # figures/ emptied: gone
-    assert "csv/mine.txt" in caplog.records[0].getMessage()
+    assert "csv/" in caplog.records[0].getMessage()  # a folder of the user's, not searched
+    write_run(out, "c", files({"csv/y.csv": "c"}))  # where the run writes, files are named
+    assert "csv/mine.txt" in caplog.records[-1].getMessage()
 
 
 def test_folders_written_follow_the_umask(tmp_path, core_result):
