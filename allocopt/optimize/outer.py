@@ -66,10 +66,7 @@ class Outcome:
 
 
 MAX_TRUST_FACTOR = 16.0  # widest trust region, as a multiple of the initial one
-# merit lost per unit of relative constraint excess, as a multiple of the cumulative hazard at
-# full speed (sum of hazard_full * dt: 1.27 on the baseline, so ~10 there), so that hazards in any
-# unit take the same steps (docs/model.md, Units and scaling)
-PENALTY = 8.0
+PENALTY = 10.0  # merit lost per unit of relative constraint excess
 # relative merit gain below which a feasible accepted step ends the loop when the program predicts
 # no more: 30x below the tangent cuts' approximation gap on the baseline (0.3%, docs/model.md)
 GAIN_TOLERANCE = 1e-4
@@ -78,14 +75,12 @@ BOUNDARY = 0.9  # a delay move this share of the radius long reached it (only su
 
 
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
-    """Exact value less a penalty on budget and velocity-cap excess (relative units, weighed by
-    :data:`PENALTY` times the cumulative hazard at full speed), so that a step toward
-    feasibility can be accepted while the linearization is still off."""
+    """Exact value less a penalty on budget and velocity-cap excess (relative units), so that a
+    step toward feasibility can be accepted while the linearization is still off."""
     spent = ev.use.sum(axis=1) + schedule.capabilities
     excess = np.clip(spent - ev.point.budget, 0, None) / ev.point.budget
     hit = np.clip(ev.velocity_hit - ev.hit_cap, 0, None)
-    weight = PENALTY * float((inp.hazard_full * inp.dt).sum())
-    return ev.risk_reduction(inp) - weight * float(excess.sum() + hit.sum())
+    return ev.risk_reduction(inp) - PENALTY * float(excess.sum() + hit.sum())
 
 
 @dataclass(frozen=True)
