@@ -32,6 +32,7 @@ from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.plot.outcomes import plot_outcome_map
+from allocopt.results.files import MANIFEST
 from allocopt.scenario.tables import CHANNELS
 from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
@@ -291,5 +292,5 @@ def test_cli_outcomes_writes_map_and_figure_and_refuses_bad_grids(tmp_path):
     args = ["outcomes", str(COUNTER_YAML), "--plausibility", "0:0:1", "--lag", "0:0:1"]
     result = runner.invoke(app, [*args, "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {"outcome_map.csv", "outcome_map.png"}
+    assert {p.name for p in out.iterdir()} == {"outcome_map.csv", "outcome_map.png", MANIFEST}
     assert pd.read_csv(out / "outcome_map.csv").chosen.tolist() == [SCALE]
