@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.errors import AllocoptError, InfeasibleError, ScenarioError, SolverError
-from allocopt.results.files import check_writable
+from allocopt.results.files import atomic_write, check_writable
 from allocopt.results.status import Status
 from allocopt.scenario.load import load_scenario, parse_updates
 from allocopt.scenario.schema import Scenario
@@ -354,7 +354,7 @@ def sweep(
         check_writable(folder)
         with executor(workers, scheduler) as ex:
             table = run(loaded, params, full_grid=grid, executor=ex, progress=_progress())
-        save_sweep(table, folder)
+        save_sweep(table, folder, loaded.name)
     counts = table.status.value_counts()
     found = [
         f"{counts[s.value]} {s.value.replace('_', ' ')}"
@@ -407,7 +407,7 @@ def outcomes(
         check_writable(folder)
         with executor(workers, scheduler) as ex:
             table = outcome_map(loaded, ps, lags, executor=ex, progress=_progress())
-        save_outcome_map(table, folder)
+        save_outcome_map(table, folder, loaded.name)
     counts = table.chosen.value_counts().to_dict()
     typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
 
@@ -439,9 +439,13 @@ def compare(
         if out is not None:
             check_writable(doing.writes(out, "the comparison table"), folder=False)
         table = run(loaded, optimum)
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            table.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
+        if out is not None:  # one file, whole or not at all (no folder: no manifest)
+            atomic_write(
+                out,
+                lambda tmp: table.to_csv(
+                    tmp, index=False, float_format="%.10g", lineterminator="\n"
+                ),
+            )
     shown = table.copy()
     for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
         shown[column] = shown[column].map("{:.4f}".format)

@@ -6,6 +6,7 @@ schedule, the risk, the assumptions grouped (non-default values marked), the dat
 Layout of the output folder::
 
     index.html  figures/<name>.png|.pdf  csv/  parquet/  result.xlsx  tables/*.md|.tex  result/
+    manifest.json  (every file above, by path: a run's folder, allocopt.results.files.write_run)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
 from allocopt.plot.schedule import period_length_years, regime_switch, save_figure
 from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
+from allocopt.results.files import write_run
 from allocopt.results.names import label, unit
 from allocopt.results.result import Result
 from allocopt.results.store import save_result
@@ -56,6 +58,7 @@ FIGURE_CAPTIONS = {
 PAGE_FIGURES = ("knobs", "schedule", "risk", "slowing")
 LEFT_OUT = {"tables", "data", "name", "description"}  # not settings, or shown elsewhere
 TEMPLATE = "report.html.j2"
+PAGE = "index.html"
 
 
 @dataclass(frozen=True)
@@ -232,15 +235,21 @@ def render_html(result: Result, pngs: dict[str, bytes], written: str | None = No
 
 
 def write_report(result: Result, out: str | Path) -> Path:
-    """Write figures, exports, the saved result and ``index.html`` into ``out``; return the page."""
-    out = Path(out)
-    save_result(result, out / "result")  # first: refuses a foreign folder before any work
-    export_all(result, out)
-    pngs = {}
-    for name, draw in FIGURES.items():
-        fig = draw(result)
-        for suffix in FIGURE_FORMATS:
-            path = save_figure(fig, out / "figures" / f"{name}{suffix}")
-            if suffix == ".png":
-                pngs[name] = path.read_bytes()
-    return atomic_write_text(out / "index.html", render_html(result, pngs))
+    """Write figures, exports, the saved result and ``index.html`` into ``out``, as a run's
+    folder (:func:`~allocopt.results.files.write_run`: an earlier run's files removed,
+    ``manifest.json`` naming every file); return the page."""
+
+    def fill(staging: Path) -> None:
+        save_result(result, staging / "result")
+        export_all(result, staging)
+        pngs = {}
+        for name, draw in FIGURES.items():
+            fig = draw(result)
+            for suffix in FIGURE_FORMATS:
+                path = save_figure(fig, staging / "figures" / f"{name}{suffix}")
+                if suffix == ".png":
+                    pngs[name] = path.read_bytes()
+        atomic_write_text(staging / PAGE, render_html(result, pngs))
+
+    write_run(out, result.scenario_name, fill)
+    return Path(out) / PAGE

@@ -3,6 +3,7 @@ tiny scenarios."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,11 +12,44 @@ import pytest
 import yaml
 
 from allocopt import Result, Scenario, load_scenario, solve
-from allocopt.scenario.tables import CHANNELS
+from allocopt.scenario.tables import CHANNELS, RESOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "models" / "magma_baseline.yaml"
 CORE = ROOT / "models" / "magma_core.yaml"
+
+INTENSITY = {"compute": "compute_per_effort_kh100e", "staff": "staff_per_effort_fte"}
+
+
+def in_units(scenario: Scenario, units: dict[str, float]) -> Scenario:
+    """``scenario`` with each resource r of ``units`` measured in a unit units[r] times smaller:
+    its budgets and every intervention's intensity of it times units[r] (the same problem)."""
+    mult = scenario.budget_multiplier
+    return scenario.with_updates(
+        {
+            "budget_multiplier": {r: mult.get(r, 1.0) * units.get(r, 1.0) for r in RESOURCES},
+            "intervention_overrides": {
+                row.id: {
+                    **scenario.intervention_overrides.get(row.id, {}),
+                    **{INTENSITY[r]: getattr(row, INTENSITY[r]) * k for r, k in units.items()},
+                }
+                for row in scenario.interventions()
+            },
+        }
+    )
+
+
+def manifest_files(folder: Path) -> list[str]:
+    """The files the manifest of a run's ``folder`` lists (relative paths)."""
+    from allocopt.results.files import MANIFEST
+
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+
+
+def files_below(folder: Path) -> list[str]:
+    """Every file below ``folder`` as a relative POSIX path, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
 
 ITEM_DEFAULTS = {
     "name": "tiny intervention",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from typer.testing import CliRunner
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.cli import _Doing, app, explain
 from allocopt.errors import ScenarioError, SolverError
+from allocopt.results.files import MANIFEST
 from allocopt.run import run_scenario
-from tests.conftest import BASELINE, CORE, ROOT
+from tests.conftest import BASELINE, CORE, ROOT, files_below, manifest_files
 
 runner = CliRunner()
 
@@ -146,6 +148,38 @@ def test_out_in_a_plain_file_exits_2_with_one_line_before_solving(tmp_path, monk
     assert "Traceback" not in result.output
     assert taken.read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+FOLDERS = sorted(c for c, (_, inside, _) in WRITERS.items() if not inside)  # compare: a file
+
+
+@pytest.mark.parametrize("command", FOLDERS)
+def test_a_reused_folder_holds_only_what_the_command_wrote(tmp_path, command):
+    """Every command that writes a folder, into one another run wrote (its manifest listing a
+    Monte Carlo table and a figure in a subfolder) holding a file of the user's: the other run's
+    files are gone, the user's stays with a warning naming it, and the new manifest names the
+    scenario and exactly the files the command wrote."""
+    args, _, _ = WRITERS[command]
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    stale = ["montecarlo_samples.csv", "figures/montecarlo_fan.png"]
+    for name in [*stale, "notes.txt"]:
+        (out / name).write_text("another run", encoding="utf-8")
+    other = {"format": "allocopt-run", "scenario": "another", "files": stale}
+    (out / MANIFEST).write_text(json.dumps(other), encoding="utf-8")
+    result = runner.invoke(app, [command, *args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    present = files_below(out)
+    assert not set(stale) & set(present)
+    assert "notes.txt" in present
+    assert "notes.txt" in result.output
+    listed = manifest_files(out)
+    assert listed == sorted(set(present) - {MANIFEST, "notes.txt"})
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["scenario"] == yaml.safe_load(Path(args[0]).read_text())["name"]
+    again = runner.invoke(app, [command, *args, "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert manifest_files(out) == listed  # the same files, none left over
 
 
 def test_run_scenario_writes_what_the_cli_writes(tmp_path):

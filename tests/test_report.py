@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
+import os
 import re
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from allocopt import save_result, solve
+from allocopt import load_result, save_result, solve
 from allocopt.cli import app
 from allocopt.report import (
     FIGURES,
@@ -23,9 +24,10 @@ from allocopt.report import (
     risk_by_channel,
     write_report,
 )
+from allocopt.results.files import MANIFEST
 from allocopt.results.names import label
 from allocopt.scenario.tables import CHANNELS
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, files_below, manifest_files
 
 runner = CliRunner()
 EMBEDDED = re.compile(
@@ -97,6 +99,7 @@ def test_the_report_folder_holds_every_export_and_the_saved_result(report_dir):
         "result.xlsx",
         "tables",
         "result",
+        "manifest.json",
     }
     assert (report_dir / "result" / "result.json").exists()
     assert not [p for p in report_dir.rglob(".*")]  # no temporary file left behind
@@ -201,18 +204,32 @@ def test_a_yearly_scenario_without_a_regime_switch_gets_a_full_report(tiny, tmp_
     assert "<td>Regime switch (acceleration)</td><td>none</td>" in page
 
 
-def test_cli_report_exits_2_rather_than_overwrite_a_foreign_result_folder(
-    baseline_result, tmp_path
-):
+def test_cli_report_leaves_a_users_file_in_result_with_a_warning(baseline_result, tmp_path):
+    """The report's folder is a run's folder (allocopt.results.files.write_run): a file of the
+    user's where the saved result goes stays, named in a warning; the saved result is written
+    beside it and reads back."""
     saved = save_result(baseline_result, tmp_path / "saved")
     (tmp_path / "out" / "result").mkdir(parents=True)
     (tmp_path / "out" / "result" / "mine.txt").write_text("keep")
     args = ["report", "--from-result", str(saved), "--out", str(tmp_path / "out")]
     result = runner.invoke(app, args)
-    assert result.exit_code == 2
-    assert "is not a saved result; not replacing it" in result.output
+    assert result.exit_code == 0, result.output
+    assert "result/mine.txt" in result.output
     assert (tmp_path / "out" / "result" / "mine.txt").read_text() == "keep"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["result"]  # nothing else
+    assert "result/mine.txt" not in manifest_files(tmp_path / "out")
+    assert load_result(tmp_path / "out" / "result").scenario_name == baseline_result.scenario_name
+
+
+def test_report_folders_follow_the_umask(report_dir):
+    """Folders the report creates (the saved result's too) get an ordinary folder's mode."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for sub in ("result", "figures", "csv"):
+        assert (report_dir / sub).stat().st_mode & 0o777 == 0o777 & ~mask, sub
+
+
+def test_the_manifest_lists_every_file_of_the_report(report_dir):
+    assert manifest_files(report_dir) == [f for f in files_below(report_dir) if f != MANIFEST]
 
 
 def test_risk_by_channel_adds_up_to_the_horizon_probabilities(baseline_result):

@@ -14,7 +14,8 @@ from allocopt.scenario.tables import RESOURCES
 def add_allocation(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """use[t,a,r] = capabilities[t,r] for a = capabilities, intensity[a,r] * effort[t,a] otherwise;
     safety_use[t,r] = sum_i use[t,i,r];
-    safety_floor_limit:  safety_use[t,r] >= safety_floor[r] * budget[t,r]  (when a floor is set)."""
+    safety_floor_limit:  resource_scale[r] * safety_use[t,r]
+        >= resource_scale[r] * safety_floor[r] * budget[t,r]  (when a floor is set)."""
     m.use = pyo.Expression(
         m.PERIODS,
         m.ACTIVITIES,
@@ -30,7 +31,10 @@ def add_allocation(m: pyo.ConcreteModel, inp: Inputs) -> None:
         m.safety_floor_limit = pyo.Constraint(
             m.PERIODS,
             m.RESOURCES,
-            rule=lambda m, t, r: m.safety_use[t, r] >= m.safety_floor[r] * m.budget[t, r],
+            rule=lambda m, t, r: (
+                m.resource_scale[r] * m.safety_use[t, r]
+                >= m.resource_scale[r] * m.safety_floor[r] * m.budget[t, r]
+            ),
         )
 
 
@@ -66,7 +70,14 @@ def check_floor(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding
 FAMILY = Family(
     name="allocation",
     add=add_allocation,
-    rows=(Row("safety_floor_limit", rank=1, told=_floor),),
+    rows=(
+        Row(
+            "safety_floor_limit",
+            rank=1,
+            told=_floor,
+            scale=lambda m, idx: m.resource_scale[idx[1]],
+        ),
+    ),
     params=(
         Mutable("intensity", "ir", lambda inp, lin: inp.intensity),
         Mutable("safety_floor", "r", lambda inp, lin: inp.safety_floor),

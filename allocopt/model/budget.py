@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pyomo.environ as pyo
 
 from allocopt.model.family import PER_PERIOD, Family, Finding, Mutable, Price, Row, Told, amount
@@ -9,17 +12,37 @@ from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import TOLERANCE, Evaluation, Schedule
 from allocopt.scenario.tables import RESOURCE_UNITS, RESOURCES
 
+# log2 of the band a resource's first-period budget is scaled into (resource_scale): it holds the
+# bundled scenarios' budgets (2^6.8 kH100e and 2^10.6 FTE in the baseline), which are left alone
+RESOURCE_BAND = (0, 12)
+
+
+def resource_scale(budget: np.ndarray) -> np.ndarray:
+    """[R] the power of two each resource's rows are multiplied by, from the budgets ``budget``
+    [T, R] (user units): the one that brings the first period's budget into :data:`RESOURCE_BAND`
+    (1 where it lies there already). HiGHS's tolerances and its smallest kept coefficient are
+    absolute (1e-7, 1e-9), so budgets and intensities in a unit 1e7 times larger (numbers 1e7
+    times smaller) would fall under them; scaled, the rows HiGHS sees are the same whatever the
+    unit (docs/model.md, Units and scaling)."""
+    low, high = RESOURCE_BAND
+    out = []
+    for size in np.asarray(budget, dtype=float)[0]:
+        power = math.log2(size) if size > 0 else 0.0
+        out.append(2.0 ** int(np.clip(0, math.ceil(low - power), math.floor(high - power))))
+    return np.array(out)
+
 
 def add_budget(m: pyo.ConcreteModel, inp: Inputs) -> None:
-    """budget_limit:  capabilities[t,r] + safety_use[t,r]
-    <= budget[t,r] + budget_slope[t,r] * (delay[t] - delay_ref[t])."""
+    """budget_limit:  resource_scale[r] * (capabilities[t,r] + safety_use[t,r])
+    <= resource_scale[r] * (budget[t,r] + budget_slope[t,r] * (delay[t] - delay_ref[t]))."""
     shifts = inp.capability.endogenous and inp.capability.budget_frontier_share.any()
 
     def rule(m: pyo.ConcreteModel, t: str, r: str) -> object:
         available = m.budget[t, r]
         if shifts:
             available += m.budget_slope[t, r] * (m.delay[t] - m.delay_ref[t])
-        return m.capabilities[t, r] + m.safety_use[t, r] <= available
+        scale = m.resource_scale[r]
+        return scale * (m.capabilities[t, r] + m.safety_use[t, r]) <= scale * available
 
     m.budget_limit = pyo.Constraint(m.PERIODS, m.RESOURCES, rule=rule)
 
@@ -55,12 +78,16 @@ FAMILY = Family(
             "budget_limit",
             rank=6,
             told=_budget,
+            scale=lambda m, idx: m.resource_scale[idx[1]],
             price=Price(
                 0, lambda idx: (idx[1], "", f"risk reduction per {RESOURCE_UNITS[idx[1]]}")
             ),
         ),
     ),
-    params=(Mutable("budget", "tr", lambda inp, lin: lin.budget),),
+    params=(
+        Mutable("budget", "tr", lambda inp, lin: lin.budget),
+        Mutable("resource_scale", "r", lambda inp, lin: resource_scale(inp.budget)),
+    ),
     check=check_budget,
     columns={},
 )

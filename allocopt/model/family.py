@@ -51,7 +51,10 @@ class Row:
     diagnosis headline names (lower first; unique across families), ``told`` phrases one row of
     it. Both are None for model bookkeeping (stock balances, tangent cuts, ...), phrased
     "<name> (model bookkeeping)" with the intervention at index position ``activity_at``.
-    ``price``: set when the rows' duals are reported.
+    ``price``: set when the rows' duals are reported. ``scale``: what ``add`` multiplied the row
+    at an index by (a number or mutable Param; None: 1), so that HiGHS's dual of the row times it
+    is the dual in user units and its right-hand side divided by it the bound in user units
+    (:func:`row_scale`; docs/model.md, Units and scaling).
     """
 
     name: str
@@ -59,6 +62,7 @@ class Row:
     told: Phrase | None = None
     activity_at: int | None = None
     price: Price | None = None
+    scale: Callable[[pyo.ConcreteModel, tuple], Any] | None = None
 
     def __post_init__(self) -> None:
         if (self.rank is None) != (self.told is None):
@@ -119,6 +123,17 @@ class Built:
 def built_from(m: pyo.ConcreteModel) -> Built:
     """The families ``m`` was built from and what the build read."""
     return m._allocopt_built
+
+
+def row_scale(m: pyo.ConcreteModel, con: pyo.ConstraintData) -> float:
+    """The factor the family owning ``con`` (a row of ``m``) multiplied it by (``Row.scale``;
+    1 for a row no family scales)."""
+    row = rows_by_name(families_of(m)).get(con.parent_component().local_name)
+    if row is None or row.scale is None:
+        return 1.0
+    index = con.index()
+    idx = index if isinstance(index, tuple) else () if index is None else (index,)
+    return float(pyo.value(row.scale(m, idx)))
 
 
 def families_of(m: pyo.ConcreteModel) -> tuple[Family, ...]:

@@ -21,15 +21,17 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
     staff_growth:  sum_a s[t,a] <= staff_growth_factor * sum_a s[t-1,a],
         staff_growth_factor = (1 + staff_growth_max_per_year)^dt;
     staff_initial (when initial_safety_share is set):  sum_i s[first,i]
-        <= (initial_safety_share + reassignment_per_period) * budget[first,staff]."""
+        <= (initial_safety_share + reassignment_per_period) * budget[first,staff].
+    Each row is multiplied by resource_scale[staff] (docs/model.md, Units and scaling)."""
     reassign = m.reassignment_per_period  # = reassignment_share_per_year * dt
     prev = m.PERIODS.prev
+    s = m.resource_scale["staff"]
 
     m.staff_inflow_def = pyo.Constraint(
         m.LATER_PERIODS,
         m.ACTIVITIES,
         rule=lambda m, t, a: (
-            m.staff_inflow[t, a] >= m.use[t, a, "staff"] - m.use[prev(t), a, "staff"]
+            s * m.staff_inflow[t, a] >= s * (m.use[t, a, "staff"] - m.use[prev(t), a, "staff"])
         ),
     )
     shifts = inp.capability.endogenous and inp.capability.budget_frontier_share[1] > 0
@@ -42,23 +44,27 @@ def add_staff(m: pyo.ConcreteModel, inp: Inputs) -> None:
                 return m.budget_slope[s, "staff"] * (m.delay[s] - m.delay_ref[s])
 
             limit += m.hiring[t] * (moved(t) - moved(prev(t))) + reassign * moved(prev(t))
-        return sum(m.staff_inflow[t, a] for a in m.ACTIVITIES) <= limit
+        return s * sum(m.staff_inflow[t, a] for a in m.ACTIVITIES) <= s * limit
 
     m.staff_reassignment = pyo.Constraint(m.LATER_PERIODS, rule=reassignment_rule)
     m.staff_growth = pyo.Constraint(
         m.LATER_PERIODS,
         rule=lambda m, t: (
-            sum(m.use[t, a, "staff"] for a in m.ACTIVITIES)
-            <= m.staff_growth_factor * sum(m.use[prev(t), a, "staff"] for a in m.ACTIVITIES)
+            s * sum(m.use[t, a, "staff"] for a in m.ACTIVITIES)
+            <= s * m.staff_growth_factor * sum(m.use[prev(t), a, "staff"] for a in m.ACTIVITIES)
         ),
     )
     if inp.initial_safety_share is not None:
         first = m.PERIODS.first()
         start = inp.initial_safety_share + reassign
         m.staff_initial = pyo.Constraint(
-            expr=sum(m.use[first, i, "staff"] for i in m.INTERVENTIONS)
-            <= start * m.budget[first, "staff"]
+            expr=s * sum(m.use[first, i, "staff"] for i in m.INTERVENTIONS)
+            <= s * start * m.budget[first, "staff"]
         )
+
+
+def _staff_scale(m: pyo.ConcreteModel, idx: tuple) -> object:
+    return m.resource_scale["staff"]
 
 
 def _growth(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Told:
@@ -133,11 +139,12 @@ FAMILY = Family(
     name="staff",
     add=add_staff,
     rows=(
-        Row("staff_inflow_def"),
+        Row("staff_inflow_def", scale=_staff_scale),
         Row(
             "staff_reassignment",
             rank=3,
             told=_reassignment,
+            scale=_staff_scale,
             price=Price(
                 3, lambda idx: ("staff", "", "risk reduction per FTE of re-assignment allowance")
             ),
@@ -146,9 +153,10 @@ FAMILY = Family(
             "staff_growth",
             rank=2,
             told=_growth,
+            scale=_staff_scale,
             price=Price(2, lambda idx: ("staff", "", "risk reduction per FTE of growth allowance")),
         ),
-        Row("staff_initial", rank=4, told=_initial),
+        Row("staff_initial", rank=4, told=_initial, scale=_staff_scale),
     ),
     params=(
         Mutable("staff_hires", "t", lambda inp, lin: lin.staff_hires),

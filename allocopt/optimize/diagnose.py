@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pyomo.environ as pyo
 
 from allocopt.diagnosis import Conflict, Diagnosis
-from allocopt.model.family import Told, families_of, rows_by_name
+from allocopt.model.family import Told, families_of, row_scale, rows_by_name
 from allocopt.numeric.inputs import Inputs
 from allocopt.optimize.highs import load_any_solution
 
@@ -41,8 +41,8 @@ def describe(m: pyo.ConcreteModel, inp: Inputs, family: str, index: Any, bound: 
 
 
 def _constraint_conflict(m: pyo.ConcreteModel, inp: Inputs, con: Any) -> Conflict:
-    bound = con.upper if con.has_ub() else con.lower
-    return describe(m, inp, con.parent_component().local_name, con.index(), pyo.value(bound))
+    bound = pyo.value(con.upper if con.has_ub() else con.lower) / row_scale(m, con)  # user units
+    return describe(m, inp, con.parent_component().local_name, con.index(), bound)
 
 
 def iis(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner) -> Diagnosis | None:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from allocopt.model.family import families_of, rows_by_name
+from allocopt.model.family import families_of, row_scale, rows_by_name
 from allocopt.results.result import DUAL_COLUMNS
 from allocopt.scenario.tables import RESOURCE_UNITS
 
@@ -66,9 +66,16 @@ class DualRows:
         """The duals after ``run``'s last optimal LP solve, plus the velocity-hit price in budget
         terms: dual(velocity_hit_limit[t]) / dual(budget_limit[t,r]), in resource per unit cap;
         ``source`` labels how the LP came about."""
-        frame = self.labels.assign(value=run.row_duals(self.rows) + 0.0)
+        frame = self.labels.assign(value=self.values(run))
         frame = pd.concat([frame, velocity_price(frame)], ignore_index=True)
         return frame.assign(source=source)[DUAL_COLUMNS]
+
+    def values(self, run: HighsRunner) -> np.ndarray:
+        """[len(rows)] the rows' duals after ``run``'s last optimal LP solve, in user units:
+        HiGHS's dual of each row times the factor its family scaled it by (``row_scale``)."""
+        m = self.rows[0].model() if self.rows else None
+        factors = np.array([row_scale(m, con) for con in self.rows], dtype=float)
+        return run.row_duals(self.rows) * factors + 0.0
 
 
 def velocity_price(duals: pd.DataFrame) -> pd.DataFrame:

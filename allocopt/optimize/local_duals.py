@@ -31,6 +31,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from allocopt.errors import AllocoptError
+from allocopt.model.family import row_scale
 from allocopt.model.linearization import Linearization, around
 from allocopt.numeric.inputs import Inputs
 from allocopt.optimize.duals import SLP_LOCAL, DualRows, velocity_price
@@ -55,8 +56,9 @@ CHECKED = ["dual", "step", "fd", "confirmed"]  # LocalDuals.checks' columns afte
 class RowShifts:
     """A mutable Param ``dual_shift[k]`` (0 by default) added to the upper bound of the ``k``-th
     priced row of ``program`` (:class:`DualRows` order) for each ``k`` of ``candidates`` (the
-    ``<=`` rows of :data:`CANDIDATES`): set it to move that row's right-hand side. Attach before
-    the program's first solve, so that HiGHS tracks the bounds."""
+    ``<=`` rows of :data:`CANDIDATES`): set it to move that row's right-hand side, in user units
+    (times the factor the row's family scaled it by, ``row_scale``). Attach before the program's
+    first solve, so that HiGHS tracks the bounds."""
 
     def __init__(self, program: SlpProgram) -> None:
         m = program.model
@@ -66,9 +68,10 @@ class RowShifts:
         ]
         m.add_component(SHIFT, pyo.Param(self.candidates, initialize=0.0, mutable=True))
         self.param = m.component(SHIFT)
+        self.factors = [row_scale(m, con) for con in self.rows.rows]
         for k in self.candidates:
             con = self.rows.rows[k]
-            con.set_value(con.body <= con.upper + self.param[k])
+            con.set_value(con.body <= con.upper + self.factors[k] * self.param[k])
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ def local_duals(
         return LocalDuals(empty, empty_duals(), time.perf_counter() - t0)
     base = outcome.evaluation.risk_reduction(inp)
     binding = sample(frame, per_group)
-    sizes = [scale(shifts.rows.rows[k]) for k in binding]  # at the converged solution
+    # at the converged solution, in user units
+    sizes = [scale(shifts.rows.rows[k]) / shifts.factors[k] for k in binding]
     checks = []
     for k, size in zip(binding, sizes, strict=True):
         dual = float(frame.value.iloc[k])
@@ -176,4 +180,4 @@ def converged_duals(
     solved = program.solve(lin)
     if not solved.status.is_optimal:
         return None
-    return shifts.rows.labels.assign(value=program.run.row_duals(shifts.rows.rows) + 0.0)
+    return shifts.rows.labels.assign(value=shifts.rows.values(program.run))

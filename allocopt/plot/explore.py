@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from allocopt.analyses.sweep import BASE, GRID
-from allocopt.results.files import write_folder
+from allocopt.results.files import write_run
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -93,9 +93,11 @@ def sweep_parameters(table: pd.DataFrame) -> list[str]:
     return columns[columns.index("varied") + 1 : columns.index("status")]
 
 
-def save_sweep(table: pd.DataFrame, folder: str | Path) -> list[Path]:
+def save_sweep(table: pd.DataFrame, folder: str | Path, scenario: str) -> list[Path]:
     """Write ``sweep.csv`` and its figures (tornado for one-at-a-time, heat map for a two-parameter
-    grid) of :data:`FIGURE_OUTCOMES` into ``folder``; files appear whole or not at all."""
+    grid) of :data:`FIGURE_OUTCOMES` of a sweep of ``scenario`` (its name) into ``folder``, as a
+    run's folder (:func:`~allocopt.results.files.write_run`: files appear whole or not at all,
+    an earlier run's are removed, ``manifest.json`` names them); returns the paths written."""
 
     def fill(staging: Path) -> None:
         table.to_csv(staging / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
@@ -113,4 +115,4 @@ def save_sweep(table: pd.DataFrame, folder: str | Path) -> list[Path]:
             fig.savefig(staging / name, dpi=120)
             plt.close(fig)
 
-    return write_folder(folder, fill)
+    return write_run(folder, scenario, fill)

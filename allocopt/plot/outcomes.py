@@ -15,7 +15,7 @@ from matplotlib.patches import Patch
 
 from allocopt.analyses.outcome_inputs import OUTCOMES, REST, TERMS
 from allocopt.analyses.outcomes import MAP_COLUMNS, decomposition
-from allocopt.results.files import write_folder
+from allocopt.results.files import write_run
 from allocopt.results.result import FLOAT_FORMAT
 
 COLOURS = {"scale": "tab:blue", "pause": "tab:green", "self_destruct": "tab:red"}
@@ -96,10 +96,12 @@ def plot_decomposition(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def save_outcome_map(table: pd.DataFrame, folder: str | Path) -> list[Path]:
-    """Write ``outcome_map.csv`` and ``outcome_map.png`` into ``folder``, and with the
-    decomposition columns also ``outcome_decomposition.csv`` and ``outcome_decomposition.png``
-    (whole or not at all)."""
+def save_outcome_map(table: pd.DataFrame, folder: str | Path, scenario: str) -> list[Path]:
+    """Write ``outcome_map.csv`` and ``outcome_map.png`` of ``scenario`` (its name) into
+    ``folder``, and with the decomposition columns also ``outcome_decomposition.csv`` and
+    ``outcome_decomposition.png``, as a run's folder
+    (:func:`~allocopt.results.files.write_run`: whole or not at all, an earlier run's files
+    removed, ``manifest.json`` naming them); returns the paths."""
 
     def fill(staging: Path) -> None:
         figures = [("outcome_map", plot_outcome_map)]
@@ -118,4 +120,4 @@ def save_outcome_map(table: pd.DataFrame, folder: str | Path) -> list[Path]:
             fig.savefig(staging / f"{name}.png", dpi=120)
             plt.close(fig)
 
-    return write_folder(folder, fill)
+    return write_run(folder, scenario, fill)

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 logger = logging.getLogger(__name__)
 
@@ -42,41 +42,66 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
-def write_folder(folder: str | Path, fill: Callable[[Path], object]) -> list[Path]:
-    """Let ``fill(staging)`` write files into a temporary folder beside ``folder``, then move each
-    into ``folder``: every file appears whole or not at all. Returns the paths written."""
+def staging_folder(folder: str | Path) -> Path:
+    """A new empty folder beside ``folder`` to stage its files in, with the permissions an
+    ordinary new folder would get (the umask's), not a temporary folder's private 0700: a
+    staging folder swapped in whole (:func:`allocopt.results.store.save_result`) keeps them."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        fill(staging)
-        folder.mkdir(exist_ok=True)
-        written = []
-        for path in sorted(staging.iterdir()):
-            os.replace(path, folder / path.name)
-            written.append(folder / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    staging.chmod(0o777 & ~_umask())
+    return staging
+
+
+def _files_in(folder: Path) -> list[str]:
+    """Every file below ``folder`` as a relative POSIX path ("figures/knobs.png"), sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir())
+
+
+def _move_in(staging: Path, folder: Path, names: list[str]) -> list[Path]:
+    """Move the files ``names`` (relative paths) of ``staging`` into ``folder``, creating
+    subfolders as ordinary folders; return their new paths."""
+    written = []
+    for name in names:
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, target)
+        written.append(target)
     return written
 
 
-def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object]) -> list[Path]:
-    """Let ``fill(staging)`` write a run's files into a temporary folder beside ``folder``, then
-    make ``folder`` hold them: the files an earlier run listed in ``folder``'s
-    :data:`MANIFEST` are removed, the new files moved in (each whole or not at all), and the
-    manifest written last, naming ``scenario`` and every file. Files no allocopt run listed
-    (yours, or from a run before manifests) are left in place with a logged warning naming them.
-    Returns the paths written, the manifest last."""
+def write_folder(folder: str | Path, fill: Callable[[Path], object]) -> list[Path]:
+    """Let ``fill(staging)`` write files into a temporary folder beside ``folder``, then move each
+    into ``folder`` beside whatever it holds: every file appears whole or not at all. Returns the
+    paths written. (A command's output folder goes through :func:`write_run` instead.)"""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging = staging_folder(folder)
     try:
         fill(staging)
-        names = sorted(p.name for p in staging.iterdir())
+        folder.mkdir(exist_ok=True)
+        return _move_in(staging, folder, _files_in(staging))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object]) -> list[Path]:
+    """Let ``fill(staging)`` write a run's files (subfolders too) into a temporary folder beside
+    ``folder``, then make ``folder`` hold them: the files an earlier run listed in ``folder``'s
+    :data:`MANIFEST` are removed (and the subfolders they leave empty), the new files moved in
+    (each whole or not at all), and the manifest written last, naming ``scenario`` and every file
+    by its path in the folder. Files no allocopt run listed (yours, or from a run before
+    manifests) are left in place with a logged warning naming them. Every command that writes a
+    folder (``solve``, ``sweep``, ``outcomes``, ``report``) writes it through here. Returns the
+    paths written, the manifest last."""
+    folder = Path(folder)
+    staging = staging_folder(folder)
+    try:
+        fill(staging)
+        names = _files_in(staging)
         folder.mkdir(exist_ok=True)
         for name in _listed(folder):
-            (folder / name).unlink(missing_ok=True)
-        foreign = sorted(p.name for p in folder.iterdir() if p.name not in {*names, MANIFEST})
+            _remove(folder, name)
+        foreign = _foreign(folder, names)
         if foreign:
             logger.warning(
                 "%s holds files this run of '%s' did not write (left in place): %s",
@@ -84,10 +109,7 @@ def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object])
                 scenario,
                 ", ".join(foreign),
             )
-        written = []
-        for name in names:
-            os.replace(staging / name, folder / name)
-            written.append(folder / name)
+        written = _move_in(staging, folder, names)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     manifest = {"format": MANIFEST_FORMAT, "scenario": scenario, "files": names}
@@ -96,9 +118,40 @@ def write_run(folder: str | Path, scenario: str, fill: Callable[[Path], object])
     return written
 
 
+def _foreign(folder: Path, names: list[str]) -> list[str]:
+    """What ``folder`` holds beside ``names`` (relative paths) and the manifest, looked for only
+    where the run writes (the folder and the subfolders of ``names``, not below: ``--out`` may
+    be a large folder of the user's): relative paths, a subfolder of the user's ending in "/"."""
+    places = {parent.as_posix() for n in names for parent in PurePosixPath(n).parents}
+    places.add(".")
+    mine = {*names, MANIFEST}
+    out = []
+    for place in sorted(places):
+        for entry in sorted((folder / place).iterdir()) if (folder / place).is_dir() else ():
+            rel = PurePosixPath(place, entry.name).as_posix()
+            if entry.is_dir() and not entry.is_symlink():
+                if rel not in places:
+                    out.append(rel + "/")
+            elif rel not in mine:
+                out.append(rel)
+    return sorted(out)
+
+
+def _remove(folder: Path, name: str) -> None:
+    """Remove file ``name`` of ``folder`` (a relative path) and the subfolders it leaves empty."""
+    path = folder / name
+    if path.is_dir() and not path.is_symlink():
+        return
+    path.unlink(missing_ok=True)
+    for parent in path.parents:
+        if parent == folder or not parent.is_dir() or any(parent.iterdir()):
+            break
+        parent.rmdir()
+
+
 def _listed(folder: Path) -> list[str]:
     """The files :data:`MANIFEST` in ``folder`` names (none when it is absent or not
-    allocopt's); only plain names, so a manifest cannot point outside the folder."""
+    allocopt's); only relative paths inside the folder, so a manifest cannot point outside it."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -106,10 +159,16 @@ def _listed(folder: Path) -> list[str]:
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         return []
     files = manifest.get("files")
-    return (
-        [f for f in files if isinstance(f, str) and Path(f).name == f]
-        if isinstance(files, list)
-        else []
+    if not isinstance(files, list):
+        return []
+    return [f for f in files if isinstance(f, str) and _inside(f)]
+
+
+def _inside(name: str) -> bool:
+    """Whether ``name`` is a plain relative path (no root, drive, "..", "." or empty part)."""
+    parts = name.split("/")
+    return all(part not in ("", ".", "..") and "\\" not in part for part in parts) and not (
+        Path(name).is_absolute() or Path(name).drive
     )
 
 

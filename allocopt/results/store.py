@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from allocopt.errors import ScenarioError
-from allocopt.results.files import write_folder
+from allocopt.results.files import staging_folder, write_folder
 from allocopt.results.result import Result, schedule_of
 from allocopt.scenario.schema import Scenario
 
@@ -77,8 +77,7 @@ def _fill(result: Result, staging: Path) -> None:
 def save_result(result: Result, folder: str | Path) -> Path:
     """Write ``result`` to ``folder`` (created or replaced whole: files appear all or none)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging = staging_folder(folder)  # the umask's permissions, kept when swapped in
     try:
         _fill(result, staging)
         old = None

@@ -34,6 +34,7 @@ from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.plot.outcomes import plot_decomposition, plot_outcome_map
+from allocopt.results.files import MANIFEST
 from allocopt.scenario.tables import CHANNELS
 from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
@@ -455,7 +456,7 @@ def test_cli_outcomes_writes_map_and_figure_and_refuses_bad_grids(tmp_path):
     assert result.exit_code == 0, result.output
     names = {"outcome_map.csv", "outcome_map.png"}
     names |= {"outcome_decomposition.csv", "outcome_decomposition.png"}
-    assert {p.name for p in out.iterdir()} == names
+    assert {p.name for p in out.iterdir()} == names | {MANIFEST}
     assert pd.read_csv(out / "outcome_map.csv").chosen.tolist() == [SCALE]
     cells = pd.read_csv(out / "outcome_decomposition.csv")
     assert cells.deciding.tolist() == ["replacement"]  # others take over all forgone hazard

@@ -264,6 +264,7 @@ DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "dt": 1.0,
     "weight": 1.0,
     "budget": 100.0,
+    "resource_scale": 1.0,
     "hit_cap": 1.0,
     "budget_slope": 0.0,
     "capabilities_ref": 0.0,
@@ -282,6 +283,7 @@ DEFAULTS = {  # value of every hand-set Param unless a test gives it
 AXES = {
     "weight": "r",
     "budget": "tr",
+    "resource_scale": "r",
     "hit_cap": "t",
     "budget_slope": "tr",
     "capabilities_ref": "tr",

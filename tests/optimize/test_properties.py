@@ -1,6 +1,7 @@
 """Invariants over randomly generated valid scenarios (hypothesis): every optimum is feasible by the
 simulator's independent check, more budget is never worse, a resource's unit changes nothing but
-units, and the same input gives the same bytes.
+units (over ten orders of magnitude of budgets, intensities and hazards), and the same input
+gives the same bytes.
 
 Scenarios are the baseline on a short quarterly horizon (2-8 quarters, across the 2026Q1 regime
 switch) with random budgets, caps, hazard multipliers, intensities and staff frictions.
@@ -23,7 +24,7 @@ from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.finish import to_result
 from allocopt.scenario.tables import RESOURCES
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, INTENSITY, in_units
 
 EXAMPLES = 30  # per property; each example is one to three solves of at most 8 quarters
 PROPERTY = settings(
@@ -37,7 +38,6 @@ PROPERTY = settings(
 REL = 1e-5
 ABS = 1e-12
 ENDS = ("2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q4")
-INTENSITY = {"compute": "compute_per_effort_kh100e", "staff": "staff_per_effort_fte"}
 
 
 # the baseline's core program (fixed reference trajectory: one LP, where these properties are
@@ -193,41 +193,29 @@ def test_hazards_in_any_unit_give_the_same_schedule(change: dict, power: float) 
     _same_schedule(one, two)
 
 
-def _in_units(scenario, k: float):
-    """``scenario`` with every resource measured in a unit k times smaller: budgets and both
-    intensities of every intervention times k."""
-    return scenario.with_updates(
-        {
-            "budget_multiplier": {r: scenario.budget_multiplier.get(r, 1.0) * k for r in RESOURCES},
-            "intervention_overrides": {
-                row.id: {c: getattr(row, c) * k for c in INTENSITY.values()}
-                for row in scenario.interventions()
-            },
-        }
-    )
-
-
-@given(change=updates(), power=st.floats(-5.0, 0.9))
-@example(change={}, power=-5.0)
+@given(
+    change=updates(),
+    compute=st.floats(-9.0, 0.9),
+    staff=st.floats(-9.0, 0.9),
+    hazard=st.floats(-7.0, 3.0),
+)
+@example(change={}, compute=-9.0, staff=-9.0, hazard=-7.0)  # once past HiGHS's tolerances
+@example(change={}, compute=0.9, staff=-9.0, hazard=3.0)
 @PROPERTY
-def test_budgets_and_intensities_in_any_unit_give_the_same_schedule(
-    change: dict, power: float
+def test_budgets_intensities_and_hazards_in_any_unit_give_the_same_schedule(
+    change: dict, compute: float, staff: float, hazard: float
 ) -> None:
-    """Budgets and intensities times k = 10**power (from 1e-5 to the largest intensity the
-    scenario allows, 10 per unit of effort): the same effort, capabilities times k and the same
-    optimum."""
+    """Each resource in its own unit, k_r = 10**power times smaller (its budgets and intensities
+    times k_r; from 1e-9 to the largest intensity the scenario allows, 10 per unit of effort),
+    and every hazard times s, from 1e-7 to 1e3: the same effort and velocity, the optimum times
+    s. Rows 1e-7 times smaller once fell under HiGHS's absolute tolerances (~1% short at 1e-7,
+    over budget at 1e-9); each resource's rows are now scaled to its budget
+    (:func:`allocopt.model.budget.resource_scale`)."""
     scenario = BASE.with_updates({"horizon.end": change.get("horizon.end", "2026Q2")})
-    k = 10.0**power
-    one, two = solve(scenario), solve(_in_units(scenario, k))
+    s = 10.0**hazard
+    hazards = {f"risk.hazard_multiplier_{r}_acceleration": s for r in ("pre", "post")}
+    moved = in_units(scenario, {"compute": 10.0**compute, "staff": 10.0**staff})
+    one, two = solve(scenario), solve(moved.with_updates(hazards))
     assert two.is_optimal
-    assert two.objective_model == pytest.approx(one.objective_model, rel=REL)
+    assert two.objective_model == pytest.approx(s * one.objective_model, rel=REL)
     _same_schedule(one, two)
-
-
-@pytest.mark.xfail(strict=True, reason="HiGHS's primal tolerance is absolute (docs/reliability.md)")
-def test_budgets_and_intensities_in_a_unit_1e7_smaller() -> None:
-    """Known limit: resource rows 1e-7 times smaller fall under HiGHS's absolute primal
-    feasibility tolerance (1e-7); the optimum is then ~0.04% above the true one."""
-    scenario = BASE.with_updates({"horizon.end": "2026Q2"})
-    one, two = solve(scenario), solve(_in_units(scenario, 1e-7))
-    assert two.objective_model == pytest.approx(one.objective_model, rel=REL)

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
 
-from allocopt import load_scenario
+from allocopt import load_scenario, save_result
 from allocopt.analyses.montecarlo import montecarlo
 from allocopt.results.files import MANIFEST, write_run
 from allocopt.run import Run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, files_below
 
 MONTE_CARLO = ROOT / "models" / "magma_montecarlo.yaml"
 
 
 def files(names: dict[str, str]):
-    """A ``fill`` writing each name with its text."""
+    """A ``fill`` writing each name (a relative path) with its text."""
 
     def fill(folder: Path) -> None:
         for name, text in names.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(text, encoding="utf-8")
 
     return fill
@@ -57,11 +59,41 @@ def test_files_no_run_listed_stay_with_a_warning_naming_them(tmp_path, caplog):
     assert "'b'" in record.getMessage()
 
 
+def test_subfolders_are_listed_by_path_and_removed_when_emptied(tmp_path, caplog):
+    out = tmp_path / "out"
+    write_run(out, "a", files({"t.csv": "a", "figures/fan.png": "a", "csv/x.csv": "a"}))
+    assert manifest(out)["files"] == ["csv/x.csv", "figures/fan.png", "t.csv"]
+    (out / "csv" / "mine.txt").write_text("mine", encoding="utf-8")
+    caplog.set_level(logging.WARNING)
+    write_run(out, "b", files({"t.csv": "b"}))
+    assert files_below(out) == ["csv/mine.txt", MANIFEST, "t.csv"]  # figures/ emptied: gone
+    assert "csv/" in caplog.records[0].getMessage()  # a folder of the user's, not searched
+    write_run(out, "c", files({"csv/y.csv": "c"}))  # where the run writes, files are named
+    assert "csv/mine.txt" in caplog.records[-1].getMessage()
+
+
+def test_folders_written_follow_the_umask(tmp_path, core_result):
+    """A run's subfolders and a saved result's folder get an ordinary folder's mode, not a
+    temporary folder's 0700."""
+    mask = os.umask(0o022)
+    try:
+        write_run(tmp_path / "run", "a", files({"figures/fan.png": "a"}))
+        save_result(core_result, tmp_path / "saved")
+    finally:
+        os.umask(mask)
+    for folder in (tmp_path / "run", tmp_path / "run" / "figures", tmp_path / "saved"):
+        assert folder.stat().st_mode & 0o777 == 0o755, folder
+
+
 def test_a_manifest_cannot_remove_files_outside_the_folder(tmp_path):
     out, outside = tmp_path / "out", tmp_path / "keep.csv"
     out.mkdir()
     outside.write_text("keep", encoding="utf-8")
-    listed = {"format": "allocopt-run", "scenario": "x", "files": ["../keep.csv", 3]}
+    listed = {
+        "format": "allocopt-run",
+        "scenario": "x",
+        "files": ["../keep.csv", "sub/../../keep.csv", str(outside), 3],
+    }
     (out / MANIFEST).write_text(json.dumps(listed), encoding="utf-8")
     write_run(out, "b", files({"t.csv": "b"}))
     assert outside.read_text(encoding="utf-8") == "keep"
