@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 
 from allocopt.model.family import Family, Mutable, exact
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import postponed
 
 ELASTIC = ("delay_outside", "readiness_outside")  # slacks of the outer loop's trust rows
 # risk reduction given up per year of delay (or unit of readiness) outside the trust radius: far
@@ -17,14 +18,17 @@ TRUST_PENALTY = 100.0
 
 def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """risk_reduction = sum_t sum_c dt * (hazard_full[t,c] - hazard[t,c] * residual[t,c]
-        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t])) - postponed_risk;
+        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t]))
+        + sum_c tail_full[c] - postponed_risk;
     postponed_risk = sum_c (postponed_ref[c] * residual[T,c]
-        + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref)),
+        + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref))
+        (own channels; every channel with a tail, capability.tail_years > 0),
     delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
     (Products linearized around the reference point; without endogenous capability
     hazard = hazard_full and the delay terms are absent.) The elastic trust rows' slacks
     (:data:`ELASTIC`) cost TRUST_PENALTY each: the objective is risk_reduction less that cost."""
     moves = inp.capability.hazard_follows_delay or any(inp.capability.competition_relief)
+    tail = inp.capability.tail_years > 0
     last = m.PERIODS.last()
 
     def term(t: str, c: str) -> object:
@@ -33,21 +37,22 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
             cut -= m.residual_ref[t, c] * m.hazard_slope[t, c] * (m.delay[t] - m.delay_ref[t])
         return m.dt * cut
 
-    if inp.capability.hazard_follows_delay:
+    follows = inp.capability.hazard_follows_delay
+    if follows:
         m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
-        m.postponed_risk = pyo.Expression(
-            expr=sum(
-                m.postponed_ref[c] * m.residual[last, c]
-                + m.residual_ref[last, c] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
-                for c in m.CHANNELS
-                if c.startswith("own_")
-            )
-        )
-    else:
-        m.postponed_risk = pyo.Expression(expr=0.0)
-    m.risk_reduction = pyo.Expression(
-        expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS) - m.postponed_risk
-    )
+
+    def ahead(c: str) -> object:  # hazard still ahead at the end, met at the last residual
+        met = m.postponed_ref[c] * m.residual[last, c]
+        if follows and c.startswith("own_"):
+            met += m.residual_ref[last, c] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
+        return met
+
+    counted = [c for c in m.CHANNELS if tail or (follows and c.startswith("own_"))]
+    m.postponed_risk = pyo.Expression(expr=sum(ahead(c) for c in counted) if counted else 0.0)
+    within = sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS)
+    if tail:
+        within += sum(m.tail_full[c] for c in m.CHANNELS)
+    m.risk_reduction = pyo.Expression(expr=within - m.postponed_risk)
     slacks = outside(m)
     merit = m.risk_reduction - TRUST_PENALTY * sum(slacks) if slacks else m.risk_reduction
     m.objective = pyo.Objective(expr=merit, sense=pyo.maximize)
@@ -67,6 +72,7 @@ FAMILY = Family(
     params=(
         Mutable("hazard_full", "tc", lambda inp, lin: inp.hazard_full),
         Mutable("hazard", "tc", lambda inp, lin: lin.hazard),
+        Mutable("tail_full", "c", lambda inp, lin: postponed(inp, 0.0)[0]),
     ),
     check=exact,
     columns={},

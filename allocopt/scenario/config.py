@@ -140,6 +140,11 @@ class Capability(Strict):
         Literal["pre_acceleration", "post_acceleration"], Annotated[float, Field(ge=0, lt=1)]
     ] = Field(default_factory=dict)
     competition_lag_scale_years: Annotated[float, Field(gt=0, le=100)] = 0.5
+    # safety difficulty: the level an intervention's benefit reads is divided by
+    # (own speed-up / speed-up of the first period) ** elasticity (dimensionless)
+    safety_difficulty_elasticity: Annotated[float, Field(ge=0, le=10)] = 0.0
+    # years of reference progress past the horizon's end counted at the last period's residual
+    tail_years: Annotated[float, Field(ge=0, le=20)] = 0.0
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -151,6 +156,8 @@ class Capability(Strict):
             or self.ai_labour
             or self.influence_halflife_years is not None
             or any(self.competition_relief_max.values())
+            or self.safety_difficulty_elasticity > 0
+            or self.tail_years > 0
         )
 
 
