@@ -55,9 +55,9 @@ class Evaluation:
     velocity: np.ndarray  # [T]
     hit_cap: np.ndarray  # [T] cap of each period's regime on this trajectory
     delay_end: float  # years of progress lost by the end of the horizon
-    postponed: np.ndarray  # [CH] hazard ahead at the end: untraversed own path and tail (per year * year)
+    postponed: np.ndarray  # [CH] hazard ahead at the end: own path left and tail (yr^-1 yr)
     postponed_rate: np.ndarray  # [CH] its slope in delay_end
-    tail_full: np.ndarray  # [CH] hazard over the tail at full speed, no safety work (per year * year)
+    tail_full: np.ndarray  # [CH] the tail at full speed, no safety work (yr^-1 yr)
     violations: tuple[str, ...]  # one line per violated constraint, in the check's order
 
     @property
