@@ -105,6 +105,12 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
     elasticity = cap.safety_difficulty_elasticity
     ease = (speedup / inp.speedup[0]) ** -elasticity
     ease_slope = elasticity * ease * speed_rate / speedup if cap.endogenous else 0 * ease
+    if cap.hazard_follows_delay or cap.tail_years > 0:
+        # the last period's safety also meets the hazard past the horizon (postponed, tail),
+        # whose path is traversed whatever the delay: its difficulty is read where the
+        # full-speed path stands at the end, so a delay does not make it easier
+        ease[-1] = (inp.speedup[-1] / inp.speedup[0]) ** -elasticity
+        ease_slope = np.where(np.arange(len(ease)) == len(ease) - 1, 0.0, ease_slope)
     if inp.ease_fixed is not None:
         ease, ease_slope = inp.ease_fixed, np.zeros_like(delay)
 

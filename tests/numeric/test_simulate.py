@@ -98,6 +98,12 @@ def test_safety_difficulty_divides_the_level_by_the_own_speed_up(tiny):
     assert ev.benefit[:, 0] == pytest.approx(1 - np.exp(-np.array([1.0, 2.0**-0.9])))
     # the slope: d ease / d delay = 0.5 * ease * ln 4 (a delay lowers the speed-up by ln 4 per year)
     assert ev.point.ease_slope[1] == pytest.approx(0.5 * 2.0**-0.9 * np.log(4.0))
+    # with a tail the last period's safety also meets the hazard past the horizon, whose path
+    # is traversed whatever the delay: its difficulty is read on the full-speed path, (8 / 2)^0.5
+    tail = prepare(s.with_updates({"capability.tail_years": 1.0}))
+    ev = evaluate(tail, schedule)
+    assert ev.point.ease == pytest.approx([1.0, 0.5])
+    assert ev.point.ease_slope[1] == 0.0
 
 
 def test_budget_and_cap_violations_are_reported(baseline):
