@@ -44,7 +44,7 @@ class PolicyScore:
 
 def _row(name: str, inp: Inputs, ev: Evaluation) -> PolicyScore:
     reduction = ev.risk_reduction(inp)
-    cumulative = float(inp.hazard_full.sum() * inp.dt) - reduction
+    cumulative = float(inp.hazard_full.sum() * inp.dt + ev.tail_full.sum()) - reduction
     return PolicyScore(
         name,
         reduction,

@@ -16,9 +16,12 @@ its value there, :func:`frozen`), and one term at a time follows the delay again
 - ``budgets`` (``budget_slope``): budgets, and the later allocations with them, follow the
   frontier;
 - ``ai_labour`` (``ai_gain_slope``): the AI labour multiplier follows Magma's own speed-up;
+- ``safety_difficulty`` (``ease_slope``): the effort an intervention needs follows Magma's own
+  speed-up;
 - ``influence`` (``influence_slope``): Magma's weight on other developers' safety;
 - ``competition_relief``: other developers' hazard falls as Magma drops behind;
-- ``postponed_risk`` (``postponed_rate``): own risk left untraversed past the horizon.
+- ``postponed_risk`` (``postponed_rate``): own risk left untraversed past the horizon (and met,
+  with the tail, at the last residual share).
 
 The terms sum to ``total`` up to their interactions (second order in ``STEP``); a term whose switch
 is off in the scenario is exactly zero. Values are changes of the exact risk reduction (a cut in
@@ -44,6 +47,7 @@ TERMS = (
     "own_hazard",
     "budgets",
     "ai_labour",
+    "safety_difficulty",
     "influence",
     "competition_relief",
     "postponed_risk",
@@ -54,10 +58,12 @@ TOTAL = "total"
 def frozen(inp: Inputs, point: Point) -> Inputs:
     """``inp`` with every delay-dependent quantity fixed at its value on ``point``'s trajectory
     and every delay switch off: budgets, own and others' hazards, AI speed-up, influence (folded
-    into ``export_weight``). Postponed risk is not in the inputs (:func:`_within`)."""
+    into ``export_weight``), safety difficulty (``ease_fixed``). Postponed risk is not in the
+    inputs (:func:`_within`)."""
     cap = inp.capability
     return replace(
         inp,
+        ease_fixed=point.ease,
         budget=point.budget,
         hazard=point.hazard,
         speedup=point.speedup,
@@ -74,9 +80,12 @@ def frozen(inp: Inputs, point: Point) -> Inputs:
     )
 
 
-def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
-    """``cold`` (:func:`frozen`) with ``term`` following the delay again as in ``inp``."""
+def thawed(inp: Inputs, cold: Inputs, term: str, delay: np.ndarray) -> Inputs:
+    """``cold`` (:func:`frozen`) with ``term`` following the delay again as in ``inp``
+    (``safety_difficulty``: held at its value on ``delay`` [T], the step's trajectory)."""
     cap = cold.capability
+    if term == "safety_difficulty":
+        return replace(cold, ease_fixed=point_at(inp, delay).ease)
     if term == "own_hazard":
         hazard = np.where(OWN[None, :], inp.hazard, cold.hazard)
         follows = inp.capability.hazard_follows_delay
@@ -110,10 +119,12 @@ def thawed(inp: Inputs, cold: Inputs, term: str) -> Inputs:
     raise ValueError(f"no delay-dependent inputs for term {term!r} (known: {TERMS[1:-1]})")
 
 
-def _within(inp: Inputs, ev: Evaluation, later: np.ndarray) -> float:
-    """Exact risk reduction of ``ev`` counting postponed own risk ``later`` [CH] at the last
-    period's residual share (what ``Evaluation.risk_reduction`` counts with its own)."""
-    return float((inp.hazard_full - ev.hazard_plan).sum() * inp.dt - ev.residual_plan[-1] @ later)
+def _within(inp: Inputs, ev: Evaluation, later: np.ndarray, tail: np.ndarray) -> float:
+    """Exact risk reduction of ``ev`` counting the hazard ``later`` [CH] still ahead at the end
+    at the last period's residual share (with the lock-in), against ``tail`` [CH] at full speed
+    (what ``Evaluation.risk_reduction`` counts with its own)."""
+    cut = (inp.hazard_full - ev.hazard_plan).sum() * inp.dt
+    return float(cut + tail.sum() - ev.residual_plan[-1] @ later)
 
 
 def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Schedule, Schedule]:
@@ -153,11 +164,12 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
     for t, period in enumerate(inp.periods.labels):
         at_t, later = slower(inp, result.schedule, base, t)
         slow = simulate(cold, at_t)
-        values = {"safety_work": _within(cold, slow, base.postponed) - rr0}
+        ahead, tail = base.postponed, base.tail_full
+        values = {"safety_work": _within(cold, slow, ahead, tail) - rr0}
         for term in TERMS[1:-1]:
-            warm = thawed(inp, cold, term)
+            warm = thawed(inp, cold, term, slow.delay)
             ev = simulate(warm, later if term == "budgets" else at_t)
-            values[term] = _within(warm, ev, base.postponed) - _within(cold, slow, base.postponed)
+            values[term] = _within(warm, ev, ahead, tail) - _within(cold, slow, ahead, tail)
         moved, _ = postponed(inp, slow.delay_end)
         values["postponed_risk"] = -float(slow.residual_plan[-1] @ (moved - base.postponed))
         values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0

@@ -33,6 +33,9 @@ class Linearization:
     benefit_ref: np.ndarray  # [T, I]
     influence_ref: np.ndarray  # [T]
     influence_slope: np.ndarray  # [T]
+    ease_ref: np.ndarray  # [T] 1 / safety difficulty at the point
+    ease_slope: np.ndarray  # [T]
+    held_ref: np.ndarray  # [T, I] stock or effective effort at the point
     postponed_ref: np.ndarray  # [CH]
     postponed_rate: np.ndarray  # [CH]
     delay_end_ref: float
@@ -81,6 +84,9 @@ def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
         benefit_ref=ev.benefit,
         influence_ref=p.influence,
         influence_slope=p.influence_slope,
+        ease_ref=p.ease,
+        ease_slope=p.ease_slope,
+        held_ref=ev.held,
         postponed_ref=ev.postponed,
         postponed_rate=ev.postponed_rate,
         delay_end_ref=ev.delay_end,

@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 
 from allocopt.model.family import Family, Mutable, exact
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import postponed
 
 ELASTIC = ("delay_outside", "readiness_outside")  # slacks of the outer loop's trust rows
 # risk reduction given up per year of delay (or unit of readiness) outside the trust radius: far
@@ -17,9 +18,11 @@ TRUST_PENALTY = 100.0
 
 def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """risk_reduction = sum_t sum_c dt * (hazard_full[t,c] - hazard[t,c] * residual[t,c]
-        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t])) - postponed_risk;
+        - residual_ref[t,c] * hazard_slope[t,c] * (delay[t] - delay_ref[t]))
+        + sum_c tail_full[c] - postponed_risk;
     postponed_risk = sum_c (postponed_ref[c] * residual[T,c]
-        + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref)),
+        + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref))
+        (own channels; every channel with a tail, capability.tail_years > 0),
     delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
     With the point of no return, each locked channel's residual[t,c] above (and residual_ref in
     the hazard_slope and postponed_rate terms) is residual[t,c] + locked[t,c]
@@ -33,6 +36,7 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         or any(cap.competition_relief)
         or cap.competition_relief_per_doubling > 0
     )
+    tail = cap.tail_years > 0
     last = m.PERIODS.last()
 
     locks = _lock_in(m, inp)
@@ -53,21 +57,23 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
             share, at_point = share + m.locked[last, c], at_point + m.locked_ref[last, c]
         return share, at_point
 
-    if inp.capability.hazard_follows_delay:
+    follows = cap.hazard_follows_delay
+    if follows:
         m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
-        m.postponed_risk = pyo.Expression(
-            expr=sum(
-                m.postponed_ref[c] * last_residual(c)[0]
-                + last_residual(c)[1] * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
-                for c in m.CHANNELS
-                if c.startswith("own_")
-            )
-        )
-    else:
-        m.postponed_risk = pyo.Expression(expr=0.0)
-    m.risk_reduction = pyo.Expression(
-        expr=sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS) - m.postponed_risk
-    )
+
+    def ahead(c: str) -> object:  # hazard still ahead at the end, met at the last residual
+        share, at_point = last_residual(c)
+        met = m.postponed_ref[c] * share
+        if follows and c.startswith("own_"):
+            met += at_point * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
+        return met
+
+    counted = [c for c in m.CHANNELS if tail or (follows and c.startswith("own_"))]
+    m.postponed_risk = pyo.Expression(expr=sum(ahead(c) for c in counted) if counted else 0.0)
+    within = sum(term(t, c) for t in m.PERIODS for c in m.CHANNELS)
+    if tail:
+        within += sum(m.tail_full[c] for c in m.CHANNELS)
+    m.risk_reduction = pyo.Expression(expr=within - m.postponed_risk)
     slacks = outside(m)
     merit = m.risk_reduction - TRUST_PENALTY * sum(slacks) if slacks else m.risk_reduction
     m.objective = pyo.Objective(expr=merit, sense=pyo.maximize)
@@ -128,6 +134,7 @@ FAMILY = Family(
     params=(
         Mutable("hazard_full", "tc", lambda inp, lin: inp.hazard_full),
         Mutable("hazard", "tc", lambda inp, lin: lin.hazard),
+        Mutable("tail_full", "c", lambda inp, lin: postponed(inp, 0.0)[0]),
     ),
     check=exact,
     columns={},

@@ -76,6 +76,9 @@ POINT_AXES = {  # the linearization point's Params (fields of Linearization), by
     "benefit_ref": "ti",
     "influence_ref": "t",
     "influence_slope": "t",
+    "ease_ref": "t",
+    "ease_slope": "t",
+    "held_ref": "ti",
     "postponed_ref": "c",
     "postponed_rate": "c",
     "hiring": "t",  # 1 where staff_hires > 0 at the point

@@ -21,7 +21,9 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     readiness_trust:  |readiness[t] - readiness_ref[t] + readiness_outside[t,below]
         - readiness_outside[t,above]| <= trust  (after the first period; elastic as delay_trust);
     stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
-    level_def:  level[t,i] = stock[t,i] if i is preparation else effective_effort[t,i]."""
+    held[t,i] = stock[t,i] if i is preparation else effective_effort[t,i];
+    level_def:  level[t,i] = held[t,i], or with safety difficulty (what the benefit reads)
+        ease_ref[t] * held[t,i] + held_ref[t,i] * ease_slope[t] * (delay[t] - delay_ref[t])."""
     labels = list(m.PERIODS)
     position = {t: n for n, t in enumerate(labels)}
     ids = list(inp.ids)
@@ -80,13 +82,16 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.stock[t, p] == carried + added
 
     m.stock_balance = pyo.Constraint(m.PERIODS, m.PREPARATION, rule=balance_rule)
-    m.level_def = pyo.Constraint(
-        m.PERIODS,
-        m.INTERVENTIONS,
-        rule=lambda m, t, i: (
-            m.level[t, i] == (m.stock[t, i] if i in m.PREPARATION else m.effective_effort[t, i])
-        ),
-    )
+    hard = inp.capability.safety_difficulty_elasticity > 0
+
+    def level_rule(m: pyo.ConcreteModel, t: str, i: str) -> object:
+        held = m.stock[t, i] if i in m.PREPARATION else m.effective_effort[t, i]
+        if not hard:
+            return m.level[t, i] == held
+        moved = m.held_ref[t, i] * m.ease_slope[t] * (m.delay[t] - m.delay_ref[t])
+        return m.level[t, i] == m.ease_ref[t] * held + moved
+
+    m.level_def = pyo.Constraint(m.PERIODS, m.INTERVENTIONS, rule=level_rule)
 
 
 FAMILY = Family(

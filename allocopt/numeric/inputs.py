@@ -36,6 +36,8 @@ class CapabilitySettings:
     influence_halflife_years: float | None
     competition_relief: tuple[float, float]  # largest relief of others' hazard, (pre, post)
     competition_lag_scale_years: float
+    safety_difficulty_elasticity: float  # % more effort needed per % of own speed-up
+    tail_years: float  # years of progress past the horizon at the last period's residual
     tolerance_years: float
     max_iterations: int
     trust_region_years: float
@@ -81,6 +83,9 @@ class Inputs:
     initial_safety_share: float | None  # staff share on safety before the first period
     cuts: int
     export_weight: np.ndarray  # [T, I] weight of Magma's work on other developers (1: frontier)
+    # [T] 1 / safety difficulty held fixed (allocopt.analyses.slowing freezes it); None: it
+    # follows Magma's own speed-up (allocopt.numeric.trajectory.point_at)
+    ease_fixed: np.ndarray | None = None
 
     @property
     def dt(self) -> float:
@@ -115,6 +120,8 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
             relief.get("post_acceleration", 0.0),
         ),
         competition_lag_scale_years=cap.competition_lag_scale_years,
+        safety_difficulty_elasticity=cap.safety_difficulty_elasticity,
+        tail_years=cap.tail_years,
         tolerance_years=cap.slp.tolerance_years,
         max_iterations=cap.slp.max_iterations,
         trust_region_years=cap.slp.trust_region_years,

@@ -46,7 +46,8 @@ class Evaluation:
     readiness: np.ndarray  # [T] elicitation readiness at the start of each period, in [0, 1)
     effective_effort: np.ndarray  # [T, I] effort including AI labour (EU)
     stock: np.ndarray  # [T, I] preparation stocks (EU*year; zero for mitigation)
-    level: np.ndarray  # [T, I] stock or effective effort acting in each period
+    held: np.ndarray  # [T, I] stock or effective effort acting in each period
+    level: np.ndarray  # [T, I] what the benefit reads: held * ease (1 / safety difficulty)
     benefit: np.ndarray  # [T, I] in [0, 1)
     capacity: np.ndarray  # [T, CH] e-folds
     residual: np.ndarray  # [T, CH] share of the period's hazard remaining
@@ -54,15 +55,17 @@ class Evaluation:
     velocity: np.ndarray  # [T]
     hit_cap: np.ndarray  # [T] cap of each period's regime on this trajectory
     delay_end: float  # years of progress lost by the end of the horizon
-    postponed: np.ndarray  # [CH] own hazard left untraversed by the delay (per year * year)
+    postponed: np.ndarray  # [CH] hazard ahead at the end: own path left and tail (yr^-1 yr)
     postponed_rate: np.ndarray  # [CH] its slope in delay_end
+    tail_full: np.ndarray  # [CH] the tail at full speed, no safety work (yr^-1 yr)
     violations: tuple[str, ...]  # one line per violated constraint, in the check's order
     credibility: np.ndarray  # [T] weight of advocacy's effect on other developers (1: credible)
     residual_plan: np.ndarray  # [T, CH] share of the hazard remaining, counting the lock-in
 
     @property
     def postponed_risk(self) -> float:
-        """Own risk the plan postpones beyond the horizon, at the last period's residual share."""
+        """Hazard still ahead at the horizon's end (the own path the plan postponed, and the tail
+        past the horizon), met at the last period's residual share counting the lock-in."""
         return float(self.residual_plan[-1] @ self.postponed)
 
     @property
@@ -72,8 +75,10 @@ class Evaluation:
 
     def risk_reduction(self, inp: Inputs) -> float:
         """Exact cut in cumulative hazard against full speed with no safety work, counting the
-        own risk the plan postpones beyond the horizon (at the last period's residual share)."""
-        return float((inp.hazard_full - self.hazard_plan).sum() * inp.dt) - self.postponed_risk
+        own risk the plan postpones beyond the horizon and the tail past it (at the last
+        period's residual share, counting the lock-in), against the tail at full speed."""
+        later = self.postponed_risk - float(self.tail_full.sum())
+        return float((inp.hazard_full - self.hazard_plan).sum() * inp.dt) - later
 
     @property
     def delay(self) -> np.ndarray:
@@ -128,9 +133,9 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
             lead = int(inp.lead_periods[i])
             carried = inp.retention[i] * stock[t - 1, i] if t > 0 else 0.0
             stock[t, i] = carried + (inp.dt * effective[t - lead, i] if t >= lead else 0.0)
-        level_t = np.where(inp.is_preparation, stock[t], effective[t])
+        level_t = np.where(inp.is_preparation, stock[t], effective[t]) * point.ease[t]
         ben[t] = benefit(level_t / inp.saturation)
-    level = np.where(inp.is_preparation[None, :], stock, effective)
+    held = np.where(inp.is_preparation[None, :], stock, effective)
     effect = np.repeat(inp.effect[None, :, :], n_t, axis=0)
     effect[:, :, OTHERS] *= point.influence[:, None] * inp.export_weight
     credible = credibility(inp, velocity)
@@ -153,7 +158,8 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
         readiness=readiness,
         effective_effort=effective,
         stock=stock,
-        level=level,
+        held=held,
+        level=held * point.ease[:, None],
         benefit=ben,
         capacity=capacity,
         residual=rho,
@@ -163,6 +169,7 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
         delay_end=delay_end,
         postponed=later,
         postponed_rate=later_rate,
+        tail_full=postponed(inp, 0.0)[0],
         violations=(),
         credibility=credible,
         residual_plan=rho_plan,

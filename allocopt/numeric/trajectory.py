@@ -12,9 +12,9 @@ series touches zero) and extrapolated with the end segments' slopes.
 >>> on_time, behind = point_at(inp, np.zeros(4)), point_at(inp, np.full(4, 0.25))
 >>> bool(np.allclose(on_time.budget, inp.budget)), bool((behind.budget < inp.budget).all())
 (True, True)
->>> later, rate = postponed(inp, 0.25)  # own risk a quarter-year behind leaves for later
->>> bool((later[OWN] > 0).all()), float(later[~OWN].sum())
-(True, 0.0)
+>>> later, rate = postponed(inp, 0.25)  # own risk a quarter-year behind, and the tail
+>>> bool((later[OWN] > postponed(inp, 0.0)[0][OWN]).all()), bool((rate[~OWN] == 0).all())
+(True, True)
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class Point:
     influence_slope: np.ndarray  # [T]
     lock: np.ndarray  # [T] share of hazard locked in past the point of no return (0 when off)
     lock_slope: np.ndarray  # [T] d lock / d delay
+    ease: np.ndarray  # [T] 1 / safety difficulty: (speedup / speed-up of the first period)^-e
+    ease_slope: np.ndarray  # [T] d ease / d delay
 
 
 def point_at(inp: Inputs, delay: np.ndarray) -> Point:
@@ -100,6 +102,21 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         influence, influence_slope = np.ones_like(delay), np.zeros_like(delay)
 
     lock, lock_slope = no_return(inp, speedup, speed_rate)
+    # safety difficulty grows with Magma's own capability: the level an intervention's benefit
+    # reads is multiplied by ease = (speedup / speedup[first])^-elasticity; a delay lowers the
+    # speed-up (d speedup / d delay = -speed_rate), so it raises ease
+    elasticity = cap.safety_difficulty_elasticity
+    ease = (speedup / inp.speedup[0]) ** -elasticity
+    ease_slope = elasticity * ease * speed_rate / speedup if cap.endogenous else 0 * ease
+    if cap.hazard_follows_delay or cap.tail_years > 0:
+        # the last period's safety also meets the hazard past the horizon (postponed, tail),
+        # whose path is traversed whatever the delay: its difficulty is read where the
+        # full-speed path stands at the end, so a delay does not make it easier
+        ease[-1] = (inp.speedup[-1] / inp.speedup[0]) ** -elasticity
+        ease_slope = np.where(np.arange(len(ease)) == len(ease) - 1, 0.0, ease_slope)
+    if inp.ease_fixed is not None:
+        ease, ease_slope = inp.ease_fixed, np.zeros_like(delay)
+
     return Point(
         delay=delay,
         budget=budget,
@@ -114,6 +131,8 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         influence_slope=influence_slope,
         lock=lock,
         lock_slope=lock_slope,
+        ease=ease,
+        ease_slope=ease_slope,
     )
 
 
@@ -183,20 +202,24 @@ def credibility(inp: Inputs, velocity: np.ndarray) -> np.ndarray:
 
 
 def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:
-    """Own-channel hazard on the part of Magma's reference path that a delay of ``delay_end``
-    years at the horizon's end leaves untraversed: ``integral of hazard[c](s) for s from
-    end - delay_end to end`` (per year * year), and its slope in ``delay_end`` (the hazard at
-    ``end - delay_end``). Zero for the other developers' channel, and without
-    ``hazard_follows_delay``: slowing down postpones Magma's own risk, it does not remove it."""
+    """Hazard still ahead at the horizon's end, to be met at the last period's residual share:
+    for an own channel ``integral of hazard[c](s) for s from end - delay_end to end + tail``
+    (the part of Magma's reference path a delay of ``delay_end`` years left untraversed, and
+    ``tail = capability.tail_years`` years of progress beyond the horizon), for the other
+    developers' ``from end to end + tail`` (per year * year); and the slope in ``delay_end``
+    (the own hazard at ``end - delay_end``; 0 for others). An own channel's path shifts only with
+    ``hazard_follows_delay``: slowing down postpones Magma's own risk, it does not remove it.
+    ``postponed(inp, 0.0)[0]`` is the tail with Magma at full speed (zero without a tail)."""
+    cap = inp.capability
     total, rate = np.zeros(len(CHANNELS)), np.zeros(len(CHANNELS))
-    if not inp.capability.hazard_follows_delay:
+    if not (cap.hazard_follows_delay or cap.tail_years > 0):
         return total, rate
-    delay_end = max(delay_end, 0.0)
+    shift = max(delay_end, 0.0) if cap.hazard_follows_delay else 0.0
     mid = inp.periods.mid_year
     end = mid[-1] + inp.dt / 2
-    s = np.linspace(end - delay_end, end, POSTPONED_NODES)
-    for k in np.flatnonzero(OWN):
+    for k, own in enumerate(OWN):
+        s = np.linspace(end - (shift if own else 0.0), end + cap.tail_years, POSTPONED_NODES)
         values, _ = read(mid, inp.hazard[:, k], s)
         total[k] = float(np.trapezoid(values, s))
-        rate[k] = float(values[0])
+        rate[k] = float(values[0]) if own and cap.hazard_follows_delay else 0.0
     return total, rate

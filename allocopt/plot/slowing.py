@@ -22,11 +22,11 @@ from allocopt.plot.schedule import (
 from allocopt.results.result import Result
 from allocopt.results.wide import status_marker
 
-# Paul Tol's "bright" scheme, one colour per term
+# Paul Tol's "bright" scheme, one colour per term (safety_difficulty: "vibrant" orange)
 TERM_COLORS = dict(
     zip(
         TERMS,
-        ("#4477AA", "#EE6677", "#CCBB44", "#228833", "#66CCEE", "#AA3377", "#BBBBBB"),
+        ("#4477AA", "#EE6677", "#CCBB44", "#228833", "#EE7733", "#66CCEE", "#AA3377", "#BBBBBB"),
         strict=True,
     )
 )
@@ -35,9 +35,10 @@ TERM_LABELS = {
     "own_hazard": "own hazard follows the delay",
     "budgets": "budgets follow the frontier",
     "ai_labour": "AI labour",
+    "safety_difficulty": "safety difficulty follows the delay",
     "influence": "influence on others",
     "competition_relief": "competition relief",
-    "postponed_risk": "postponed own risk",
+    "postponed_risk": "postponed own risk and the tail",
 }
 
 

@@ -149,7 +149,7 @@ def build_result(
         }
     )
 
-    cum_ref = float(inp.hazard_full.sum() * inp.dt)
+    cum_ref = float(inp.hazard_full.sum() * inp.dt + ev.tail_full.sum())  # and the tail, if any
     exact = ev.risk_reduction(inp)
     cum_plan = float(ev.hazard_plan.sum() * inp.dt)  # within the horizon
     cum_all = cum_ref - exact  # plus the own risk the plan postpones beyond the horizon

@@ -154,6 +154,11 @@ class Capability(Strict):
     no_return_width_doublings: Annotated[float, Field(gt=0, le=20)] = 0.5
     no_return_share: Annotated[float, Field(gt=0, le=1)] = 1.0
     no_return_channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
+    # safety difficulty: the level an intervention's benefit reads is divided by
+    # (own speed-up / speed-up of the first period) ** elasticity (dimensionless)
+    safety_difficulty_elasticity: Annotated[float, Field(ge=0, le=10)] = 0.0
+    # years of reference progress past the horizon's end counted at the last period's residual
+    tail_years: Annotated[float, Field(ge=0, le=20)] = 0.0
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -168,6 +173,8 @@ class Capability(Strict):
             or self.competition_relief_per_doubling > 0
             or self.credibility_loss > 0
             or self.no_return_speedup is not None
+            or self.safety_difficulty_elasticity > 0
+            or self.tail_years > 0
         )
 
 

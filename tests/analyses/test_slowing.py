@@ -72,10 +72,11 @@ def test_a_term_switched_off_in_the_scenario_is_zero(baseline):
             "capability.influence_halflife_years": None,
             "capability.ai_labour": False,
             "capability.hazard_follows_delay": False,
+            "capability.safety_difficulty_elasticity": 0.0,
         }
     )
     w = wide(value_of_slowing(solve(scenario)))
-    for term in ("influence", "ai_labour", "own_hazard", "postponed_risk"):
+    for term in ("influence", "ai_labour", "own_hazard", "postponed_risk", "safety_difficulty"):
         assert (w[term] == 0).all(), w[term]
     for term in ("budgets", "competition_relief"):  # the others stay on
         assert (w[term].iloc[:-1].abs() > 0).all(), w[term]

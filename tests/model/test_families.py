@@ -32,6 +32,7 @@ from allocopt.model.objective import TRUST_PENALTY, add_objective
 from allocopt.model.risk import FAMILY as RISK
 from allocopt.model.staff import FAMILY as STAFF
 from allocopt.model.stocks import FAMILY as STOCKS
+from allocopt.model.stocks import add_stocks
 from allocopt.model.variables import FAMILY as VARIABLES
 from allocopt.model.velocity import FAMILY as VELOCITY
 from allocopt.model.velocity import add_velocity
@@ -250,6 +251,7 @@ FIXED = SimpleNamespace(  # the capability settings add_velocity, add_budget, ad
     competition_relief_per_doubling=0.0,
     no_return_speedup=None,
     no_return_channels=(),
+    tail_years=0.0,
 )
 ALL_ON = SimpleNamespace(
     endogenous=True,
@@ -259,6 +261,7 @@ ALL_ON = SimpleNamespace(
     competition_relief_per_doubling=0.1,
     no_return_speedup=2.0,
     no_return_channels=("own_direct", "others"),
+    tail_years=1.0,
 )
 DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "dt": 1.0,
@@ -279,6 +282,7 @@ DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "delay_end_ref": 0.0,
     "lock_ref": 0.0,
     "lock_slope": 0.0,
+    "tail_full": 0.0,
 }
 AXES = {
     "weight": "r",
@@ -296,6 +300,7 @@ AXES = {
     "postponed_rate": "c",
     "lock_ref": "t",
     "lock_slope": "t",
+    "tail_full": "c",
 }
 
 
@@ -497,6 +502,72 @@ def test_risk_reduction_counts_the_risk_locked_in_past_the_point_of_no_return():
     assert pyo.value(m.delay["t1"]) == pytest.approx(0.4, abs=1e-9)
     assert values(m.residual) == pytest.approx([0.3, 0.3], abs=1e-9)
     assert values(m.locked_ref) == pytest.approx([0.0, 0.1], abs=1e-12)
+
+
+@covers_terms(add_objective, "tail_full")
+def test_risk_reduction_meets_the_tail_at_the_last_residual():
+    # Hand solution: one year, own and others' hazard 0.4 (full and planned), residuals in
+    # [0.5, 1]; a tail past the horizon with 0.3 of hazard per channel at full speed
+    # (tail_full) and ahead at the end (postponed_ref; no delay terms: hazard_follows_delay off).
+    # Risk reduction = sum_c (0.4 - 0.4 * residual + 0.3 - 0.3 * residual), largest at the
+    # floors: 2 * (0.2 + 0.15) = 0.7, of which the tail met at the last residual is 0.3.
+    m = minimal(
+        channels=("own_direct", "others"),
+        floor=0.5,
+        hazard_full=0.4,
+        hazard=0.4,
+        tail_full=0.3,
+        postponed_ref=0.3,
+    )
+    add_objective(m, SimpleNamespace(capability=capability(tail_years=1.0)))
+    assert optimum(m) == pytest.approx(0.7, abs=1e-9)
+    assert pyo.value(m.postponed_risk) == pytest.approx(0.3, abs=1e-9)
+    assert values(m.residual) == pytest.approx([0.5, 0.5], abs=1e-9)
+
+
+def stocks_minimal(elasticity: float) -> pyo.ConcreteModel:
+    """One period, one mitigation intervention ``a`` with 0 <= effort <= 10 EU, 0 <= delay <= 0.5
+    years, add_stocks (no AI labour, no readiness) at the point ease_ref 0.5, held_ref 8 EU,
+    ease_slope 0.2 per year of delay, delay_ref 0.1."""
+    m = pyo.ConcreteModel(name="stocks")
+    m.PERIODS = pyo.Set(initialize=["t1"], ordered=True)
+    m.INTERVENTIONS = pyo.Set(initialize=["a"], ordered=True)
+    m.PREPARATION = pyo.Set(initialize=[], ordered=True)
+    m.dt = pyo.Param(initialize=1.0)
+    for name, value in {"ease_ref": 0.5, "ease_slope": 0.2, "delay_ref": 0.1}.items():
+        setattr(m, name, pyo.Param(m.PERIODS, mutable=True, initialize=value))
+    m.held_ref = pyo.Param(m.PERIODS, m.INTERVENTIONS, mutable=True, initialize=8.0)
+    m.effort = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=(0.0, 10.0))
+    m.stock = pyo.Var(m.PERIODS, m.PREPARATION)
+    m.level = pyo.Var(m.PERIODS, m.INTERVENTIONS)
+    m.delay = pyo.Var(m.PERIODS, bounds=(0.0, 0.5))
+    settings = capability(
+        ai_labour=False, readiness_required=False, safety_difficulty_elasticity=elasticity
+    )
+    inp = SimpleNamespace(
+        ids=("a",), lead_periods=np.zeros(1), retention=np.ones(1), capability=settings
+    )
+    add_stocks(m, inp)
+    return m
+
+
+def test_safety_difficulty_scales_the_level_the_benefit_reads():
+    # Hand solution: level = 0.5 * effort + 8 * 0.2 * (delay - 0.1). Maximizing
+    # level - 2 * delay - 0.3 * effort: effort pays 0.5 - 0.3 > 0, delay 1.6 - 2 < 0, so effort
+    # 10 and delay 0: 5 - 0.16 - 3 = 1.84. At a cost of 1 per year of delay the delay pays
+    # (1.6 - 1 > 0): delay 0.5, 5 + 0.64 - 0.5 - 3 = 2.14. Without difficulty level = effort.
+    for delay_cost, best, delay in ((2.0, 1.84, 0.0), (1.0, 2.14, 0.5)):
+        m = stocks_minimal(1.0)
+        m.objective = pyo.Objective(
+            expr=m.level["t1", "a"] - delay_cost * m.delay["t1"] - 0.3 * m.effort["t1", "a"],
+            sense=pyo.maximize,
+        )
+        assert optimum(m) == pytest.approx(best, abs=1e-9)
+        assert pyo.value(m.delay["t1"]) == pytest.approx(delay, abs=1e-9)
+        assert pyo.value(m.effort["t1", "a"]) == pytest.approx(10.0, abs=1e-9)
+    m = stocks_minimal(0.0)
+    m.objective = pyo.Objective(expr=m.level["t1", "a"] - m.delay["t1"], sense=pyo.maximize)
+    assert optimum(m) == pytest.approx(10.0, abs=1e-9)
 
 
 # the families whose rows move with the delay; the AI-labour, readiness and influence terms of

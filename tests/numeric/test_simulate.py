@@ -51,6 +51,61 @@ def test_delay_accumulates_the_hits_and_postpones_own_risk(tiny):
     assert ev.risk_reduction(inp) == pytest.approx(-0.06 + 0.0)  # idling buys nothing here
 
 
+def test_the_tail_is_met_at_the_last_residual_and_cancels_without_safety_work(tiny):
+    # Hand solution: as above, with two years of progress past the horizon's end. The own hazard
+    # still ahead at the end is the untraversed 0.6 years and the 2-year tail, 0.1 * 2.6 = 0.26,
+    # met at the last residual (1); at full speed the tail alone, 0.1 * 2 = 0.2. Without safety
+    # work the tail cancels: the reduction is the postponed -0.06 again.
+    s = tiny(
+        [{}],
+        budgets=[(5.0, 100.0)] * 3,
+        hazard=[0.1] * 3,
+        config={"capability": {"hazard_follows_delay": True, "tail_years": 2.0}},
+    )
+    inp = prepare(s)
+    schedule = Schedule(effort=np.zeros((3, 1)), capabilities=np.tile([5.0, 80.0], (3, 1)))
+    ev = evaluate(inp, schedule)
+    assert ev.postponed[0] == pytest.approx(0.26)
+    assert ev.tail_full[0] == pytest.approx(0.2)
+    assert ev.risk_reduction(inp) == pytest.approx(-0.06)
+    # 20 EU of safety work in the last year instead of idling: residual exp(-(1 - e^-2)) there,
+    # and the tail and the postponed part are met at it
+    work = Schedule(effort=np.array([[0.0], [0.0], [20.0]]), capabilities=schedule.capabilities)
+    ev = evaluate(inp, work)
+    rho = np.exp(-(1 - np.exp(-2.0)))
+    assert ev.residual[-1, 0] == pytest.approx(rho)
+    assert ev.risk_reduction(inp) == pytest.approx(0.1 * (1 - rho) + 0.2 - 0.26 * rho)
+
+
+def test_safety_difficulty_divides_the_level_by_the_own_speed_up(tiny):
+    # Hand solution: speed-up 2 then 8 (log-linear between year midpoints), elasticity 0.5, a
+    # 10% hit in year 1 (10 FTE of safety, 90 to capabilities): delay 0.1 years before year 2,
+    # whose own speed-up is 8 * 4^-0.1, so the level its benefit reads is 10 EU divided by
+    # (8 * 4^-0.1 / 2)^0.5 = 2^0.9; year 1 reads 10 EU as it is.
+    s = tiny(
+        [{}],
+        budgets=[(5.0, 100.0)] * 2,
+        hazard=[0.1] * 2,
+        speedup=[2.0, 8.0],
+        config={"capability": {"safety_difficulty_elasticity": 0.5}},
+    )
+    inp = prepare(s)
+    schedule = Schedule(effort=np.full((2, 1), 10.0), capabilities=np.tile([5.0, 90.0], (2, 1)))
+    ev = evaluate(inp, schedule)
+    assert ev.delay == pytest.approx([0.0, 0.1])
+    assert ev.point.ease == pytest.approx([1.0, 2.0**-0.9])
+    assert ev.level[:, 0] == pytest.approx([10.0, 10.0 * 2.0**-0.9])
+    assert ev.benefit[:, 0] == pytest.approx(1 - np.exp(-np.array([1.0, 2.0**-0.9])))
+    # the slope: d ease / d delay = 0.5 * ease * ln 4 (a delay lowers the speed-up by ln 4 per year)
+    assert ev.point.ease_slope[1] == pytest.approx(0.5 * 2.0**-0.9 * np.log(4.0))
+    # with a tail the last period's safety also meets the hazard past the horizon, whose path
+    # is traversed whatever the delay: its difficulty is read on the full-speed path, (8 / 2)^0.5
+    tail = prepare(s.with_updates({"capability.tail_years": 1.0}))
+    ev = evaluate(tail, schedule)
+    assert ev.point.ease == pytest.approx([1.0, 0.5])
+    assert ev.point.ease_slope[1] == 0.0
+
+
 def test_budget_and_cap_violations_are_reported(baseline):
     inp = prepare(baseline)
     schedule = capabilities_only(inp)

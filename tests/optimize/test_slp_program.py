@@ -117,5 +117,7 @@ def test_a_restart_from_the_converged_schedule_takes_fewer_iterations(short: Sce
     )
     assert again.status == "locally_optimal"
     assert len(again.iterations) < len(first.iterations)
+    # the restart keeps the converged value or finds a little more (with the safety difficulty
+    # and the tail on, +0.12% on these six quarters): within the tangent cuts' accuracy (0.3%)
     exact = first.evaluation.risk_reduction(inp)
-    assert again.evaluation.risk_reduction(inp) == pytest.approx(exact, rel=1e-4)
+    assert exact * (1 - 1e-4) <= again.evaluation.risk_reduction(inp) <= exact * (1 + 3e-3)
