@@ -9,7 +9,9 @@ right-hand side by a step ``step`` in the same persistent program (a mutable Par
 row's bound, :class:`RowShifts`), re-running the outer loop warm from the converged schedule and
 differencing the *exact* risk reduction (:mod:`allocopt.numeric.simulate`):
 ``fd = (V(converged) - V(tightened)) / step``. The row is confirmed when
-``|fd - dual| <= RTOL * |dual|``. Tightening, not relaxing: a tightened row keeps every schedule
+``|fd - dual| <= RTOL * |dual|``. The re-run's first step (one warm LP re-solve and an exact
+evaluation) often proves already that the loop cannot confirm the dual; the loop runs on only
+when it might (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not relaxing: a tightened row keeps every schedule
 the loop finds inside the scenario's own constraints (up to second order), which the exact check
 and the loop's merit judge; the check is therefore of the left derivative.
 
@@ -31,10 +33,12 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from allocopt.errors import AllocoptError
+from allocopt.model import evaluate
 from allocopt.model.linearization import Linearization, around
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.duals import SLP_LOCAL, DualRows, velocity_price
-from allocopt.optimize.outer import Outcome, SolveAt, successive_lp
+from allocopt.optimize.outer import Outcome, SolveAt, merit, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import DUAL_COLUMNS, empty_duals
 from allocopt.results.status import Status
@@ -49,7 +53,17 @@ MAX_SHARE = 0.01  # largest step, as a share of the row's terms (:func:`scale`)
 RTOL = 0.1  # relative agreement of the finite difference with the dual that confirms it
 SAMPLE = 1  # rows :func:`allocopt.solve` checks per constraint and resource (largest |dual|)
 SHIFT = "dual_shift"  # the Param added to each candidate row's bound
-CHECKED = ["dual", "step", "fd", "confirmed"]  # LocalDuals.checks' columns after the labels
+CHECKED = [
+    "dual",
+    "step",
+    "fd",
+    "confirmed",
+    "settled_by",
+]  # LocalDuals.checks' columns, labels aside
+LOOP, STEP = "loop", "first_step"  # how a check was settled (:func:`finite_difference`)
+# risk reduction the loop's later accepted steps may lose in all (outer.py: 1e-12 of the merit
+# each, at most slp.max_iterations of them)
+SLACK = 1e-9
 
 
 class RowShifts:
@@ -114,22 +128,19 @@ def local_duals(
         step = min(TARGET * abs(base) / abs(dual), MAX_SHARE * size)
         shifts.param[int(k)].set_value(-step)
         try:
-            again = successive_lp(inp, solve_at, start=outcome.schedule, accept_first=True)
-            ok = Status(again.status).is_local_optimum and not again.evaluation.violations
-            fd = (base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan
-        except AllocoptError:  # the tightened row made the scenario infeasible
-            fd = np.nan
+            fd, how = finite_difference(inp, solve_at, outcome, base, dual, step)
         finally:
             shifts.param[int(k)].set_value(0.0)
         confirmed = bool(abs(fd - dual) <= RTOL * abs(dual))
-        checks.append((int(k), dual, step, fd, confirmed))
+        checks.append((int(k), dual, step, fd, confirmed, how))
         logger.debug(
-            "%s %s: dual %.6g, finite difference %.6g (step %.6g): %s",
+            "%s %s: dual %.6g, finite difference %.6g (step %.6g, %s): %s",
             frame.constraint.iloc[k],
             " ".join(filter(None, (frame.period.iloc[k], frame.resource.iloc[k]))),
             dual,
             fd,
             step,
+            how,
             "confirmed" if confirmed else "not confirmed",
         )
     check = pd.DataFrame(checks, columns=["row", *CHECKED])
@@ -145,6 +156,45 @@ def local_duals(
         table.assign(source=SLP_LOCAL)[DUAL_COLUMNS].reset_index(drop=True),
         time.perf_counter() - t0,
     )
+
+
+def finite_difference(
+    inp: Inputs, solve_at: SolveAt, outcome: Outcome, base: float, dual: float, step: float
+) -> tuple[float, str]:
+    """The finite difference ``(base - V(tightened)) / step`` of a row whose right-hand side
+    ``program`` has tightened by ``step`` (NaN when the re-run is infeasible, does not converge
+    or violates a constraint), and how it was settled: :data:`LOOP` (the outer loop re-run warm
+    from ``outcome``'s schedule) or :data:`STEP` (its first step alone proves the loop cannot
+    confirm ``dual``; the value is then the bound below).
+
+    The loop's first step is one warm LP re-solve at the converged point with the tightened row,
+    accepted whatever its merit, and no later step lowers the merit; a loop that ends a local
+    optimum violates nothing, so its exact value is at least the first step's merit ``M1`` (less
+    :data:`SLACK`) and its finite difference at most ``bound = (base - M1 + SLACK) / step``.
+    When ``bound < dual - RTOL * |dual|`` no re-run can confirm ``dual``: the step settles it.
+    Otherwise the loop goes on from that step (replayed, not re-solved)."""
+    lin = around(outcome.schedule, outcome.evaluation, inp.capability.trust_region_years)
+    first = solve_at(lin)  # the loop's own first step (successive_lp starts from this point)
+    try:
+        bound = (base - merit(inp, first[1], evaluate(inp, first[1])) + SLACK) / step
+        if bound < dual - RTOL * abs(dual):
+            return bound, STEP
+        again = successive_lp(inp, replay(first, solve_at), outcome.schedule, accept_first=True)
+    except AllocoptError:  # the tightened row made the scenario infeasible
+        return np.nan, LOOP
+    ok = Status(again.status).is_local_optimum and not again.evaluation.violations
+    return ((base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan), LOOP
+
+
+def replay(first: tuple[float, Schedule], solve_at: SolveAt) -> SolveAt:
+    """``solve_at`` whose first call returns ``first`` (the answer at the loop's first point,
+    already solved) instead of solving again."""
+    pending = [first]
+
+    def step(lin: Linearization) -> tuple[float, Schedule]:
+        return pending.pop() if pending else solve_at(lin)
+
+    return step
 
 
 def sample(frame: pd.DataFrame, per_group: int | None) -> np.ndarray:
