@@ -11,9 +11,10 @@ differencing the *exact* risk reduction (:mod:`allocopt.numeric.simulate`):
 ``fd = (V(converged) - V(tightened)) / step``. The row is confirmed when
 ``|fd - dual| <= RTOL * |dual|``. The re-run's first step (one warm LP re-solve and an exact
 evaluation) often proves already that the loop cannot confirm the dual; the loop runs on only
-when it might (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not relaxing: a tightened row keeps every schedule
-the loop finds inside the scenario's own constraints (up to second order), which the exact check
-and the loop's merit judge; the check is therefore of the left derivative.
+when it might (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not
+relaxing: a tightened row keeps every schedule the loop finds inside the scenario's own
+constraints (up to second order), which the exact check and the loop's merit judge; the check is
+therefore of the left derivative.
 
 The candidates are the binding inequality rows (``|dual| > ZERO``) of the budget, velocity-hit and
 staff families. ``stock_balance`` rows are equalities that define the stocks: the exact simulator
