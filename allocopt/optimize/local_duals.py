@@ -9,9 +9,9 @@ right-hand side by a step ``step`` in the same persistent program (a mutable Par
 row's bound, :class:`RowShifts`), re-running the outer loop warm from the converged schedule and
 differencing the *exact* risk reduction (:mod:`allocopt.numeric.simulate`):
 ``fd = (V(converged) - V(tightened)) / step``. The row is confirmed when
-``|fd - dual| <= RTOL * |dual|``. The re-run's first step (one warm LP re-solve and an exact
-evaluation) often proves already that the loop cannot confirm the dual; the loop runs on only
-when it might (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not
+``|fd - dual| <= RTOL * |dual|``. The re-run stops as soon as the merit of a schedule it
+accepted (often its first step's: one warm LP re-solve and an exact evaluation) proves that it
+cannot confirm the dual (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not
 relaxing: a tightened row keeps every schedule the loop finds inside the scenario's own
 constraints (up to second order), which the exact check and the loop's merit judge; the check is
 therefore of the left derivative.
@@ -39,7 +39,7 @@ from allocopt.model.linearization import Linearization, around
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.duals import SLP_LOCAL, DualRows, velocity_price
-from allocopt.optimize.outer import Outcome, SolveAt, merit, successive_lp
+from allocopt.optimize.outer import Iteration, Outcome, SolveAt, merit, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import DUAL_COLUMNS, empty_duals
 from allocopt.results.status import Status
@@ -61,10 +61,7 @@ CHECKED = [
     "confirmed",
     "settled_by",
 ]  # LocalDuals.checks' columns, labels aside
-LOOP, STEP = "loop", "first_step"  # how a check was settled (:func:`finite_difference`)
-# risk reduction the loop's later accepted steps may lose in all (outer.py: 1e-12 of the merit
-# each, at most slp.max_iterations of them)
-SLACK = 1e-9
+LOOP, BOUND = "loop", "bound"  # how a check was settled (:func:`finite_difference`)
 
 
 class RowShifts:
@@ -163,39 +160,53 @@ def finite_difference(
     inp: Inputs, solve_at: SolveAt, outcome: Outcome, base: float, dual: float, step: float
 ) -> tuple[float, str]:
     """The finite difference ``(base - V(tightened)) / step`` of a row whose right-hand side
-    ``program`` has tightened by ``step`` (NaN when the re-run is infeasible, does not converge
-    or violates a constraint), and how it was settled: :data:`LOOP` (the outer loop re-run warm
-    from ``outcome``'s schedule) or :data:`STEP` (its first step alone proves the loop cannot
-    confirm ``dual``; the value is then the bound below).
+    ``program`` has tightened by ``step``: the outer loop re-run warm from ``outcome``'s schedule
+    (NaN when it is infeasible, does not converge or violates a constraint; :data:`LOOP`), or a
+    bound that proves the re-run cannot confirm ``dual`` (:data:`BOUND`).
 
-    The loop's first step is one warm LP re-solve at the converged point with the tightened row,
-    accepted whatever its merit, and no later step lowers the merit; a loop that ends a local
-    optimum violates nothing, so its exact value is at least the first step's merit ``M1`` (less
-    :data:`SLACK`) and its finite difference at most ``bound = (base - M1 + SLACK) / step``.
-    When ``bound < dual - RTOL * |dual|`` no re-run can confirm ``dual``: the step settles it.
-    Otherwise the loop goes on from that step (replayed, not re-solved)."""
-    lin = around(outcome.schedule, outcome.evaluation, inp.capability.trust_region_years)
-    first = solve_at(lin)  # the loop's own first step (successive_lp starts from this point)
+    The loop accepts its first step whatever its merit and no later step lowers the merit by more
+    than :func:`slack`; a loop that ends at a local optimum violates nothing, so its exact value
+    is at least the merit ``M`` of any schedule it accepted, less that slack, and its finite
+    difference at most ``bound = (base - M + slack) / step``. The loop stops as soon as ``bound <
+    dual - RTOL * |dual|`` (often after its first step, one warm LP re-solve): the verdict is the
+    full re-run's, without its remaining iterations."""
+    latest: list[Schedule] = []
+
+    def solve_and_keep(lin: Linearization) -> tuple[float, Schedule]:
+        objective, schedule = solve_at(lin)
+        latest[:] = [schedule]
+        return objective, schedule
+
+    def watch(it: Iteration) -> None:
+        if it.accepted:
+            m = merit(inp, latest[0], evaluate(inp, latest[0]))
+            bound = (base - m + slack(inp, base, m)) / step
+            if bound < dual - RTOL * abs(dual):
+                raise _Settled(bound)
+
     try:
-        bound = (base - merit(inp, first[1], evaluate(inp, first[1])) + SLACK) / step
-        if bound < dual - RTOL * abs(dual):
-            return bound, STEP
-        again = successive_lp(inp, replay(first, solve_at), outcome.schedule, accept_first=True)
+        again = successive_lp(inp, solve_and_keep, outcome.schedule, watch, accept_first=True)
+    except _Settled as settled:
+        return settled.bound, BOUND
     except AllocoptError:  # the tightened row made the scenario infeasible
         return np.nan, LOOP
     ok = Status(again.status).is_local_optimum and not again.evaluation.violations
     return ((base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan), LOOP
 
 
-def replay(first: tuple[float, Schedule], solve_at: SolveAt) -> SolveAt:
-    """``solve_at`` whose first call returns ``first`` (the answer at the loop's first point,
-    already solved) instead of solving again."""
-    pending = [first]
+def slack(inp: Inputs, base: float, m: float) -> float:
+    """What the loop's later accepted steps may lose of the merit ``m`` in all: 1000x its
+    acceptance test's allowance (1e-12 of the merit per step, at most ``slp.max_iterations``
+    steps) at merits up to ``max(1, |base|, |m|)``."""
+    return 1e-9 * inp.capability.max_iterations * max(1.0, abs(base), abs(m))
 
-    def step(lin: Linearization) -> tuple[float, Schedule]:
-        return pending.pop() if pending else solve_at(lin)
 
-    return step
+class _Settled(Exception):
+    """Raised from the loop's callback: its best merit proves the check cannot confirm."""
+
+    def __init__(self, bound: float) -> None:
+        super().__init__(bound)
+        self.bound = bound
 
 
 def sample(frame: pd.DataFrame, per_group: int | None) -> np.ndarray:

@@ -14,10 +14,10 @@ from allocopt.numeric.inputs import prepare
 from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.local_duals import (
+    BOUND,
     LOOP,
     RTOL,
     SLP_LOCAL,
-    STEP,
     RowShifts,
     finite_difference,
     local_duals,
@@ -185,9 +185,9 @@ def _tightened_exact(scenario, start, constraint: str, index: tuple, step: float
 
 def test_endogenous_duals_are_confirmed_local_sensitivities(short, short_local):
     """Each reported slp_local dual agrees with a finite difference computed apart; a checked
-    row whose finite difference disagrees is left out of the table. A check settled by the
-    re-run's first step records a bound at least the full re-run's finite difference (on this
-    sample the loop settles every check; the next test forces the first step to)."""
+    row whose finite difference disagrees is left out of the table. A check the re-run stopped
+    early records a bound at least the full re-run's finite difference (on this sample every
+    re-run runs to its end; the next test forces an early stop)."""
     outcome, local = short_local
     base = outcome.evaluation.risk_reduction(prepare(short))
     assert local.checks.confirmed.any()
@@ -204,7 +204,7 @@ def test_endogenous_duals_are_confirmed_local_sensitivities(short, short_local):
         fd /= check.step
         agrees = abs(fd - check.dual) <= RTOL * abs(check.dual)
         assert agrees == check.confirmed, check
-        if check.settled_by == STEP:
+        if check.settled_by == BOUND:
             assert check.fd >= fd - 1e-9 / check.step, check
         listed = (reported.constraint == check.constraint) & (reported.period == check.period)
         listed &= reported.resource == check.resource
@@ -230,11 +230,11 @@ def test_solve_can_skip_the_local_duals(short, short_local):
     )
 
 
-def test_first_step_settles_only_what_the_loop_cannot_confirm(short_program, short_local):
-    """Tightened by a checked row's step: with its true dual the loop settles the check (one
-    solve replayed, the finite difference the check recorded); with a dual far above what the
-    first step's merit allows, that step alone settles it, and the loop run anyway gives a
-    finite difference at most the recorded bound, i.e. it could not have confirmed either."""
+def test_the_rerun_stops_early_only_when_it_cannot_confirm(short_program, short_local):
+    """Tightened by a checked row's step: with its true dual the loop runs to its end (the
+    finite difference the check recorded); with a dual far above what the first step's merit
+    allows, the re-run stops after that step, and the loop run to its end gives a finite
+    difference at most the recorded bound: it could not have confirmed that dual either."""
     program, shifts, outcome = short_program
     inp = program.inputs
     base = outcome.evaluation.risk_reduction(inp)
@@ -262,7 +262,7 @@ def test_first_step_settles_only_what_the_loop_cannot_confirm(short_program, sho
         again = successive_lp(inp, solve_at(program, {}), outcome.schedule, accept_first=True)
     finally:
         shifts.param[k].set_value(0.0)
-    assert how == STEP
+    assert how == BOUND
     assert len(calls) == 1 < loop_calls
     loop_fd = (base - again.evaluation.risk_reduction(inp)) / check.step
     assert loop_fd <= fd
