@@ -178,7 +178,8 @@ def finite_difference(
         return objective, schedule
 
     def watch(it: Iteration) -> None:
-        if it.accepted:
+        # merit <= exact value: a bound from the value that is not low enough spares the merit
+        if it.accepted and (base - it.objective_exact) / step < dual - RTOL * abs(dual):
             m = merit(inp, latest[0], evaluate(inp, latest[0]))
             bound = (base - m + slack(inp, base, m)) / step
             if bound < dual - RTOL * abs(dual):
