@@ -54,13 +54,8 @@ MAX_SHARE = 0.01  # largest step, as a share of the row's terms (:func:`scale`)
 RTOL = 0.1  # relative agreement of the finite difference with the dual that confirms it
 SAMPLE = 1  # rows :func:`allocopt.solve` checks per constraint and resource (largest |dual|)
 SHIFT = "dual_shift"  # the Param added to each candidate row's bound
-CHECKED = [
-    "dual",
-    "step",
-    "fd",
-    "confirmed",
-    "settled_by",
-]  # LocalDuals.checks' columns, labels aside
+# LocalDuals.checks' columns after the labels
+CHECKED = ["dual", "step", "fd", "confirmed", "settled_by"]
 LOOP, BOUND = "loop", "bound"  # how a check was settled (:func:`finite_difference`)
 
 
@@ -88,10 +83,11 @@ class LocalDuals:
     """The duals of the converged linearization and their check.
 
     ``checks``: one line per candidate row (``period``, ``constraint``, ``resource``,
-    ``activity``, ``dual``, ``step``, ``fd`` (NaN when the re-solve did not converge),
-    ``confirmed``); ``table``: the confirmed rows as a duals table (``DUAL_COLUMNS``, ``source``
-    = :data:`SLP_LOCAL`) with the velocity-hit price where both its rows are confirmed;
-    ``seconds``: wall time of the check."""
+    ``activity``, ``dual``, ``step``, ``fd`` (NaN when the re-solve did not converge; the bound
+    when the re-run stopped early), ``confirmed``, ``settled_by``: :data:`LOOP` or
+    :data:`BOUND`, :func:`finite_difference`); ``table``: the confirmed rows as a duals table
+    (``DUAL_COLUMNS``, ``source`` = :data:`SLP_LOCAL`) with the velocity-hit price where both its
+    rows are confirmed; ``seconds``: wall time of the check."""
 
     checks: pd.DataFrame
     table: pd.DataFrame
