@@ -162,8 +162,8 @@ def solve(
     iteration)`` is called after each outer iteration (the CLI's progress line). The core
     program (``capability: {}``) is an LP whose optimum is global: ``starts`` is ignored there.
     With endogenous capability ``Result.duals`` holds the confirmed local shadow prices
-    (:mod:`allocopt.optimize.local_duals`); ``local_duals=False`` skips their check (about a
-    fifth of the cold solve) and leaves ``Result.duals`` empty.
+    (:mod:`allocopt.optimize.local_duals`); ``local_duals=False`` skips their check (one to a few
+    warm LP re-solves per checked row) and leaves ``Result.duals`` empty.
 
     Raises :class:`InfeasibleError` (with the conflicting constraints as data) when no
     allocation is feasible, and :class:`SolverError` when HiGHS stops without a solution or the
