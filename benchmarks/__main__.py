@@ -13,11 +13,14 @@ import argparse
 import importlib
 import math
 import multiprocessing
+import os
 import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import psutil  # a dependency of dask.distributed
 
 from allocopt import Model, load_scenario, solve
 from allocopt.analyses.sweep import Parameter, sweep
@@ -138,7 +141,10 @@ def resolve(base: Scenario, repeats: int) -> None:
 
 def throughput(base: Scenario, points: int, program: str = "core") -> None:
     """A grid sweep of ``points`` points on 1 and on 2 local processes (pools started beforehand);
-    ``program`` names the program in the heading."""
+    ``program`` names the program in the heading. Besides wall times it prints the CPU seconds
+    each worker and this process spent on the sweep, and the speed-up they allow: ``(parent +
+    all workers' CPU on 1 process) / (parent + the busiest worker's CPU on 2)``, what an idle
+    machine would show; the wall-time ratio falls below it when other jobs take the cores."""
     a = max(2, points // 10)
     params = [
         Parameter.parse(f"velocity.hit_cap_post_acceleration=0.15:0.35:{a}"),
@@ -146,23 +152,39 @@ def throughput(base: Scenario, points: int, program: str = "core") -> None:
     ]
     n = a * (points // a)
     print(f"\n== {program}: sweep throughput, {n}-point grid, local processes ==")
-    times = {}
-    tables = {}
+    times, tables, bound = {}, {}, {}
     context = multiprocessing.get_context("spawn")
     for workers in (1, 2):
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=importlib.import_module, initargs=(MODULE,)
         ) as pool:
             list(pool.map(time.sleep, [0.5] * workers))  # processes up, imports done
+            load = os.getloadavg()[0]
+            before, p0 = _cpu_of_children(), time.process_time()
             t0 = time.perf_counter()
             tables[workers] = sweep(base, params, full_grid=True, executor=pool)
             times[workers] = time.perf_counter() - t0
-        print(f"{workers} process(es): {times[workers]:6.1f} s, {n / times[workers]:5.1f} points/s")
+            parent = time.process_time() - p0
+            cpu = [t - before.get(pid, 0.0) for pid, t in _cpu_of_children().items()]
+        bound[workers] = parent + max(cpu)
+        print(
+            f"{workers} process(es): {times[workers]:6.1f} s, {n / times[workers]:5.1f} points/s; "
+            f"CPU s: workers {' + '.join(f'{c:.1f}' for c in sorted(cpu, reverse=True))}, "
+            f"this process {parent:.1f}; load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
+        )
     print(
         f"speed-up on 2 processes: {times[1] / times[2]:.2f}x (target >= 1.7x); "
+        f"allowed by the CPU seconds: {bound[1] / bound[2]:.2f}x; "
         f"tables identical: {tables[1].equals(tables[2])}; "
         f"free parallelism of the machine meanwhile: {free_parallelism():.2f}x"
     )
+
+
+def _cpu_of_children() -> dict[int, float]:
+    """User + system CPU seconds of each live child process of this one (the pool's workers;
+    the spawn context's resource tracker, idle, too), by process id."""
+    children = psutil.Process().children()
+    return {c.pid: sum(c.cpu_times()[:2]) for c in children if c.is_running()}
 
 
 def free_parallelism(n: int = 200_000) -> float:
@@ -179,23 +201,45 @@ def free_parallelism(n: int = 200_000) -> float:
 
 def endogenous(baseline: Scenario, core: Scenario, repeats: int) -> float:
     """Cold solve of the endogenous baseline (the outer loop on one persistent program) against
-    the cold build-and-solve of its core program, alternated, median of ``repeats``; return the
-    median seconds of the endogenous cold solve."""
+    the cold build-and-solve of its core program, alternated, median of ``repeats``: as
+    ``allocopt.solve`` runs it (local shadow prices checked) and with ``local_duals=False``; wall
+    and CPU seconds of this process (the CPU ratio holds up better when other jobs share the
+    cores); return the median wall seconds of the default cold solve."""
     print("\n== endogenous baseline (outer loop) vs its core program, cold solves ==")
-    endo, plain = [], []
+    load = os.getloadavg()[0]
+    runs: dict[str, list[tuple[float, float]]] = {"core": [], "default": [], "bare": []}
+    results = []
     for _ in range(repeats):
-        plain.append(_timed(lambda: solve(core)))
-        t0 = time.perf_counter()
-        result = solve(baseline)
-        endo.append(time.perf_counter() - t0)
-    e, c = statistics.median(endo), statistics.median(plain)
+        runs["core"].append(_clocked(lambda: solve(core)))
+        runs["default"].append(_clocked(lambda: results.append(solve(baseline))))
+        runs["bare"].append(_clocked(lambda: solve(baseline, local_duals=False)))
+    result = results[-1]
+    checks = [r.timings["duals"] for r in results]
+    (cw, cc), (ew, ec), (bw, bc) = (
+        tuple(statistics.median(x[k] for x in runs[n]) for k in (0, 1))
+        for n in ("core", "default", "bare")
+    )
     s = result.summary
     print(
-        f"status {result.status}: {e:.2f} s, {s['outer_iterations']} outer iterations "
-        f"({result.timings['per_iteration']:.3f} s each); core build-and-solve {c:.2f} s; "
-        f"ratio {e / c:.1f}x (target <= 3x); exact risk reduction {s['risk_reduction_exact']:.6f}"
+        f"status {result.status}, {s['outer_iterations']} outer iterations "
+        f"({result.timings['per_iteration']:.3f} s each), exact risk reduction "
+        f"{s['risk_reduction_exact']:.6f}, {len(result.duals)} confirmed local duals\n"
+        f"core build-and-solve:                         {cw:5.2f} s (CPU {cc:5.2f} s)\n"
+        f"cold solve, local duals checked (default):    {ew:5.2f} s (CPU {ec:5.2f} s), ratio "
+        f"{ew / cw:.2f}x (CPU {ec / cc:.2f}x; target <= 3x); the check "
+        f"{statistics.median(checks):.2f} s\n"
+        f"cold solve, local_duals=False:                {bw:5.2f} s (CPU {bc:5.2f} s), ratio "
+        f"{bw / cw:.2f}x (CPU {bc / cc:.2f}x)\n"
+        f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
     )
-    return e
+    return ew
+
+
+def _clocked(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds (this process) of ``fn()``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def endogenous_resolve(baseline: Scenario, cold: float) -> None:

@@ -190,7 +190,10 @@ def sweep(
 
     Every parameter value is validated before anything is solved (ScenarioError names the first
     bad one); a grid point whose values are valid alone but not together gets status ``invalid``.
-    HiGHS uses one thread per worker; ``chunk_size`` defaults to :func:`auto_chunk_size`."""
+    A point that repeats an earlier one (a one-at-a-time value equal to the base value) is solved
+    once and its row repeated, with its own ``varied``. HiGHS uses one thread per worker;
+    ``chunk_size`` (points solved per chunk) defaults to :func:`auto_chunk_size` of the distinct
+    points."""
     if not params:
         raise ScenarioError("a sweep needs at least one parameter")
     base = scenario.with_updates({"solver.threads": 1})
@@ -199,10 +202,20 @@ def sweep(
         for v in p.values:
             base.with_updates({p.field: v})
     data = base.model_dump()
-    chunk_size = chunk_size or auto_chunk_size(len(points))
-    chunks = [points[n : n + chunk_size] for n in range(0, len(points), chunk_size)]
+    keys = [repr([point[p.field] for p in params]) for point in points]
+    first: dict[str, int] = {}  # each distinct point's place among those solved
+    unique = []  # a repeated point (a value equal to the base one) is solved once
+    for point, key in zip(points, keys, strict=True):
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(point)
+    chunk_size = chunk_size or auto_chunk_size(len(unique))
+    chunks = [unique[n : n + chunk_size] for n in range(0, len(unique), chunk_size)]
     rows = run_many([(data, c) for c in chunks], solve_chunk, executor, progress, _chunk_len)
-    table = pd.DataFrame([row for chunk in rows for row in chunk])
+    solved = [row for chunk in rows for row in chunk]
+    table = pd.DataFrame(
+        [{**solved[first[k]], "varied": p["varied"]} for p, k in zip(points, keys, strict=True)]
+    )
     table.insert(0, "point", range(len(table)))
     return table
 

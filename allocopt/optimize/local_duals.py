@@ -9,9 +9,12 @@ right-hand side by a step ``step`` in the same persistent program (a mutable Par
 row's bound, :class:`RowShifts`), re-running the outer loop warm from the converged schedule and
 differencing the *exact* risk reduction (:mod:`allocopt.numeric.simulate`):
 ``fd = (V(converged) - V(tightened)) / step``. The row is confirmed when
-``|fd - dual| <= RTOL * |dual|``. Tightening, not relaxing: a tightened row keeps every schedule
-the loop finds inside the scenario's own constraints (up to second order), which the exact check
-and the loop's merit judge; the check is therefore of the left derivative.
+``|fd - dual| <= RTOL * |dual|``. The re-run stops as soon as the merit of a schedule it
+accepted (often its first step's: one warm LP re-solve and an exact evaluation) proves that it
+cannot confirm the dual (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not
+relaxing: a tightened row keeps every schedule the loop finds inside the scenario's own
+constraints (up to second order), which the exact check and the loop's merit judge; the check is
+therefore of the left derivative.
 
 The candidates are the binding inequality rows (``|dual| > ZERO``) of the budget, velocity-hit and
 staff families. ``stock_balance`` rows are equalities that define the stocks: the exact simulator
@@ -31,11 +34,13 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from allocopt.errors import AllocoptError
+from allocopt.model import evaluate
 from allocopt.model.family import row_scale
 from allocopt.model.linearization import Linearization, around
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.duals import SLP_LOCAL, DualRows, velocity_price
-from allocopt.optimize.outer import Outcome, SolveAt, successive_lp
+from allocopt.optimize.outer import Iteration, Outcome, SolveAt, merit, successive_lp
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import DUAL_COLUMNS, empty_duals
 from allocopt.results.status import Status
@@ -50,7 +55,9 @@ MAX_SHARE = 0.01  # largest step, as a share of the row's terms (:func:`scale`)
 RTOL = 0.1  # relative agreement of the finite difference with the dual that confirms it
 SAMPLE = 1  # rows :func:`allocopt.solve` checks per constraint and resource (largest |dual|)
 SHIFT = "dual_shift"  # the Param added to each candidate row's bound
-CHECKED = ["dual", "step", "fd", "confirmed"]  # LocalDuals.checks' columns after the labels
+# LocalDuals.checks' columns after the labels
+CHECKED = ["dual", "step", "fd", "confirmed", "settled_by"]
+LOOP, BOUND = "loop", "bound"  # how a check was settled (:func:`finite_difference`)
 
 
 class RowShifts:
@@ -79,10 +86,11 @@ class LocalDuals:
     """The duals of the converged linearization and their check.
 
     ``checks``: one line per candidate row (``period``, ``constraint``, ``resource``,
-    ``activity``, ``dual``, ``step``, ``fd`` (NaN when the re-solve did not converge),
-    ``confirmed``); ``table``: the confirmed rows as a duals table (``DUAL_COLUMNS``, ``source``
-    = :data:`SLP_LOCAL`) with the velocity-hit price where both its rows are confirmed;
-    ``seconds``: wall time of the check."""
+    ``activity``, ``dual``, ``step``, ``fd`` (NaN when the re-solve did not converge; the bound
+    when the re-run stopped early), ``confirmed``, ``settled_by``: :data:`LOOP` or
+    :data:`BOUND`, :func:`finite_difference`); ``table``: the confirmed rows as a duals table
+    (``DUAL_COLUMNS``, ``source`` = :data:`SLP_LOCAL`) with the velocity-hit price where both its
+    rows are confirmed; ``seconds``: wall time of the check."""
 
     checks: pd.DataFrame
     table: pd.DataFrame
@@ -118,22 +126,19 @@ def local_duals(
         step = min(TARGET * abs(base) / abs(dual), MAX_SHARE * size)
         shifts.param[int(k)].set_value(-step)
         try:
-            again = successive_lp(inp, solve_at, start=outcome.schedule, accept_first=True)
-            ok = Status(again.status).is_local_optimum and not again.evaluation.violations
-            fd = (base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan
-        except AllocoptError:  # the tightened row made the scenario infeasible
-            fd = np.nan
+            fd, how = finite_difference(inp, solve_at, outcome, base, dual, step)
         finally:
             shifts.param[int(k)].set_value(0.0)
         confirmed = bool(abs(fd - dual) <= RTOL * abs(dual))
-        checks.append((int(k), dual, step, fd, confirmed))
+        checks.append((int(k), dual, step, fd, confirmed, how))
         logger.debug(
-            "%s %s: dual %.6g, finite difference %.6g (step %.6g): %s",
+            "%s %s: dual %.6g, finite difference %.6g (step %.6g, %s): %s",
             frame.constraint.iloc[k],
             " ".join(filter(None, (frame.period.iloc[k], frame.resource.iloc[k]))),
             dual,
             fd,
             step,
+            how,
             "confirmed" if confirmed else "not confirmed",
         )
     check = pd.DataFrame(checks, columns=["row", *CHECKED])
@@ -149,6 +154,60 @@ def local_duals(
         table.assign(source=SLP_LOCAL)[DUAL_COLUMNS].reset_index(drop=True),
         time.perf_counter() - t0,
     )
+
+
+def finite_difference(
+    inp: Inputs, solve_at: SolveAt, outcome: Outcome, base: float, dual: float, step: float
+) -> tuple[float, str]:
+    """The finite difference ``(base - V(tightened)) / step`` of a row whose right-hand side
+    ``program`` has tightened by ``step``: the outer loop re-run warm from ``outcome``'s schedule
+    (NaN when it is infeasible, does not converge or violates a constraint; :data:`LOOP`), or a
+    bound that proves the re-run cannot confirm ``dual`` (:data:`BOUND`).
+
+    The loop accepts its first step whatever its merit and no later step lowers the merit by more
+    than :func:`slack`; a loop that ends at a local optimum violates nothing, so its exact value
+    is at least the merit ``M`` of any schedule it accepted, less that slack, and its finite
+    difference at most ``bound = (base - M + slack) / step``. The loop stops as soon as ``bound <
+    dual - RTOL * |dual|`` (often after its first step, one warm LP re-solve): the verdict is the
+    full re-run's, without its remaining iterations."""
+    latest: list[Schedule] = []
+
+    def solve_and_keep(lin: Linearization) -> tuple[float, Schedule]:
+        objective, schedule = solve_at(lin)
+        latest[:] = [schedule]
+        return objective, schedule
+
+    def watch(it: Iteration) -> None:
+        # merit <= exact value: a bound from the value that is not low enough spares the merit
+        if it.accepted and (base - it.objective_exact) / step < dual - RTOL * abs(dual):
+            m = merit(inp, latest[0], evaluate(inp, latest[0]))
+            bound = (base - m + slack(inp, base, m)) / step
+            if bound < dual - RTOL * abs(dual):
+                raise _Settled(bound)
+
+    try:
+        again = successive_lp(inp, solve_and_keep, outcome.schedule, watch, accept_first=True)
+    except _Settled as settled:
+        return settled.bound, BOUND
+    except AllocoptError:  # the tightened row made the scenario infeasible
+        return np.nan, LOOP
+    ok = Status(again.status).is_local_optimum and not again.evaluation.violations
+    return ((base - again.evaluation.risk_reduction(inp)) / step if ok else np.nan), LOOP
+
+
+def slack(inp: Inputs, base: float, m: float) -> float:
+    """What the loop's later accepted steps may lose of the merit ``m`` in all: 1000x its
+    acceptance test's allowance (1e-12 of the merit per step, at most ``slp.max_iterations``
+    steps) at merits up to ``max(1, |base|, |m|)``."""
+    return 1e-9 * inp.capability.max_iterations * max(1.0, abs(base), abs(m))
+
+
+class _Settled(Exception):
+    """Raised from the loop's callback: its best merit proves the check cannot confirm."""
+
+    def __init__(self, bound: float) -> None:
+        super().__init__(bound)
+        self.bound = bound
 
 
 def sample(frame: pd.DataFrame, per_group: int | None) -> np.ndarray:

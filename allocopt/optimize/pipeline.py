@@ -161,6 +161,7 @@ def solve(
     allow_nonoptimal: bool = False,
     starts: int = 1,
     on_iteration: Callable[[str, Iteration], object] | None = None,
+    local_duals: bool = True,
 ) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
 
@@ -173,6 +174,9 @@ def solve(
     ``Result.starts`` has one row per start and the summary its spread. ``on_iteration(start,
     iteration)`` is called after each outer iteration (the CLI's progress line). The core
     program (``capability: {}``) is an LP whose optimum is global: ``starts`` is ignored there.
+    With endogenous capability ``Result.duals`` holds the confirmed local shadow prices
+    (:mod:`allocopt.optimize.local_duals`); ``local_duals=False`` skips their check (one to a few
+    warm LP re-solves per checked row) and leaves ``Result.duals`` empty.
 
     Raises :class:`InfeasibleError` (with the conflicting constraints as data) when no
     allocation is feasible, and :class:`SolverError` when HiGHS stops without a solution or the
@@ -195,7 +199,7 @@ def solve(
     named = starting_schedules(inp, starts)
     run = HighsRunner(scenario.solver.time_limit_seconds, scenario.solver.threads)
     program = SlpProgram(inp, run, reference(inp))
-    shifts = RowShifts(program)
+    shifts = RowShifts(program) if local_duals else None
     add_timings(timings, {"build": time.perf_counter() - t1})
     return solve_outer(program, scenario, timings, allow_nonoptimal, named, on_iteration, shifts)
 

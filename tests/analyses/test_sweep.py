@@ -197,3 +197,24 @@ def test_a_sweep_of_the_endogenous_baseline_updates_one_model_per_chunk(baseline
         fresh.summary["risk_reduction_exact"], rel=RESTART_RTOL
     )
     assert model.iterations[1] < fresh.summary["outer_iterations"]
+
+
+def test_a_point_repeating_the_base_point_is_solved_once(core, monkeypatch):
+    """One-at-a-time over values that include the base value: that point is not solved again;
+    its row is the base point's, with its own ``varied``."""
+    solved = []
+
+    class Counted(Model):
+        def solve(self, *args, **kwargs):
+            solved.append(self.scenario.velocity.hit_cap_post_acceleration)
+            return super().solve(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "Model", Counted)
+    table = sweep(core, [Parameter(CAP, (0.2, 0.25, 0.3))], chunk_size=2)
+    assert solved == [0.25, 0.2, 0.3]
+    assert list(table.varied) == ["base", CAP, CAP, CAP]
+    assert list(table.point) == [0, 1, 2, 3]
+    base, repeat = table.iloc[0], table.iloc[2]
+    assert repeat[CAP] == 0.25
+    assert repeat.drop(["point", "varied"]).equals(base.drop(["point", "varied"]))
+    assert table.iloc[1].risk_reduction_exact < table.iloc[3].risk_reduction_exact

@@ -13,7 +13,15 @@ from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.highs import HighsRunner
-from allocopt.optimize.local_duals import RTOL, SLP_LOCAL, RowShifts, local_duals
+from allocopt.optimize.local_duals import (
+    BOUND,
+    LOOP,
+    RTOL,
+    SLP_LOCAL,
+    RowShifts,
+    finite_difference,
+    local_duals,
+)
 from allocopt.optimize.outer import successive_lp
 from allocopt.optimize.pipeline import shadow_prices, solve, solve_at
 from allocopt.optimize.slp_program import SlpProgram
@@ -145,13 +153,21 @@ def short(baseline):
 
 
 @pytest.fixture(scope="module")
-def short_local(short):
-    """The outer loop on ``short`` and the check of the largest dual of each row group."""
+def short_program(short):
+    """The program of ``short`` with its row shifts, and the outer loop's outcome on it."""
     inp = prepare(short)
     program = SlpProgram(inp, HighsRunner(), reference(inp))
     shifts = RowShifts(program)
     outcome = successive_lp(inp, solve_at(program, {}))
     assert outcome.status == "locally_optimal"
+    return program, shifts, outcome
+
+
+@pytest.fixture(scope="module")
+def short_local(short_program):
+    """The outer loop on ``short`` and the check of the largest dual of each row group."""
+    program, shifts, outcome = short_program
+    inp = program.inputs
     return outcome, local_duals(inp, program, shifts, outcome, solve_at(program, {}), per_group=1)
 
 
@@ -169,7 +185,9 @@ def _tightened_exact(scenario, start, constraint: str, index: tuple, step: float
 
 def test_endogenous_duals_are_confirmed_local_sensitivities(short, short_local):
     """Each reported slp_local dual agrees with a finite difference computed apart; a checked
-    row whose finite difference disagrees is left out of the table."""
+    row whose finite difference disagrees is left out of the table. A check the re-run stopped
+    early records a bound at least the full re-run's finite difference (on this sample every
+    re-run runs to its end; the next test forces an early stop)."""
     outcome, local = short_local
     base = outcome.evaluation.risk_reduction(prepare(short))
     assert local.checks.confirmed.any()
@@ -186,6 +204,8 @@ def test_endogenous_duals_are_confirmed_local_sensitivities(short, short_local):
         fd /= check.step
         agrees = abs(fd - check.dual) <= RTOL * abs(check.dual)
         assert agrees == check.confirmed, check
+        if check.settled_by == BOUND:
+            assert check.fd >= fd - 1e-9 / check.step, check
         listed = (reported.constraint == check.constraint) & (reported.period == check.period)
         listed &= reported.resource == check.resource
         assert listed.sum() == int(check.confirmed)
@@ -197,3 +217,53 @@ def test_solve_reports_slp_local_duals(short, short_local):
     assert set(result.duals.source) == {SLP_LOCAL}
     pd.testing.assert_frame_equal(result.duals, short_local[1].table, rtol=1e-6)
     assert result.timings["duals"] > 0
+
+
+def test_solve_can_skip_the_local_duals(short, short_local):
+    """``local_duals=False``: the same schedule, no duals table and no time spent checking."""
+    result = solve(short, local_duals=False)
+    assert result.duals.empty
+    assert "duals" not in result.timings
+    outcome = short_local[0]
+    np.testing.assert_allclose(
+        result.schedule.effort, outcome.schedule.effort, rtol=1e-6, atol=1e-9
+    )
+
+
+def test_the_rerun_stops_early_only_when_it_cannot_confirm(short_program, short_local):
+    """Tightened by a checked row's step: with its true dual the loop runs to its end (the
+    finite difference the check recorded); with a dual far above what the first step's merit
+    allows, the re-run stops after that step, and the loop run to its end gives a finite
+    difference at most the recorded bound: it could not have confirmed that dual either."""
+    program, shifts, outcome = short_program
+    inp = program.inputs
+    base = outcome.evaluation.risk_reduction(inp)
+    check = short_local[1].checks.iloc[0]  # budget_limit compute, confirmed by the loop
+    k = next(
+        k
+        for k in shifts.candidates
+        if tuple(shifts.rows.labels.iloc[k][["constraint", "period", "resource"]])
+        == (check.constraint, check.period, check.resource)
+    )
+    calls = []
+
+    def counted(lin):
+        calls.append(lin)
+        return solve_at(program, {})(lin)
+
+    shifts.param[k].set_value(-check.step)
+    try:
+        fd, how = finite_difference(inp, counted, outcome, base, check.dual, check.step)
+        assert how == LOOP
+        assert fd == pytest.approx(check.fd, rel=1e-6)
+        loop_calls = len(calls)
+        calls.clear()
+        fd, how = finite_difference(inp, counted, outcome, base, 3 * check.dual, check.step)
+        again = successive_lp(inp, solve_at(program, {}), outcome.schedule, accept_first=True)
+    finally:
+        shifts.param[k].set_value(0.0)
+    assert how == BOUND
+    assert len(calls) == 1 < loop_calls
+    loop_fd = (base - again.evaluation.risk_reduction(inp)) / check.step
+    assert loop_fd <= fd
+    assert abs(loop_fd - 3 * check.dual) > RTOL * 3 * check.dual
