@@ -111,7 +111,9 @@ def add_smoothing(m: pyo.ConcreteModel, inp: Inputs, floor: float) -> pyo.Block:
         return change == b.smooth_up[t, a, r] - b.smooth_down[t, a, r]
 
     b.smooth_step = pyo.Constraint(b.PAIRS, rule=step)
-    b.smooth_hold = pyo.Constraint(expr=m.objective.expr >= floor)
+    # in units of the floor, so HiGHS's absolute tolerances act relative to the objective's size
+    unit = abs(floor) if floor != 0 else 1.0
+    b.smooth_hold = pyo.Constraint(expr=m.objective.expr / unit >= floor / unit)
     total = sum(b.smooth_up.values()) + sum(b.smooth_down.values())
     b.smooth_objective = pyo.Objective(expr=total, sense=pyo.minimize)
     return b

@@ -104,11 +104,13 @@ def test_bad_update_leaves_the_model_alone(core):
 
 # An endogenous solve is a local optimum of the outer loop, whose optimum is flat: a restart from
 # the last converged schedule may settle on another point of it than a fresh solve from full
-# speed. "Equal" here: both feasible, exact risk reduction within RESTART_RTOL relative (a sixth of
-# the tangent cuts' approximation gap, 0.33% on the baseline; measured: restarts land 0.7e-4 to
-# 1.8e-4 above a fresh solve), the mean velocity hit within HIT_ATOL (a share of the budget;
-# measured: within 0.002).
+# speed, and never a worse one. "Equal" here: both feasible, the restart's exact risk reduction
+# at most RESTART_RTOL relative below a fresh solve's and at most CUTS_RTOL above it (the tangent
+# cuts' accuracy, 0.3% on the baseline: a better local optimum found from a better start;
+# measured with the safety difficulty and the tail on: up to +0.19%), the mean velocity hit
+# within HIT_ATOL (a share of the budget; measured: within 0.002).
 RESTART_RTOL = 5e-4
+CUTS_RTOL = 3e-3
 HIT_ATOL = 0.02
 ENDOGENOUS_CHANGES = [  # applied one after another to one Model of the baseline
     {"velocity.hit_cap_post_acceleration": 0.15},
@@ -117,11 +119,16 @@ ENDOGENOUS_CHANGES = [  # applied one after another to one Model of the baseline
 ]
 
 
+def restarted_value_close(restarted: float, fresh: float) -> bool:
+    """A restart's exact risk reduction against a fresh solve's, as stated above."""
+    return fresh * (1 - RESTART_RTOL) <= restarted <= fresh * (1 + CUTS_RTOL)
+
+
 def _close(restarted, fresh) -> None:
     """Two local optima of the outer loop that agree as stated above."""
     assert restarted.violations == fresh.violations == ()
-    assert restarted.summary["risk_reduction_exact"] == pytest.approx(
-        fresh.summary["risk_reduction_exact"], rel=RESTART_RTOL
+    assert restarted_value_close(
+        restarted.summary["risk_reduction_exact"], fresh.summary["risk_reduction_exact"]
     )
     hit = restarted.knobs.velocity_hit.mean() - fresh.knobs.velocity_hit.mean()
     assert abs(hit) <= HIT_ATOL
