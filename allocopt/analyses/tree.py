@@ -25,7 +25,13 @@ from allocopt.errors import ScenarioError, SolverError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.extensive import Extensive, ExtensiveForm, Objective, branch_lps
+from allocopt.optimize.extensive import (
+    Extensive,
+    ExtensiveForm,
+    Objective,
+    branch_lps,
+    risk_measure,
+)
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
 from allocopt.results.result import Result, write_tables
@@ -82,24 +88,6 @@ def nodes(scenario: Scenario, paths: Sequence[tuple[str, ...]]) -> list[list[str
         ["/".join(path[: sum(r <= t for r in reveal)]) or ROOT for t in range(len(labels))]
         for path in paths
     ]
-
-
-def risk_measure(
-    values: np.ndarray, probability: np.ndarray, objective: Objective, alpha: float
-) -> float:
-    """The tree objective of branch values: the expectation, the minimum, or the CVaR (mean of
-    the worst ``1 - alpha`` of probability), as the extensive form's objective computes them."""
-    values, probability = np.asarray(values, float), np.asarray(probability, float)
-    if objective == "expected":
-        return float(probability @ values)
-    if objective == "worst_case":
-        return float(values.min())
-    order = np.argsort(values, kind="stable")
-    tail = 1 - alpha
-    mass = np.minimum(
-        probability[order], np.maximum(tail - np.cumsum(probability[order]) + probability[order], 0)
-    )
-    return float(mass @ values[order] / tail)
 
 
 def expected_scenario(scenario: Scenario, tree_branches: Sequence[Branch]) -> Scenario:

@@ -236,7 +236,7 @@ class ScenarioConfig(Strict):
 
     @model_validator(mode="after")
     def _analyses_on_the_core_program(self) -> ScenarioConfig:
-        analyses = {"outcomes": "the outcome choice is", "tree": "scenario trees are"}
+        analyses = {"outcomes": "the outcome choice is"}
         for block, what in analyses.items():
             if getattr(self, block) is not None and self.capability.endogenous:
                 raise ValueError(
