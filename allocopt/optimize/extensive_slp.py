@@ -35,7 +35,6 @@ from allocopt.model.objective import TRUST_PENALTY, outside
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.optimize.extensive import (
-    IPM_COLUMNS,
     Objective,
     _column_names,
     _objective_scale,
@@ -129,11 +128,10 @@ class TreeProgram:
         self.column = share_columns(stubs, node, families=())
         self.n = int(max(c.max() for c in self.column)) + 1
         self.fixed: tuple[np.ndarray, np.ndarray] | None = None
-        self.algorithm = "ipm" if self.n >= IPM_COLUMNS else "simplex"
         self.highs = ArrayLp(
             {
                 "threads": threads,
-                "run_crossover": "on",
+                "solver": "simplex",
                 "dual_feasibility_tolerance": DUAL_TOLERANCE,
             }
         )
@@ -208,7 +206,7 @@ class TreeProgram:
                 self.n,
             )
             cost, lower, upper = (
-                np.concatenate([a, e]) for a, e in zip((cost, lower, upper), extra)
+                np.concatenate([a, e]) for a, e in zip((cost, lower, upper), extra, strict=True)
             )
             pos.append(rows.pos + first)
             col.append(rows.col)
@@ -245,12 +243,7 @@ class TreeProgram:
         t0 = time.perf_counter()
         arrays = self._assemble(lps)
         if self.runs == 0:
-            self.highs.set_options(
-                {
-                    "solver": self.algorithm,
-                    "user_objective_scale": _objective_scale(arrays.col_cost),
-                }
-            )
+            self.highs.set_options({"user_objective_scale": _objective_scale(arrays.col_cost)})
         self.highs.pass_lp_warm(arrays)
         if self.time_limit:
             self.highs.set_options({"time_limit": self.time_limit})
@@ -261,8 +254,6 @@ class TreeProgram:
         self.runs += 1
         self.size = self.highs.size()
         self.simplex_iterations += self.size["simplex_iterations"]
-        if self.runs == 1:
-            self.highs.set_options({"solver": "simplex"})  # later runs start from this basis
         if not status.is_optimal:
             raise SolverError(status, f"the extensive form ended '{status}'")
         x = self.highs.solution()
