@@ -32,8 +32,8 @@ from allocopt.optimize.extensive import (
     Objective,
     branch_lps,
     check_branches,
-    risk_measure,
 )
+from allocopt.optimize.extensive_rows import risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
 from allocopt.results.result import Result, write_tables

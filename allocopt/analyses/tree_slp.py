@@ -24,7 +24,8 @@ from allocopt.errors import SolverError
 from allocopt.model import structure
 from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs, prepare
-from allocopt.optimize.extensive import Extensive, risk_measure
+from allocopt.optimize.extensive import Extensive
+from allocopt.optimize.extensive_rows import risk_measure
 from allocopt.optimize.extensive_slp import TreeExact, TreeProgram
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.outer import Outcome, successive_lp

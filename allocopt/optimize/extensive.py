@@ -28,17 +28,16 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive_rows import (
     SHARED_FAMILIES,
     BranchLp,
-    Rows,
+    Objective,
+    measure_rows,
     share_columns,
     stack_rows,
 )
-from allocopt.optimize.highs import DUAL_TOLERANCE, INF, ArrayLp, HighsRunner
+from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner
 from allocopt.optimize.pipeline import extract_schedule
 from allocopt.optimize.session import WARM_OPTIONS
 from allocopt.results.status import Status
 from allocopt.scenario.tables import RESOURCES
-
-Objective = Literal["expected", "worst_case", "cvar"]
 
 
 def check_branches(inputs: Sequence[Inputs]) -> None:
@@ -328,63 +327,6 @@ class ExtensiveForm:
             "tangent_rows_added": added,
         }
         return Extensive(status, self.highs.objective(), values, schedules, size, seconds)
-
-
-def measure_rows(
-    costs: Sequence[np.ndarray],
-    column: Sequence[np.ndarray],
-    offsets: np.ndarray,
-    p: np.ndarray,
-    objective: Objective,
-    alpha: float,
-    first: int,
-) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Rows]:
-    """The columns (cost, lower, upper) numbered from ``first`` and the rows of a robust
-    objective over branch values value_b = costs[b]·x[column[b]] + offsets[b]. worst_case:
-    column ``worst`` (cost 1) and rows ``worst_def[b]``: worst − value_b ≤ 0; cvar: also
-    ``shortfall[b] ≥ 0`` (cost −p_b/(1 − alpha)) and rows ``shortfall_def[b]``:
-    worst − value_b − shortfall_b ≤ 0."""
-    n_b = len(costs)
-    cvar = objective == "cvar"
-    cost = np.array([1.0, *(-p / (1 - alpha) if cvar else [])])
-    lower = np.array([-INF] + [0.0] * (len(cost) - 1))
-    pos, cols, vals = [], [], []
-    for b in range(n_b):
-        nz = np.flatnonzero(costs[b])
-        row_cols = [first, *column[b][nz]]
-        row_vals = [1.0, *(-costs[b][nz])]
-        if cvar:
-            row_cols.append(first + 1 + b)
-            row_vals.append(-1.0)
-        pos.append(np.full(len(row_cols), b))
-        cols.append(np.asarray(row_cols, dtype=np.int64))
-        vals.append(np.asarray(row_vals, dtype=float))
-    rows = Rows(
-        np.full(n_b, -INF),
-        np.asarray(offsets, dtype=float),
-        np.concatenate(pos),
-        np.concatenate(cols),
-        np.concatenate(vals),
-    )
-    return (cost, lower, np.full(len(cost), INF)), rows
-
-
-def risk_measure(
-    values: np.ndarray, probability: np.ndarray, objective: Objective, alpha: float
-) -> float:
-    """The tree objective of branch values: the expectation, the minimum, or the CVaR (mean of
-    the worst ``1 - alpha`` of probability), as the extensive form's objective computes them."""
-    values, probability = np.asarray(values, float), np.asarray(probability, float)
-    if objective == "expected":
-        return float(probability @ values)
-    if objective == "worst_case":
-        return float(values.min())
-    order = np.argsort(values, kind="stable")
-    tail = 1 - alpha
-    mass = np.minimum(
-        probability[order], np.maximum(tail - np.cumsum(probability[order]) + probability[order], 0)
-    )
-    return float(mass @ values[order] / tail)
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,18 @@ from allocopt.model.objective import TRUST_PENALTY, outside
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.optimize.extensive import (
-    Objective,
     _column_names,
     _objective_scale,
     check_branches,
+)
+from allocopt.optimize.extensive_rows import (
+    BranchLp,
+    Objective,
+    Rows,
     measure_rows,
     risk_measure,
+    share_columns,
 )
-from allocopt.optimize.extensive_rows import BranchLp, Rows, share_columns
 from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArrays
 from allocopt.optimize.outer import PENALTY, excess
 from allocopt.optimize.slp_program import SlpProgram
