@@ -115,7 +115,7 @@ class TreeProgram:
         self.seconds = {"move": 0.0, "assemble": 0.0, "highs": 0.0}
         lps = [self._lp(b, reference(inp)) for b, inp in enumerate(self.inputs)]
         self.where = [self._columns(prog) for prog in self.programs]
-        stubs = [
+        stubs = [  # share_columns reads a block's arrays and column names only
             BranchLp(
                 lp=lp,
                 working=np.ones(lp.num_row, dtype=bool),
