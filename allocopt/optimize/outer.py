@@ -61,7 +61,8 @@ class Iteration:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The schedule the loop settled on and how it got there."""
+    """The schedule the loop settled on and how it got there (with a tree's :class:`Exact`:
+    its plan, one schedule per branch, and their evaluations)."""
 
     schedule: Schedule
     evaluation: Evaluation
