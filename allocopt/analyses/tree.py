@@ -173,11 +173,13 @@ class TreeResult:
         lines = [head, f"  status: {self.status}"]
         for row in self.values.itertuples():
             lines.append(f"  {row.quantity:<40} model {row.model:10.4g}   exact {row.exact:10.4g}")
+        outer = self.size.get("outer_iterations")
         lines.append(
             f"  extensive form: {self.size.get('variables', 0):,} variables, "
             f"{self.size.get('constraints', 0):,} constraints, plus "
             f"{self.size.get('tangent_rows_left_out', 0):,} tangent rows left out and satisfied; "
-            f"solved in {self.timings.get('stochastic', math.nan):.1f} s"
+            + (f"outer loop over it: {outer} iterations; " if outer is not None else "")
+            + f"solved in {self.timings.get('stochastic', math.nan):.1f} s"
         )
         return "\n".join(lines)
 

@@ -55,6 +55,7 @@ def test_endogenous_tree_hedges_and_shares_the_first_year(tiny):
     assert r.status is Status.LOCALLY_OPTIMAL
     assert (r.branches.violations == 0).all()
     assert r.size["outer_iterations"] > 1
+    assert f"outer loop over it: {r.size['outer_iterations']} iterations" in r.text_summary()
     v = r.values.set_index("quantity")
     b_table = r.branches
     assert v.loc["stochastic", "exact"] == pytest.approx(
