@@ -1,10 +1,10 @@
 """``python -m benchmarks``: on the baseline's core program (no endogenous capability, one LP):
 build / hand-off / solve against the highspy floor for growing sizes, warm re-solve against
 rebuild, sweep throughput on 1 and 2 processes, and a scenario tree's extensive form; and on the
-endogenous baseline: its cold solve (outer loop) against its core program's cold build-and-solve,
-with iteration count and time per iteration, a warm re-solve of ``allocopt.Model`` after one
-parameter change against that cold solve, and a sweep on 1 and 2 processes. Ratios come from one
-run.
+endogenous baseline: a scenario tree (the outer loop over its extensive form), its cold solve
+(outer loop) against its core program's cold build-and-solve, with iteration count and time per
+iteration, a warm re-solve of ``allocopt.Model`` after one parameter change against that cold
+solve, and a sweep on 1 and 2 processes. Ratios come from one run.
 """
 
 from __future__ import annotations
@@ -270,17 +270,24 @@ def endogenous_resolve(baseline: Scenario, cold: float) -> None:
     )
 
 
-def tree(base: Scenario, stages: int) -> None:
-    """One scenario tree of ``4 ** stages`` branches on the core program: model size, each
-    branch alone, and the extensive form (shared columns, row generation over the tangents)."""
-    print(f"\n== scenario tree, {4**stages} branches (core program) ==")
+def tree(base: Scenario, stages: int, program: str = "core program") -> None:
+    """One scenario tree of ``4 ** stages`` branches on ``base`` (named ``program`` in the
+    heading): model size, each branch alone (over endogenous capability: the branch programs
+    built), and the extensive form (shared columns, row generation over the tangents; over
+    endogenous capability the outer loop over it)."""
+    print(f"\n== scenario tree, {4**stages} branches ({program}) ==")
     result = solve_tree(tree_scenario(base, stages), values=False)
     size, t = result.size, result.timings
+    loop = (
+        f"{size['outer_iterations']} outer iterations, status {result.status}; "
+        if "outer_iterations" in size
+        else ""
+    )
     print(
         f"{size['variables']:,} columns (the branches' LPs: {size['branch_variables']:,}), "
         f"{size['constraints']:,} rows, {size['nonzeros']:,} nonzeros; "
         f"branches alone {t['branches_alone']:.1f} s, extensive form "
-        f"{t['extensive_form']:.1f} s ({size['simplex_iterations']:,} simplex iterations; "
+        f"{t['extensive_form']:.1f} s ({loop}{size['simplex_iterations']:,} simplex iterations; "
         f"{size['tangent_rows_left_out']:,} tangent rows left out, "
         f"{size['tangent_rows_added']:,} added in {size['row_generation_rounds']} rounds), "
         f"total {t['prepare'] + t['stochastic']:.1f} s"
@@ -294,6 +301,12 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=200, help="sweep points (0 skips)")
     parser.add_argument(
         "--tree-stages", type=int, default=2, help="scenario tree of 4**N branches (0 skips)"
+    )
+    parser.add_argument(
+        "--endogenous-tree-stages",
+        type=int,
+        default=1,
+        help="scenario tree of 4**N branches over the endogenous baseline (0 skips)",
     )
     parser.add_argument(
         "--endogenous-points",
@@ -314,6 +327,8 @@ def main() -> None:
         throughput(base, args.points)
     if args.tree_stages:
         tree(base, args.tree_stages)
+    if args.endogenous_tree_stages:
+        tree(baseline, args.endogenous_tree_stages, "endogenous baseline, outer loop")
     cold = endogenous(baseline, base, args.repeats)
     endogenous_resolve(baseline, cold)
     if args.endogenous_points:

@@ -21,15 +21,24 @@ import numpy as np
 import pandas as pd
 
 from allocopt.analyses.sweep import field_value
+from allocopt.analyses.tree_slp import solve_endogenous
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.extensive import Extensive, ExtensiveForm, Objective, branch_lps
+from allocopt.optimize.extensive import (
+    Extensive,
+    ExtensiveForm,
+    Objective,
+    branch_lps,
+    check_branches,
+)
+from allocopt.optimize.extensive_rows import risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
 from allocopt.results.result import Result, write_tables
 from allocopt.results.status import Status
+from allocopt.scenario.config import Tree
 from allocopt.scenario.schema import Scenario
 
 ROOT = "root"
@@ -82,24 +91,6 @@ def nodes(scenario: Scenario, paths: Sequence[tuple[str, ...]]) -> list[list[str
         ["/".join(path[: sum(r <= t for r in reveal)]) or ROOT for t in range(len(labels))]
         for path in paths
     ]
-
-
-def risk_measure(
-    values: np.ndarray, probability: np.ndarray, objective: Objective, alpha: float
-) -> float:
-    """The tree objective of branch values: the expectation, the minimum, or the CVaR (mean of
-    the worst ``1 - alpha`` of probability), as the extensive form's objective computes them."""
-    values, probability = np.asarray(values, float), np.asarray(probability, float)
-    if objective == "expected":
-        return float(probability @ values)
-    if objective == "worst_case":
-        return float(values.min())
-    order = np.argsort(values, kind="stable")
-    tail = 1 - alpha
-    mass = np.minimum(
-        probability[order], np.maximum(tail - np.cumsum(probability[order]) + probability[order], 0)
-    )
-    return float(mass @ values[order] / tail)
 
 
 def expected_scenario(scenario: Scenario, tree_branches: Sequence[Branch]) -> Scenario:
@@ -182,11 +173,13 @@ class TreeResult:
         lines = [head, f"  status: {self.status}"]
         for row in self.values.itertuples():
             lines.append(f"  {row.quantity:<40} model {row.model:10.4g}   exact {row.exact:10.4g}")
+        outer = self.size.get("outer_iterations")
         lines.append(
             f"  extensive form: {self.size.get('variables', 0):,} variables, "
             f"{self.size.get('constraints', 0):,} constraints, plus "
             f"{self.size.get('tangent_rows_left_out', 0):,} tangent rows left out and satisfied; "
-            f"solved in {self.timings.get('stochastic', math.nan):.1f} s"
+            + (f"outer loop over it: {outer} iterations; " if outer is not None else "")
+            + f"solved in {self.timings.get('stochastic', math.nan):.1f} s"
         )
         return "\n".join(lines)
 
@@ -229,11 +222,13 @@ def _infeasible(scenarios: Sequence[Scenario], inputs: Sequence[Inputs]) -> Solv
 
 
 def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
-    """Solve ``scenario.tree`` as one stochastic program over the core program; with
-    ``values``, also the expected scenario's plan (EEV) and every branch alone (WS), for the
-    value of the stochastic solution and of perfect information. Raises ScenarioError on a bad
-    tree, InfeasibleError / SolverError when no plan satisfies every branch. (A scenario with a
-    tree and endogenous capability is refused on load: docs/model.md, "Scenario trees".)"""
+    """Solve ``scenario.tree`` as one stochastic program: over the core program as one LP, over
+    endogenous capability by the outer loop over the extensive form
+    (:func:`allocopt.analyses.tree_slp.solve_endogenous`, status ``locally_optimal`` when it
+    converges). With ``values``, also the expected scenario's plan (EEV) and every branch alone
+    (WS), for the value of the stochastic solution and of perfect information. Raises
+    ScenarioError on a bad tree, InfeasibleError / SolverError when no plan satisfies every
+    branch."""
 
     tree = scenario.tree
     if tree is None:
@@ -242,58 +237,33 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
     paths = branches(scenario)
     scenarios = [branch_scenario(scenario, b) for b in paths]
     inputs = [prepare(s) for s in scenarios]
+    check_branches(inputs)
     probability = np.array([b.probability for b in paths])
     node = nodes(scenario, [b.path for b in paths])
-    labels = scenario.periods().labels
-    solver = scenario.solver
-    t1 = t2 = time.perf_counter()
+    names = [b.name for b in paths]
+    reveal = scenario.periods().labels.index(tree.stages[0].reveal)
+    mean = expected_scenario(scenario, paths) if values else None
+    measure = lambda v: risk_measure(v, probability, tree.objective, tree.cvar_alpha)  # noqa: E731
+    t1 = time.perf_counter()
     try:
-        lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
-        t2 = time.perf_counter()
-        form = ExtensiveForm(
-            lps,
-            probability,
-            node,
-            tree.objective,
-            tree.cvar_alpha,
-            solver.time_limit_seconds,
-            solver.threads,
-        )
-        ex = form.solve()
+        if inputs[0].capability.endogenous:
+            ex, rows, timings = solve_endogenous(
+                inputs, probability, node, tree, scenario.solver, names, mean, reveal
+            )
+        else:
+            ex, rows, timings = _solve_core(inputs, probability, node, tree, scenario, mean, reveal)
     except SolverError as exc:
         if exc.status is Status.INFEASIBLE:
             raise _infeasible(scenarios, inputs) from None
         raise
-    timings = {
-        "prepare": t1 - t0,
-        "branches_alone": t2 - t1,
-        "extensive_form": time.perf_counter() - t2,
-        "stochastic": time.perf_counter() - t1,
-    }
-    names = [b.name for b in paths]
+    timings = {"prepare": t1 - t0, **timings}
     results = _branch_results(scenarios, inputs, ex, names, {"prepare": t1 - t0, **ex.seconds})
     exact = _exact(inputs, ex.schedules)
-    measure = lambda v: risk_measure(v, probability, tree.objective, tree.cvar_alpha)  # noqa: E731
-    rows = {"stochastic": (ex.objective, measure(exact))}
+    rows = {"stochastic": (ex.objective, measure(exact)), **rows}
     if values:
-        t3 = time.perf_counter()
-        ws_model = np.array([lp.objective for lp in lps])
-        ws_exact = _exact(inputs, [lp.schedule for lp in lps])
-        rows["wait_and_see"] = (measure(ws_model), measure(ws_exact))
-        mean = expected_scenario(scenario, paths)
-        mean_inputs = prepare(mean)
-        m_ev, solved_ev = solve_program(mean_inputs, mean, None)
-        rows["deterministic_expected_scenario"] = (float(solved_ev.objective), math.nan)
-        form.fix(extract_schedule(m_ev, mean_inputs), labels.index(tree.stages[0].reveal))
-        try:
-            eev = form.solve()
-            rows["expected_value_plan"] = (eev.objective, measure(_exact(inputs, eev.schedules)))
-        except SolverError:
-            rows["expected_value_plan"] = (-math.inf, -math.inf)  # infeasible in some branch
         rp, eev_v, ws = rows["stochastic"], rows["expected_value_plan"], rows["wait_and_see"]
         rows["value_of_stochastic_solution"] = (rp[0] - eev_v[0], rp[1] - eev_v[1])
         rows["expected_value_of_perfect_information"] = (ws[0] - rp[0], ws[1] - rp[1])
-        timings["values"] = time.perf_counter() - t3
     order = [k for k in VALUE_MEANINGS if k in rows]
     table = pd.DataFrame(
         {
@@ -333,3 +303,54 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
         size=ex.size,
         timings=timings,
     )
+
+
+def _solve_core(
+    inputs: Sequence[Inputs],
+    probability: np.ndarray,
+    node: Sequence[Sequence[str]],
+    tree: Tree,
+    scenario: Scenario,
+    mean: Scenario | None,
+    reveal: int,
+) -> tuple[Extensive, dict[str, tuple[float, float]], dict[str, float]]:
+    """The stochastic program over the core program (one LP), and with the expected scenario
+    ``mean`` the values' rows (model, exact): WS from each branch alone, EEV from ``mean``'s
+    plan held before period ``reveal``; and the seconds of each step."""
+    measure = lambda v: risk_measure(v, probability, tree.objective, tree.cvar_alpha)  # noqa: E731
+    solver = scenario.solver
+    t1 = time.perf_counter()
+    lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
+    t2 = time.perf_counter()
+    form = ExtensiveForm(
+        lps,
+        probability,
+        node,
+        tree.objective,
+        tree.cvar_alpha,
+        solver.time_limit_seconds,
+        solver.threads,
+    )
+    ex = form.solve()
+    timings = {
+        "branches_alone": t2 - t1,
+        "extensive_form": time.perf_counter() - t2,
+        "stochastic": time.perf_counter() - t1,
+    }
+    rows: dict[str, tuple[float, float]] = {}
+    if mean is not None:
+        t3 = time.perf_counter()
+        ws_model = np.array([lp.objective for lp in lps])
+        ws_exact = _exact(inputs, [lp.schedule for lp in lps])
+        rows["wait_and_see"] = (measure(ws_model), measure(ws_exact))
+        mean_inputs = prepare(mean)
+        m_ev, solved_ev = solve_program(mean_inputs, mean, None)
+        rows["deterministic_expected_scenario"] = (float(solved_ev.objective), math.nan)
+        form.fix(extract_schedule(m_ev, mean_inputs), reveal)
+        try:
+            eev = form.solve()
+            rows["expected_value_plan"] = (eev.objective, measure(_exact(inputs, eev.schedules)))
+        except SolverError:
+            rows["expected_value_plan"] = (-math.inf, -math.inf)  # infeasible in some branch
+        timings["values"] = time.perf_counter() - t3
+    return ex, rows, timings

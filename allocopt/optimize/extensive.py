@@ -25,19 +25,25 @@ from allocopt.model.linearization import reference
 from allocopt.model.sets import set_param_values
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.extensive_rows import SHARED_FAMILIES, BranchLp, share_columns, stack_rows
-from allocopt.optimize.highs import DUAL_TOLERANCE, INF, ArrayLp, HighsRunner
+from allocopt.optimize.extensive_rows import (
+    SHARED_FAMILIES,
+    BranchLp,
+    Objective,
+    measure_rows,
+    share_columns,
+    stack_rows,
+)
+from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner
 from allocopt.optimize.pipeline import extract_schedule
 from allocopt.optimize.session import WARM_OPTIONS
 from allocopt.results.status import Status
 from allocopt.scenario.tables import RESOURCES
 
-Objective = Literal["expected", "worst_case", "cvar"]
 
-
-def _check_inputs(inputs: Sequence[Inputs]) -> None:
-    """Branches must share periods and catalog (so that decisions can be shared) and be core
-    programs (the outer loop would re-solve the whole extensive form at every step)."""
+def check_branches(inputs: Sequence[Inputs]) -> None:
+    """Branches must share periods and catalog (so that decisions can be shared) and all have
+    endogenous capability or none (one program for all: :func:`branch_lps` for the core
+    program, :mod:`allocopt.optimize.extensive_slp` for the endogenous one)."""
     first = inputs[0]
     for inp in inputs:
         if inp.periods.labels != first.periods.labels or inp.ids != first.ids:
@@ -45,11 +51,23 @@ def _check_inputs(inputs: Sequence[Inputs]) -> None:
                 f"tree: branch {inp.scenario_name} changes the periods or the intervention "
                 "catalog; branches must share them so that decisions can be shared"
             )
-        if inp.capability.endogenous:
+        if inp.capability.endogenous != first.capability.endogenous:
             raise ScenarioError(
-                f"tree: {inp.scenario_name} has endogenous capability; a tree is solved "
-                "over the core program (every capability: term off; extend magma_core.yaml)"
+                f"tree: branch {inp.scenario_name} turns endogenous capability "
+                f"{'on' if inp.capability.endogenous else 'off'}; every branch must have it "
+                "or none"
             )
+
+
+def _check_inputs(inputs: Sequence[Inputs]) -> None:
+    """:func:`check_branches`, and core programs only (the endogenous ones are re-linearized
+    in an outer loop: :mod:`allocopt.optimize.extensive_slp`)."""
+    check_branches(inputs)
+    if inputs[0].capability.endogenous:
+        raise ScenarioError(
+            f"tree: {inputs[0].scenario_name} has endogenous capability; its branches are "
+            "solved by the outer loop over the extensive form (allocopt.optimize.extensive_slp)"
+        )
 
 
 def _check_tree(node: Sequence[Sequence[str]]) -> None:
@@ -121,7 +139,8 @@ def _column_names(
     m: pyo.ConcreteModel, runner: HighsRunner, n: int, labels: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each HiGHS column's variable name, family and period (every family of the core program
-    is indexed by period first)."""
+    is indexed by period first; −1 for a variable that is not, as some of the endogenous
+    program's)."""
     names = np.empty(n, dtype=object)
     family = np.empty(n, dtype=object)
     period = np.empty(n, dtype=int)
@@ -130,7 +149,8 @@ def _column_names(
         j = runner.column_of(var)
         if j is not None:
             names[j], family[j] = var.name, var.parent_component().local_name
-            period[j] = at[var.index()[0]]
+            index = var.index()
+            period[j] = at.get(index[0] if isinstance(index, tuple) else index, -1)
     return names, family, period
 
 
@@ -236,25 +256,12 @@ class ExtensiveForm:
         return self.column[b][np.concatenate([lp.capabilities[t], lp.effort[t]])]
 
     def _add_measure_rows(self) -> None:
-        """worst_case: column ``worst`` (cost 1) and rows ``worst_def[b]``: worst − value_b ≤ 0;
-        cvar: also ``shortfall[b] ≥ 0`` (cost −p_b/(1 − alpha)) and rows ``shortfall_def[b]``:
-        shortfall_b − worst + value_b ≥ 0, with value_b = cost_b·x_b + offset_b."""
-        n_b, first = len(self.lps), self.n
-        inf = INF
-        cvar = self.objective == "cvar"
-        extra_cost = [1.0, *(-self.p / (1 - self.alpha) if cvar else [])]
-        extra = len(extra_cost)
-        self.highs.add_columns(
-            np.array(extra_cost), np.array([-inf] + [0.0] * (extra - 1)), np.full(extra, inf)
+        """The columns and rows of the risk measure (:func:`measure_rows`)."""
+        extra, rows = measure_rows(
+            self.costs, self.column, self.offsets, self.p, self.objective, self.alpha, self.n
         )
-        for b in range(n_b):
-            nz = np.flatnonzero(self.costs[b])
-            cols = [first, *self.column[b][nz]]
-            vals = [1.0, *(-self.costs[b][nz])]
-            if cvar:  # shortfall_def: worst − value_b − shortfall_b ≤ 0
-                cols.append(first + 1 + b)
-                vals.append(-1.0)
-            self.highs.add_row(-inf, float(self.offsets[b]), np.array(cols), np.array(vals))
+        self.highs.add_columns(*extra)
+        rows.add_to(self.highs)
 
     def _add_violated(self, x: np.ndarray) -> int:
         """Add every left-out row that ``x`` violates; return how many."""

@@ -4,19 +4,21 @@
 share each decision of its periods and each variable the decisions determine alike (found by
 hashing the variable's rows, bounds and sign of cost). :func:`stack_rows` puts every branch's
 rows on those columns, each distinct row once (:class:`Rows`, entry-wise), and says which rows
-the form starts from (the rest are added when violated: row generation).
+the form starts from (the rest are added when violated: row generation). :func:`measure_rows`
+adds a robust objective's columns and rows, :func:`risk_measure` computes its value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from allocopt.model import shared_as
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.highs import ArrayLp, LpArrays
+from allocopt.optimize.highs import INF, ArrayLp, LpArrays
 
 # Branches at one node of the tree take the same decisions in its periods (non-anticipativity).
 DECISIONS = shared_as("decision")
@@ -25,6 +27,7 @@ DECISIONS = shared_as("decision")
 # (share_columns).
 SHARED_FAMILIES = shared_as("determined")
 
+Objective = Literal["expected", "worst_case", "cvar"]  # the tree's risk measure of branch values
 VIOLATION = 1e-9  # a left-out tangent row violated by more than this is added, and HiGHS re-solves
 SEEDS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03))
 
@@ -192,3 +195,60 @@ def stack_rows(lps: Sequence[BranchLp], column: Sequence[np.ndarray]) -> tuple[R
         lower[first], upper[first], row[pos[entry]][order], col[entry][order], value[entry][order]
     )
     return rows, kept
+
+
+def measure_rows(
+    costs: Sequence[np.ndarray],
+    column: Sequence[np.ndarray],
+    offsets: np.ndarray,
+    p: np.ndarray,
+    objective: Objective,
+    alpha: float,
+    first: int,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Rows]:
+    """The columns (cost, lower, upper) numbered from ``first`` and the rows of a robust
+    objective over branch values value_b = costs[b]·x[column[b]] + offsets[b]. worst_case:
+    column ``worst`` (cost 1) and rows ``worst_def[b]``: worst − value_b ≤ 0; cvar: also
+    ``shortfall[b] ≥ 0`` (cost −p_b/(1 − alpha)) and rows ``shortfall_def[b]``:
+    worst − value_b − shortfall_b ≤ 0."""
+    n_b = len(costs)
+    cvar = objective == "cvar"
+    cost = np.array([1.0, *(-p / (1 - alpha) if cvar else [])])
+    lower = np.array([-INF] + [0.0] * (len(cost) - 1))
+    pos, cols, vals = [], [], []
+    for b in range(n_b):
+        nz = np.flatnonzero(costs[b])
+        row_cols = [first, *column[b][nz]]
+        row_vals = [1.0, *(-costs[b][nz])]
+        if cvar:
+            row_cols.append(first + 1 + b)
+            row_vals.append(-1.0)
+        pos.append(np.full(len(row_cols), b))
+        cols.append(np.asarray(row_cols, dtype=np.int64))
+        vals.append(np.asarray(row_vals, dtype=float))
+    rows = Rows(
+        np.full(n_b, -INF),
+        np.asarray(offsets, dtype=float),
+        np.concatenate(pos),
+        np.concatenate(cols),
+        np.concatenate(vals),
+    )
+    return (cost, lower, np.full(len(cost), INF)), rows
+
+
+def risk_measure(
+    values: np.ndarray, probability: np.ndarray, objective: Objective, alpha: float
+) -> float:
+    """The tree objective of branch values: the expectation, the minimum, or the CVaR (mean of
+    the worst ``1 - alpha`` of probability), as the extensive form's objective computes them."""
+    values, probability = np.asarray(values, float), np.asarray(probability, float)
+    if objective == "expected":
+        return float(probability @ values)
+    if objective == "worst_case":
+        return float(values.min())
+    order = np.argsort(values, kind="stable")
+    tail = 1 - alpha
+    mass = np.minimum(
+        probability[order], np.maximum(tail - np.cumsum(probability[order]) + probability[order], 0)
+    )
+    return float(mass @ values[order] / tail)

@@ -610,6 +610,16 @@ class ArrayLp:
         lp.a_matrix_.value_ = arrays.a_value
         self._highs.passModel(lp)
 
+    def pass_lp_warm(self, arrays: LpArrays) -> None:
+        """Replace the model by ``arrays``; when it has as many columns and rows as the model
+        replaced, the next run starts from that model's last basis (a moved program)."""
+        highs = self._highs
+        basis = highs.getBasis()
+        same = (highs.getNumCol(), highs.getNumRow()) == (arrays.num_col, arrays.num_row)
+        self.pass_lp(arrays)
+        if same and basis.valid:
+            highs.setBasis(basis)
+
     def pass_columns(
         self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, offset: float
     ) -> None:

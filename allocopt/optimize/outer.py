@@ -17,6 +17,10 @@ coarser). Whatever the step, a radius shrunk below the tolerance ends the loop a
 it reports ``not_converged``. The program is nonconvex (products of the delay with decisions),
 so a converged loop is a local optimum, never a proven global one: ``optimal`` is not claimed.
 
+The loop reads schedules through an :class:`Exact` (default :class:`Single`: one scenario's
+simulator); a scenario tree's extensive form passes its own (one schedule per branch, their
+values combined by the tree's risk measure: :mod:`allocopt.optimize.extensive_slp`).
+
 Each iteration is logged at DEBUG level to this module's logger (a child of ``allocopt``) and
 handed to ``on_iteration`` (the CLI's live progress line).
 """
@@ -24,8 +28,9 @@ handed to ``on_iteration`` (the CLI's live progress line).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -56,7 +61,8 @@ class Iteration:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The schedule the loop settled on and how it got there."""
+    """The schedule the loop settled on and how it got there (with a tree's :class:`Exact`:
+    its plan, one schedule per branch, and their evaluations)."""
 
     schedule: Schedule
     evaluation: Evaluation
@@ -74,13 +80,77 @@ POOR, GOOD = 0.25, 0.75  # ratio of actual to predicted gain that shrinks / may 
 BOUNDARY = 0.9  # a delay move this share of the radius long reached it (only such steps widen it)
 
 
+def excess(schedule: Schedule, ev: Evaluation) -> float:
+    """Budget and velocity-cap excess of ``schedule`` on its exact trajectory ``ev``, summed in
+    relative units (0 when it keeps both)."""
+    spent = ev.use.sum(axis=1) + schedule.capabilities
+    over = np.clip(spent - ev.point.budget, 0, None) / ev.point.budget
+    hit = np.clip(ev.velocity_hit - ev.hit_cap, 0, None)
+    return float(over.sum() + hit.sum())
+
+
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
     """Exact value less a penalty on budget and velocity-cap excess (relative units), so that a
     step toward feasibility can be accepted while the linearization is still off."""
-    spent = ev.use.sum(axis=1) + schedule.capabilities
-    excess = np.clip(spent - ev.point.budget, 0, None) / ev.point.budget
-    hit = np.clip(ev.velocity_hit - ev.hit_cap, 0, None)
-    return ev.risk_reduction(inp) - PENALTY * float(excess.sum() + hit.sum())
+    return ev.risk_reduction(inp) - PENALTY * excess(schedule, ev)
+
+
+class Exact(Protocol):
+    """How the loop reads a schedule (for a tree: one per branch) exactly."""
+
+    def start(self) -> Any:
+        """The default start: full speed with no safety work."""
+
+    def evaluate(self, schedule: Any) -> Any:
+        """The exact trajectory of ``schedule``."""
+
+    def value(self, ev: Any) -> float:
+        """The exact objective (risk reduction, or the tree's risk measure of it)."""
+
+    def merit(self, schedule: Any, ev: Any) -> float:
+        """The exact value less the penalty on excess (:func:`merit`)."""
+
+    def point(self, schedule: Any, ev: Any, trust: float) -> Any:
+        """What ``solve_at`` is handed: the linearization around ``ev`` with radius ``trust``."""
+
+    def steps(self, ev: Any, best: Any) -> tuple[float, float, int]:
+        """From ``best`` to ``ev``: the largest delay move (years) and readiness move, and how
+        many periods changed regime."""
+
+    def violations(self, ev: Any) -> Sequence[str]:
+        """The constraints the schedule of ``ev`` violates, one line each."""
+
+
+@dataclass(frozen=True)
+class Single:
+    """:class:`Exact` for one scenario: its simulator (:func:`allocopt.model.evaluate`)."""
+
+    inp: Inputs
+
+    def start(self) -> Schedule:
+        return full_speed(self.inp)
+
+    def evaluate(self, schedule: Schedule) -> Evaluation:
+        return evaluate(self.inp, schedule)
+
+    def value(self, ev: Evaluation) -> float:
+        return ev.risk_reduction(self.inp)
+
+    def merit(self, schedule: Schedule, ev: Evaluation) -> float:
+        return merit(self.inp, schedule, ev)
+
+    def point(self, schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
+        return around(schedule, ev, trust)
+
+    def steps(self, ev: Evaluation, best: Evaluation) -> tuple[float, float, int]:
+        return (
+            float(np.abs(ev.delay - best.delay).max()),
+            float(np.abs(ev.readiness - best.readiness).max()),
+            int((ev.point.post_acceleration != best.point.post_acceleration).sum()),
+        )
+
+    def violations(self, ev: Evaluation) -> Sequence[str]:
+        return ev.violations
 
 
 @dataclass(frozen=True)
@@ -113,6 +183,7 @@ def successive_lp(
     start: Schedule | None = None,
     on_iteration: Callable[[Iteration], object] | None = None,
     accept_first: bool = False,
+    exact: Exact | None = None,
 ) -> Outcome:
     """Run the trust-region loop from the exact trajectory of ``start`` (default: full speed with
     no safety work, :func:`allocopt.model.linearization.full_speed`) until it converges.
@@ -125,23 +196,23 @@ def successive_lp(
     restart from a converged schedule) no step may lower the merit, unless ``accept_first`` (a
     re-solve of a changed program from the old optimum, whose merit the change may have lowered:
     the local duals' finite differences). ``on_iteration`` is called with each
-    :class:`Iteration` as it ends.
+    :class:`Iteration` as it ends. ``exact`` reads schedules (default ``Single(inp)``; the
+    loop's settings are ``inp.capability``'s whatever ``exact``).
     """
     settings = inp.capability
+    exact = exact or Single(inp)
     widest = MAX_TRUST_FACTOR * settings.trust_region_years
     trust = settings.trust_region_years
-    schedule = start if start is not None else full_speed(inp)
-    ev = evaluate(inp, schedule)
-    best = _Point(schedule, ev, merit(inp, schedule, ev), ev.risk_reduction(inp), 0.0)
-    feasible = start is not None and not ev.violations and not accept_first  # worth keeping
+    schedule = start if start is not None else exact.start()
+    ev = exact.evaluate(schedule)
+    best = _Point(schedule, ev, exact.merit(schedule, ev), exact.value(ev), 0.0)
+    feasible = start is not None and not exact.violations(ev) and not accept_first
     log: list[Iteration] = []
     for n in range(settings.max_iterations):
-        objective, schedule = solve_at(around(best.schedule, best.ev, trust))
-        ev = evaluate(inp, schedule)
-        score = merit(inp, schedule, ev)
-        d_step = float(np.abs(ev.delay - best.ev.delay).max())
-        r_step = float(np.abs(ev.readiness - best.ev.readiness).max())
-        regimes = int((ev.point.post_acceleration != best.ev.point.post_acceleration).sum())
+        objective, schedule = solve_at(exact.point(best.schedule, best.ev, trust))
+        ev = exact.evaluate(schedule)
+        score = exact.merit(schedule, ev)
+        d_step, r_step, regimes = exact.steps(ev, best.ev)
         gain = score - best.score
         predicted = objective - best.score - best.gap
         accepted = (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score))
@@ -151,26 +222,26 @@ def successive_lp(
             n,
             trust,
             objective,
-            ev.risk_reduction(inp),
+            exact.value(ev),
             d_step,
             r_step,
             regimes,
-            len(ev.violations),
+            len(exact.violations(ev)),
             accepted,
         )
         log.append(it)
         _report(it, on_iteration)
         trust = resize(trust, d_step, r_step, ratio if accepted else -1.0, widest)
         if accepted:
-            best = _Point(schedule, ev, score, objective, objective - ev.risk_reduction(inp))
+            best = _Point(schedule, ev, score, objective, objective - exact.value(ev))
             moved = d_step >= settings.tolerance_years or regimes > 0
             flat = n > 0 and abs(gain) < scale and predicted < scale
-            if not ev.violations and (not moved or flat):
+            if not exact.violations(ev) and (not moved or flat):
                 return _end(best, Status.LOCALLY_OPTIMAL, log)
         if trust < settings.tolerance_years:
             # no step within a vanishing region improves the exact merit (or the program keeps
             # answering the point itself): a stationary point, in every branch
-            status = Status.NOT_CONVERGED if best.ev.violations else Status.LOCALLY_OPTIMAL
+            status = Status.NOT_CONVERGED if exact.violations(best.ev) else Status.LOCALLY_OPTIMAL
             return _end(best, status, log)
     return _end(best, Status.NOT_CONVERGED, log)
 

@@ -24,7 +24,7 @@ from allocopt.model.sets import assign, values_at
 from allocopt.numeric.inputs import Inputs
 
 if TYPE_CHECKING:
-    from allocopt.optimize.highs import Coefficients, HighsRunner, Solved
+    from allocopt.optimize.highs import Coefficients, HighsRunner, LpArrays, Solved
 
 # re-solves: dual simplex from the last basis (a move changes coefficients, costs and bounds; the
 # old basis stays valid), with Devex pricing as allocopt.Model's warm re-solves: measured on the
@@ -51,14 +51,38 @@ class SlpProgram:
     def solve(self, lin: Linearization) -> Solved:
         """Move the program to ``lin`` and solve it (cold the first time, then warm); the
         solution, if any, is loaded into :attr:`model`."""
-        assign(self.model, values_at(self.model, self.inputs, lin))
+        self._move(self.inputs, lin)
+        solved = self.run.solve(self.model)
+        self._track()
+        return solved
+
+    def stand_for(self, inp: Inputs) -> None:
+        """Make the program stand for ``inp``, of the same structure as :attr:`inputs`
+        (:func:`allocopt.model.structure`; a scenario tree's branches of one structure share a
+        program): the next move assigns ``inp``'s Params."""
+        self.inputs = inp
+
+    def lp_at(self, inp: Inputs, lin: Linearization) -> LpArrays:
+        """The program's LP for ``inp`` (of the same structure as :attr:`inputs`) at ``lin``, as
+        HiGHS holds it, without solving it (the first call solves once to hand it over)."""
+        self._move(inp, lin)
+        if self._coefficients is None:
+            self.run.solve(self.model)
+            self._track()
+        return self.run.lp()
+
+    def _move(self, inp: Inputs, lin: Linearization) -> None:
+        """Assign the Params of ``inp`` at ``lin``; after the first solve, push the changed
+        coefficients to HiGHS."""
+        assign(self.model, values_at(self.model, inp, lin))
         if self._coefficients is not None:
             self.pushed = self._coefficients.push()
-        solved = self.run.solve(self.model)
+
+    def _track(self) -> None:
+        """After the first solve: track the Params' coefficients, re-solve warm from now on."""
         if self._coefficients is None:
             self._coefficients = self.run.track_parameters()
             self.run.set_options(WARM)
-        return solved
 
     def risk_reduction(self, solved: Solved) -> float:
         """The program's risk reduction at the solution ``solved`` loaded: its objective plus

@@ -273,12 +273,6 @@ class ScenarioConfig(Strict):
 
     @model_validator(mode="after")
     def _analyses_on_the_core_program(self) -> ScenarioConfig:
-        if self.tree is not None and self.capability.endogenous:
-            raise ValueError(
-                "tree: scenario trees are solved over the core program only for now, but "
-                "capability: has endogenous terms on (turn every capability: term off, e.g. "
-                "extend models/magma_core.yaml rather than magma_baseline.yaml)"
-            )
         if self.outcomes and self.outcomes.pause_plausibility > 0 and self.capability.endogenous:
             raise ValueError(ENDOGENOUS_PAUSE)
         return self

@@ -23,10 +23,16 @@ from allocopt.optimize.extensive import (
     _working_rows,
     branch_lps,
 )
-from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
 
-TREE = ROOT / "models" / "magma_tree.yaml"
+TREE = ROOT / "models" / "magma_tree.yaml"  # over the endogenous baseline
+
+
+def core_tree():
+    """magma_tree over the core program (every capability: term off): one LP."""
+    return load_scenario(TREE).with_updates({"capability": {}})
+
+
 HAZARD = 0.2  # per year, own_direct, in the second year only
 
 
@@ -141,7 +147,7 @@ def test_branches_multiply_stages_and_nodes_follow_the_reveals():
 
 @pytest.fixture(scope="module")
 def baseline_tree():
-    return solve_tree(load_scenario(TREE))
+    return solve_tree(core_tree())
 
 
 def test_baseline_tree_shares_decisions_before_the_first_reveal(baseline_tree):
@@ -213,36 +219,28 @@ def test_bad_trees_are_named_in_the_file(tmp_path, edit, expected):
     assert any(str(path) in line or "scenario" in line for line in err.value.problems)
 
 
-@pytest.mark.parametrize("objective", ["expected", "worst_case", "cvar"])
-def test_a_tree_over_endogenous_capability_is_refused_before_anything_is_solved(
-    tmp_path, monkeypatch, objective
-):
-    """Trees (robust objectives included) run on the core program only: over the baseline the
-    run stops on load with one line naming the file and capability:, and never falls back to
-    the core program."""
-    forbid_solving(monkeypatch)
-    doc = yaml.safe_load(TREE.read_text())
-    doc["extends"] = str(ROOT / "models" / "magma_baseline.yaml")
-    doc["tree"]["objective"] = objective
-    path = tmp_path / "endogenous_tree.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    out = tmp_path / "out"
-    r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
-    assert r.exit_code == 2, r.output
-    (line,) = r.output.strip().splitlines()
-    assert f"{path}: tree: scenario trees are solved over the core program only" in line
-    assert "capability: has endogenous terms on" in line
-    assert not out.exists()
-    base = load_scenario(ROOT / "models" / "magma_baseline.yaml")
-    refused = r"^scenario 'magma_baseline': tree: .*capability: has endogenous"
-    with pytest.raises(ScenarioError, match=refused) as err:
-        base.with_updates({"tree": doc["tree"]})
+def test_the_tree_over_the_endogenous_baseline_loads_and_core_branches_are_refused_there():
+    """magma_tree extends the endogenous baseline: no refusal on load, every branch keeps the
+    capability: terms; the core program's branch LPs refuse endogenous branches in one line
+    (they go through the outer loop over the extensive form)."""
+    s = load_scenario(TREE)
+    assert s.capability.hazard_follows_delay
+    assert s.tree is not None
+    paths = branches(s)
+    inputs = [prepare(branch_scenario(s, b)) for b in paths]
+    assert all(inp.capability.endogenous for inp in inputs)
+    with pytest.raises(ScenarioError, match="outer loop over the extensive form") as err:
+        branch_lps(inputs)
     assert len(err.value.problems) == 1
 
 
 def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
+    doc = yaml.safe_load(TREE.read_text())
+    doc["extends"] = str(ROOT / "models" / "magma_core.yaml")  # one LP: fast
+    path = tmp_path / "magma_tree.yaml"
+    path.write_text(yaml.safe_dump(doc))
     out = tmp_path / "tree"
-    r = CliRunner().invoke(app, ["solve", str(TREE), "--out", str(out)])
+    r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "scenario tree magma_tree: 6 branches" in r.output
     assert "value_of_stochastic_solution" in r.output
@@ -280,7 +278,7 @@ def test_objective_scale_brings_the_median_cost_near_one():
 
 @pytest.fixture(scope="module")
 def baseline_form():
-    scenario = load_scenario(TREE)
+    scenario = core_tree()
     paths = branches(scenario)
     lps = branch_lps([prepare(branch_scenario(scenario, b)) for b in paths])
     return lps, [b.probability for b in paths], nodes(scenario, [b.path for b in paths])

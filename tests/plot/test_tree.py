@@ -21,7 +21,10 @@ matplotlib.use("Agg")
 
 @pytest.fixture(scope="module")
 def tree():
-    return solve_tree(load_scenario(ROOT / "models" / "magma_tree.yaml"))
+    # over the core program (one LP; the plots do not depend on the program)
+    return solve_tree(
+        load_scenario(ROOT / "models" / "magma_tree.yaml").with_updates({"capability": {}})
+    )
 
 
 @pytest.fixture(scope="module")

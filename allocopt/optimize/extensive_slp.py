@@ -1,0 +1,331 @@
+"""The outer loop over a scenario tree's extensive form, for endogenous capability in every branch.
+
+:class:`TreeProgram` is the extensive form of the branches' endogenous programs, each block
+linearized around its branch's OWN trajectory: the "point" is one
+:class:`~allocopt.model.linearization.Linearization` per branch (:class:`Plan` in, :class:`Plan`
+out). Branches of one structure share one :class:`~allocopt.optimize.slp_program.SlpProgram`,
+moved to each branch's inputs and point in place; its LP arrays, read from HiGHS, are the
+branch's block. Branches at one node share the columns of their decisions (non-anticipativity,
+:func:`~allocopt.optimize.extensive_rows.share_columns` with no other family: what the
+decisions determine depends on each branch's point); every other column and row is the branch's
+own, so the form keeps its shape from point to point and each re-solve is a dual simplex warm
+from the last basis. The objective is the tree's: the expected risk reduction, its worst case or
+its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
+
+:class:`TreeExact` reads a plan exactly: every branch simulated
+(:func:`allocopt.model.evaluate`), the values combined by the tree's risk measure, the penalty
+on excess summed over branches. :func:`allocopt.optimize.outer.successive_lp` runs the loop
+with both: one trust radius for every branch, a step accepted when the tree's exact merit did
+not fall, ``locally_optimal`` when it converges (docs/model.md, "Scenario trees").
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocopt.errors import SolverError
+from allocopt.model import evaluate, structure
+from allocopt.model.linearization import Linearization, around, full_speed, reference
+from allocopt.model.objective import TRUST_PENALTY, outside
+from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.simulate import Evaluation, Schedule
+from allocopt.optimize.extensive import (
+    _column_names,
+    _objective_scale,
+    check_branches,
+)
+from allocopt.optimize.extensive_rows import (
+    BranchLp,
+    Objective,
+    Rows,
+    measure_rows,
+    risk_measure,
+    share_columns,
+)
+from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArrays
+from allocopt.optimize.outer import PENALTY, excess
+from allocopt.optimize.slp_program import SlpProgram
+from allocopt.scenario.tables import RESOURCES
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One schedule per branch, and each branch's risk reduction in the program that chose it
+    (NaN for a plan no program chose, e.g. a start)."""
+
+    schedules: tuple[Schedule, ...]
+    values: np.ndarray  # [B]
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where a program's variables sit among HiGHS's columns (the same for every branch of the
+    program's structure)."""
+
+    names: np.ndarray  # [cols] variable names
+    family: np.ndarray  # [cols] variable families
+    period: np.ndarray  # [cols] period index
+    capabilities: np.ndarray  # [T, R]
+    effort: np.ndarray  # [T, I]
+    outside: np.ndarray  # the trust rows' slacks
+
+
+class TreeProgram:
+    """The extensive form over endogenous branches ``inputs`` (probabilities ``probability``,
+    tree nodes ``node[b][t]``), moved from plan to plan (module docstring). ``solve(points)``
+    returns the program's tree objective (risk measure of the branches' program risk
+    reductions, trust penalties excluded) and its :class:`Plan`; it raises SolverError unless
+    HiGHS proves an optimum (status ``infeasible`` when no plan satisfies every branch)."""
+
+    def __init__(
+        self,
+        inputs: Sequence[Inputs],
+        probability: Sequence[float],
+        node: Sequence[Sequence[str]],
+        objective: Objective = "expected",
+        cvar_alpha: float = 0.9,
+        time_limit: float | None = None,
+        threads: int = 1,
+    ) -> None:
+        check_branches(inputs)
+        self.inputs, self.p = list(inputs), np.asarray(probability, dtype=float)
+        self.objective, self.alpha = objective, cvar_alpha
+        self.programs: list[SlpProgram] = []
+        self.group: list[int] = []  # program of each branch
+        for inp in self.inputs:
+            key = next(
+                (
+                    k
+                    for k, prog in enumerate(self.programs)
+                    if structure(prog.model, prog.inputs) == structure(prog.model, inp)
+                ),
+                None,
+            )
+            if key is None:
+                key = len(self.programs)
+                self.programs.append(
+                    SlpProgram(inp, HighsRunner(time_limit, threads), reference(inp))
+                )
+            self.group.append(key)
+        self.seconds = {"move": 0.0, "assemble": 0.0, "highs": 0.0}
+        lps = [self._lp(b, reference(inp)) for b, inp in enumerate(self.inputs)]
+        self.where = [self._columns(prog) for prog in self.programs]
+        stubs = [  # share_columns reads a block's arrays and column names only
+            BranchLp(
+                lp=lp,
+                working=np.ones(lp.num_row, dtype=bool),
+                names=self.where[g].names,
+                family=self.where[g].family,
+                period=self.where[g].period,
+                capabilities=self.where[g].capabilities,
+                effort=self.where[g].effort,
+                objective=math.nan,
+                schedule=full_speed(inp),
+            )
+            for lp, g, inp in zip(lps, self.group, self.inputs, strict=True)
+        ]
+        self.column = share_columns(stubs, node, families=())
+        self.n = int(max(c.max() for c in self.column)) + 1
+        self.fixed: tuple[np.ndarray, np.ndarray] | None = None
+        self.highs = ArrayLp(
+            {
+                "threads": threads,
+                "solver": "simplex",
+                "dual_feasibility_tolerance": DUAL_TOLERANCE,
+            }
+        )
+        self.time_limit = time_limit
+        self.runs = self.simplex_iterations = 0
+        self.size: dict[str, int] = {}
+
+    def _lp(self, b: int, lin: Linearization) -> LpArrays:
+        """Branch b's block at ``lin``: its program moved there, read from HiGHS."""
+        t0 = time.perf_counter()
+        lp = self.programs[self.group[b]].lp_at(self.inputs[b], lin)
+        self.seconds["move"] += time.perf_counter() - t0
+        return lp
+
+    @staticmethod
+    def _columns(prog: SlpProgram) -> _Columns:
+        m, runner, inp = prog.model, prog.run, prog.inputs
+        labels, ids = inp.periods.labels, inp.ids
+        names, family, period = _column_names(m, runner, runner.lp().num_col, labels)
+        column = runner.column_of
+        return _Columns(
+            names,
+            family,
+            period,
+            np.array([[column(m.capabilities[t, r]) for r in RESOURCES] for t in labels]),
+            np.array([[column(m.effort[t, i]) for i in ids] for t in labels]),
+            np.array([column(x) for x in outside(m)], dtype=int),
+        )
+
+    def fix(self, schedule: Schedule, until: int) -> None:
+        """Hold every branch's decisions in the periods before ``until`` at ``schedule``'s."""
+        values = np.concatenate([schedule.capabilities, schedule.effort], axis=1)
+        cols, vals = [], []
+        for b, g in enumerate(self.group):
+            where = self.where[g]
+            for t in range(until):
+                own = np.concatenate([where.capabilities[t], where.effort[t]])
+                cols.append(self.column[b][own])
+                vals.append(values[t])
+        col, first = np.unique(np.concatenate(cols), return_index=True)
+        self.fixed = (col, np.concatenate(vals)[first])
+
+    def _assemble(self, lps: Sequence[LpArrays]) -> LpArrays:
+        """The extensive form of the blocks ``lps``: the tree objective's columns after the
+        branches', every block's rows on the shared columns, then the risk measure's rows."""
+        expected = self.objective == "expected"
+        weight = self.p if expected else np.zeros_like(self.p)
+        cost, lower, upper = np.zeros(self.n), np.zeros(self.n), np.zeros(self.n)
+        for w, lp, cols in zip(weight, lps, self.column, strict=True):
+            np.add.at(cost, cols, w * lp.col_cost)
+            lower[cols], upper[cols] = lp.col_lower, lp.col_upper
+        if self.fixed is not None:
+            lower[self.fixed[0]] = upper[self.fixed[0]] = self.fixed[1]
+        offsets = np.array([lp.offset for lp in lps])
+        pos, col, value, row_lower, row_upper = [], [], [], [], []
+        first = 0
+        for lp, cols in zip(lps, self.column, strict=True):
+            pos.append(lp.a_index + first)
+            col.append(np.repeat(cols, np.diff(lp.a_start)))
+            value.append(lp.a_value)
+            row_lower.append(lp.row_lower)
+            row_upper.append(lp.row_upper)
+            first += lp.num_row
+        if not expected:
+            extra, rows = measure_rows(
+                [lp.col_cost for lp in lps],
+                self.column,
+                offsets,
+                self.p,
+                self.objective,
+                self.alpha,
+                self.n,
+            )
+            cost, lower, upper = (
+                np.concatenate([a, e]) for a, e in zip((cost, lower, upper), extra, strict=True)
+            )
+            pos.append(rows.pos + first)
+            col.append(rows.col)
+            value.append(rows.value)
+            row_lower.append(rows.lower)
+            row_upper.append(rows.upper)
+        entries = Rows(
+            np.concatenate(row_lower),
+            np.concatenate(row_upper),
+            np.concatenate(pos),
+            np.concatenate(col),
+            np.concatenate(value),
+        )
+        order = np.argsort(entries.col, kind="stable")
+        start = np.concatenate([[0], np.cumsum(np.bincount(entries.col, minlength=len(cost)))])
+        return LpArrays(
+            num_col=len(cost),
+            num_row=len(entries.lower),
+            col_cost=cost,
+            col_lower=lower,
+            col_upper=upper,
+            row_lower=entries.lower,
+            row_upper=entries.upper,
+            a_start=start,
+            a_index=entries.pos[order],
+            a_value=entries.value[order],
+            offset=float(weight @ offsets),
+        )
+
+    def solve(self, points: Sequence[Linearization]) -> tuple[float, Plan]:
+        """Move every branch to its point, solve the extensive form (warm after the first run)
+        and return its tree objective and plan (class docstring)."""
+        lps = [self._lp(b, lin) for b, lin in enumerate(points)]
+        t0 = time.perf_counter()
+        arrays = self._assemble(lps)
+        if self.runs == 0:
+            self.highs.set_options({"user_objective_scale": _objective_scale(arrays.col_cost)})
+        self.highs.pass_lp_warm(arrays)
+        if self.time_limit:
+            self.highs.set_options({"time_limit": self.time_limit})
+        t1 = time.perf_counter()
+        self.seconds["assemble"] += t1 - t0
+        status = self.highs.run()
+        self.seconds["highs"] += time.perf_counter() - t1
+        self.runs += 1
+        self.size = self.highs.size()
+        self.simplex_iterations += self.size["simplex_iterations"]
+        if not status.is_optimal:
+            raise SolverError(status, f"the extensive form ended '{status}'")
+        x = self.highs.solution()
+        values, schedules = [], []
+        for b, (lp, cols) in enumerate(zip(lps, self.column, strict=True)):
+            where, xb = self.where[self.group[b]], x[cols]
+            slack = float(xb[where.outside].sum()) if len(where.outside) else 0.0
+            values.append(float(lp.col_cost @ xb + lp.offset) + TRUST_PENALTY * slack)
+            schedules.append(
+                Schedule(
+                    effort=np.clip(xb[where.effort], 0, None),
+                    capabilities=np.clip(xb[where.capabilities], 0, None),
+                )
+            )
+        values = np.array(values)
+        plan = Plan(tuple(schedules), values)
+        return risk_measure(values, self.p, self.objective, self.alpha), plan
+
+
+@dataclass(frozen=True)
+class TreeExact:
+    """:class:`~allocopt.optimize.outer.Exact` of a tree's plans: each branch simulated, the
+    values combined by the tree's risk measure, the excess penalized in every branch."""
+
+    inputs: Sequence[Inputs]
+    probability: np.ndarray
+    objective: Objective
+    alpha: float
+    names: Sequence[str]
+
+    def start(self) -> Plan:
+        return Plan(
+            tuple(full_speed(inp) for inp in self.inputs), np.full(len(self.inputs), math.nan)
+        )
+
+    def evaluate(self, plan: Plan) -> tuple[Evaluation, ...]:
+        return tuple(evaluate(i, s) for i, s in zip(self.inputs, plan.schedules, strict=True))
+
+    def values(self, evs: Sequence[Evaluation]) -> np.ndarray:
+        """[B] each branch's exact risk reduction."""
+        return np.array([ev.risk_reduction(i) for i, ev in zip(self.inputs, evs, strict=True)])
+
+    def value(self, evs: Sequence[Evaluation]) -> float:
+        return risk_measure(self.values(evs), self.probability, self.objective, self.alpha)
+
+    def merit(self, plan: Plan, evs: Sequence[Evaluation]) -> float:
+        over = sum(excess(s, ev) for s, ev in zip(plan.schedules, evs, strict=True))
+        return self.value(evs) - PENALTY * over
+
+    def point(self, plan: Plan, evs: Sequence[Evaluation], trust: float) -> list[Linearization]:
+        return [around(s, ev, trust) for s, ev in zip(plan.schedules, evs, strict=True)]
+
+    def steps(
+        self, evs: Sequence[Evaluation], best: Sequence[Evaluation]
+    ) -> tuple[float, float, int]:
+        moves = [
+            (
+                float(np.abs(e.delay - b.delay).max()),
+                float(np.abs(e.readiness - b.readiness).max()),
+                int((e.point.post_acceleration != b.point.post_acceleration).sum()),
+            )
+            for e, b in zip(evs, best, strict=True)
+        ]
+        return max(m[0] for m in moves), max(m[1] for m in moves), sum(m[2] for m in moves)
+
+    def violations(self, evs: Sequence[Evaluation]) -> list[str]:
+        return [
+            f"branch {name}: {v}"
+            for name, ev in zip(self.names, evs, strict=True)
+            for v in ev.violations
+        ]

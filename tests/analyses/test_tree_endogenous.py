@@ -1,0 +1,110 @@
+"""Scenario trees over endogenous capability (the outer loop over the extensive form): a tree of
+identical branches is the single scenario, the hedge of test_tree under robust objectives,
+non-anticipativity and the exact check of every branch, and a tree that mixes core and
+endogenous branches refused before anything is solved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from allocopt import ScenarioError, solve
+from allocopt.analyses.tree import risk_measure, solve_tree
+from allocopt.results.status import Status
+from tests.analyses.refusal import forbid_solving
+from tests.analyses.test_tree import hedge, year1_effort
+
+ENDOGENOUS = {"capability.hazard_follows_delay": True}
+
+
+def endogenous_hedge(tiny, p: float, objective: str = "expected"):
+    """test_tree's hedge with hazard following Magma's delay (the outer loop's program)."""
+    return hedge(tiny, p, objective).with_updates(ENDOGENOUS)
+
+
+def stochastic(result, column: str = "exact") -> float:
+    return float(result.values.set_index("quantity").loc["stochastic", column])
+
+
+def test_two_identical_branches_give_the_single_scenario_optimum(tiny):
+    base = endogenous_hedge(tiny, 0.5)
+    same = {"probability": 0.5, "updates": {}}
+    tree = {"stages": [{"reveal": "2026", "branches": {"a": same, "b": same}}]}
+    single = solve(base.with_updates({"tree": None}))
+    r = solve_tree(base.with_updates({"tree": tree}), values=False)
+    assert single.status is Status.LOCALLY_OPTIMAL
+    assert r.status is Status.LOCALLY_OPTIMAL  # a converged loop, never "optimal"
+    assert stochastic(r) == pytest.approx(single.summary["risk_reduction_exact"], rel=1e-4)
+    for name in ("a", "b"):
+        a = r.results[name].allocation
+        s = single.allocation
+        np.testing.assert_allclose(
+            a[a.resource == "effort"]["value"].to_numpy(),
+            s[s.resource == "effort"]["value"].to_numpy(),
+            atol=0.05,
+        )
+
+
+def test_endogenous_tree_hedges_and_shares_the_first_year(tiny):
+    # item0 works in the likelier branch a: the expected objective moves the shared year-1
+    # effort toward it; the plan is the same in both branches in year 1 and checked exactly
+    r = solve_tree(endogenous_hedge(tiny, 0.8))
+    a, b = year1_effort(r, "a"), year1_effort(r, "b")
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert a[0] > a[1] + 1.0
+    assert r.status is Status.LOCALLY_OPTIMAL
+    assert (r.branches.violations == 0).all()
+    assert r.size["outer_iterations"] > 1
+    assert f"outer loop over it: {r.size['outer_iterations']} iterations" in r.text_summary()
+    v = r.values.set_index("quantity")
+    b_table = r.branches
+    assert v.loc["stochastic", "exact"] == pytest.approx(
+        float(b_table.probability @ b_table.risk_reduction_exact), rel=1e-12
+    )
+    # knowing the branch is worth something; the loops' local optima keep the order
+    assert v.loc["wait_and_see", "exact"] > v.loc["stochastic", "exact"]
+    assert v.loc["stochastic", "exact"] >= v.loc["expected_value_plan", "exact"] - 1e-6
+
+
+def test_worst_case_on_endogenous_hedges_evenly_whatever_the_probabilities(tiny):
+    # the branches are mirror images: max min is at the even split for any p
+    r = solve_tree(endogenous_hedge(tiny, 0.8, "worst_case"), values=False)
+    a = year1_effort(r, "a")
+    assert a[0] == pytest.approx(a[1], abs=0.5)
+    assert a.sum() > 5.0  # the hedge does spend the freed staff
+    exact = r.branches.set_index("branch").risk_reduction_exact
+    assert stochastic(r) == pytest.approx(exact.min(), rel=1e-12)
+    assert exact["a"] == pytest.approx(exact["b"], rel=2e-2)
+
+
+def test_cvar_on_endogenous_lies_between_the_worst_case_and_the_mean(tiny):
+    # alpha 0.5 keeps branch b (0.2) and 0.3 of branch a in the tail: the plan leans to item0
+    # less than the expected plan does, more than the worst case's even split, and does better
+    # on its own measure than the expected plan
+    p = np.array([0.8, 0.2])
+    mean_plan = solve_tree(endogenous_hedge(tiny, 0.8), values=False)
+    worst = stochastic(solve_tree(endogenous_hedge(tiny, 0.8, "worst_case"), values=False))
+    s = endogenous_hedge(tiny, 0.8, "cvar")
+    r = solve_tree(s.with_updates({"tree": s.model_dump()["tree"] | {"cvar_alpha": 0.5}}))
+    assert r.status is Status.LOCALLY_OPTIMAL
+    got = stochastic(r)  # CVaR of the exact values at the plan the loop settled on
+    assert worst * (1 - 2e-3) <= got <= stochastic(mean_plan) * (1 + 2e-3)
+    mean_cvar = risk_measure(mean_plan.branches.risk_reduction_exact.to_numpy(), p, "cvar", 0.5)
+    assert got > 1.05 * mean_cvar
+    a, mean_a = year1_effort(r, "a"), year1_effort(mean_plan, "a")
+    assert a[1] + 1.0 < a[0] < mean_a[0] - 1.0
+
+
+def test_a_tree_mixing_core_and_endogenous_branches_is_refused_before_solving(tiny, monkeypatch):
+    forbid_solving(monkeypatch)
+    base = endogenous_hedge(tiny, 0.5)
+    stage = {
+        "reveal": "2026",
+        "branches": {
+            "a": {"probability": 0.5},
+            "b": {"probability": 0.5, "updates": {"capability.hazard_follows_delay": False}},
+        },
+    }
+    with pytest.raises(ScenarioError, match="turns endogenous capability off") as err:
+        solve_tree(base.with_updates({"tree": {"stages": [stage]}}))
+    assert len(err.value.problems) == 1
