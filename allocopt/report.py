@@ -123,6 +123,7 @@ def headline(result: Result) -> list[tuple[str, str]]:
     ]
     for name in (
         "probability_without_plan",
+        "probability_without_plan_and_postponed",
         "probability_with_plan",
         "probability_with_plan_and_postponed",
     ):

@@ -87,7 +87,9 @@ def evaluate_sample(
     return {
         "risk_reduction": reduction,
         "probability_without_plan": -math.expm1(-reference),
-        "probability_with_plan_and_postponed": -math.expm1(-(reference - reduction)),
+        "probability_with_plan_and_postponed": -math.expm1(
+            -(reference + float(ev.tail_full.sum()) - reduction)
+        ),
         "violations": len(ev.violations),
         **{
             f"risk_reduction_{name}": evaluate(inp, schedule).risk_reduction(inp)

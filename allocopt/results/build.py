@@ -149,7 +149,8 @@ def build_result(
         }
     )
 
-    cum_ref = float(inp.hazard_full.sum() * inp.dt + ev.tail_full.sum())  # and the tail, if any
+    cum_within = float(inp.hazard_full.sum() * inp.dt)
+    cum_ref = cum_within + float(ev.tail_full.sum())  # and the tail past the horizon, if any
     exact = ev.risk_reduction(inp)
     cum_plan = float(ev.hazard_plan.sum() * inp.dt)  # within the horizon
     cum_all = cum_ref - exact  # plus the own risk the plan postpones beyond the horizon
@@ -161,7 +162,8 @@ def build_result(
         "risk_reduction_model": objective_model,
         "risk_reduction_exact": exact,
         "approximation_gap": (objective_model - exact) / exact if exact > 0 else math.nan,
-        "probability_without_plan": -math.expm1(-cum_ref),
+        "probability_without_plan": -math.expm1(-cum_within),
+        "probability_without_plan_and_postponed": -math.expm1(-cum_ref),
         "probability_with_plan": -math.expm1(-cum_plan),
         "probability_with_plan_and_postponed": -math.expm1(-cum_all),
         "probability_reduction_points": 100 * (math.exp(-cum_all) - math.exp(-cum_ref)),

@@ -46,13 +46,18 @@ PALETTE: dict[str, str] = {
 
 # The headline numbers, one name each, with the label and the unit (in words) that the summary,
 # `allocopt compare`, the report, the figures and the exports all use. "Within the horizon" counts
-# catastrophes before the horizon ends; "including postponed risk" also counts the own risk the
-# plan's slowing pushes past the horizon (postponed_risk, docs/model.md). The reductions are
-# against the probability without safety work and include postponed risk.
+# catastrophes before the horizon ends; "including postponed risk" also counts the risk past it:
+# the own risk the plan's slowing pushes past the horizon and, with `capability.tail_years`, the
+# tail of hazard after it (postponed_risk, docs/model.md). The reductions are against the
+# probability without safety work and include postponed risk on both sides.
 HAZARD_UNIT = "cumulative hazard (minus the log of the survival probability)"
 HEADLINE: dict[str, tuple[str, str]] = {
     "probability_without_plan": (
         "Probability of catastrophe within the horizon, without safety work",
+        "probability",
+    ),
+    "probability_without_plan_and_postponed": (
+        "Probability of catastrophe without safety work, including the risk past the horizon",
         "probability",
     ),
     "probability_with_plan": (

@@ -266,6 +266,7 @@ class Result:
                 f"  {label(name)}: {s[name]:.2%}"
                 for name in (
                     "probability_without_plan",
+                    "probability_without_plan_and_postponed",
                     "probability_with_plan",
                     "probability_with_plan_and_postponed",
                 )
