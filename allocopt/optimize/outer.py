@@ -31,6 +31,7 @@ import numpy as np
 
 from allocopt.model import evaluate
 from allocopt.model.linearization import Linearization, around, full_speed
+from allocopt.model.staff import friction_excess
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.results.status import Status
@@ -75,12 +76,15 @@ BOUNDARY = 0.9  # a delay move this share of the radius long reached it (only su
 
 
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
-    """Exact value less a penalty on budget and velocity-cap excess (relative units), so that a
-    step toward feasibility can be accepted while the linearization is still off."""
+    """Exact value less a penalty on budget, velocity-cap and staff-friction excess (relative
+    units; a friction row's excess over its limit, :func:`allocopt.model.staff.friction_excess`),
+    so that a step toward feasibility can be accepted while the linearization is still off, and
+    a point past a limit does not out-score its feasible neighbours by less than the penalty."""
     spent = ev.use.sum(axis=1) + schedule.capabilities
     excess = np.clip(spent - ev.point.budget, 0, None) / ev.point.budget
     hit = np.clip(ev.velocity_hit - ev.hit_cap, 0, None)
-    return ev.risk_reduction(inp) - PENALTY * float(excess.sum() + hit.sum())
+    frictions = friction_excess(inp, schedule, ev)
+    return ev.risk_reduction(inp) - PENALTY * float(excess.sum() + hit.sum() + frictions)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from allocopt.errors import InfeasibleError, SolverError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.outer import GAIN_TOLERANCE, MAX_TRUST_FACTOR, Outcome, merit, successive_lp
+from allocopt.optimize.outer import (
+    GAIN_TOLERANCE,
+    MAX_TRUST_FACTOR,
+    PENALTY,
+    Outcome,
+    merit,
+    successive_lp,
+)
 
 TRUST = 0.01  # initial trust radius (years): a move of 0.009 years reaches it (90%)
 TOLERANCE = 0.001  # years
@@ -45,7 +52,9 @@ def S(effort: float) -> Schedule:
 def inputs(tiny):
     """Inputs of the tiny endogenous scenario, with the outer loop's settings as given."""
 
-    def make(max_iterations: int = 30, speedup: list[float] | None = None) -> Inputs:
+    def make(
+        max_iterations: int = 30, speedup: list[float] | None = None, staff: dict | None = None
+    ) -> Inputs:
         scenario = tiny(
             [{}],
             budgets=[(5.0, 100.0)] * 2,
@@ -53,6 +62,7 @@ def inputs(tiny):
             speedup=speedup,
             config={
                 "velocity": {"hit_cap_pre_acceleration": 0.5},
+                "staff": staff or {},
                 "capability": {
                     "hazard_follows_delay": True,
                     "slp": {
@@ -105,6 +115,25 @@ class Stub:
 
 def log(outcome: Outcome) -> list[tuple[int, float, bool]]:
     return [(i.iteration, i.trust, i.accepted) for i in outcome.iterations]
+
+
+@pytest.mark.parametrize(("moved", "excess"), [(20, 0.0), (40, 15 / 25)])
+def test_the_merit_prices_staff_moved_beyond_the_reassignment_limit(inputs, moved, excess):
+    """With a quarter of the 100 FTE movable per year, 40 FTE moved from capabilities to the item
+    in the second year are 15 FTE (60% of the 25 FTE limit) past it: the merit falls by the
+    penalty on that relative excess, as it does for the budget and the velocity cap, so a point
+    just past a friction never out-scores its feasible neighbours (the loop would otherwise
+    shrink its radius around it and end there, ``not_converged``)."""
+    inp = inputs(staff={"reassignment_share_per_year": 0.25})
+    schedule = Schedule(
+        effort=np.array([[0.0], [moved]]), capabilities=np.array([[5.0, 100.0], [5.0, 100 - moved]])
+    )
+    ev = evaluate(inp, schedule)
+    assert bool(ev.violations) == (excess > 0), ev.violations
+    assert all("re-assignment limit 25 FTE" in v for v in ev.violations)
+    assert merit(inp, schedule, ev) == pytest.approx(
+        ev.risk_reduction(inp) - PENALTY * excess, rel=1e-12
+    )
 
 
 def test_the_script_s_merit(inputs):
