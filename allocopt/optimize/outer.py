@@ -4,12 +4,13 @@ Each iteration solves the program linearized around the exact trajectory of the 
 far (``solve_at``: in :func:`allocopt.solve` one persistent program moved in place,
 :mod:`allocopt.optimize.slp_program`) and evaluates the new schedule exactly
 (:mod:`allocopt.numeric.simulate`). The step is accepted when the exact merit (risk reduction less
-a penalty on constraint excess) did not fall. The trust radius follows the ratio of the actual to
-the predicted merit gain, as in standard trust-region SLP: a rejected or poorly predicted step
-halves the radius below the step's length, a well predicted step whose delay move reached the
-radius doubles it, anything else keeps it. The loop stops with status ``locally_optimal`` when an
-accepted step moves the delay by less than the tolerance with the same regime in every period
-and no violated constraint, or when an accepted feasible step gains less than
+a penalty on constraint excess) did not fall, or when it ends every violation of the best
+point at a merit loss below :data:`GAIN_TOLERANCE` (a restoring step). The trust radius follows
+the ratio of the actual to the predicted merit gain, as in standard trust-region SLP: a rejected
+or poorly predicted step halves the radius below the step's length, a well predicted step whose
+delay move reached the radius doubles it, anything else keeps it. The loop stops with status
+``locally_optimal`` when an accepted step moves the delay by less than the tolerance with the
+same regime in every period and no violated constraint, or when an accepted feasible step gains less than
 :data:`GAIN_TOLERANCE` and the program predicts no more (the tangent cuts' accuracy is far
 coarser). Whatever the step, a radius shrunk below the tolerance ends the loop at the best point
 (no step within a vanishing region improves the exact merit: a stationary point):
@@ -148,8 +149,15 @@ def successive_lp(
         regimes = int((ev.point.post_acceleration != best.ev.point.post_acceleration).sum())
         gain = score - best.score
         predicted = objective - best.score - best.gap
-        accepted = (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score))
         scale = GAIN_TOLERANCE * abs(score)
+        # a step that ends every violation of the best point is taken unless it loses more merit
+        # than the loop can tell from noise: a point a hair past a limit (a velocity hit 3e-6
+        # over its cap, an effort 4e-9 EU over its bound) can out-score every feasible neighbour
+        # by less than that, and the radius would shrink around it to not_converged
+        restores = bool(best.ev.violations) and not ev.violations and gain >= -scale
+        accepted = (
+            (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score)) or restores
+        )
         ratio = gain / predicted if predicted > scale else 1.0
         it = Iteration(
             n,

@@ -53,10 +53,13 @@ def inputs(tiny):
     """Inputs of the tiny endogenous scenario, with the outer loop's settings as given."""
 
     def make(
-        max_iterations: int = 30, speedup: list[float] | None = None, staff: dict | None = None
+        max_iterations: int = 30,
+        speedup: list[float] | None = None,
+        staff: dict | None = None,
+        item: dict | None = None,
     ) -> Inputs:
         scenario = tiny(
-            [{}],
+            [item or {}],
             budgets=[(5.0, 100.0)] * 2,
             hazard=[0.2, 0.2],
             speedup=speedup,
@@ -418,6 +421,32 @@ def test_a_start_schedule_is_the_first_point(inputs):
     ]
     assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
+
+
+@pytest.mark.parametrize(("feasible", "status"), [(24.99, "locally_optimal"), (8, "not_converged")])
+def test_a_step_that_ends_every_violation_is_taken_at_a_merit_loss_below_the_tolerance(
+    inputs, feasible, status
+):
+    """S(25) exceeds the item's max_effort of 24.99 EU by 0.01 EU (a bound the merit does not
+    price) and is accepted first (move 0.25 at ratio 1: 0.01 -> 0.02). S(24.99) violates nothing
+    and scores a hair less (the merit is flat at its peak, far less than GAIN_TOLERANCE below):
+    it is taken, and moves the delay by 0.0001 < 0.001 years: converged there. S(8) violates
+    nothing either but loses far more than the tolerance: rejected ever after, the radius halves
+    (min(0.02, 0.17) / 2 = 0.01, 0.005, 0.0025, 0.00125, then 0.000625 < 0.001) and the loop
+    ends at the violating S(25)."""
+    inp = inputs(item={"max_effort": 24.99})
+    assert evaluate(inp, S(25)).violations
+    assert not evaluate(inp, S(feasible)).violations
+    assert 0 < score(inp, 25) - score(inp, 24.99) < GAIN_TOLERANCE * score(inp, 25)
+    outcome = successive_lp(inp, Stub(inp, 25, feasible))
+    if status == "locally_optimal":
+        assert log(outcome) == [(0, 0.01, True), (1, 0.02, True)]
+    else:
+        radii = [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125]
+        assert log(outcome) == [(n, r, n == 0) for n, r in enumerate(radii)]
+    assert outcome.status == status
+    best = feasible if status == "locally_optimal" else 25
+    np.testing.assert_allclose(outcome.schedule.effort, S(best).effort)
 
 
 def test_the_first_answer_from_an_infeasible_start_is_accepted(inputs):
