@@ -5,7 +5,8 @@ far (``solve_at``: in :func:`allocopt.solve` one persistent program moved in pla
 :mod:`allocopt.optimize.slp_program`) and evaluates the new schedule exactly
 (:mod:`allocopt.numeric.simulate`). The step is accepted when the exact merit (risk reduction less
 a penalty on constraint excess) did not fall, or when it ends every violation of the best
-point at a merit loss below :data:`GAIN_TOLERANCE` (a restoring step). The trust radius follows
+point at a merit loss below :data:`GAIN_TOLERANCE` or the best point's tangent-cut gap (a
+restoring step). The trust radius follows
 the ratio of the actual to the predicted merit gain, as in standard trust-region SLP: a rejected
 or poorly predicted step halves the radius below the step's length, a well predicted step whose
 delay move reached the radius doubles it, anything else keeps it. The loop stops with status
@@ -151,10 +152,11 @@ def successive_lp(
         predicted = objective - best.score - best.gap
         scale = GAIN_TOLERANCE * abs(score)
         # a step that ends every violation of the best point is taken unless it loses more merit
-        # than the loop can tell from noise: a point a hair past a limit (a velocity hit 3e-6
-        # over its cap, an effort 4e-9 EU over its bound) can out-score every feasible neighbour
-        # by less than that, and the radius would shrink around it to not_converged
-        restores = bool(best.ev.violations) and not ev.violations and gain >= -scale
+        # than the gain tolerance and the program's own error there (its tangent cuts' gap): a
+        # point a hair past a limit (a velocity hit 3e-6 over its cap, an effort 4e-9 EU over its
+        # bound) can out-score every feasible neighbour by less than the program can resolve,
+        # and the radius would shrink around it to not_converged
+        restores = bool(best.ev.violations) and not ev.violations and gain >= -max(scale, best.gap)
         accepted = (
             (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score)) or restores
         )

@@ -423,30 +423,36 @@ def test_a_start_schedule_is_the_first_point(inputs):
     np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
 
 
-@pytest.mark.parametrize(("feasible", "status"), [(24.99, "locally_optimal"), (8, "not_converged")])
+@pytest.mark.parametrize(
+    ("feasible", "gap", "radii", "status"),
+    [
+        (24.99, 0.0, [0.01, 0.02], "locally_optimal"),
+        (8, 0.0, [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125], "not_converged"),
+        (8, 0.2, [0.01, 0.01, 0.02], "locally_optimal"),
+    ],
+)
 def test_a_step_that_ends_every_violation_is_taken_at_a_merit_loss_below_the_tolerance(
-    inputs, feasible, status
+    inputs, feasible, gap, radii, status
 ):
     """S(25) exceeds the item's max_effort of 24.99 EU by 0.01 EU (a bound the merit does not
-    price) and is accepted first (move 0.25 at ratio 1: 0.01 -> 0.02). S(24.99) violates nothing
-    and scores a hair less (the merit is flat at its peak, far less than GAIN_TOLERANCE below):
-    it is taken, and moves the delay by 0.0001 < 0.001 years: converged there. S(8) violates
-    nothing either but loses far more than the tolerance: rejected ever after, the radius halves
-    (min(0.02, 0.17) / 2 = 0.01, 0.005, 0.0025, 0.00125, then 0.000625 < 0.001) and the loop
-    ends at the violating S(25)."""
+    price) and is accepted first, valued ``gap`` above its exact value (move 0.25: at ratio 1,
+    0.01 -> 0.02; at 0.2 over, ratio about 0.5 keeps 0.01). S(24.99) violates nothing and scores a hair less (the merit is flat at its peak,
+    far less than GAIN_TOLERANCE below): it is taken, and moves the delay by 0.0001 < 0.001
+    years: converged there. S(8) violates nothing either but loses far more than the tolerance:
+    with no gap it is rejected ever after, the radius halves (min(0.02, 0.17) / 2 = 0.01, 0.005,
+    0.0025, 0.00125, then 0.000625 < 0.001) and the loop ends at the violating S(25); with a gap
+    of 0.2 (the program's error at S(25)) above its loss it is taken (the program predicted a
+    loss: ratio taken as 1, move 0.17 doubles 0.01), and repeated it moves nothing: converged."""
     inp = inputs(item={"max_effort": 24.99})
     assert evaluate(inp, S(25)).violations
     assert not evaluate(inp, S(feasible)).violations
     assert 0 < score(inp, 25) - score(inp, 24.99) < GAIN_TOLERANCE * score(inp, 25)
-    outcome = successive_lp(inp, Stub(inp, 25, feasible))
-    if status == "locally_optimal":
-        assert log(outcome) == [(0, 0.01, True), (1, 0.02, True)]
-    else:
-        radii = [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125]
-        assert log(outcome) == [(n, r, n == 0) for n, r in enumerate(radii)]
+    assert GAIN_TOLERANCE * score(inp, 25) < score(inp, 25) - score(inp, 8) < 0.2
+    outcome = successive_lp(inp, Stub(inp, (25, exact(inp, 25) + gap), feasible))
+    accepted = status == "locally_optimal"
+    assert log(outcome) == [(n, r, n == 0 or accepted) for n, r in enumerate(radii)]
     assert outcome.status == status
-    best = feasible if status == "locally_optimal" else 25
-    np.testing.assert_allclose(outcome.schedule.effort, S(best).effort)
+    np.testing.assert_allclose(outcome.schedule.effort, S(feasible if accepted else 25).effort)
 
 
 def test_the_first_answer_from_an_infeasible_start_is_accepted(inputs):
