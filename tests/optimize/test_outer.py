@@ -438,11 +438,12 @@ def test_a_step_that_ends_every_violation_is_taken_at_a_merit_loss_below_the_tol
     price) and is accepted first, valued ``gap`` above its exact value (move 0.25: at ratio 1,
     0.01 -> 0.02; at 0.2 over, ratio about 0.5 keeps 0.01). S(24.99) violates nothing and
     scores a hair less (the merit is flat at its peak, far less than GAIN_TOLERANCE below): it
-    is taken, and moves the delay by 0.0001 < 0.001 years: converged there. S(8) violates nothing either but loses far more than the tolerance:
-    with no gap it is rejected ever after, the radius halves (min(0.02, 0.17) / 2 = 0.01, 0.005,
-    0.0025, 0.00125, then 0.000625 < 0.001) and the loop ends at the violating S(25); with a gap
-    of 0.2 (the program's error at S(25)) above its loss it is taken (the program predicted a
-    loss: ratio taken as 1, move 0.17 doubles 0.01), and repeated it moves nothing: converged."""
+    is taken, and moves the delay by 0.0001 < 0.001 years: converged there. S(8) violates
+    nothing either but loses far more than the tolerance: with no gap it is rejected ever after,
+    the radius halves (min(0.02, 0.17) / 2 = 0.01, 0.005, 0.0025, 0.00125, then 0.000625 <
+    0.001) and the loop ends at the violating S(25); with a gap of 0.2 (the program's error at
+    S(25)) above its loss it is taken (the program predicted a loss: ratio taken as 1, move 0.17
+    doubles 0.01), and repeated it moves nothing: converged."""
     inp = inputs(item={"max_effort": 24.99})
     assert evaluate(inp, S(25)).violations
     assert not evaluate(inp, S(feasible)).violations
