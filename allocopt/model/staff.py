@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -89,49 +91,75 @@ def _initial(m: pyo.ConcreteModel, inp: Inputs, idx: tuple, bound: float) -> Tol
     return Told(phrase, "staff")
 
 
-def check_staff(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding]:
-    """Safety staff in the first period beyond the initial share, and staff moved or grown
-    beyond the frictions' limits (on the schedule's own trajectory).
+@dataclass(frozen=True)
+class _Limits:
+    """The friction rows on a schedule's own trajectory (staff in FTE): ``used[n] <= limit[n]``
+    within ``slack[n]``; ``kind[n]`` is 0 (initial safety staff, period 0), 1 (re-assignment) or
+    2 (growth), ``period[n]`` its period's index."""
 
-    Each limit is met within :data:`TOLERANCE` relative to the staff it is computed from."""
+    used: np.ndarray
+    limit: np.ndarray
+    slack: np.ndarray
+    kind: np.ndarray
+    period: np.ndarray
+
+
+def _limits(inp: Inputs, schedule: Schedule, ev: Evaluation) -> _Limits:
+    """Every friction row of ``schedule``. Each limit is met within :data:`TOLERANCE` relative to
+    the staff it is computed from: the inflow is a sum of differences of staff levels, so its
+    rounding error scales with the staff employed, not with the (much smaller) limit."""
     staff_items, budget = ev.use[:, :, 1], ev.point.budget[:, 1]
     staff = np.column_stack([schedule.capabilities[:, 1], staff_items])  # [T, activities]
     growth = (1 + inp.staff_growth_max_per_year) ** inp.dt
-    out: list[Finding] = []
+    rows: list[tuple[float, float, float, int, int]] = []
     if inp.initial_safety_share is not None:
         start = (inp.initial_safety_share + inp.reassignment_share_per_year * inp.dt) * budget[0]
-        if staff_items[0].sum() > start * (1 + TOLERANCE) + TOLERANCE:
-            out.append(
-                (
-                    (FRICTIONS, 0, 0),
-                    f"{inp.periods.labels[0]}: {staff_items[0].sum():.6g} FTE on safety exceeds "
-                    f"the initial safety staff plus re-assignment, {start:.6g} FTE",
-                )
-            )
+        rows.append((staff_items[0].sum(), start, TOLERANCE * (start + 1), 0, 0))
     for t in range(1, len(budget)):
         inflow = np.clip(staff[t] - staff[t - 1], 0, None).sum()
         allowed = max(0.0, budget[t] - budget[t - 1]) + (
             inp.reassignment_share_per_year * inp.dt * budget[t - 1]
         )
+        employed = max(staff[t].sum(), staff[t - 1].sum())
+        rows.append((inflow, allowed, TOLERANCE * (employed + 1), 1, t))
+        grown = growth * staff[t - 1].sum()
+        rows.append((staff[t].sum(), grown, TOLERANCE * (grown + 1), 2, t))
+    used, limit, slack, kind, period = np.array(rows, dtype=float).reshape(-1, 5).T
+    return _Limits(used, limit, slack, kind.astype(int), period.astype(int))
+
+
+def friction_excess(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
+    """Staff used beyond the frictions' limits on ``schedule``'s own trajectory, each row's
+    excess relative to its limit (floored at the row's slack), summed over rows: 0 when every
+    friction holds (dimensionless; what the outer loop's merit prices,
+    :func:`allocopt.optimize.outer.merit`)."""
+    rows = _limits(inp, schedule, ev)
+    excess = np.clip(rows.used - rows.limit, 0, None)
+    return float((excess / np.maximum(rows.limit, rows.slack)).sum())
+
+
+def check_staff(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding]:
+    """Safety staff in the first period beyond the initial share, and staff moved or grown
+    beyond the frictions' limits (on the schedule's own trajectory), each within its slack
+    (:func:`_limits`)."""
+    rows = _limits(inp, schedule, ev)
+    out: list[Finding] = []
+    for n in np.flatnonzero(rows.used > rows.limit + rows.slack):
+        t, kind = int(rows.period[n]), int(rows.kind[n])
         p = inp.periods.labels[t]
-        # The inflow is a sum of differences of staff levels, so its rounding error scales
-        # with the staff employed, not with the (much smaller) limit.
-        if inflow > allowed + TOLERANCE * (max(staff[t].sum(), staff[t - 1].sum()) + 1):
-            out.append(
-                (
-                    (FRICTIONS, t, 1),
-                    f"{p}: {inflow:.6g} FTE moved between activities exceeds the "
-                    f"re-assignment limit {allowed:.6g} FTE",
-                )
+        if kind == 0:
+            said = (
+                f"{p}: {rows.used[n]:.6g} FTE on safety exceeds "
+                f"the initial safety staff plus re-assignment, {rows.limit[n]:.6g} FTE"
             )
-        if staff[t].sum() > growth * staff[t - 1].sum() * (1 + TOLERANCE) + TOLERANCE:
-            out.append(
-                (
-                    (FRICTIONS, t, 2),
-                    f"{p}: employed staff grows faster than {inp.staff_growth_max_per_year:.0%} "
-                    "per year",
-                )
+        elif kind == 1:
+            said = (
+                f"{p}: {rows.used[n]:.6g} FTE moved between activities exceeds the "
+                f"re-assignment limit {rows.limit[n]:.6g} FTE"
             )
+        else:
+            said = f"{p}: employed staff grows faster than {inp.staff_growth_max_per_year:.0%} per year"
+        out.append(((FRICTIONS, t, kind), said))
     return out
 
 

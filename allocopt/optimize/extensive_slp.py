@@ -304,7 +304,9 @@ class TreeExact:
         return risk_measure(self.values(evs), self.probability, self.objective, self.alpha)
 
     def merit(self, plan: Plan, evs: Sequence[Evaluation]) -> float:
-        over = sum(excess(s, ev) for s, ev in zip(plan.schedules, evs, strict=True))
+        over = sum(
+            excess(i, s, ev) for i, s, ev in zip(self.inputs, plan.schedules, evs, strict=True)
+        )
         return self.value(evs) - PENALTY * over
 
     def point(self, plan: Plan, evs: Sequence[Evaluation], trust: float) -> list[Linearization]:

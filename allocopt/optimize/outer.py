@@ -4,12 +4,14 @@ Each iteration solves the program linearized around the exact trajectory of the 
 far (``solve_at``: in :func:`allocopt.solve` one persistent program moved in place,
 :mod:`allocopt.optimize.slp_program`) and evaluates the new schedule exactly
 (:mod:`allocopt.numeric.simulate`). The step is accepted when the exact merit (risk reduction less
-a penalty on constraint excess) did not fall. The trust radius follows the ratio of the actual to
-the predicted merit gain, as in standard trust-region SLP: a rejected or poorly predicted step
-halves the radius below the step's length, a well predicted step whose delay move reached the
-radius doubles it, anything else keeps it. The loop stops with status ``locally_optimal`` when an
-accepted step moves the delay by less than the tolerance with the same regime in every period
-and no violated constraint, or when an accepted feasible step gains less than
+a penalty on constraint excess) did not fall, or when it ends every violation of the best
+point at a merit loss below :data:`GAIN_TOLERANCE` or the best point's tangent-cut gap (a
+restoring step). The trust radius follows
+the ratio of the actual to the predicted merit gain, as in standard trust-region SLP: a rejected
+or poorly predicted step halves the radius below the step's length, a well predicted step whose
+delay move reached the radius doubles it, anything else keeps it. The loop stops with status
+``locally_optimal`` when an accepted step moves the delay by less than the tolerance with the
+same regime in every period and no violated constraint, or when an accepted feasible step gains less than
 :data:`GAIN_TOLERANCE` and the program predicts no more (the tangent cuts' accuracy is far
 coarser). Whatever the step, a radius shrunk below the tolerance ends the loop at the best point
 (no step within a vanishing region improves the exact merit: a stationary point):
@@ -36,6 +38,7 @@ import numpy as np
 
 from allocopt.model import evaluate
 from allocopt.model.linearization import Linearization, around, full_speed
+from allocopt.model.staff import friction_excess
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.results.status import Status
@@ -80,19 +83,22 @@ POOR, GOOD = 0.25, 0.75  # ratio of actual to predicted gain that shrinks / may 
 BOUNDARY = 0.9  # a delay move this share of the radius long reached it (only such steps widen it)
 
 
-def excess(schedule: Schedule, ev: Evaluation) -> float:
-    """Budget and velocity-cap excess of ``schedule`` on its exact trajectory ``ev``, summed in
-    relative units (0 when it keeps both)."""
+def excess(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
+    """Budget, velocity-cap and staff-friction excess of ``schedule`` on its exact trajectory
+    ``ev``, summed in relative units (a friction row's excess over its limit,
+    :func:`allocopt.model.staff.friction_excess`; 0 when it keeps all three)."""
     spent = ev.use.sum(axis=1) + schedule.capabilities
     over = np.clip(spent - ev.point.budget, 0, None) / ev.point.budget
     hit = np.clip(ev.velocity_hit - ev.hit_cap, 0, None)
-    return float(over.sum() + hit.sum())
+    return float(over.sum() + hit.sum() + friction_excess(inp, schedule, ev))
 
 
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
-    """Exact value less a penalty on budget and velocity-cap excess (relative units), so that a
-    step toward feasibility can be accepted while the linearization is still off."""
-    return ev.risk_reduction(inp) - PENALTY * excess(schedule, ev)
+    """Exact value less a penalty on budget, velocity-cap and staff-friction excess
+    (:func:`excess`), so that a step toward feasibility can be accepted while the linearization
+    is still off, and a point past a limit does not out-score its feasible neighbours by less
+    than the penalty."""
+    return ev.risk_reduction(inp) - PENALTY * excess(inp, schedule, ev)
 
 
 class Exact(Protocol):
@@ -215,8 +221,17 @@ def successive_lp(
         d_step, r_step, regimes = exact.steps(ev, best.ev)
         gain = score - best.score
         predicted = objective - best.score - best.gap
-        accepted = (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score))
         scale = GAIN_TOLERANCE * abs(score)
+        # a step that ends every violation of the best point is taken unless it loses more merit
+        # than the gain tolerance and the program's own error there (its tangent cuts' gap): a
+        # point a hair past a limit (a velocity hit 3e-6 over its cap, an effort 4e-9 EU over its
+        # bound) can out-score every feasible neighbour by less than the program can resolve,
+        # and the radius would shrink around it to not_converged
+        restores = bool(exact.violations(best.ev)) and not exact.violations(ev)
+        restores = restores and gain >= -max(scale, best.gap)
+        accepted = (
+            (not log and not feasible) or gain >= -1e-12 * max(1.0, abs(best.score)) or restores
+        )
         ratio = gain / predicted if predicted > scale else 1.0
         it = Iteration(
             n,

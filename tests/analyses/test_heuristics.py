@@ -1,6 +1,13 @@
-"""The essay's heuristics as results of the model: they hold on the baseline, each fails in a
-counter-scenario whose header (models/counter_*.yaml) says why, none holds with nothing behind it,
-ties stay ties, and every verdict comes with its margin."""
+"""The essay's heuristics as results of the model, with their verdicts and margins.
+
+On the baseline (safety difficulty growing with Magma's own speed-up, elasticity 1) H1 fails
+before the switch and H3 ties by resources; on ``counter_flat_safety_difficulty`` (elasticity 0)
+both hold before the switch, and the decomposition of the value of slowing puts the baseline's
+pre-switch gain on the safety difficulty (docs/model.md, "Heuristics on the baseline"). Each
+counter-scenario runs where its reason is the only difference from a scenario the heuristic
+holds on: H3's counters flip it there; H1's and H2's counters no longer flip theirs (findings,
+asserted as such). None holds with nothing behind it, ties stay ties, and every verdict comes
+with its margin."""
 
 from __future__ import annotations
 
@@ -8,16 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocopt import load_scenario, solve
+from allocopt import Scenario, load_scenario, solve
 from allocopt.analyses.heuristics import (
     FAILS,
-    H1_POST_GAIN_MIN,
+    H1,
     H1_PRE_GAIN_MAX,
     H2,
     H3,
     HOLDS,
     MIN_SAFETY_SHARE,
     NOT_APPLICABLE,
+    PRE,
     SHARE_TOLERANCE,
     TIE,
     VALUE_TOLERANCE,
@@ -27,30 +35,69 @@ from allocopt.analyses.heuristics import (
     ranks,
     withheld_value,
 )
+from allocopt.analyses.slowing import value_of_slowing
 from tests.conftest import ROOT
 
-
-def counter(name: str):
-    return load_scenario(ROOT / "models" / f"counter_{name}.yaml")
+FLAT = {"capability.safety_difficulty_elasticity": 0.0}  # counter_flat_safety_difficulty's change
 
 
-def test_h1_holds_on_the_baseline(baseline):
-    result = h1(baseline)
-    # before the switch, lifting the 5% cap buys (almost) nothing; after it, slowing pays
-    assert result.pre_gain < H1_PRE_GAIN_MAX, result
-    assert result.post_gain > H1_POST_GAIN_MIN, result
-    assert result.verdict == HOLDS
-    assert result.margin == pytest.approx(min(result.pre_margin, result.post_margin))
-    assert result.margin > VALUE_TOLERANCE, result
+def counter(name: str, flat: bool = False) -> Scenario:
+    """``models/counter_<name>.yaml``; with ``flat``, with the safety difficulty of
+    ``counter_flat_safety_difficulty`` (its reason is then the only difference from that one)."""
+    scenario = load_scenario(ROOT / "models" / f"counter_{name}.yaml")
+    return scenario.with_updates(FLAT) if flat else scenario
 
 
-def test_h1_fails_when_others_follow_magma_before_acceleration():
-    result = h1(counter("others_follow"))
+@pytest.fixture(scope="module")
+def flat() -> Scenario:
+    return counter("flat_safety_difficulty")
+
+
+@pytest.fixture(scope="module")
+def flat_result(flat: Scenario):
+    return solve(flat)
+
+
+@pytest.fixture(scope="module")
+def baseline_h1(baseline: Scenario) -> H1:
+    return h1(baseline)
+
+
+def test_h1_fails_before_the_switch_on_the_baseline(baseline, baseline_h1):
+    result = baseline_h1
+    # lifting the 5% cap buys more than the threshold: the optimum slows harder before the switch
     assert result.pre_gain > H1_PRE_GAIN_MAX, result
-    assert result.max_pre_hit_lifted > 0.2, result  # the optimum slows hard before the switch
     assert result.verdict == FAILS
     assert result.margin == pytest.approx(result.pre_margin)  # the pre-switch gain fails it
     assert result.margin < -VALUE_TOLERANCE, result
+    assert result.max_pre_hit_lifted > baseline.velocity.hit_cap_pre_acceleration, result
+    assert result.post_margin > VALUE_TOLERANCE, result  # after the switch, slowing pays
+
+
+def test_h1_s_pre_switch_gain_comes_from_the_safety_difficulty(baseline, baseline_h1, flat):
+    """With a flat safety difficulty lifting the pre-switch cap buys (almost) nothing; on the
+    baseline the value of slowing before the switch (at the optimum with the pre-switch cap kept,
+    post-switch cap lifted, as H1 solves it) is positive, and most of it is the term by which a
+    delay makes all later safety easier."""
+    flat_h1 = h1(flat)
+    assert flat_h1.pre_gain < H1_PRE_GAIN_MAX < baseline_h1.pre_gain, (flat_h1, baseline_h1)
+    assert flat_h1.pre_margin > VALUE_TOLERANCE, flat_h1
+    capped = solve(baseline.with_updates({"velocity.hit_cap_post_acceleration": 1.0}))
+    k = capped.knobs
+    value = value_of_slowing(capped)
+    before = value[value.period.isin(k.loc[k.regime == PRE, "period"])]
+    terms = before.groupby("term").value.sum()
+    assert terms["total"] > 0, terms
+    assert terms["safety_difficulty"] > terms["total"] - terms["safety_difficulty"], terms
+
+
+def test_h1_others_following_before_the_switch_no_longer_flips_it():
+    """A finding: with others following Magma's slowdown (60% relief before the switch as after
+    it) and a flat safety difficulty, lifting the pre-switch cap still buys (almost) nothing."""
+    result = h1(counter("others_follow", flat=True))
+    assert result.pre_gain < H1_PRE_GAIN_MAX, result
+    assert result.verdict == HOLDS, result
+    assert result.margin > VALUE_TOLERANCE, result
 
 
 def test_h2_holds_on_the_baseline(baseline_result):
@@ -61,23 +108,42 @@ def test_h2_holds_on_the_baseline(baseline_result):
     assert result.margin > SHARE_TOLERANCE, result
 
 
-def test_h2_fails_when_ai_is_dangerous_before_acceleration():
-    result = h2(solve(counter("dangerous_early")))
-    assert result.mitigation_share_pre > 0.2, result
-    assert result.verdict == FAILS
-    assert result.margin < -SHARE_TOLERANCE, result
+@pytest.mark.parametrize("flat_difficulty", [False, True])
+def test_h2_holds_even_when_ai_is_dangerous_before_acceleration(
+    flat_difficulty, baseline_result, flat_result
+):
+    """A finding: 25x the hazard before the switch moves safety resources to mitigation before
+    it (the margin shrinks), but preparation still dominates and mitigation's share still rises
+    after the switch, with the safety difficulty growing or flat."""
+    reference = h2(flat_result if flat_difficulty else baseline_result)
+    result = h2(solve(counter("dangerous_early", flat=flat_difficulty)))
+    assert result.mitigation_share_pre > reference.mitigation_share_pre + SHARE_TOLERANCE
+    assert result.margin < reference.margin - SHARE_TOLERANCE, (result, reference)
+    assert result.verdict == HOLDS, result
+    assert result.margin > SHARE_TOLERANCE, result
 
 
-def test_h3_holds_on_the_baseline_by_resources_and_by_value(baseline_result):
+def test_h3_ties_on_the_baseline_by_resources_and_holds_by_value(baseline_result):
+    """Before the switch the baseline prepares elicitation (P1) and security (P2) only: P0 ties
+    at zero with the other groups by resources, and is third by value."""
     result = h3(baseline_result)
-    assert set(result.top_three) == {"P0", "P1", "P2"}, result.preparation_by_group
-    assert result.verdict == HOLDS
-    assert result.margin > SHARE_TOLERANCE, result.preparation_by_group
+    assert result.preparation_by_group.index[0] == "P1", result.preparation_by_group
+    assert result.preparation_by_group["P0"] <= SHARE_TOLERANCE, result.preparation_by_group
+    assert result.verdict == TIE
+    assert abs(result.margin) <= SHARE_TOLERANCE, result.preparation_by_group
+    assert not result.holds
     assert set(result.top_three_by_value) == {"P0", "P1", "P2"}, result.value_by_group
     assert result.verdict_by_value == HOLDS
     assert result.margin_by_value > VALUE_TOLERANCE, result.value_by_group
     # withholding a group never raises the risk reduction beyond the outer loop's accuracy
     assert (result.value_by_group > -VALUE_TOLERANCE).all(), result.value_by_group
+
+
+def test_h3_holds_by_resources_with_a_flat_safety_difficulty(flat_result):
+    result = h3(flat_result, by_value=False)
+    assert set(result.top_three) == {"P0", "P1", "P2"}, result.preparation_by_group
+    assert result.verdict == HOLDS
+    assert result.margin > SHARE_TOLERANCE, result.preparation_by_group
 
 
 @pytest.mark.parametrize(
@@ -88,7 +154,8 @@ def test_h3_holds_on_the_baseline_by_resources_and_by_value(baseline_result):
     ],
 )
 def test_h3_fails_when_its_reason_is_removed(name, dropped):
-    result = h3(solve(counter(name)), by_value=False)
+    """On the flat safety difficulty, where H3 holds, with the counter-scenario's change only."""
+    result = h3(solve(counter(name, flat=True)), by_value=False)
     assert dropped not in result.top_three, result.preparation_by_group
     assert result.verdict == FAILS
     assert result.margin < -SHARE_TOLERANCE, result.preparation_by_group

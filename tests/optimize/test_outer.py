@@ -28,7 +28,14 @@ from allocopt.errors import InfeasibleError, SolverError
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.outer import GAIN_TOLERANCE, MAX_TRUST_FACTOR, Outcome, merit, successive_lp
+from allocopt.optimize.outer import (
+    GAIN_TOLERANCE,
+    MAX_TRUST_FACTOR,
+    PENALTY,
+    Outcome,
+    merit,
+    successive_lp,
+)
 
 TRUST = 0.01  # initial trust radius (years): a move of 0.009 years reaches it (90%)
 TOLERANCE = 0.001  # years
@@ -45,14 +52,20 @@ def S(effort: float) -> Schedule:
 def inputs(tiny):
     """Inputs of the tiny endogenous scenario, with the outer loop's settings as given."""
 
-    def make(max_iterations: int = 30, speedup: list[float] | None = None) -> Inputs:
+    def make(
+        max_iterations: int = 30,
+        speedup: list[float] | None = None,
+        staff: dict | None = None,
+        item: dict | None = None,
+    ) -> Inputs:
         scenario = tiny(
-            [{}],
+            [item or {}],
             budgets=[(5.0, 100.0)] * 2,
             hazard=[0.2, 0.2],
             speedup=speedup,
             config={
                 "velocity": {"hit_cap_pre_acceleration": 0.5},
+                "staff": staff or {},
                 "capability": {
                     "hazard_follows_delay": True,
                     "slp": {
@@ -105,6 +118,25 @@ class Stub:
 
 def log(outcome: Outcome) -> list[tuple[int, float, bool]]:
     return [(i.iteration, i.trust, i.accepted) for i in outcome.iterations]
+
+
+@pytest.mark.parametrize(("moved", "excess"), [(20, 0.0), (40, 15 / 25)])
+def test_the_merit_prices_staff_moved_beyond_the_reassignment_limit(inputs, moved, excess):
+    """With a quarter of the 100 FTE movable per year, 40 FTE moved from capabilities to the item
+    in the second year are 15 FTE (60% of the 25 FTE limit) past it: the merit falls by the
+    penalty on that relative excess, as it does for the budget and the velocity cap, so a point
+    just past a friction never out-scores its feasible neighbours (the loop would otherwise
+    shrink its radius around it and end there, ``not_converged``)."""
+    inp = inputs(staff={"reassignment_share_per_year": 0.25})
+    schedule = Schedule(
+        effort=np.array([[0.0], [moved]]), capabilities=np.array([[5.0, 100.0], [5.0, 100 - moved]])
+    )
+    ev = evaluate(inp, schedule)
+    assert bool(ev.violations) == (excess > 0), ev.violations
+    assert all("re-assignment limit 25 FTE" in v for v in ev.violations)
+    assert merit(inp, schedule, ev) == pytest.approx(
+        ev.risk_reduction(inp) - PENALTY * excess, rel=1e-12
+    )
 
 
 def test_the_script_s_merit(inputs):
@@ -389,6 +421,39 @@ def test_a_start_schedule_is_the_first_point(inputs):
     ]
     assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
+
+
+@pytest.mark.parametrize(
+    ("feasible", "gap", "radii", "status"),
+    [
+        (24.99, 0.0, [0.01, 0.02], "locally_optimal"),
+        (8, 0.0, [0.01, 0.02, 0.01, 0.005, 0.0025, 0.00125], "not_converged"),
+        (8, 0.2, [0.01, 0.01, 0.02], "locally_optimal"),
+    ],
+)
+def test_a_step_that_ends_every_violation_is_taken_at_a_merit_loss_below_the_tolerance(
+    inputs, feasible, gap, radii, status
+):
+    """S(25) exceeds the item's max_effort of 24.99 EU by 0.01 EU (a bound the merit does not
+    price) and is accepted first, valued ``gap`` above its exact value (move 0.25: at ratio 1,
+    0.01 -> 0.02; at 0.2 over, ratio about 0.5 keeps 0.01). S(24.99) violates nothing and
+    scores a hair less (the merit is flat at its peak, far less than GAIN_TOLERANCE below): it
+    is taken, and moves the delay by 0.0001 < 0.001 years: converged there. S(8) violates
+    nothing either but loses far more than the tolerance: with no gap it is rejected ever after,
+    the radius halves (min(0.02, 0.17) / 2 = 0.01, 0.005, 0.0025, 0.00125, then 0.000625 <
+    0.001) and the loop ends at the violating S(25); with a gap of 0.2 (the program's error at
+    S(25)) above its loss it is taken (the program predicted a loss: ratio taken as 1, move 0.17
+    doubles 0.01), and repeated it moves nothing: converged."""
+    inp = inputs(item={"max_effort": 24.99})
+    assert evaluate(inp, S(25)).violations
+    assert not evaluate(inp, S(feasible)).violations
+    assert 0 < score(inp, 25) - score(inp, 24.99) < GAIN_TOLERANCE * score(inp, 25)
+    assert GAIN_TOLERANCE * score(inp, 25) < score(inp, 25) - score(inp, 8) < 0.2
+    outcome = successive_lp(inp, Stub(inp, (25, exact(inp, 25) + gap), feasible))
+    accepted = status == "locally_optimal"
+    assert log(outcome) == [(n, r, n == 0 or accepted) for n, r in enumerate(radii)]
+    assert outcome.status == status
+    np.testing.assert_allclose(outcome.schedule.effort, S(feasible if accepted else 25).effort)
 
 
 def test_the_first_answer_from_an_infeasible_start_is_accepted(inputs):

@@ -94,8 +94,12 @@ def test_the_program_is_built_once_per_solve(
 
 
 def test_the_persistent_loop_converges_where_the_fresh_model_loop_does(short: Scenario) -> None:
+    """The loops, not the tie-break: the smoothest schedule within ``smooth_tolerance`` of the
+    program's optimum may differ from the loop's in exact value by up to the tangent cuts' gap
+    (with the safety difficulty and the tail on, +0.045% on these six quarters), so the
+    persistent solve runs with the tie-break off."""
     inp = prepare(short)
-    persistent = solve(short)
+    persistent = solve(short.with_updates({"solver.smooth_tolerance": None}))
 
     def fresh(lin):
         m, _ = solve_program(inp, short, lin)
