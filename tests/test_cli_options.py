@@ -95,15 +95,19 @@ def _out(command: str, tmp_path: Path) -> tuple[str, ...]:
 
 
 def test_solve_with_set_changes_the_field(tmp_path: Path) -> None:
-    """The issue's example: the cap after the switch becomes the mean hit after it."""
-    for value, shown in (("0.3", "30.0%"), ("1.5e-1", "15.0%")):
+    """The issue's example: the cap after the switch bounds the mean hit after it, which sits
+    at the cap up to the tie-break's moves (the smoothest optimum may leave a period a little
+    below a cap whose price is ~0)."""
+    for value in ("0.3", "1.5e-1"):
         out = tmp_path / value
         code, lines = _run(
             "solve", str(CORE), "--set", f"velocity.hit_cap_post_acceleration={value}",
             "--out", str(out),
         )  # fmt: skip
         assert code == 0, lines
-        assert any(f"after the switch: mean velocity hit {shown}" in line for line in lines)
+        line = next(line for line in lines if "after the switch: mean velocity hit" in line)
+        hit = float(line.split("mean velocity hit ")[1].split("%")[0]) / 100
+        assert float(value) - 0.01 <= hit <= float(value) + 1e-9, line
 
 
 def test_override_sets_apply_in_order_and_set_wins(with_sets: Path) -> None:
