@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from allocopt.model.budget import per_resource_scale
 from allocopt.model.family import PER_PERIOD, Family, Finding, Mutable, Row, Told, amount, pct
 from allocopt.model.sets import CAPABILITIES
 from allocopt.numeric.inputs import Inputs
@@ -75,7 +76,7 @@ FAMILY = Family(
             "safety_floor_limit",
             rank=1,
             told=_floor,
-            scale=lambda m, idx: m.resource_scale[idx[1]],
+            scale=per_resource_scale,
         ),
     ),
     params=(

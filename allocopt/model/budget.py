@@ -70,6 +70,11 @@ def check_budget(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Findin
     return out
 
 
+def per_resource_scale(m: object, idx: tuple) -> object:
+    """The factor a row indexed ``(t, r)`` is multiplied by: ``resource_scale[r]``."""
+    return m.resource_scale[idx[1]]
+
+
 FAMILY = Family(
     name="budget",
     add=add_budget,
@@ -78,7 +83,7 @@ FAMILY = Family(
             "budget_limit",
             rank=6,
             told=_budget,
-            scale=lambda m, idx: m.resource_scale[idx[1]],
+            scale=per_resource_scale,
             price=Price(
                 0, lambda idx: (idx[1], "", f"risk reduction per {RESOURCE_UNITS[idx[1]]}")
             ),
