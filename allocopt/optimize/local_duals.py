@@ -147,7 +147,7 @@ def local_duals(
         [labels[["period", "constraint", "resource", "activity"]], check.drop(columns="row")],
         axis=1,
     )
-    kept = labels[check.confirmed.to_numpy()]
+    kept = labels[check.confirmed.to_numpy(dtype=bool)]  # an empty mask selects rows, not columns
     table = pd.concat([kept, velocity_price(kept).dropna(subset=["value"])], ignore_index=True)
     return LocalDuals(
         checks_table,

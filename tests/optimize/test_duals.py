@@ -238,6 +238,22 @@ def test_solve_can_skip_the_local_duals(short, short_local):
     )
 
 
+def test_a_program_with_nothing_binding_has_an_empty_local_duals_table(tiny):
+    """One year of endogenous capability (a two-year tail), one preparation whose lead time
+    (1 year) ends past the horizon, where the tail meets the last stock: no effort is worth
+    anything, so no candidate row has a dual to check. The solve reports an empty table of
+    local duals (once it raised, reading labels through an empty mask)."""
+    prepared = {"mode": "preparation", "lead_time_years": 1, "depreciation_per_year": 0.5}
+    scenario = tiny(
+        [prepared], budgets=[(5.0, 100.0)], hazard=[0.1], config={"capability": {"tail_years": 2.0}}
+    )
+    result = solve(scenario)
+    assert result.status.value == "locally_optimal"
+    assert result.summary["risk_reduction_exact"] == pytest.approx(0.0, abs=1e-12)
+    assert list(result.duals.columns) == list(DUAL_COLUMNS)
+    assert result.duals.empty
+
+
 def test_the_rerun_stops_early_only_when_it_cannot_confirm(short_program, short_local):
     """Tightened by a checked row's step: with its true dual the loop runs to its end (the
     finite difference the check recorded); with a dual far above what the first step's merit
