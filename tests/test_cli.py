@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt.analyses.runner import SchedulerUnreachable
-from allocopt.cli import _Doing, app, explain
+from allocopt.cli import Doing, app, explain
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.results.files import MANIFEST
 from allocopt.run import run_scenario
@@ -201,22 +201,22 @@ def test_run_scenario_writes_what_the_cli_writes(tmp_path):
 @pytest.mark.parametrize(
     ("error", "doing", "code", "lines"),
     [
-        (ScenarioError(["a: bad", "b: worse"]), _Doing(Path("s.yaml")), 2, ["a: bad", "b: worse"]),
+        (ScenarioError(["a: bad", "b: worse"]), Doing(Path("s.yaml")), 2, ["a: bad", "b: worse"]),
         (
             SolverError("time_limit", "stopped"),
-            _Doing(Path("s.yaml"), subject="an outcome"),
+            Doing(Path("s.yaml"), subject="an outcome"),
             1,
             ["s.yaml: an outcome could not be solved: time_limit: stopped"],
         ),
         (
             SchedulerUnreachable("tcp://h:1", OSError("timed out")),
-            _Doing(Path("s.yaml"), output=Path("o"), holding="the sweep table"),
+            Doing(Path("s.yaml"), output=Path("o"), holding="the sweep table"),
             2,
             ["--scheduler tcp://h:1: cannot reach the Dask scheduler (timed out)"],
         ),
         (
             PermissionError(13, "Permission denied", "o/x.csv"),
-            _Doing(Path("s.yaml"), output=Path("o"), holding="the sweep table"),
+            Doing(Path("s.yaml"), output=Path("o"), holding="the sweep table"),
             2,
             ["o: cannot write the sweep table (Permission denied)"],
         ),

@@ -372,15 +372,30 @@ class HighsRunner:
 
     def iis(self) -> Iis | None:
         """The IIS HiGHS computes for the model it has just found infeasible; None when HiGHS
-        reports no set (or this Pyomo version hides its row and column maps)."""
+        reports no set (or this Pyomo version hides its row and column maps).
+
+        HiGHS computes it at its default options (the runner's threads and time limit kept):
+        under the runner's :data:`DUAL_TOLERANCE` (set for the optimum, not for feasibility) the
+        deletion filter cannot confirm that a row may go, so on the endogenous program HiGHS
+        returned a set it calls reducible, with a warning (tests/infeasible/frozen_headcount.yaml:
+        12 rows, where the IIS has 9; floor_beyond_staff.yaml: 3,088 rows after three minutes,
+        where it has 2). The next solve sets the runner's options again."""
         highs = getattr(self.solver, "_solver_model", None)
         rows = getattr(self.solver, "_solver_con_to_pyomo_con_map", None)
         cols = getattr(self.solver, "_pyomo_var_to_solver_var_map", None)
         known = getattr(self.solver, "_vars", None)
         if highs is None or rows is None or cols is None or known is None:
             return None
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("iis_strategy", IIS_STRATEGY)
+        threads = option_of(highs, "threads")
+        limit = INF if self.solver.limit is None else highs.getRunTime() + self.solver.limit
+        highs.resetOptions()
+        for name, value in (
+            ("output_flag", False),
+            ("threads", threads),
+            ("time_limit", limit),
+            ("iis_strategy", IIS_STRATEGY),
+        ):
+            highs.setOptionValue(name, value)
         status, found = highs.getIis()
         if status != highspy.HighsStatus.kOk or not found.valid_ or not list(found.row_index_):
             return None

@@ -14,10 +14,12 @@ from allocopt.diagnosis import Diagnosis
 from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.diagnose import describe, diagnose
+from allocopt.optimize.highs import DUAL_TOLERANCE
 from allocopt.optimize.pipeline import run_highs
 from tests.model.toy_family import TOY, TOY_RANK
 
 HERE = Path(__file__).parents[1] / "infeasible"
+HIGHS_DUAL_TOLERANCE = 1e-7  # HiGHS's default dual_feasibility_tolerance
 
 # scenario file -> (rule families the IIS must name, phrases the headline must contain); rows of
 # model bookkeeping (stock balances, tangent cuts, ...) may join them
@@ -37,16 +39,24 @@ CASES = {
 }
 
 
-def _error(name: str) -> InfeasibleError:
+def _error(name: str, program: str = "endogenous") -> InfeasibleError:
+    """The error of solving example ``name`` (each extends the endogenous baseline), or of its
+    core program when ``program`` is "core"."""
+    scenario = load_scenario(HERE / f"{name}.yaml")
+    if program == "core":
+        scenario = scenario.with_updates({"capability": {}})
     with pytest.raises(InfeasibleError) as caught:
-        solve(load_scenario(HERE / f"{name}.yaml"))
+        solve(scenario)
     return caught.value
 
 
+@pytest.mark.parametrize("program", ["endogenous", "core"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_iis_names_the_conflicting_constraints(name: str) -> None:
+def test_iis_names_the_conflicting_constraints(name: str, program: str) -> None:
+    """On the endogenous program (the outer loop's first solve) as on the core LP, HiGHS gives
+    an IIS: computed at HiGHS's default tolerances (HighsRunner.iis), not the solve's."""
     families, phrases = CASES[name]
-    diagnosis = _error(name).diagnosis
+    diagnosis = _error(name, program).diagnosis
     assert diagnosis.method == "iis"
     assert {c.family for c in diagnosis.conflicts if c.is_limit} == families
     for phrase in phrases:
@@ -171,6 +181,9 @@ def test_a_toy_family_is_diagnosed_in_its_own_words(core) -> None:
     assert solved.status == "infeasible"
     diagnosis = diagnose(m, inp, solved.runner)
     assert diagnosis.method == "iis"
+    assert solved.runner.held("dual_feasibility_tolerance") == HIGHS_DUAL_TOLERANCE  # the IIS's
+    assert solved.runner.solve(m).status == "infeasible"
+    assert solved.runner.held("dual_feasibility_tolerance") == DUAL_TOLERANCE  # the solve's again
     toy = [c for c in diagnosis.conflicts if c.family == "safety_compute_cap"]
     assert toy
     assert all(c.rank == TOY_RANK and c.resource == "compute" for c in toy)

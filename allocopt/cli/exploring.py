@@ -1,0 +1,159 @@
+"""The commands that look around a scenario's optimum: ``sweep`` (over fields), ``outcomes``
+(pause plausibility x lag, essay Appendix A) and ``compare`` (against simple policies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from allocopt.cli.console import progress
+from allocopt.cli.failing import SUBJECTS, failing
+from allocopt.cli.options import (
+    CORES,
+    DEFAULT_SCENARIO,
+    AllowOption,
+    FromResultOption,
+    OverrideOption,
+    ScenarioArg,
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    grid,
+    load,
+    with_option,
+)
+from allocopt.errors import ScenarioError
+from allocopt.results.files import atomic_write, check_writable
+from allocopt.results.status import Status
+
+
+def sweep(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
+    ] = None,
+    grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for sweep.csv and figures.  [default: results/<name>_sweep]"),
+    ] = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
+) -> None:
+    """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures.
+
+    Fast (warm re-solves) on a core program such as models/magma_core.yaml; a scenario with
+    endogenous capability runs the outer loop at every point."""
+    from allocopt.analyses.runner import executor
+    from allocopt.analyses.sweep import Parameter
+    from allocopt.analyses.sweep import sweep as run
+    from allocopt.plot.explore import save_sweep
+
+    with failing(scenario) as doing:
+        loaded = load(scenario, allow_path, set_, override)
+        if not param:
+            raise ScenarioError("give at least one --param FIELD=LO:HI:N")
+        params = [Parameter.parse(p) for p in param]
+        for p in params:  # a mistyped field, named as the option
+            with_option("--param", loaded, p.field, p.values[0])
+        folder = doing.writes(out or Path("results") / f"{loaded.name}_sweep", "the sweep table")
+        check_writable(folder)
+        with executor(workers, scheduler) as ex:
+            table = run(loaded, params, full_grid=grid, executor=ex, progress=progress())
+        save_sweep(table, folder, loaded.name)
+    counts = table.status.value_counts()
+    found = [
+        f"{counts[s.value]} {s.value.replace('_', ' ')}"
+        for s in Status
+        if s.is_local_optimum and s.value in counts
+    ]
+    typer.echo(f"{len(table)} points ({', '.join(found) or '0 optimal'}) written to {folder}/")
+
+
+def outcomes(
+    scenario: ScenarioArg = Path("models/magma_outcomes.yaml"),
+    plausibility: Annotated[
+        str, typer.Option(help="Pause plausibilities LO:HI:N (probability a pause succeeds).")
+    ] = "0:1:5",
+    lag: Annotated[str, typer.Option(help="Lags behind the frontier LO:HI:N (years).")] = "0:2:5",
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for outcome_map and outcome_decomposition .csv and .png.  "
+            "[default: results/<name>_outcomes]"
+        ),
+    ] = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
+) -> None:
+    """Map the outcome chosen after acceleration over pause plausibility × lag (essay Appendix A)."""
+    from allocopt.analyses.outcomes import outcome_map
+    from allocopt.analyses.runner import executor
+    from allocopt.plot.outcomes import save_outcome_map
+
+    with failing(scenario) as doing:
+        doing.subject = SUBJECTS["outcomes"]
+        loaded = load(scenario, allow_path, set_, override)
+        ps, lags = grid("--plausibility", plausibility), grid("--lag", lag)
+        folder = doing.writes(out or Path("results") / f"{loaded.name}_outcomes", "the outcome map")
+        check_writable(folder)
+        with executor(workers, scheduler) as ex:
+            table = outcome_map(loaded, ps, lags, executor=ex, progress=progress())
+        save_outcome_map(table, folder, loaded.name)
+    counts = table.chosen.value_counts().to_dict()
+    typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
+
+
+def compare(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    from_result: FromResultOption = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
+) -> None:
+    """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'.
+
+    With --from-result the saved optimum and its scenario are used (the optimum is not solved
+    again; 'never slow down' still is)."""
+    from allocopt.analyses.policies import compare as run
+    from allocopt.results.names import label, unit
+    from allocopt.results.store import load_result
+
+    with failing(scenario) as doing:
+        if from_result is not None and (set_ or override):
+            raise ScenarioError(
+                "--set/--override change a scenario: with --from-result the saved one is used"
+            )
+        optimum = load_result(from_result) if from_result is not None else None
+        loaded = optimum.scenario if optimum else load(scenario, allow_path, set_, override)
+        if out is not None:
+            check_writable(doing.writes(out, "the comparison table"), folder=False)
+        table = run(loaded, optimum)
+        if out is not None:  # one file, whole or not at all (no folder: no manifest)
+            atomic_write(
+                out,
+                lambda tmp: table.to_csv(
+                    tmp, index=False, float_format="%.10g", lineterminator="\n"
+                ),
+            )
+    shown = table.copy()
+    for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
+        shown[column] = shown[column].map("{:.4f}".format)
+    for column in ("probability_with_plan_and_postponed", "share_of_optimum"):
+        shown[column] = shown[column].map("{:.1%}".format)
+    typer.echo(
+        f"scenario {loaded.name}: risk_reduction is the {label('risk_reduction_exact').lower()}, "
+        f"in {unit('risk_reduction_exact')}; probability_with_plan_and_postponed is the "
+        f"{label('probability_with_plan_and_postponed').lower()}"
+    )
+    typer.echo(shown.to_string(index=False))

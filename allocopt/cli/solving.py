@@ -1,0 +1,150 @@
+"""The commands that solve one scenario and write what it gives: ``solve`` (result tables, and
+Monte Carlo, a scenario tree or outcomes when the scenario asks) and ``report`` (figures, tables,
+the saved result and an HTML page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from allocopt.cli.console import progress
+from allocopt.cli.failing import failing
+from allocopt.cli.options import (
+    CORES,
+    DEFAULT_SCENARIO,
+    AllowOption,
+    FromResultOption,
+    OverrideOption,
+    ScenarioArg,
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    load,
+    with_option,
+)
+from allocopt.errors import ScenarioError
+from allocopt.results.files import check_writable
+
+
+def solve(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the result tables.  [default: results/<scenario name>]"),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Seconds HiGHS may run (overrides solver.time_limit_seconds).",
+        ),
+    ] = None,
+    allow_nonoptimal: Annotated[
+        bool,
+        typer.Option(
+            "--allow-nonoptimal",
+            help="Write the best solution found when HiGHS stops short of an optimum "
+            "(marked NOT OPTIMAL) instead of failing.",
+        ),
+    ] = False,
+    starts: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run the outer loop (endogenous capability) from N starting schedules: full "
+            "speed, the essay's rule, never slowing, then seeded random ones; keep the best and "
+            "report the spread (starts.csv).",
+        ),
+    ] = 1,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
+    workers: WorkersOption = CORES,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Solve a scenario, print a summary and write the result tables as CSV.
+
+    With an uncertainty: block, also evaluate the optimum on its samples (Monte Carlo, through
+    --workers or --scheduler) and write montecarlo_*.csv beside the tables. With a tree: block,
+    solve the scenario tree as one stochastic program instead and write tree_*.csv and
+    tree_plan.png."""
+    from allocopt.run import OUTCOMES_FILE, TREE_FIGURE, run_scenario
+
+    with failing(scenario) as doing:
+        loaded = load(scenario, allow_path, set_, override)
+        if time_limit is not None:
+            loaded = with_option("--time-limit", loaded, "solver.time_limit_seconds", time_limit)
+        folder = out or Path("results") / loaded.name
+        tree = loaded.tree is not None
+        doing.writes(folder, "the tree tables" if tree else "the result tables")
+        run = run_scenario(
+            loaded,
+            folder,
+            allow_nonoptimal=allow_nonoptimal,
+            starts=starts,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress(),
+            on_step=doing.step,
+        )
+    typer.echo(run.solved.text_summary())
+    if tree:
+        typer.echo(
+            f"  tables and {TREE_FIGURE} written to {folder}/ (tree_*.csv: one plan per branch)"
+        )
+        return
+    if run.monte_carlo is not None:
+        typer.echo(run.monte_carlo.text_summary("the deterministic optimum above"))
+    typer.echo(f"  tables written to {folder}/")
+    if run.outcome is not None:
+        typer.echo("\n".join(run.outcome.lines()))
+        typer.echo(f"  outcome values written to {folder / OUTCOMES_FILE}")
+
+
+def report(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Scenario YAML file.  [default: models/magma_baseline.yaml; none with --from-result]"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the report.  [default: results/<scenario name>_report]"),
+    ] = None,
+    from_result: FromResultOption = None,
+    set_: SetOption = None,
+    override: OverrideOption = None,
+    allow_path: AllowOption = None,
+) -> None:
+    """Write figures, tables, the saved result and an HTML page for a scenario."""
+    from allocopt.optimize.pipeline import solve as run
+    from allocopt.report import write_report
+    from allocopt.results.store import load_result
+    from allocopt.run import OuterLine
+
+    path = scenario or DEFAULT_SCENARIO
+    with failing(path) as doing:
+        if (set_ or override) and scenario is None and from_result is not None:
+            raise ScenarioError(
+                "--set/--override change a scenario: name the scenario file too "
+                "(--from-result alone solves nothing)"
+            )
+        loaded = load(path, allow_path, set_, override) if scenario or not from_result else None
+        result = load_result(from_result) if from_result is not None else None
+        if loaded is not None and result is not None and loaded.name != result.scenario_name:
+            raise ScenarioError(
+                f"{from_result}: holds scenario '{result.scenario_name}', "
+                f"not '{loaded.name}' named by {path}"
+            )
+        name = result.scenario_name if result is not None else loaded.name
+        folder = doing.writes(out or Path("results") / f"{name}_report", "the report")
+        check_writable(folder)
+        if result is None:
+            with OuterLine() as line:
+                result = run(loaded, on_iteration=line if progress() else None)
+        page = write_report(result, folder)
+    typer.echo(result.text_summary())
+    typer.echo(f"  report written to {page}")
