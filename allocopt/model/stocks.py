@@ -23,7 +23,11 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
     held[t,i] = stock[t,i] if i is preparation else effective_effort[t,i];
     level_def:  level[t,i] = held[t,i], or with safety difficulty (what the benefit reads)
-        ease_ref[t] * held[t,i] + held_ref[t,i] * ease_slope[t] * (delay[t] - delay_ref[t])."""
+        ease_ref[t] * held[t,i] + held_ref[t,i] * ease_slope[t] * (delay[t] - delay_ref[t]);
+    with salvage, over the tail's periods u = 1..N past the last period T (no new effort):
+    held_tail[u,p] = retention[p] * held_tail[u-1,p] + dt * effective_effort[T+u - lead_periods[p], p]
+        (the effort in flight: only a source period within the horizon), held_tail[0,p] = stock[T,p];
+    held_tail[u,i] = effective_effort[T,i] for mitigation."""
     labels = list(m.PERIODS)
     position = {t: n for n, t in enumerate(labels)}
     ids = list(inp.ids)
@@ -92,6 +96,18 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.level[t, i] == m.ease_ref[t] * held + moved
 
     m.level_def = pyo.Constraint(m.PERIODS, m.INTERVENTIONS, rule=level_rule)
+
+    last = labels[-1]
+    carried = {p: m.stock[last, p] for p in m.PREPARATION}
+    held_tail = {}
+    for n, u in enumerate(m.TAIL):
+        for p in m.PREPARATION:
+            source = len(labels) + n - lead[p]  # the period whose effort joins the stock in u
+            joins = m.dt * m.effective_effort[labels[source], p] if 0 <= source < len(labels) else 0
+            carried[p] = keep[p] * carried[p] + joins
+        for i in ids:
+            held_tail[u, i] = carried[i] if i in carried else m.effective_effort[last, i]
+    m.held_tail = pyo.Expression(m.TAIL, m.INTERVENTIONS, rule=lambda m, u, i: held_tail[u, i])
 
 
 FAMILY = Family(

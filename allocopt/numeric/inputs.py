@@ -48,6 +48,7 @@ class CapabilitySettings:
     no_return_width_doublings: float = 0.5  # sigmoid width, doublings of the speed-up
     no_return_share: float = 1.0  # share of a channel's hazard that locks in
     no_return_channels: tuple[str, ...] = CHANNELS  # channels whose hazard locks in
+    salvage: bool = False  # the tail reads the stocks evolving past the horizon, no new effort
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
         no_return_width_doublings=cap.no_return_width_doublings,
         no_return_share=cap.no_return_share,
         no_return_channels=tuple(c for c in CHANNELS if c in cap.no_return_channels),
+        salvage=cap.salvage,
     )
 
 

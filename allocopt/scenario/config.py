@@ -159,6 +159,10 @@ class Capability(Strict):
     safety_difficulty_elasticity: Annotated[float, Field(ge=0, le=10)] = 0.0
     # years of reference progress past the horizon's end counted at the last period's residual
     tail_years: Annotated[float, Field(ge=0, le=20)] = 0.0
+    # salvage: over the tail, the residual share reads the stocks as they evolve past the horizon
+    # with no new effort (effort in flight joins at the end of its lead time, stocks depreciate);
+    # off: the tail is met at the last period's residual share
+    salvage: bool = False
     slp: Slp = Field(default_factory=Slp)
 
     @property
@@ -176,6 +180,14 @@ class Capability(Strict):
             or self.safety_difficulty_elasticity > 0
             or self.tail_years > 0
         )
+
+    @model_validator(mode="after")
+    def _salvage_needs_tail(self) -> Capability:
+        if self.salvage and self.tail_years <= 0:
+            raise ValueError(
+                "capability.salvage values the stocks over the tail: set tail_years > 0"
+            )
+        return self
 
 
 # a pause that may succeed is a two-branch stochastic program (docs/model.md, "Outcomes over
