@@ -119,12 +119,13 @@ def thawed(inp: Inputs, cold: Inputs, term: str, delay: np.ndarray) -> Inputs:
     raise ValueError(f"no delay-dependent inputs for term {term!r} (known: {TERMS[1:-1]})")
 
 
-def _within(inp: Inputs, ev: Evaluation, later: np.ndarray, tail: np.ndarray) -> float:
-    """Exact risk reduction of ``ev`` counting the hazard ``later`` [CH] still ahead at the end
-    at the last period's residual share (with the lock-in), against ``tail`` [CH] at full speed
+def _within(inp: Inputs, ev: Evaluation, base: Evaluation) -> float:
+    """Exact risk reduction of ``ev`` counting the hazard still ahead at the end on ``base``'s
+    trajectory (``base.postponed``, its tail's periods ``base.tail_piece`` with salvage) at
+    ``ev``'s residual shares (``Evaluation.met_ahead``), against ``base.tail_full`` at full speed
     (what ``Evaluation.risk_reduction`` counts with its own)."""
     cut = (inp.hazard_full - ev.hazard_plan).sum() * inp.dt
-    return float(cut + tail.sum() - ev.residual_plan[-1] @ later)
+    return float(cut + base.tail_full.sum() - ev.met_ahead(base.postponed, base.tail_piece))
 
 
 def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Schedule, Schedule]:
@@ -164,12 +165,11 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
     for t, period in enumerate(inp.periods.labels):
         at_t, later = slower(inp, result.schedule, base, t)
         slow = simulate(cold, at_t)
-        ahead, tail = base.postponed, base.tail_full
-        values = {"safety_work": _within(cold, slow, ahead, tail) - rr0}
+        values = {"safety_work": _within(cold, slow, base) - rr0}
         for term in TERMS[1:-1]:
             warm = thawed(inp, cold, term, slow.delay)
             ev = simulate(warm, later if term == "budgets" else at_t)
-            values[term] = _within(warm, ev, ahead, tail) - _within(cold, slow, ahead, tail)
+            values[term] = _within(warm, ev, base) - _within(cold, slow, base)
         moved, _ = postponed(inp, slow.delay_end)
         values["postponed_risk"] = -float(slow.residual_plan[-1] @ (moved - base.postponed))
         values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0

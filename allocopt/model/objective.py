@@ -61,12 +61,13 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return share, at_point
 
     follows = cap.hazard_follows_delay
+    salvage = cap.salvage
     if follows:
         m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
 
     def ahead(c: str) -> object:  # hazard still ahead at the end, met at the last residual
         share, at_point = last_residual(c)
-        met = m.postponed_ref[c] * share if not len(m.TAIL) else _met_in_tail(m, c, share, locks)
+        met = _met_in_tail(m, c, share, locks) if salvage else m.postponed_ref[c] * share
         if follows and c.startswith("own_"):
             met += at_point * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
         return met

@@ -84,6 +84,23 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
 
+    if inp.capability.salvage:
+        tail_sets = (sat, effect, weight, influence, credible)
+        _add_tail(m, inp, b_cuts, r_cuts, tail_sets)
+
+
+def _add_tail(
+    m: pyo.ConcreteModel,
+    inp: Inputs,
+    b_cuts: list,
+    r_cuts: dict,
+    given: tuple,
+) -> None:
+    """Declare the tail's rows with salvage (add_risk's docstring): ``benefit_tail_cut``,
+    ``capacity_tail`` and ``residual_tail_cut``, at the last period's ease, influence, export
+    weight and credibility."""
+    sat, effect, weight, influence, credible = given
+    ids = list(inp.ids)
     last = m.PERIODS.last()
     hard = inp.capability.safety_difficulty_elasticity > 0
     m.benefit_tail_cut = pyo.Constraint(

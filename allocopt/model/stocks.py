@@ -97,6 +97,14 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     m.level_def = pyo.Constraint(m.PERIODS, m.INTERVENTIONS, rule=level_rule)
 
+    if inp.capability.salvage:
+        _add_held_tail(m, labels, lead, keep)
+
+
+def _add_held_tail(
+    m: pyo.ConcreteModel, labels: list[str], lead: dict[str, int], keep: dict[str, float]
+) -> None:
+    """Declare ``held_tail[u,i]`` (add_stocks' docstring) over the tail's periods TAIL."""
     last = labels[-1]
     carried = {p: m.stock[last, p] for p in m.PREPARATION}
     held_tail = {}
@@ -105,7 +113,7 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
             source = len(labels) + n - lead[p]  # the period whose effort joins the stock in u
             joins = m.dt * m.effective_effort[labels[source], p] if 0 <= source < len(labels) else 0
             carried[p] = keep[p] * carried[p] + joins
-        for i in ids:
+        for i in m.INTERVENTIONS:
             held_tail[u, i] = carried[i] if i in carried else m.effective_effort[last, i]
     m.held_tail = pyo.Expression(m.TAIL, m.INTERVENTIONS, rule=lambda m, u, i: held_tail[u, i])
 

@@ -81,9 +81,15 @@ class Evaluation:
         """Hazard still ahead at the horizon's end (the own path the plan postponed, and the tail
         past the horizon), met at the last period's residual share counting the lock-in; with
         salvage the tail is met period by period at ``residual_tail_plan``."""
-        at_end = self.postponed - self.tail_piece.sum(axis=0)
+        return self.met_ahead(self.postponed, self.tail_piece)
+
+    def met_ahead(self, later: np.ndarray, pieces: np.ndarray) -> float:
+        """The hazard ``later`` [CH] ahead at the end met by this plan: ``pieces`` [N, CH] of it in
+        the tail's periods at ``residual_tail_plan``, the rest at the last period's residual share
+        (counting the lock-in); all of it there without salvage (N = 0)."""
+        at_end = later - pieces.sum(axis=0)
         return float(self.residual_plan[-1] @ at_end) + float(
-            (self.residual_tail_plan * self.tail_piece).sum()
+            (self.residual_tail_plan * pieces).sum()
         )
 
     @property
