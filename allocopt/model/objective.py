@@ -7,7 +7,7 @@ import pyomo.environ as pyo
 
 from allocopt.model.family import Family, Mutable, exact
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import postponed, tail_pieces
+from allocopt.numeric.trajectory import postponed, tail_periods, tail_pieces
 
 ELASTIC = ("delay_outside", "readiness_outside")  # slacks of the outer loop's trust rows
 # risk reduction given up per year of delay (or unit of readiness) outside the trust radius: far
@@ -61,7 +61,7 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return share, at_point
 
     follows = cap.hazard_follows_delay
-    salvage = cap.salvage
+    salvage = tail_periods(inp) > 0
     if follows:
         m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
 

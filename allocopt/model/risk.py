@@ -7,7 +7,7 @@ import pyomo.environ as pyo
 from allocopt.model.family import Family, Row, exact
 from allocopt.numeric.curves import benefit_cuts, residual_cuts
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import advocacy, racing_weights
+from allocopt.numeric.trajectory import advocacy, racing_weights, tail_periods
 from allocopt.scenario.tables import CHANNELS
 
 
@@ -84,7 +84,7 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
 
-    if inp.capability.salvage:
+    if tail_periods(inp) > 0:
         tail_sets = (sat, effect, weight, influence, credible)
         _add_tail(m, inp, b_cuts, r_cuts, tail_sets)
 

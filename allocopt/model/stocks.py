@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 from allocopt.model.family import Family, Price, Row, exact
 from allocopt.model.velocity import OUTSIDE
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import tail_periods
 
 
 def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
@@ -97,7 +98,7 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     m.level_def = pyo.Constraint(m.PERIODS, m.INTERVENTIONS, rule=level_rule)
 
-    if inp.capability.salvage:
+    if tail_periods(inp) > 0:
         _add_held_tail(m, labels, lead, keep)
 
 

@@ -227,7 +227,7 @@ def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:
 
 def tail_periods(inp: Inputs) -> int:
     """Periods of ``dt`` past the horizon's end that the tail spans with ``capability.salvage``
-    (the last one possibly cut short); 0 without salvage."""
+    (the last one possibly cut short); 0 without salvage or without a tail."""
     cap = inp.capability
     if not cap.salvage:
         return 0

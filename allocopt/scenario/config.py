@@ -161,7 +161,7 @@ class Capability(Strict):
     tail_years: Annotated[float, Field(ge=0, le=20)] = 0.0
     # salvage: over the tail, the residual share reads the stocks as they evolve past the horizon
     # with no new effort (effort in flight joins at the end of its lead time, stocks depreciate);
-    # off: the tail is met at the last period's residual share
+    # off: the tail is met at the last period's residual share (no effect without a tail)
     salvage: bool = False
     slp: Slp = Field(default_factory=Slp)
 
@@ -180,14 +180,6 @@ class Capability(Strict):
             or self.safety_difficulty_elasticity > 0
             or self.tail_years > 0
         )
-
-    @model_validator(mode="after")
-    def _salvage_needs_tail(self) -> Capability:
-        if self.salvage and self.tail_years <= 0:
-            raise ValueError(
-                "capability.salvage values the stocks over the tail: set tail_years > 0"
-            )
-        return self
 
 
 # a pause that may succeed is a two-branch stochastic program (docs/model.md, "Outcomes over

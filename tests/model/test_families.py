@@ -573,7 +573,8 @@ def test_salvage_meets_the_tail_period_by_period(locked):
     for u, q in (("T+1", 0.6), ("T+2", 0.8)):
         m.residual_tail[u, "own_direct"].fix(q)
     on = {"no_return_speedup": 2.0, "no_return_channels": ("own_direct",)} if locked else {}
-    add_objective(m, SimpleNamespace(capability=capability(tail_years=1.0, salvage=True, **on)))
+    settings = capability(tail_years=2.0, salvage=True, **on)
+    add_objective(m, SimpleNamespace(capability=settings, dt=1.0))
     assert optimum(m) == pytest.approx(0.327 if locked else 0.28, abs=1e-9)
     assert pyo.value(m.residual["t1", "own_direct"]) == pytest.approx(0.5, abs=1e-9)
     if locked:  # the delay enters only through the lock-in's move
@@ -636,7 +637,7 @@ def endogenous_terms(family) -> set[str]:
 
     def added(settings: SimpleNamespace) -> tuple[set[str], set[str]]:
         m = minimal(channels=("own_direct", "others"))
-        inp = SimpleNamespace(capability=settings)
+        inp = SimpleNamespace(capability=settings, dt=1.0)
         if family is not add_velocity:  # the objective reads a velocity: one by hand
             m.velocity = pyo.Expression(
                 m.PERIODS, rule=lambda m, t: m.capabilities[t, "staff"] / m.budget[t, "staff"]
