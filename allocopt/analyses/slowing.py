@@ -21,7 +21,7 @@ its value there, :func:`frozen`), and one term at a time follows the delay again
 - ``influence`` (``influence_slope``): Magma's weight on other developers' safety;
 - ``competition_relief``: other developers' hazard falls as Magma drops behind;
 - ``postponed_risk`` (``postponed_rate``): own risk left untraversed past the horizon (and met,
-  with the tail, at the last residual share).
+  with the tail, at the last residual share; with salvage the tail at its own periods' shares).
 
 The terms sum to ``total`` up to their interactions (second order in ``STEP``); a term whose switch
 is off in the scenario is exactly zero. Values are changes of the exact risk reduction (a cut in

@@ -23,10 +23,11 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         credibility[t] = 1 - credibility_loss * (prior[t] + sum_k racing_weight[t,k] * velocity[k]);
     residual_cut:  residual[t,c] >= a_kc + b_kc * capacity[t,c]
         (tangents of floor[c] + (1 - floor[c]) exp(-q));
-    with salvage, over the tail's periods u, at the last period T's ease, influence, export weight
-    and credibility (ease_slope[T] = 0 with a tail: docs/model.md, "Safety difficulty"):
-    benefit_tail_cut:  benefit_tail[u,i] <= a_k + b_k * ease_ref[T] * held_tail[u,i] / saturation[i];
-    capacity_tail[u,c] as capacity_def with benefit_tail (benefit_tail_ref) for benefit (benefit_ref);
+    with salvage, over the tail's periods u, at the last period T's influence, export weight and
+    credibility:
+    benefit_tail_cut:  benefit_tail[u,i] <= a_k + b_k * level_tail[u,i] / saturation[i];
+    capacity_tail_def:  capacity_tail[u,c] as capacity_def[T,c] with benefit_tail (benefit_tail_ref)
+        for benefit (benefit_ref);
     residual_tail_cut:  residual_tail[u,c] >= a_kc + b_kc * capacity_tail[u,c]."""
     ids = list(inp.ids)
     sat = dict(zip(ids, map(float, inp.saturation), strict=True))
@@ -97,24 +98,21 @@ def _add_tail(
     given: tuple,
 ) -> None:
     """Declare the tail's rows with salvage (add_risk's docstring): ``benefit_tail_cut``,
-    ``capacity_tail`` and ``residual_tail_cut``, at the last period's ease, influence, export
+    ``capacity_tail_def`` and ``residual_tail_cut``, at the last period's influence, export
     weight and credibility."""
     sat, effect, weight, influence, credible = given
     ids = list(inp.ids)
     last = m.PERIODS.last()
-    hard = inp.capability.safety_difficulty_elasticity > 0
     m.benefit_tail_cut = pyo.Constraint(
         m.TAIL,
         m.INTERVENTIONS,
         m.BENEFIT_CUTS,
         rule=lambda m, u, i, k: (
-            m.benefit_tail[u, i]
-            <= b_cuts[k][0]
-            + b_cuts[k][1] / sat[i] * (m.ease_ref[last] if hard else 1.0) * m.held_tail[u, i]
+            m.benefit_tail[u, i] <= b_cuts[k][0] + b_cuts[k][1] / sat[i] * m.level_tail[u, i]
         ),
     )
 
-    def capacity_tail(m: pyo.ConcreteModel, u: str, c: str) -> object:
+    def tail_capacity(m: pyo.ConcreteModel, u: str, c: str) -> object:
         acting = [i for i in ids if effect[i, c] > 0]
         if c != "others":
             return sum(effect[i, c] * m.benefit_tail[u, i] for i in acting)
@@ -127,7 +125,9 @@ def _add_tail(
             for i in acting
         )
 
-    m.capacity_tail = pyo.Expression(m.TAIL, m.CHANNELS, rule=capacity_tail)
+    m.capacity_tail_def = pyo.Constraint(
+        m.TAIL, m.CHANNELS, rule=lambda m, u, c: m.capacity_tail[u, c] == tail_capacity(m, u, c)
+    )
 
     def residual_tail_rule(m: pyo.ConcreteModel, u: str, c: str, k: int) -> object:
         if k >= len(r_cuts[c]):
@@ -195,6 +195,7 @@ FAMILY = Family(
         Row("capacity_def"),
         Row("residual_cut"),
         Row("benefit_tail_cut", activity_at=1),
+        Row("capacity_tail_def"),
         Row("residual_tail_cut"),
     ),
     params=(),

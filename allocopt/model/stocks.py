@@ -28,7 +28,9 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     with salvage, over the tail's periods u = 1..N past the last period T (no new effort):
     held_tail[u,p] = retention[p] * held_tail[u-1,p] + dt * effective_effort[T+u - lead_periods[p], p]
         (the effort in flight: only a source period within the horizon), held_tail[0,p] = stock[T,p];
-    held_tail[u,i] = effective_effort[T,i] for mitigation."""
+    held_tail[u,i] = effective_effort[T,i] for mitigation;
+    level_tail_def:  level_tail[u,i] = ease_ref[T] * held_tail[u,i]  (held_tail without safety
+        difficulty; ease_slope[T] = 0 with a tail: docs/model.md, "Safety difficulty")."""
     labels = list(m.PERIODS)
     position = {t: n for n, t in enumerate(labels)}
     ids = list(inp.ids)
@@ -100,6 +102,15 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     if tail_periods(inp) > 0:
         _add_held_tail(m, labels, lead, keep)
+        last = labels[-1]
+        m.level_tail_def = pyo.Constraint(
+            m.TAIL,
+            m.INTERVENTIONS,
+            rule=lambda m, u, i: (
+                m.level_tail[u, i]
+                == (m.ease_ref[last] * m.held_tail[u, i] if hard else m.held_tail[u, i])
+            ),
+        )
 
 
 def _add_held_tail(
@@ -130,6 +141,7 @@ FAMILY = Family(
             price=Price(4, lambda idx: ("", idx[1], "risk reduction per EU*year of stock")),
         ),
         Row("level_def"),
+        Row("level_tail_def"),
     ),
     params=(),
     check=exact,
