@@ -87,6 +87,12 @@ class Inputs:
     # [T] 1 / safety difficulty held fixed (allocopt.analyses.slowing freezes it); None: it
     # follows Magma's own speed-up (allocopt.numeric.trajectory.point_at)
     ease_fixed: np.ndarray | None = None
+    # [T] share locked in past the point of no return held fixed (allocopt.analyses.slowing);
+    # None: it follows Magma's own speed-up (allocopt.numeric.trajectory.no_return)
+    lock_fixed: np.ndarray | None = None
+    # [T] advocacy's credibility held fixed (allocopt.analyses.slowing); None: it follows the
+    # velocities (allocopt.numeric.trajectory.credibility)
+    credibility_fixed: np.ndarray | None = None
 
     @property
     def dt(self) -> float:

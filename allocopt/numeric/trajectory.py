@@ -102,6 +102,8 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         influence, influence_slope = np.ones_like(delay), np.zeros_like(delay)
 
     lock, lock_slope = no_return(inp, speedup, speed_rate)
+    if inp.lock_fixed is not None:
+        lock, lock_slope = inp.lock_fixed, np.zeros_like(delay)
     # safety difficulty grows with Magma's own capability: the level an intervention's benefit
     # reads is multiplied by ease = (speedup / speedup[first])^-elasticity; a delay lowers the
     # speed-up (d speedup / d delay = -speed_rate), so it raises ease
@@ -196,7 +198,9 @@ def credibility(inp: Inputs, velocity: np.ndarray) -> np.ndarray:
     ``1 - credibility_loss * racing[t]`` (:func:`racing_weights`); ``1 - credibility_loss`` at
     full speed throughout, rising with every velocity hit (essay section 5: scaling can "Reduce
     the credibility of advocacy"; Appendix A: a pause "might provide a costly signal"). All ones
-    when ``credibility_loss`` is 0."""
+    when ``credibility_loss`` is 0; ``inp.credibility_fixed`` where it is held fixed."""
+    if inp.credibility_fixed is not None:
+        return inp.credibility_fixed
     weights, prior = racing_weights(inp)
     return 1 - inp.capability.credibility_loss * (prior + weights @ velocity)
 
