@@ -6,10 +6,10 @@ both hold before the switch, and the decomposition of the value of slowing puts 
 pre-switch gain on the safety difficulty (docs/model.md, "Heuristics on the baseline"). Each
 counter-scenario runs where its reason is the only difference from a scenario the heuristic
 holds on (H3's) or whose pre-switch half holds (H1's): H3's counters drop their group from the
-pre-switch preparation there; H1's and H2's counters do not flip what they aim at (findings,
-asserted as such, with the mechanism and margin measured on the calibrated hazards of
-data/hazards.csv). None holds with nothing behind it, ties stay ties, and every verdict comes
-with its margin."""
+pre-switch preparation there (a tie or not applicable, not a failure); H1's and H2's counters
+do not flip what they aim at (findings, asserted as such, with the mechanism and margin measured
+on the calibrated hazards of data/hazards.csv and the tail's salvage). None holds with nothing
+behind it, ties stay ties, and every verdict comes with its margin."""
 
 from __future__ import annotations
 
@@ -173,26 +173,30 @@ def test_h3_holds_by_resources_with_a_flat_safety_difficulty(flat_result):
 
 
 @pytest.mark.parametrize(
-    ("name", "dropped"),
+    ("name", "dropped", "measured"),
     [
-        ("security_short_lead", "P2"),
-        ("no_elicitation_needed", "P1"),
+        ("security_short_lead", "P2", NOT_APPLICABLE),
+        ("no_elicitation_needed", "P1", TIE),
     ],
 )
-def test_h3_no_longer_holds_when_its_reason_is_removed(name, dropped, flat_result):
+def test_h3_no_longer_holds_when_its_reason_is_removed(name, dropped, measured, flat_result):
     """On the flat safety difficulty, where H3 holds, with the counter-scenario's change only:
-    the group whose reason is removed is no longer prepared before the switch at all. On the
-    calibrated hazards no other group takes its place (the groups outside P0-P1-P2 are not
-    prepared before the switch there either), so it ties at zero with them for third place:
-    the verdict is a tie with margin 0, not a failure (docs/model.md, "Heuristics on the
-    baseline")."""
+    the group whose reason is removed is no longer prepared before the switch at all, and H3 no
+    longer holds. On the calibrated hazards with the tail's salvage no other group takes its
+    place (docs/model.md, "Heuristics on the baseline"): without elicitation readiness needed,
+    P1 ties at zero for third place with the groups outside P0-P2 (a tie, margin 0); with
+    security needing no lead time the pre-switch safety spending all but vanishes (0.03% of
+    resources, under MIN_SAFETY_SHARE), so H3 is not applicable rather than failed."""
     reference = h3(flat_result, by_value=False).preparation_by_group
     result = h3(solve(counter(name, flat=True)), by_value=False)
     shares = result.preparation_by_group
     assert reference[dropped] > 10 * SHARE_TOLERANCE, reference
     assert shares[dropped] <= SHARE_TOLERANCE, shares
-    assert result.verdict == TIE, shares
-    assert abs(result.margin) <= SHARE_TOLERANCE, shares
+    assert result.verdict == measured, (result.preparation_share_pre, shares)
+    if measured == NOT_APPLICABLE:
+        assert result.preparation_share_pre < MIN_SAFETY_SHARE, result.preparation_share_pre
+    else:
+        assert abs(result.margin) <= SHARE_TOLERANCE, shares
     assert not result.holds
 
 
