@@ -5,9 +5,11 @@ before the switch and H3 ties by resources; on ``counter_flat_safety_difficulty`
 both hold before the switch, and the decomposition of the value of slowing puts the baseline's
 pre-switch gain on the safety difficulty (docs/model.md, "Heuristics on the baseline"). Each
 counter-scenario runs where its reason is the only difference from a scenario the heuristic
-holds on: H3's counters flip it there; H1's and H2's counters no longer flip theirs (findings,
-asserted as such). None holds with nothing behind it, ties stay ties, and every verdict comes
-with its margin."""
+holds on (H3's) or whose pre-switch half holds (H1's): H3's counters drop their group from the
+pre-switch preparation there (a tie or not applicable, not a failure); H1's and H2's counters
+do not flip what they aim at (findings, asserted as such, with the mechanism and margin measured
+on the calibrated hazards of data/hazards.csv and the tail's salvage). None holds with nothing
+behind it, ties stay ties, and every verdict comes with its margin."""
 
 from __future__ import annotations
 
@@ -63,6 +65,11 @@ def baseline_h1(baseline: Scenario) -> H1:
     return h1(baseline)
 
 
+@pytest.fixture(scope="module")
+def flat_h1(flat: Scenario) -> H1:
+    return h1(flat)
+
+
 def test_h1_fails_before_the_switch_on_the_baseline(baseline, baseline_h1):
     result = baseline_h1
     # lifting the 5% cap buys more than the threshold: the optimum slows harder before the switch
@@ -74,12 +81,11 @@ def test_h1_fails_before_the_switch_on_the_baseline(baseline, baseline_h1):
     assert result.post_margin > VALUE_TOLERANCE, result  # after the switch, slowing pays
 
 
-def test_h1_s_pre_switch_gain_comes_from_the_safety_difficulty(baseline, baseline_h1, flat):
+def test_h1_s_pre_switch_gain_comes_from_the_safety_difficulty(baseline, baseline_h1, flat_h1):
     """With a flat safety difficulty lifting the pre-switch cap buys (almost) nothing; on the
     baseline the value of slowing before the switch (at the optimum with the pre-switch cap kept,
     post-switch cap lifted, as H1 solves it) is positive, and most of it is the term by which a
     delay makes all later safety easier."""
-    flat_h1 = h1(flat)
     assert flat_h1.pre_gain < H1_PRE_GAIN_MAX < baseline_h1.pre_gain, (flat_h1, baseline_h1)
     assert flat_h1.pre_margin > VALUE_TOLERANCE, flat_h1
     capped = solve(baseline.with_updates({"velocity.hit_cap_post_acceleration": 1.0}))
@@ -91,13 +97,20 @@ def test_h1_s_pre_switch_gain_comes_from_the_safety_difficulty(baseline, baselin
     assert terms["safety_difficulty"] > terms["total"] - terms["safety_difficulty"], terms
 
 
-def test_h1_others_following_before_the_switch_no_longer_flips_it():
+def test_h1_others_following_before_the_switch_no_longer_flips_it(flat_h1):
     """A finding: with others following Magma's slowdown (60% relief before the switch as after
-    it) and a flat safety difficulty, lifting the pre-switch cap still buys (almost) nothing."""
+    it) and a flat safety difficulty, lifting the pre-switch cap still buys (almost) nothing: the
+    pre-switch half of H1 holds as on the flat scenario. The relief raises what slowing after the
+    switch pays (holding post-switch hits to 5% costs 0.85% of the risk reduction against 0.48%
+    without it), but on the calibrated hazards not above H1_POST_GAIN_MIN (1%): H1 fails by its
+    post-switch half here, as on the flat scenario (margins -0.15 and -0.52 points,
+    docs/model.md, "Heuristics on the baseline"), not by the half the counter aims at."""
     result = h1(counter("others_follow", flat=True))
     assert result.pre_gain < H1_PRE_GAIN_MAX, result
-    assert result.verdict == HOLDS, result
-    assert result.margin > VALUE_TOLERANCE, result
+    assert result.pre_margin > VALUE_TOLERANCE, result
+    assert result.post_gain > flat_h1.post_gain + VALUE_TOLERANCE, (result, flat_h1)
+    assert result.verdict == FAILS, result
+    assert result.margin == pytest.approx(result.post_margin), result
 
 
 def test_h2_holds_on_the_baseline(baseline_result):
@@ -108,19 +121,32 @@ def test_h2_holds_on_the_baseline(baseline_result):
     assert result.margin > SHARE_TOLERANCE, result
 
 
-@pytest.mark.parametrize("flat_difficulty", [False, True])
-def test_h2_holds_even_when_ai_is_dangerous_before_acceleration(
-    flat_difficulty, baseline_result, flat_result
-):
-    """A finding: 25x the hazard before the switch moves safety resources to mitigation before
-    it (the margin shrinks), but preparation still dominates and mitigation's share still rises
-    after the switch, with the safety difficulty growing or flat."""
-    reference = h2(flat_result if flat_difficulty else baseline_result)
-    result = h2(solve(counter("dangerous_early", flat=flat_difficulty)))
+def test_h2_holds_even_when_ai_is_dangerous_before_acceleration(flat_result):
+    """A finding: on the flat safety difficulty, 25x the hazard before the switch moves safety
+    resources to mitigation before it (the margin shrinks), but preparation still dominates and
+    mitigation's share still rises after the switch."""
+    reference = h2(flat_result)
+    result = h2(solve(counter("dangerous_early", flat=True)))
     assert result.mitigation_share_pre > reference.mitigation_share_pre + SHARE_TOLERANCE
     assert result.margin < reference.margin - SHARE_TOLERANCE, (result, reference)
     assert result.verdict == HOLDS, result
     assert result.margin > SHARE_TOLERANCE, result
+
+
+def test_h2_dangerous_early_moves_nothing_to_mitigation_on_the_baseline(baseline_result):
+    """A finding: with the safety difficulty growing, 25x the calibrated pre-switch hazard
+    (0.12-0.30% a year, so 2.9-7.4%) takes nothing from preparation before the switch:
+    elicitation readiness and security keep every pre-switch safety resource, as on the
+    baseline, and H2 holds with the baseline's margin (mitigation's share after the switch)."""
+    reference = h2(baseline_result)
+    result = h2(solve(counter("dangerous_early")))
+    assert result.mitigation_share_pre <= SHARE_TOLERANCE, result
+    assert reference.mitigation_share_pre <= SHARE_TOLERANCE, reference
+    assert result.verdict == HOLDS, result
+    assert result.margin == pytest.approx(reference.margin, abs=SHARE_TOLERANCE), (
+        result,
+        reference,
+    )
 
 
 def test_h3_ties_on_the_baseline_by_resources_and_holds_by_value(baseline_result):
@@ -147,18 +173,31 @@ def test_h3_holds_by_resources_with_a_flat_safety_difficulty(flat_result):
 
 
 @pytest.mark.parametrize(
-    ("name", "dropped"),
+    ("name", "dropped", "measured"),
     [
-        ("security_short_lead", "P2"),
-        ("no_elicitation_needed", "P1"),
+        ("security_short_lead", "P2", NOT_APPLICABLE),
+        ("no_elicitation_needed", "P1", TIE),
     ],
 )
-def test_h3_fails_when_its_reason_is_removed(name, dropped):
-    """On the flat safety difficulty, where H3 holds, with the counter-scenario's change only."""
+def test_h3_no_longer_holds_when_its_reason_is_removed(name, dropped, measured, flat_result):
+    """On the flat safety difficulty, where H3 holds, with the counter-scenario's change only:
+    the group whose reason is removed is no longer prepared before the switch at all, and H3 no
+    longer holds. On the calibrated hazards with the tail's salvage no other group takes its
+    place (docs/model.md, "Heuristics on the baseline"): without elicitation readiness needed,
+    P1 ties at zero for third place with the groups outside P0-P2 (a tie, margin 0); with
+    security needing no lead time the pre-switch safety spending all but vanishes (0.03% of
+    resources, under MIN_SAFETY_SHARE), so H3 is not applicable rather than failed."""
+    reference = h3(flat_result, by_value=False).preparation_by_group
     result = h3(solve(counter(name, flat=True)), by_value=False)
-    assert dropped not in result.top_three, result.preparation_by_group
-    assert result.verdict == FAILS
-    assert result.margin < -SHARE_TOLERANCE, result.preparation_by_group
+    shares = result.preparation_by_group
+    assert reference[dropped] > 10 * SHARE_TOLERANCE, reference
+    assert shares[dropped] <= SHARE_TOLERANCE, shares
+    assert result.verdict == measured, (result.preparation_share_pre, shares)
+    if measured == NOT_APPLICABLE:
+        assert result.preparation_share_pre < MIN_SAFETY_SHARE, result.preparation_share_pre
+    else:
+        assert abs(result.margin) <= SHARE_TOLERANCE, shares
+    assert not result.holds
 
 
 def test_withholding_a_group_without_effect_loses_nothing(baseline):
