@@ -124,8 +124,9 @@ def _outcomes_of(scenario: Scenario) -> Outcomes:
 
 
 def choose_outcome(scenario: Scenario) -> OutcomeChoice:
-    """Solve the core program under each outcome from the switch on and compare their risk
-    reduction against one baseline (Magma scaling at full speed, no safety work)."""
+    """Solve the program under each outcome from the switch on (over endogenous capability by
+    the outer loop, the pause's branches together) and compare their risk reduction against one
+    baseline (Magma scaling at full speed, no safety work)."""
     o = _outcomes_of(scenario)
     inp, solver = prepare(scenario), scenario.solver
     scaling = sure(SCALE, scale(inp, o), solver)
