@@ -20,8 +20,12 @@ its value there, :func:`frozen`), and one term at a time follows the delay again
   speed-up;
 - ``influence`` (``influence_slope``): Magma's weight on other developers' safety;
 - ``competition_relief``: other developers' hazard falls as Magma drops behind;
+- ``credibility`` (term (g), ``credibility_loss``): advocacy's credibility follows the velocities
+  (the hit of period ``t`` is remembered in it and every later period's);
+- ``no_return`` (term (h), ``lock_slope``): the share locked in past the point of no return
+  follows Magma's own speed-up;
 - ``postponed_risk`` (``postponed_rate``): own risk left untraversed past the horizon (and met,
-  with the tail, at the last residual share).
+  with the tail, at the last residual share; with salvage the tail at its own periods' shares).
 
 The terms sum to ``total`` up to their interactions (second order in ``STEP``); a term whose switch
 is off in the scenario is exactly zero. Values are changes of the exact risk reduction (a cut in
@@ -37,7 +41,7 @@ import pandas as pd
 
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Evaluation, Schedule, simulate
-from allocopt.numeric.trajectory import OWN, Point, point_at, postponed
+from allocopt.numeric.trajectory import OWN, point_at, postponed
 from allocopt.results.result import Result
 
 STEP = 0.01  # one percentage point of velocity hit
@@ -50,20 +54,26 @@ TERMS = (
     "safety_difficulty",
     "influence",
     "competition_relief",
+    "credibility",
+    "no_return",
     "postponed_risk",
 )
 TOTAL = "total"
 
 
-def frozen(inp: Inputs, point: Point) -> Inputs:
-    """``inp`` with every delay-dependent quantity fixed at its value on ``point``'s trajectory
-    and every delay switch off: budgets, own and others' hazards, AI speed-up, influence (folded
-    into ``export_weight``), safety difficulty (``ease_fixed``). Postponed risk is not in the
-    inputs (:func:`_within`)."""
+def frozen(inp: Inputs, ev: Evaluation) -> Inputs:
+    """``inp`` with every delay- or velocity-dependent quantity fixed at its value on ``ev``'s
+    trajectory and every delay switch off: budgets, own and others' hazards, AI speed-up,
+    influence (folded into ``export_weight``), safety difficulty (``ease_fixed``), the lock-in
+    past the point of no return (``lock_fixed``), advocacy's credibility
+    (``credibility_fixed``). Postponed risk is not in the inputs (:func:`_within`)."""
     cap = inp.capability
+    point = ev.point
     return replace(
         inp,
         ease_fixed=point.ease,
+        lock_fixed=point.lock,
+        credibility_fixed=ev.credibility,
         budget=point.budget,
         hazard=point.hazard,
         speedup=point.speedup,
@@ -82,10 +92,15 @@ def frozen(inp: Inputs, point: Point) -> Inputs:
 
 def thawed(inp: Inputs, cold: Inputs, term: str, delay: np.ndarray) -> Inputs:
     """``cold`` (:func:`frozen`) with ``term`` following the delay again as in ``inp``
-    (``safety_difficulty``: held at its value on ``delay`` [T], the step's trajectory)."""
+    (``safety_difficulty``, ``no_return``: held at their value on ``delay`` [T], the step's
+    trajectory; ``credibility``: following the velocities of the schedule simulated)."""
     cap = cold.capability
     if term == "safety_difficulty":
         return replace(cold, ease_fixed=point_at(inp, delay).ease)
+    if term == "no_return":
+        return replace(cold, lock_fixed=point_at(inp, delay).lock)
+    if term == "credibility":
+        return replace(cold, credibility_fixed=None)
     if term == "own_hazard":
         hazard = np.where(OWN[None, :], inp.hazard, cold.hazard)
         follows = inp.capability.hazard_follows_delay
@@ -119,12 +134,13 @@ def thawed(inp: Inputs, cold: Inputs, term: str, delay: np.ndarray) -> Inputs:
     raise ValueError(f"no delay-dependent inputs for term {term!r} (known: {TERMS[1:-1]})")
 
 
-def _within(inp: Inputs, ev: Evaluation, later: np.ndarray, tail: np.ndarray) -> float:
-    """Exact risk reduction of ``ev`` counting the hazard ``later`` [CH] still ahead at the end
-    at the last period's residual share (with the lock-in), against ``tail`` [CH] at full speed
+def _within(inp: Inputs, ev: Evaluation, base: Evaluation) -> float:
+    """Exact risk reduction of ``ev`` counting the hazard still ahead at the end on ``base``'s
+    trajectory (``base.postponed``, its tail's periods ``base.tail_piece`` with salvage) at
+    ``ev``'s residual shares (``Evaluation.met_ahead``), against ``base.tail_full`` at full speed
     (what ``Evaluation.risk_reduction`` counts with its own)."""
     cut = (inp.hazard_full - ev.hazard_plan).sum() * inp.dt
-    return float(cut + tail.sum() - ev.residual_plan[-1] @ later)
+    return float(cut + base.tail_full.sum() - ev.met_ahead(base.postponed, base.tail_piece))
 
 
 def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Schedule, Schedule]:
@@ -158,18 +174,17 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
         rows = [(p, term, np.nan) for p in inp.periods.labels for term in (*TERMS, TOTAL)]
         return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)
     base = simulate(inp, result.schedule)
-    cold = frozen(inp, base.point)
+    cold = frozen(inp, base)
     rr0 = base.risk_reduction(inp)
     rows = []
     for t, period in enumerate(inp.periods.labels):
         at_t, later = slower(inp, result.schedule, base, t)
         slow = simulate(cold, at_t)
-        ahead, tail = base.postponed, base.tail_full
-        values = {"safety_work": _within(cold, slow, ahead, tail) - rr0}
+        values = {"safety_work": _within(cold, slow, base) - rr0}
         for term in TERMS[1:-1]:
             warm = thawed(inp, cold, term, slow.delay)
             ev = simulate(warm, later if term == "budgets" else at_t)
-            values[term] = _within(warm, ev, ahead, tail) - _within(cold, slow, ahead, tail)
+            values[term] = _within(warm, ev, base) - _within(cold, slow, base)
         moved, _ = postponed(inp, slow.delay_end)
         values["postponed_risk"] = -float(slow.residual_plan[-1] @ (moved - base.postponed))
         values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0

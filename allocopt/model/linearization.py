@@ -43,6 +43,8 @@ class Linearization:
     credibility_ref: np.ndarray  # [T] advocacy's credibility at the point
     lock_ref: np.ndarray  # [T] share of hazard locked in past the point of no return
     lock_slope: np.ndarray  # [T]
+    benefit_tail_ref: np.ndarray  # [N, I] benefit over the tail with salvage (N = 0 without)
+    residual_tail_ref: np.ndarray  # [N, CH] residual share over the tail with salvage
 
     @property
     def staff_hires(self) -> np.ndarray:
@@ -94,4 +96,6 @@ def around(schedule: Schedule, ev: Evaluation, trust: float) -> Linearization:
         credibility_ref=ev.credibility,
         lock_ref=p.lock,
         lock_slope=p.lock_slope,
+        benefit_tail_ref=ev.benefit_tail,
+        residual_tail_ref=ev.residual_tail,
     )

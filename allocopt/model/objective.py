@@ -7,7 +7,7 @@ import pyomo.environ as pyo
 
 from allocopt.model.family import Family, Mutable, exact
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import postponed
+from allocopt.numeric.trajectory import postponed, tail_periods, tail_pieces
 
 ELASTIC = ("delay_outside", "readiness_outside")  # slacks of the outer loop's trust rows
 # risk reduction given up per year of delay (or unit of readiness) outside the trust radius: far
@@ -24,6 +24,9 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         + residual_ref[T,c] * postponed_rate[c] * (delay_end - delay_end_ref))
         (own channels; every channel with a tail, capability.tail_years > 0),
     delay_end = delay[T] + (1 - velocity[T]) * dt;  maximize risk_reduction.
+    With salvage the tail is met period by period past the horizon (:func:`_met_in_tail`):
+    postponed_ref[c] * residual[T,c] above becomes
+    (postponed_ref[c] - sum_u tail_piece[u,c]) * residual[T,c] + sum_u tail_piece[u,c] * residual_tail[u,c].
     With the point of no return, each locked channel's residual[t,c] above (and residual_ref in
     the hazard_slope and postponed_rate terms) is residual[t,c] + locked[t,c]
     (residual_ref + locked_ref: :func:`_lock_in`).
@@ -58,12 +61,13 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return share, at_point
 
     follows = cap.hazard_follows_delay
+    salvage = tail_periods(inp) > 0
     if follows:
         m.delay_end = pyo.Expression(expr=m.delay[last] + (1 - m.velocity[last]) * m.dt)
 
     def ahead(c: str) -> object:  # hazard still ahead at the end, met at the last residual
         share, at_point = last_residual(c)
-        met = m.postponed_ref[c] * share
+        met = _met_in_tail(m, c, share, locks) if salvage else m.postponed_ref[c] * share
         if follows and c.startswith("own_"):
             met += at_point * m.postponed_rate[c] * (m.delay_end - m.delay_end_ref)
         return met
@@ -77,6 +81,30 @@ def add_objective(m: pyo.ConcreteModel, inp: Inputs) -> None:
     slacks = outside(m)
     merit = m.risk_reduction - TRUST_PENALTY * sum(slacks) if slacks else m.risk_reduction
     m.objective = pyo.Objective(expr=merit, sense=pyo.maximize)
+
+
+def _met_in_tail(m: pyo.ConcreteModel, c: str, share: object, locks: tuple[str, ...]) -> object:
+    """The hazard ahead of channel ``c`` at the end with salvage: the own path the plan postponed
+    met at the last period's share ``share`` (``residual[T,c]``, counting the lock-in), the tail's
+    periods u at their own residual share:
+        (postponed_ref[c] - sum_u tail_piece[u,c]) * share + sum_u tail_piece[u,c] * share_tail[u,c],
+    share_tail = residual_tail[u,c]; on a locked channel the share locked by the end keeps what
+    it held (no further crossing past the horizon), the rest follows the tail, to first order:
+    share + (1 - lock_ref[T]) * (residual_tail[u,c] - residual[T,c])
+          - (residual_tail_ref[u,c] - residual_ref[T,c]) * lock_slope[T] * (delay[T] - delay_ref[T])."""
+    last = m.PERIODS.last()
+    met = (m.postponed_ref[c] - sum(m.tail_piece[u, c] for u in m.TAIL)) * share
+    for u in m.TAIL:
+        tail = m.residual_tail[u, c]
+        if c in locks:
+            move = m.lock_slope[last] * (m.delay[last] - m.delay_ref[last])
+            tail = (
+                share
+                + (1 - m.lock_ref[last]) * (tail - m.residual[last, c])
+                - (m.residual_tail_ref[u, c] - m.residual_ref[last, c]) * move
+            )
+        met += m.tail_piece[u, c] * tail
+    return met
 
 
 def _lock_in(m: pyo.ConcreteModel, inp: Inputs) -> tuple[str, ...]:
@@ -135,6 +163,7 @@ FAMILY = Family(
         Mutable("hazard_full", "tc", lambda inp, lin: inp.hazard_full),
         Mutable("hazard", "tc", lambda inp, lin: lin.hazard),
         Mutable("tail_full", "c", lambda inp, lin: postponed(inp, 0.0)[0]),
+        Mutable("tail_piece", "uc", lambda inp, lin: tail_pieces(inp)),
     ),
     check=exact,
     columns={},

@@ -7,7 +7,7 @@ import pyomo.environ as pyo
 from allocopt.model.family import Family, Row, exact
 from allocopt.numeric.curves import benefit_cuts, residual_cuts
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import advocacy, racing_weights
+from allocopt.numeric.trajectory import advocacy, racing_weights, tail_periods
 from allocopt.scenario.tables import CHANNELS
 
 
@@ -22,7 +22,13 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
            + influence_ref * (credibility[t] - credibility_ref[t])),
         credibility[t] = 1 - credibility_loss * (prior[t] + sum_k racing_weight[t,k] * velocity[k]);
     residual_cut:  residual[t,c] >= a_kc + b_kc * capacity[t,c]
-        (tangents of floor[c] + (1 - floor[c]) exp(-q))."""
+        (tangents of floor[c] + (1 - floor[c]) exp(-q));
+    with salvage, over the tail's periods u, at the last period T's influence, export weight and
+    credibility:
+    benefit_tail_cut:  benefit_tail[u,i] <= a_k + b_k * level_tail[u,i] / saturation[i];
+    capacity_tail_def:  capacity_tail[u,c] as capacity_def[T,c] with benefit_tail (benefit_tail_ref)
+        for benefit (benefit_ref);
+    residual_tail_cut:  residual_tail[u,c] >= a_kc + b_kc * capacity_tail[u,c]."""
     ids = list(inp.ids)
     sat = dict(zip(ids, map(float, inp.saturation), strict=True))
     effect = {
@@ -55,7 +61,10 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         if not influence and not credible:
             return sum(effect[i, c] * weight[t, i] * m.benefit[t, i] for i in acting)
         return sum(
-            effect[i, c] * weight[t, i] * _exported(m, t, i, influence, credible) for i in acting
+            effect[i, c]
+            * weight[t, i]
+            * _exported(m, t, i, influence, credible, m.benefit[t, i], m.benefit_ref[t, i])
+            for i in acting
         )
 
     m.capacity_def = pyo.Constraint(
@@ -75,6 +84,60 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         return m.residual[t, c] >= a + b * m.capacity[t, c]
 
     m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
+
+    if tail_periods(inp) > 0:
+        tail_sets = (sat, effect, weight, influence, credible)
+        _add_tail(m, inp, b_cuts, r_cuts, tail_sets)
+
+
+def _add_tail(
+    m: pyo.ConcreteModel,
+    inp: Inputs,
+    b_cuts: list,
+    r_cuts: dict,
+    given: tuple,
+) -> None:
+    """Declare the tail's rows with salvage (add_risk's docstring): ``benefit_tail_cut``,
+    ``capacity_tail_def`` and ``residual_tail_cut``, at the last period's influence, export
+    weight and credibility."""
+    sat, effect, weight, influence, credible = given
+    ids = list(inp.ids)
+    last = m.PERIODS.last()
+    m.benefit_tail_cut = pyo.Constraint(
+        m.TAIL,
+        m.INTERVENTIONS,
+        m.BENEFIT_CUTS,
+        rule=lambda m, u, i, k: (
+            m.benefit_tail[u, i] <= b_cuts[k][0] + b_cuts[k][1] / sat[i] * m.level_tail[u, i]
+        ),
+    )
+
+    def tail_capacity(m: pyo.ConcreteModel, u: str, c: str) -> object:
+        acting = [i for i in ids if effect[i, c] > 0]
+        if c != "others":
+            return sum(effect[i, c] * m.benefit_tail[u, i] for i in acting)
+        return sum(
+            effect[i, c]
+            * weight[last, i]
+            * _exported(
+                m, last, i, influence, credible, m.benefit_tail[u, i], m.benefit_tail_ref[u, i]
+            )
+            for i in acting
+        )
+
+    m.capacity_tail_def = pyo.Constraint(
+        m.TAIL, m.CHANNELS, rule=lambda m, u, c: m.capacity_tail[u, c] == tail_capacity(m, u, c)
+    )
+
+    def residual_tail_rule(m: pyo.ConcreteModel, u: str, c: str, k: int) -> object:
+        if k >= len(r_cuts[c]):
+            return pyo.Constraint.Skip
+        a, b = r_cuts[c][k]
+        return m.residual_tail[u, c] >= a + b * m.capacity_tail[u, c]
+
+    m.residual_tail_cut = pyo.Constraint(
+        m.TAIL, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_tail_rule
+    )
 
 
 def _add_credibility(m: pyo.ConcreteModel, inp: Inputs) -> frozenset[str]:
@@ -98,13 +161,21 @@ def _add_credibility(m: pyo.ConcreteModel, inp: Inputs) -> frozenset[str]:
 
 
 def _exported(
-    m: pyo.ConcreteModel, t: str, i: str, influence: bool, credible: frozenset[str]
+    m: pyo.ConcreteModel,
+    t: str,
+    i: str,
+    influence: bool,
+    credible: frozenset[str],
+    benefit: object,
+    benefit_ref: object,
 ) -> object:
-    """First-order expansion of ``influence[t] * credibility[t] * benefit[t,i]`` around the point
+    """First-order expansion of ``influence[t] * credibility[t] * benefit`` around the point
     (influence 1 without ``influence_halflife_years``, credibility 1 for an intervention that is
-    not advocacy): the value at the point times ``benefit`` plus ``benefit_ref`` times the move."""
+    not advocacy): the value at the point times ``benefit`` plus ``benefit_ref`` (its value at
+    the point: ``benefit[t,i]``, or ``benefit_tail[u,i]`` read at the last period t) times the
+    move."""
     if not influence and i not in credible:
-        return m.benefit[t, i]
+        return benefit
     scale: object = 1.0
     move: object = 0.0
     if influence:
@@ -113,13 +184,20 @@ def _exported(
     if i in credible:
         move = move * m.credibility_ref[t] + scale * (m.credibility[t] - m.credibility_ref[t])
         scale = scale * m.credibility_ref[t]
-    return scale * m.benefit[t, i] + m.benefit_ref[t, i] * move
+    return scale * benefit + benefit_ref * move
 
 
 FAMILY = Family(
     name="risk",
     add=add_risk,
-    rows=(Row("benefit_cut", activity_at=1), Row("capacity_def"), Row("residual_cut")),
+    rows=(
+        Row("benefit_cut", activity_at=1),
+        Row("capacity_def"),
+        Row("residual_cut"),
+        Row("benefit_tail_cut", activity_at=1),
+        Row("capacity_tail_def"),
+        Row("residual_tail_cut"),
+    ),
     params=(),
     check=exact,
     columns={},

@@ -12,6 +12,7 @@ from pyomo.core.base.param import ParamData
 from allocopt.model.family import Family, Mutable, families_of
 from allocopt.model.linearization import Linearization
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import tail_periods
 from allocopt.scenario.tables import CHANNELS, RESOURCES
 
 CAPABILITIES = "capabilities"
@@ -29,8 +30,9 @@ def table(*keys: tuple[str, ...], values: np.ndarray) -> dict:
 
 def labels_of(inp: Inputs) -> dict[str, tuple[str, ...]]:
     """The labels of each index set by its letter: t periods, r resources, i interventions,
-    c channels."""
-    return {"t": inp.periods.labels, "r": RESOURCES, "i": inp.ids, "c": CHANNELS}
+    c channels, u the tail's periods past the horizon with salvage ("T+1", ...; none without)."""
+    tail = tuple(f"T+{u + 1}" for u in range(tail_periods(inp)))
+    return {"t": inp.periods.labels, "r": RESOURCES, "i": inp.ids, "c": CHANNELS, "u": tail}
 
 
 def param_values(inp: Inputs, lin: Linearization, params: Iterable[Mutable]) -> dict[str, dict]:
@@ -55,7 +57,7 @@ def add_params(
 ) -> None:
     """Declare the mutable Params of every family of ``families`` (all of them before any family
     adds rows: families read each other's Params, e.g. ``budget``)."""
-    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS, "u": m.TAIL}
     params = _mutables(families)
     values = param_values(inp, lin, params)
     for p in params:
@@ -87,6 +89,8 @@ POINT_AXES = {  # the linearization point's Params (fields of Linearization), by
     "credibility_ref": "t",
     "lock_ref": "t",
     "lock_slope": "t",
+    "benefit_tail_ref": "ui",
+    "residual_tail_ref": "uc",
 }
 
 
@@ -105,11 +109,12 @@ def point_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
 def add_sets(
     m: pyo.ConcreteModel, inp: Inputs, lin: Linearization, mutable_point: bool = False
 ) -> None:
-    """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS, the
-    period length ``dt``, and the linearization point ``lin`` of the endogenous terms
-    (:data:`POINT_AXES`: ``*_ref``, ``*_slope``, hiring, the trust radius) as constants, or as
-    mutable Params with ``mutable_point`` (the outer loop's program, moved in place). The other
-    mutable Params belong to the families (:func:`add_params`)."""
+    """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS, TAIL
+    (the tail's periods with salvage; empty without), the period length ``dt``, and the
+    linearization point ``lin`` of the endogenous terms (:data:`POINT_AXES`: ``*_ref``,
+    ``*_slope``, hiring, the trust radius) as constants, or as mutable Params with
+    ``mutable_point`` (the outer loop's program, moved in place). The other mutable Params
+    belong to the families (:func:`add_params`)."""
     t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
     m.PERIODS = pyo.Set(initialize=t_, ordered=True)
     m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
@@ -119,7 +124,8 @@ def add_sets(
     )
     m.ACTIVITIES = pyo.Set(initialize=(CAPABILITIES, *i_), ordered=True)
     m.CHANNELS = pyo.Set(initialize=c_, ordered=True)
-    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS}
+    m.TAIL = pyo.Set(initialize=labels_of(inp)["u"], ordered=True)
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS, "u": m.TAIL}
 
     m.dt = pyo.Param(initialize=inp.dt)
     for name, values in point_values(inp, lin).items():

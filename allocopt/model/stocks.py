@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 from allocopt.model.family import Family, Price, Row, exact
 from allocopt.model.velocity import OUTSIDE
 from allocopt.numeric.inputs import Inputs
+from allocopt.numeric.trajectory import tail_periods
 
 
 def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
@@ -23,7 +24,13 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
     stock_balance:  stock[t,p] = retention[p] * stock[t-1,p] + dt * effective_effort[t - lead_periods[p], p];
     held[t,i] = stock[t,i] if i is preparation else effective_effort[t,i];
     level_def:  level[t,i] = held[t,i], or with safety difficulty (what the benefit reads)
-        ease_ref[t] * held[t,i] + held_ref[t,i] * ease_slope[t] * (delay[t] - delay_ref[t])."""
+        ease_ref[t] * held[t,i] + held_ref[t,i] * ease_slope[t] * (delay[t] - delay_ref[t]);
+    with salvage, over the tail's periods u = 1..N past the last period T (no new effort):
+    held_tail[u,p] = retention[p] * held_tail[u-1,p] + dt * effective_effort[T+u - lead_periods[p], p]
+        (the effort in flight: only a source period within the horizon), held_tail[0,p] = stock[T,p];
+    held_tail[u,i] = effective_effort[T,i] for mitigation;
+    level_tail_def:  level_tail[u,i] = ease_ref[T] * held_tail[u,i]  (held_tail without safety
+        difficulty; ease_slope[T] = 0 with a tail: docs/model.md, "Safety difficulty")."""
     labels = list(m.PERIODS)
     position = {t: n for n, t in enumerate(labels)}
     ids = list(inp.ids)
@@ -93,6 +100,35 @@ def add_stocks(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
     m.level_def = pyo.Constraint(m.PERIODS, m.INTERVENTIONS, rule=level_rule)
 
+    if tail_periods(inp) > 0:
+        _add_held_tail(m, labels, lead, keep)
+        last = labels[-1]
+        m.level_tail_def = pyo.Constraint(
+            m.TAIL,
+            m.INTERVENTIONS,
+            rule=lambda m, u, i: (
+                m.level_tail[u, i]
+                == (m.ease_ref[last] * m.held_tail[u, i] if hard else m.held_tail[u, i])
+            ),
+        )
+
+
+def _add_held_tail(
+    m: pyo.ConcreteModel, labels: list[str], lead: dict[str, int], keep: dict[str, float]
+) -> None:
+    """Declare ``held_tail[u,i]`` (add_stocks' docstring) over the tail's periods TAIL."""
+    last = labels[-1]
+    carried = {p: m.stock[last, p] for p in m.PREPARATION}
+    held_tail = {}
+    for n, u in enumerate(m.TAIL):
+        for p in m.PREPARATION:
+            source = len(labels) + n - lead[p]  # the period whose effort joins the stock in u
+            joins = m.dt * m.effective_effort[labels[source], p] if 0 <= source < len(labels) else 0
+            carried[p] = keep[p] * carried[p] + joins
+        for i in m.INTERVENTIONS:
+            held_tail[u, i] = carried[i] if i in carried else m.effective_effort[last, i]
+    m.held_tail = pyo.Expression(m.TAIL, m.INTERVENTIONS, rule=lambda m, u, i: held_tail[u, i])
+
 
 FAMILY = Family(
     name="stocks",
@@ -105,6 +141,7 @@ FAMILY = Family(
             price=Price(4, lambda idx: ("", idx[1], "risk reduction per EU*year of stock")),
         ),
         Row("level_def"),
+        Row("level_tail_def"),
     ),
     params=(),
     check=exact,

@@ -16,6 +16,8 @@ def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """capabilities[t,r] >= 0; 0 <= effort[t,i] <= max_effort[i] (a mutable Param, infinite when
     unbounded); stock[t,p] >= 0; level[t,i]; 0 <= benefit[t,i] <= 1; capacity[t,c];
     floor[c] <= residual[t,c] <= 1; staff_inflow[t,a] >= 0 (later periods);
+    over the tail's periods with salvage: level_tail[u,i]; 0 <= benefit_tail[u,i] <= 1;
+    capacity_tail[u,c]; floor[c] <= residual_tail[u,c] <= 1;
     delay[t] >= 0 (only when capability is endogenous)."""
     floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
     m.LATER_PERIODS = pyo.Set(initialize=list(m.PERIODS)[1:], ordered=True)
@@ -28,6 +30,10 @@ def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
     m.capacity = pyo.Var(m.PERIODS, m.CHANNELS, domain=pyo.Reals)
     m.residual = pyo.Var(m.PERIODS, m.CHANNELS, bounds=lambda _, t, c: (floor[c], 1.0))
     m.staff_inflow = pyo.Var(m.LATER_PERIODS, m.ACTIVITIES, domain=pyo.NonNegativeReals)
+    m.level_tail = pyo.Var(m.TAIL, m.INTERVENTIONS, domain=pyo.Reals)
+    m.benefit_tail = pyo.Var(m.TAIL, m.INTERVENTIONS, bounds=(0.0, 1.0))
+    m.capacity_tail = pyo.Var(m.TAIL, m.CHANNELS, domain=pyo.Reals)
+    m.residual_tail = pyo.Var(m.TAIL, m.CHANNELS, bounds=lambda _, u, c: (floor[c], 1.0))
     if inp.capability.endogenous:
         m.delay = pyo.Var(m.PERIODS, domain=pyo.NonNegativeReals)
 
@@ -72,5 +78,9 @@ FAMILY = Family(
         "residual": "determined",
         "staff_inflow": "determined",
         "delay": "own",
+        "level_tail": "own",
+        "benefit_tail": "own",
+        "capacity_tail": "own",
+        "residual_tail": "own",
     },
 )

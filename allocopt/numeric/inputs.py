@@ -48,6 +48,7 @@ class CapabilitySettings:
     no_return_width_doublings: float = 0.5  # sigmoid width, doublings of the speed-up
     no_return_share: float = 1.0  # share of a channel's hazard that locks in
     no_return_channels: tuple[str, ...] = CHANNELS  # channels whose hazard locks in
+    salvage: bool = False  # the tail reads the stocks evolving past the horizon, no new effort
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,12 @@ class Inputs:
     # [T] 1 / safety difficulty held fixed (allocopt.analyses.slowing freezes it); None: it
     # follows Magma's own speed-up (allocopt.numeric.trajectory.point_at)
     ease_fixed: np.ndarray | None = None
+    # [T] share locked in past the point of no return held fixed (allocopt.analyses.slowing);
+    # None: it follows Magma's own speed-up (allocopt.numeric.trajectory.no_return)
+    lock_fixed: np.ndarray | None = None
+    # [T] advocacy's credibility held fixed (allocopt.analyses.slowing); None: it follows the
+    # velocities (allocopt.numeric.trajectory.credibility)
+    credibility_fixed: np.ndarray | None = None
 
     @property
     def dt(self) -> float:
@@ -132,6 +139,7 @@ def _capability(scenario: Scenario) -> CapabilitySettings:
         no_return_width_doublings=cap.no_return_width_doublings,
         no_return_share=cap.no_return_share,
         no_return_channels=tuple(c for c in CHANNELS if c in cap.no_return_channels),
+        salvage=cap.salvage,
     )
 
 

@@ -22,7 +22,15 @@ import numpy as np
 
 from allocopt.numeric.curves import benefit, residual
 from allocopt.numeric.inputs import Inputs
-from allocopt.numeric.trajectory import Point, advocacy, credibility, point_at, postponed
+from allocopt.numeric.trajectory import (
+    Point,
+    advocacy,
+    credibility,
+    point_at,
+    postponed,
+    tail_periods,
+    tail_pieces,
+)
 from allocopt.scenario.tables import CHANNELS
 
 TOLERANCE = 1e-6  # relative slack allowed before a constraint counts as violated
@@ -61,12 +69,28 @@ class Evaluation:
     violations: tuple[str, ...]  # one line per violated constraint, in the check's order
     credibility: np.ndarray  # [T] weight of advocacy's effect on other developers (1: credible)
     residual_plan: np.ndarray  # [T, CH] share of the hazard remaining, counting the lock-in
+    # with capability.salvage, over the N tail periods past the horizon (N = 0 without it):
+    held_tail: np.ndarray  # [N, I] stocks evolving with no new effort; mitigation at held[T]
+    benefit_tail: np.ndarray  # [N, I]
+    residual_tail: np.ndarray  # [N, CH] share of the hazard remaining in each tail period
+    residual_tail_plan: np.ndarray  # [N, CH] the same, counting the lock-in
+    tail_piece: np.ndarray  # [N, CH] the tail at full speed met in each tail period (yr^-1 yr)
 
     @property
     def postponed_risk(self) -> float:
         """Hazard still ahead at the horizon's end (the own path the plan postponed, and the tail
-        past the horizon), met at the last period's residual share counting the lock-in."""
-        return float(self.residual_plan[-1] @ self.postponed)
+        past the horizon), met at the last period's residual share counting the lock-in; with
+        salvage the tail is met period by period at ``residual_tail_plan``."""
+        return self.met_ahead(self.postponed, self.tail_piece)
+
+    def met_ahead(self, later: np.ndarray, pieces: np.ndarray) -> float:
+        """The hazard ``later`` [CH] ahead at the end met by this plan: ``pieces`` [N, CH] of it in
+        the tail's periods at ``residual_tail_plan``, the rest at the last period's residual share
+        (counting the lock-in); all of it there without salvage (N = 0)."""
+        at_end = later - pieces.sum(axis=0)
+        return float(self.residual_plan[-1] @ at_end) + float(
+            (self.residual_tail_plan * pieces).sum()
+        )
 
     @property
     def velocity_hit(self) -> np.ndarray:
@@ -98,6 +122,48 @@ def locked_in(inp: Inputs, lock: np.ndarray, rho: np.ndarray) -> np.ndarray:
     held = (1 - lock)[:, None] * rho + np.cumsum(fresh * rho, axis=0)
     channels = np.isin(CHANNELS, inp.capability.no_return_channels)
     return np.where(channels[None, :], held, rho)
+
+
+def salvage(
+    inp: Inputs, point: Point, stock: np.ndarray, effective: np.ndarray, credible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tail's safety with ``capability.salvage``, over the N = :func:`tail_periods` periods
+    past the horizon's end (u = 1..N, period T + u), with no new effort: a preparation stock
+    evolves as ``stock_tail[u,p] = retention[p] * stock_tail[u-1,p] + dt * effective_effort[T+u-
+    lead_periods[p], p]`` (the effort still in flight at the end: source period in the horizon),
+    ``stock_tail[0] = stock[T]``; mitigation holds ``effective_effort[T]``; the level reads the
+    last period's ``ease[T]``, other developers' share its influence, export weight and
+    credibility. Returns ``held_tail`` [N, I], ``benefit_tail`` [N, I] and ``residual_tail``
+    [N, CH], all (0, ...) without salvage."""
+    n_t = len(stock)
+    n = tail_periods(inp)
+    held = np.zeros((n, len(inp.ids)))
+    last = stock[-1].copy()
+    for u in range(n):
+        for i in np.flatnonzero(inp.is_preparation):
+            source = n_t + u - int(inp.lead_periods[i])  # the period whose effort joins now
+            joins = inp.dt * effective[source, i] if 0 <= source < n_t else 0.0
+            last[i] = inp.retention[i] * last[i] + joins
+        held[u] = np.where(inp.is_preparation, last, effective[-1])
+    ben = benefit(held * point.ease[-1] / inp.saturation[None, :])
+    effect = inp.effect.copy()
+    effect[:, OTHERS] *= point.influence[-1] * inp.export_weight[-1]
+    effect[advocacy(inp), OTHERS] *= credible[-1]
+    rho = residual(ben @ effect, inp.residual_floor[None, :])
+    return held, ben, rho
+
+
+def locked_tail(inp: Inputs, lock: np.ndarray, rho: np.ndarray, rho_tail: np.ndarray) -> np.ndarray:
+    """[N, CH] the tail's residual share counting the lock-in: the share locked by the end keeps
+    what it held (no further crossing past the horizon), the rest follows the tail's residual,
+    ``locked_in(...)[T] + (1 - lock[T]) * (rho_tail[u] - rho[T])`` on the channels of
+    ``no_return_channels``; ``rho_tail`` itself elsewhere and when the term is off."""
+    if inp.capability.no_return_speedup is None:
+        return rho_tail
+    at_end = locked_in(inp, lock, rho)[-1]
+    held = at_end[None, :] + (1 - lock[-1]) * (rho_tail - rho[-1][None, :])
+    channels = np.isin(CHANNELS, inp.capability.no_return_channels)
+    return np.where(channels[None, :], held, rho_tail)
 
 
 # (inputs, schedule, its evaluation with no violations yet) -> one line per violated constraint
@@ -152,6 +218,7 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
     use = effort[:, :, None] * inp.intensity[None, :, :]
     delay_end = float(delay[-1] + (1 - velocity[-1]) * inp.dt)
     later, later_rate = postponed(inp, delay_end)
+    held_tail, ben_tail, rho_tail = salvage(inp, point, stock, effective, credible)
     ev = Evaluation(
         point=point,
         use=use,
@@ -173,5 +240,10 @@ def simulate(inp: Inputs, schedule: Schedule, check: Judge | None = None) -> Eva
         violations=(),
         credibility=credible,
         residual_plan=rho_plan,
+        held_tail=held_tail,
+        benefit_tail=ben_tail,
+        residual_tail=rho_tail,
+        residual_tail_plan=locked_tail(inp, point.lock, rho, rho_tail),
+        tail_piece=tail_pieces(inp),
     )
     return replace(ev, violations=tuple(check(inp, schedule, ev))) if check else ev

@@ -102,6 +102,8 @@ def point_at(inp: Inputs, delay: np.ndarray) -> Point:
         influence, influence_slope = np.ones_like(delay), np.zeros_like(delay)
 
     lock, lock_slope = no_return(inp, speedup, speed_rate)
+    if inp.lock_fixed is not None:
+        lock, lock_slope = inp.lock_fixed, np.zeros_like(delay)
     # safety difficulty grows with Magma's own capability: the level an intervention's benefit
     # reads is multiplied by ease = (speedup / speedup[first])^-elasticity; a delay lowers the
     # speed-up (d speedup / d delay = -speed_rate), so it raises ease
@@ -196,7 +198,9 @@ def credibility(inp: Inputs, velocity: np.ndarray) -> np.ndarray:
     ``1 - credibility_loss * racing[t]`` (:func:`racing_weights`); ``1 - credibility_loss`` at
     full speed throughout, rising with every velocity hit (essay section 5: scaling can "Reduce
     the credibility of advocacy"; Appendix A: a pause "might provide a costly signal"). All ones
-    when ``credibility_loss`` is 0."""
+    when ``credibility_loss`` is 0; ``inp.credibility_fixed`` where it is held fixed."""
+    if inp.credibility_fixed is not None:
+        return inp.credibility_fixed
     weights, prior = racing_weights(inp)
     return 1 - inp.capability.credibility_loss * (prior + weights @ velocity)
 
@@ -223,3 +227,33 @@ def postponed(inp: Inputs, delay_end: float) -> tuple[np.ndarray, np.ndarray]:
         total[k] = float(np.trapezoid(values, s))
         rate[k] = float(values[0]) if own and cap.hazard_follows_delay else 0.0
     return total, rate
+
+
+def tail_periods(inp: Inputs) -> int:
+    """Periods of ``dt`` past the horizon's end that the tail spans with ``capability.salvage``
+    (the last one possibly cut short); 0 without salvage or without a tail."""
+    cap = inp.capability
+    if not cap.salvage:
+        return 0
+    return int(np.ceil(cap.tail_years / inp.dt - 1e-9))
+
+
+def tail_pieces(inp: Inputs) -> np.ndarray:
+    """[N, CH] the tail at full speed, ``postponed(inp, 0.0)[0]``, split over the
+    :func:`tail_periods` N: piece u holds ``integral of hazard[c](s) for s from end + (u - 1) * dt
+    to end + min(u * dt, tail_years)`` (per year * year), scaled so that the pieces of a channel
+    sum to its tail exactly. Shape (0, CH) without salvage."""
+    n = tail_periods(inp)
+    full = postponed(inp, 0.0)[0]
+    pieces = np.zeros((n, len(CHANNELS)))
+    mid = inp.periods.mid_year
+    end = mid[-1] + inp.dt / 2
+    for u in range(n):
+        s = np.linspace(
+            end + u * inp.dt, end + min((u + 1) * inp.dt, inp.capability.tail_years), 33
+        )
+        for k in range(len(CHANNELS)):
+            values, _ = read(mid, inp.hazard[:, k], s)
+            pieces[u, k] = float(np.trapezoid(values, s))
+    total = pieces.sum(axis=0)
+    return pieces * np.divide(full, total, out=np.zeros_like(full), where=total > 0)

@@ -22,11 +22,23 @@ from allocopt.plot.schedule import (
 from allocopt.results.result import Result
 from allocopt.results.wide import status_marker
 
-# Paul Tol's "bright" scheme, one colour per term (safety_difficulty: "vibrant" orange)
+# Paul Tol's "bright" scheme, one colour per term (safety_difficulty: "vibrant" orange;
+# credibility, no_return: "muted" wine and teal)
 TERM_COLORS = dict(
     zip(
         TERMS,
-        ("#4477AA", "#EE6677", "#CCBB44", "#228833", "#EE7733", "#66CCEE", "#AA3377", "#BBBBBB"),
+        (
+            "#4477AA",
+            "#EE6677",
+            "#CCBB44",
+            "#228833",
+            "#EE7733",
+            "#66CCEE",
+            "#AA3377",
+            "#882255",
+            "#44AA99",
+            "#BBBBBB",
+        ),
         strict=True,
     )
 )
@@ -38,6 +50,8 @@ TERM_LABELS = {
     "safety_difficulty": "safety difficulty follows the delay",
     "influence": "influence on others",
     "competition_relief": "competition relief",
+    "credibility": "advocacy's credibility follows the velocity",
+    "no_return": "lock-in follows the delay",
     "postponed_risk": "postponed own risk and the tail",
 }
 

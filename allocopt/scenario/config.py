@@ -159,6 +159,10 @@ class Capability(Strict):
     safety_difficulty_elasticity: Annotated[float, Field(ge=0, le=10)] = 0.0
     # years of reference progress past the horizon's end counted at the last period's residual
     tail_years: Annotated[float, Field(ge=0, le=20)] = 0.0
+    # salvage: over the tail, the residual share reads the stocks as they evolve past the horizon
+    # with no new effort (effort in flight joins at the end of its lead time, stocks depreciate);
+    # off: the tail is met at the last period's residual share (no effect without a tail)
+    salvage: bool = False
     slp: Slp = Field(default_factory=Slp)
 
     @property

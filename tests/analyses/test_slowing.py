@@ -3,6 +3,8 @@ trajectory reproduces the solved one, and a term switched off in the scenario is
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -36,14 +38,17 @@ def test_terms_sum_to_the_exact_total(table):
     terms = w[list(TERMS)]
     gap = (terms.sum(axis=1) - w[TOTAL]).abs()
     assert (gap <= INTERACTION_TOLERANCE * terms.abs().sum(axis=1)).all(), gap
-    # every term of the baseline is switched on and moves the risk reduction somewhere
-    assert (terms.abs() > 0).any().all(), terms
+    # every term switched on in the baseline moves the risk reduction somewhere; (g) and (h)
+    # are off there, and their terms are exactly zero
+    off = ["credibility", "no_return"]
+    assert (terms.drop(columns=off).abs() > 0).any().all(), terms
+    assert (terms[off] == 0).all().all(), terms[off]
 
 
 def test_frozen_inputs_reproduce_the_solved_trajectory(baseline_result):
     inp = prepare(baseline_result.scenario)
     base = simulate(inp, baseline_result.schedule)
-    cold = simulate(frozen(inp, base.point), baseline_result.schedule)
+    cold = simulate(frozen(inp, base), baseline_result.schedule)
     np.testing.assert_allclose(cold.hazard_plan, base.hazard_plan, rtol=1e-12)
     np.testing.assert_allclose(cold.delay, base.delay, atol=1e-12)
 
@@ -80,3 +85,30 @@ def test_a_term_switched_off_in_the_scenario_is_zero(baseline):
         assert (w[term] == 0).all(), w[term]
     for term in ("budgets", "competition_relief"):  # the others stay on
         assert (w[term].iloc[:-1].abs() > 0).all(), w[term]
+
+
+def test_credibility_and_no_return_have_terms_of_their_own(baseline):
+    # six quarters of the baseline with advocacy's credibility (g) and a point of no return (h)
+    # at Magma's own 3x (crossed within them): each has its own term, nonzero, and the terms
+    # still sum to the exact total; switched off, each term is exactly zero
+    short = baseline.with_updates({"horizon.end": "2026Q2"})
+    on = {"capability.credibility_loss": 0.3, "capability.no_return_speedup": 3.0}
+    both = solve(short.with_updates(on))
+    w = wide(value_of_slowing(both))
+    terms = w[list(TERMS)]
+    gap = (terms.sum(axis=1) - w[TOTAL]).abs()
+    assert (gap <= INTERACTION_TOLERANCE * terms.abs().sum(axis=1)).all(), gap
+    for term in ("credibility", "no_return"):
+        assert (w[term].abs() > 1e-9).any(), w[term]
+    # the same schedule with each switch off in turn: that term is exactly zero, the other not
+    for field, term, other in (
+        ("capability.credibility_loss", "credibility", "no_return"),
+        ("capability.no_return_speedup", "no_return", "credibility"),
+    ):
+        off = dataclasses.replace(
+            both,
+            scenario=both.scenario.with_updates({field: 0.0 if term == "credibility" else None}),
+        )
+        w_off = wide(value_of_slowing(off))
+        assert (w_off[term] == 0).all(), w_off[term]
+        assert (w_off[other].abs() > 1e-9).any(), w_off[other]

@@ -252,6 +252,7 @@ FIXED = SimpleNamespace(  # the capability settings add_velocity, add_budget, ad
     no_return_speedup=None,
     no_return_channels=(),
     tail_years=0.0,
+    salvage=False,
 )
 ALL_ON = SimpleNamespace(
     endogenous=True,
@@ -262,6 +263,7 @@ ALL_ON = SimpleNamespace(
     no_return_speedup=2.0,
     no_return_channels=("own_direct", "others"),
     tail_years=1.0,
+    salvage=True,
 )
 DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "dt": 1.0,
@@ -283,6 +285,8 @@ DEFAULTS = {  # value of every hand-set Param unless a test gives it
     "lock_ref": 0.0,
     "lock_slope": 0.0,
     "tail_full": 0.0,
+    "tail_piece": 0.0,
+    "residual_tail_ref": 1.0,
 }
 AXES = {
     "weight": "r",
@@ -301,22 +305,35 @@ AXES = {
     "lock_ref": "t",
     "lock_slope": "t",
     "tail_full": "c",
+    "tail_piece": "uc",
+    "residual_tail_ref": "uc",
 }
 
 
 def minimal(
-    periods: int = 1, channels: tuple[str, ...] = ("own_direct",), floor: float = 0.0, **given
+    periods: int = 1,
+    channels: tuple[str, ...] = ("own_direct",),
+    floor: float = 0.0,
+    tail: int = 1,
+    **given,
 ) -> pyo.ConcreteModel:
-    """PERIODS t1..tN, one resource ``staff``, ``channels``; every Param of :data:`DEFAULTS`
-    (mutable, so a test can read which ones a row uses), a scalar for all its indices or a list
-    over the labels of its first axis; and the variables the three families read:
-    0 <= capabilities <= budget, delay >= 0, floor <= residual <= 1, safety_use >= 0."""
+    """PERIODS t1..tN, one resource ``staff``, ``channels``, ``tail`` periods past the horizon
+    TAIL (T+1, ...); every Param of :data:`DEFAULTS` (mutable, so a test can read which ones a
+    row uses), a scalar for all its indices or a list over the labels of its first axis; and the
+    variables the three families read: 0 <= capabilities <= budget, delay >= 0,
+    floor <= residual <= 1, floor <= residual_tail <= 1, safety_use >= 0."""
     m = pyo.ConcreteModel(name="minimal")
-    labels = {"t": [f"t{n + 1}" for n in range(periods)], "r": ["staff"], "c": list(channels)}
+    labels = {
+        "t": [f"t{n + 1}" for n in range(periods)],
+        "r": ["staff"],
+        "c": list(channels),
+        "u": [f"T+{n + 1}" for n in range(tail)],
+    }
     m.PERIODS = pyo.Set(initialize=labels["t"], ordered=True)
     m.RESOURCES = pyo.Set(initialize=labels["r"], ordered=True)
     m.CHANNELS = pyo.Set(initialize=labels["c"], ordered=True)
-    sets = {"t": m.PERIODS, "r": m.RESOURCES, "c": m.CHANNELS}
+    m.TAIL = pyo.Set(initialize=labels["u"], ordered=True)
+    sets = {"t": m.PERIODS, "r": m.RESOURCES, "c": m.CHANNELS, "u": m.TAIL}
     for name, default in DEFAULTS.items():
         value, axes = given.pop(name, default), AXES.get(name, "")
         if isinstance(value, list):  # one value per label of the first axis
@@ -330,6 +347,7 @@ def minimal(
     )
     m.delay = pyo.Var(m.PERIODS, domain=pyo.NonNegativeReals)
     m.residual = pyo.Var(m.PERIODS, m.CHANNELS, bounds=(floor, 1.0))
+    m.residual_tail = pyo.Var(m.TAIL, m.CHANNELS, bounds=(floor, 1.0))
     m.safety = pyo.Var(m.PERIODS, m.RESOURCES, domain=pyo.NonNegativeReals)
     m.safety_use = pyo.Expression(m.PERIODS, m.RESOURCES, rule=lambda m, t, r: m.safety[t, r])
     return m
@@ -525,6 +543,44 @@ def test_risk_reduction_meets_the_tail_at_the_last_residual():
     assert values(m.residual) == pytest.approx([0.5, 0.5], abs=1e-9)
 
 
+@covers_terms(add_objective, "tail_piece")
+@pytest.mark.parametrize("locked", [False, True])
+def test_salvage_meets_the_tail_period_by_period(locked):
+    # Hand solution: one year, own hazard 0.4 (full and planned), residual in [0.5, 1]; a tail
+    # of two periods past the horizon with 0.1 and 0.2 of hazard at full speed (tail_piece;
+    # tail_full and postponed_ref 0.3: nothing postponed, hazard_follows_delay off), where the
+    # stocks have depreciated: residual_tail fixed at 0.6 and 0.8. Risk reduction
+    # = 0.4 - 0.4 * r + 0.3 - (0.3 - 0.3) * r - (0.1 * 0.6 + 0.2 * 0.8) = 0.7 - 0.4 r - 0.22,
+    # largest at r = 0.5: 0.28 (met at the last residual, as without salvage: 0.35).
+    # With the lock-in (lock_ref 0.5 at the end, lock_slope 0.5, delay in [0, 0.4], residual_ref
+    # 0.7, residual_tail_ref 0.9): each piece meets r + 0.5 * (q - r) - (0.9 - 0.7) * 0.5 * delay
+    # (locked[t1] = 0 over one period), so the reduction is 0.7 - 0.4 r - 0.15 r - 0.11
+    # + 0.03 delay, largest at r = 0.5, delay 0.4: 0.327.
+    m = minimal(
+        floor=0.5,
+        tail=2,
+        hazard_full=0.4,
+        hazard=0.4,
+        tail_full=0.3,
+        postponed_ref=0.3,
+        tail_piece=[0.1, 0.2],
+        residual_ref=0.7,
+        residual_tail_ref=0.9,
+        lock_ref=0.5 if locked else 0.0,
+        lock_slope=0.5 if locked else 0.0,
+    )
+    m.delay["t1"].setub(0.4)
+    for u, q in (("T+1", 0.6), ("T+2", 0.8)):
+        m.residual_tail[u, "own_direct"].fix(q)
+    on = {"no_return_speedup": 2.0, "no_return_channels": ("own_direct",)} if locked else {}
+    settings = capability(tail_years=2.0, salvage=True, **on)
+    add_objective(m, SimpleNamespace(capability=settings, dt=1.0))
+    assert optimum(m) == pytest.approx(0.327 if locked else 0.28, abs=1e-9)
+    assert pyo.value(m.residual["t1", "own_direct"]) == pytest.approx(0.5, abs=1e-9)
+    if locked:  # the delay enters only through the lock-in's move
+        assert pyo.value(m.delay["t1"]) == pytest.approx(0.4, abs=1e-9)
+
+
 def stocks_minimal(elasticity: float) -> pyo.ConcreteModel:
     """One period, one mitigation intervention ``a`` with 0 <= effort <= 10 EU, 0 <= delay <= 0.5
     years, add_stocks (no AI labour, no readiness) at the point ease_ref 0.5, held_ref 8 EU,
@@ -581,7 +637,7 @@ def endogenous_terms(family) -> set[str]:
 
     def added(settings: SimpleNamespace) -> tuple[set[str], set[str]]:
         m = minimal(channels=("own_direct", "others"))
-        inp = SimpleNamespace(capability=settings)
+        inp = SimpleNamespace(capability=settings, dt=1.0)
         if family is not add_velocity:  # the objective reads a velocity: one by hand
             m.velocity = pyo.Expression(
                 m.PERIODS, rule=lambda m, t: m.capabilities[t, "staff"] / m.budget[t, "staff"]
