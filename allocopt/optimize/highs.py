@@ -27,6 +27,7 @@ import pyomo.environ as pyo
 from pyomo.common.numeric_types import native_numeric_types
 from pyomo.common.timing import HierarchicalTimer
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.repn.standard_repn import generate_standard_repn
 
 from allocopt.errors import SolverError
 from allocopt.results.status import Status
@@ -321,23 +322,62 @@ class HighsRunner:
         """Solve ``m`` (handed over by an earlier solve) with ``rows`` added (their new columns
         too) and ``objective`` in place of ``m.objective``, warm from HiGHS's last basis; then
         take them out again and hand ``m.objective`` back, so the next solve is of ``m`` as it
-        was. Tracked coefficients (:meth:`track_parameters`) stay valid: their objective helpers
-        write the same costs to the same columns (the rows added first keep every column of
-        ``m.objective`` in HiGHS, so none is renumbered), and tracking anew would find no Param
-        left in the rows' helpers. HiGHS runs primal simplex (:data:`PRIMAL`): the last
-        basis stays primal feasible. ``Solved.objective``: ``m.objective`` at the solution
-        loaded."""
-        options = self.options
-        self.solver.add_constraints(list(rows))
-        self.solver.set_objective(objective)
+        was. ``rows`` and ``objective`` must be linear; they are evaluated at the Params'
+        current values and written to HiGHS directly (:func:`_appended`), past Pyomo's
+        interface, whose maps never see them: its bookkeeping of each added and removed row
+        and column took longer than the run (measured on the endogenous baseline). The new
+        columns are appended, so no column of ``m`` is renumbered and tracked coefficients
+        (:meth:`track_parameters`) stay valid; ``m``'s costs, sense and offset are written back
+        as they were. HiGHS runs primal simplex (:data:`PRIMAL`): the last basis stays primal
+        feasible. ``Solved.objective``: ``m.objective`` at the solution loaded (the new columns'
+        variables get their values too)."""
+        highs, options = self._highs, self.options
+        lp = highs.getLp()
+        cost, sense, offset = np.array(lp.col_cost_), highs.getObjectiveSense()[1], lp.offset_
+        num_col, num_row = lp.num_col_, lp.num_row_
+        added = _appended(self.column_of, num_col, rows, objective)
+        new = added.columns
+        lower = np.array([-INF if v.lb is None else v.lb for v in new], dtype=float)
+        upper = np.array([INF if v.ub is None else v.ub for v in new], dtype=float)
+        highs.addCols(len(new), np.zeros(len(new)), lower, upper, 0, [], [], [])
+        highs.addRows(
+            len(rows),
+            added.row_lower,
+            added.row_upper,
+            len(added.value),
+            added.start,
+            added.index,
+            added.value,
+        )
+        every = np.arange(num_col + len(new), dtype=np.int32)
+        highs.changeColsCost(len(every), every, added.cost)
+        minimize = objective.sense == pyo.minimize
+        highs.changeObjectiveSense(
+            highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize
+        )
+        highs.changeObjectiveOffset(added.offset)
+        updates = self.solver.config.auto_updates
+        pushes = updates.update_parameters
+        updates.update_parameters = False  # Pyomo would write m's costs over the new ones
         self.set_options(PRIMAL)
         try:
-            return self.solve(m)
+            solved = self.solve(m)
+            if highs.getInfo().primal_solution_status == PRIMAL_FEASIBLE:
+                values = highs.getSolution().col_value
+                for k, var in enumerate(new):
+                    var.set_value(values[num_col + k], skip_validation=True)
+            return solved
         finally:
+            updates.update_parameters = pushes
             self.solver.config.solver_options.clear()
             self.set_options(options)
-            self.solver.set_objective(m.objective)
-            self.solver.remove_constraints(list(rows))
+            added_rows = np.arange(num_row, num_row + len(rows), dtype=np.int32)
+            highs.deleteRows(len(added_rows), added_rows)
+            added_cols = np.arange(num_col, num_col + len(new), dtype=np.int32)
+            highs.deleteCols(len(added_cols), added_cols)
+            highs.changeColsCost(num_col, np.arange(num_col, dtype=np.int32), cost)
+            highs.changeObjectiveSense(sense)
+            highs.changeObjectiveOffset(offset)
 
     def _solve_timed(self, m: pyo.ConcreteModel, timer: HierarchicalTimer) -> tuple[Any, float]:
         """Pyomo's solve of ``m`` (phases recorded in ``timer``) and the seconds HiGHS's own
@@ -552,6 +592,73 @@ class Coefficients:
         for helper in touched.values():
             helper.update()
         return len(touched)
+
+
+@dataclass(frozen=True)
+class _Added:
+    """Rows and an objective over a handed-over model's columns and new ones, as HiGHS takes
+    them: the new columns' variables (appended in this order), the rows' bounds [rows] and
+    row-wise matrix (``start`` [rows], ``index``/``value`` [nonzeros]), the costs of every
+    column, old and new, and the objective's constant."""
+
+    columns: list[pyo.VarData]
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    cost: np.ndarray
+    offset: float
+
+
+def _appended(
+    column_of: Callable[[pyo.VarData], int | None],
+    num_col: int,
+    rows: Sequence[pyo.ConstraintData],
+    objective: pyo.Objective,
+) -> _Added:
+    """``rows`` and ``objective`` at the Params' current values, over the ``num_col`` columns
+    HiGHS holds (``column_of``) and new columns for the variables it does not. Raises
+    ValueError for a nonlinear row or objective."""
+    new: dict[int, int] = {}
+    columns: list[pyo.VarData] = []
+
+    def linear(expr: Any) -> tuple[list[int], list[float], float]:
+        repn = generate_standard_repn(expr, compute_values=True)
+        if not repn.is_linear():
+            raise ValueError(f"not linear: {expr}")
+        index = []
+        for var in repn.linear_vars:
+            column = column_of(var)
+            if column is None:
+                if id(var) not in new:
+                    new[id(var)] = num_col + len(columns)
+                    columns.append(var)
+                column = new[id(var)]
+            index.append(column)
+        return index, [float(c) for c in repn.linear_coefs], float(repn.constant)
+
+    lower, upper, start, index, value = [], [], [], [], []
+    for row in rows:
+        at, coefs, constant = linear(row.body)
+        start.append(len(index))
+        index += at
+        value += coefs
+        lower.append(-INF if row.lb is None else float(pyo.value(row.lb)) - constant)
+        upper.append(INF if row.ub is None else float(pyo.value(row.ub)) - constant)
+    at, coefs, offset = linear(objective.expr)
+    cost = np.zeros(num_col + len(columns))
+    np.add.at(cost, at, coefs)
+    return _Added(
+        columns,
+        np.array(lower, dtype=float),
+        np.array(upper, dtype=float),
+        np.array(start, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+        cost,
+        offset,
+    )
 
 
 def _total(timer: HierarchicalTimer, name: str) -> float:
