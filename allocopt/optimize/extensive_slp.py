@@ -9,7 +9,8 @@ branch's block. Branches at one node share the columns of their decisions (non-a
 :func:`~allocopt.optimize.extensive_rows.share_columns` with no other family: what the
 decisions determine depends on each branch's point); every other column and row is the branch's
 own, so the form keeps its shape from point to point and each re-solve is a dual simplex warm
-from the last basis. The objective is the tree's: the expected risk reduction, its worst case or
+from the last basis (the first, cold, run is HiGHS's interior point with crossover:
+:data:`LATER_RUNS`). The objective is the tree's: the expected risk reduction, its worst case or
 its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
 
 :class:`TreeExact` reads a plan exactly: every branch simulated
@@ -51,6 +52,13 @@ from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArra
 from allocopt.optimize.outer import PENALTY, excess
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.scenario.tables import RESOURCES
+
+# The first run is cold: HiGHS's interior point with crossover (the crossover leaves a basis), later
+# runs dual simplex warm from the last basis. Measured on magma_tree's first form (6 branches,
+# 45k rows, from the expected scenario's plan; CPU seconds, python -m benchmarks' tree): dual
+# simplex 25.7 s (26,945 iterations), primal 22.8 s, interior point + crossover 5.3 s. Without
+# crossover the run leaves no basis, so every later run would be cold: not used.
+LATER_RUNS = {"solver": "simplex"}
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,8 @@ class TreeProgram:
         self.highs = ArrayLp(
             {
                 "threads": threads,
-                "solver": "simplex",
+                "solver": "ipm",  # the first run (LATER_RUNS' comment)
+                "run_crossover": "on",
                 "dual_feasibility_tolerance": DUAL_TOLERANCE,
             }
         )
@@ -255,6 +264,8 @@ class TreeProgram:
         self.seconds["assemble"] += t1 - t0
         status = self.highs.run()
         self.seconds["highs"] += time.perf_counter() - t1
+        if self.runs == 0:
+            self.highs.set_options(LATER_RUNS)
         self.runs += 1
         self.size = self.highs.size()
         self.simplex_iterations += self.size["simplex_iterations"]
