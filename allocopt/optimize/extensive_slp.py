@@ -50,15 +50,16 @@ from allocopt.optimize.extensive_rows import (
 )
 from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArrays
 from allocopt.optimize.outer import PENALTY, excess
-from allocopt.optimize.slp_program import SlpProgram
+from allocopt.optimize.slp_program import WARM, SlpProgram
 from allocopt.scenario.tables import RESOURCES
 
 # The first run is cold: HiGHS's interior point with crossover (the crossover leaves a basis), later
-# runs dual simplex warm from the last basis. Measured on magma_tree's first form (6 branches,
-# 45k rows, from the expected scenario's plan; CPU seconds, python -m benchmarks' tree): dual
-# simplex 25.7 s (26,945 iterations), primal 22.8 s, interior point + crossover 5.3 s. Without
-# crossover the run leaves no basis, so every later run would be cold: not used.
-LATER_RUNS = {"solver": "simplex"}
+# runs dual simplex warm from the last basis with Devex pricing (WARM, as the single program's).
+# Measured on magma_tree's first form (6 branches, 45k rows, from the expected scenario's plan;
+# CPU seconds): dual simplex 25.7 s (26,945 iterations), primal 22.8 s, interior point +
+# crossover 5.3 s; its 4 later runs 3.5 s with steepest edge, 2.3 s with Devex. Without crossover
+# the first run leaves no basis, so every later run would be cold: not used.
+LATER_RUNS = WARM
 
 
 @dataclass(frozen=True)
