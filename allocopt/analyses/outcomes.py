@@ -45,6 +45,7 @@ from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
+from allocopt.optimize.extensive_rows import TreeSettings
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.outer import successive_lp
 from allocopt.optimize.pipeline import solve_at
@@ -167,11 +168,7 @@ def _value(
     kept = [b for b, q in enumerate(probability) if q > 0]
     inputs, probability = [inputs[b] for b in kept], [probability[b] for b in kept]
     form = ExtensiveForm(
-        [lps[b] for b in kept],
-        probability,
-        [node[b] for b in kept],
-        time_limit=solver.time_limit_seconds,
-        threads=solver.threads,
+        [lps[b] for b in kept], TreeSettings.of(probability, [node[b] for b in kept], None, solver)
     )
     ex = form.solve()
     exact = [

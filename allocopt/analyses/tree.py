@@ -29,11 +29,10 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import (
     Extensive,
     ExtensiveForm,
-    Objective,
     branch_lps,
     check_branches,
 )
-from allocopt.optimize.extensive_rows import risk_measure
+from allocopt.optimize.extensive_rows import Objective, TreeSettings, risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
 from allocopt.results.result import Result, write_tables
@@ -329,15 +328,7 @@ def _solve_core(
     t1 = time.perf_counter()
     lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
     t2 = time.perf_counter()
-    form = ExtensiveForm(
-        lps,
-        probability,
-        node,
-        tree.objective,
-        tree.cvar_alpha,
-        solver.time_limit_seconds,
-        solver.threads,
-    )
+    form = ExtensiveForm(lps, TreeSettings.of(probability, node, tree, solver))
     ex = form.solve()
     timings = {
         "branches_alone": t2 - t1,

@@ -29,7 +29,7 @@ from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import Extensive
-from allocopt.optimize.extensive_rows import risk_measure
+from allocopt.optimize.extensive_rows import TreeSettings, risk_measure
 from allocopt.optimize.extensive_slp import Plan, TreeExact, TreeProgram
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.outer import Outcome, successive_lp
@@ -59,16 +59,9 @@ def solve_endogenous(
     ``reveal``); and the seconds of each step. Raises SolverError / InfeasibleError as the
     loop's solves do."""
     t1 = time.perf_counter()
-    program = TreeProgram(
-        inputs,
-        probability,
-        node,
-        tree.objective,
-        tree.cvar_alpha,
-        solver.time_limit_seconds,
-        solver.threads,
-    )
-    exact = TreeExact(inputs, probability, tree.objective, tree.cvar_alpha, names)
+    settings = TreeSettings.of(probability, node, tree, solver)
+    program = TreeProgram(inputs, settings)
+    exact = TreeExact(inputs, settings, names)
     t2 = time.perf_counter()
     centre = prepare(mean) if mean is not None else inputs[int(np.argmax(probability))]
     ev = _mean_loop(program, centre, solver)

@@ -42,8 +42,8 @@ from allocopt.optimize.extensive import (
 )
 from allocopt.optimize.extensive_rows import (
     BranchLp,
-    Objective,
     Rows,
+    TreeSettings,
     measure_rows,
     risk_measure,
     share_columns,
@@ -85,8 +85,8 @@ class _Columns:
 
 
 class TreeProgram:
-    """The extensive form over endogenous branches ``inputs`` (probabilities ``probability``,
-    tree nodes ``node[b][t]``), moved from plan to plan (module docstring). ``solve(points)``
+    """The extensive form over endogenous branches ``inputs`` (probabilities, nodes, objective
+    and HiGHS limits: ``tree``), moved from plan to plan (module docstring). ``solve(points)``
     returns the program's tree objective (risk measure of the branches' program risk
     reductions, trust penalties excluded) and its :class:`Plan`; it raises SolverError unless
     HiGHS proves an optimum (status ``infeasible`` when no plan satisfies every branch)."""
@@ -94,16 +94,12 @@ class TreeProgram:
     def __init__(
         self,
         inputs: Sequence[Inputs],
-        probability: Sequence[float],
-        node: Sequence[Sequence[str]],
-        objective: Objective = "expected",
-        cvar_alpha: float = 0.9,
-        time_limit: float | None = None,
-        threads: int = 1,
+        tree: TreeSettings,
     ) -> None:
         check_branches(inputs)
-        self.inputs, self.p = list(inputs), np.asarray(probability, dtype=float)
-        self.objective, self.alpha = objective, cvar_alpha
+        self.inputs, self.p = list(inputs), tree.probability
+        self.objective, self.alpha = tree.objective, tree.cvar_alpha
+        time_limit, threads = tree.time_limit, tree.threads
         self.programs: list[SlpProgram] = []
         self.group: list[int] = []  # program of each branch
         for inp in self.inputs:
@@ -138,7 +134,7 @@ class TreeProgram:
             )
             for lp, g, inp in zip(lps, self.group, self.inputs, strict=True)
         ]
-        self.column = share_columns(stubs, node, families=())
+        self.column = share_columns(stubs, tree.node, families=())
         self.n = int(max(c.max() for c in self.column)) + 1
         self.fixed: tuple[np.ndarray, np.ndarray] | None = None
         self.highs = ArrayLp(
@@ -295,9 +291,7 @@ class TreeExact:
     values combined by the tree's risk measure, the excess penalized in every branch."""
 
     inputs: Sequence[Inputs]
-    probability: np.ndarray
-    objective: Objective
-    alpha: float
+    tree: TreeSettings
     names: Sequence[str]
 
     def start(self) -> Plan:
@@ -313,7 +307,8 @@ class TreeExact:
         return np.array([ev.risk_reduction(i) for i, ev in zip(self.inputs, evs, strict=True)])
 
     def value(self, evs: Sequence[Evaluation]) -> float:
-        return risk_measure(self.values(evs), self.probability, self.objective, self.alpha)
+        tree = self.tree
+        return risk_measure(self.values(evs), tree.probability, tree.objective, tree.cvar_alpha)
 
     def merit(self, plan: Plan, evs: Sequence[Evaluation]) -> float:
         over = sum(
