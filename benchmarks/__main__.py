@@ -1,10 +1,10 @@
 """``python -m benchmarks``: on the baseline's core program (no endogenous capability, one LP):
 build / hand-off / solve against the highspy floor for growing sizes, warm re-solve against
 rebuild, sweep throughput on 1 and 2 processes, and a scenario tree's extensive form; and on the
-endogenous baseline: a scenario tree (the outer loop over its extensive form), its cold solve
-(outer loop) against its core program's cold build-and-solve, with iteration count and time per
-iteration, a warm re-solve of ``allocopt.Model`` after one parameter change against that cold
-solve, and a sweep on 1 and 2 processes. Ratios come from one run.
+endogenous baseline: a scenario tree and models/magma_tree.yaml (the outer loop over the extensive
+form), its cold solve (outer loop) against its core program's cold build-and-solve, with
+iteration count and time per iteration, a warm re-solve of ``allocopt.Model`` after one
+parameter change against that cold solve, and a sweep on 1 and 2 processes. Ratios come from one run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import psutil  # a dependency of dask.distributed
 
 from allocopt import Model, load_scenario, solve
 from allocopt.analyses.sweep import Parameter, sweep
-from allocopt.analyses.tree import solve_tree
+from allocopt.analyses.tree import branches, solve_tree
 from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.highs import ArrayLp, HighsRunner, cold_algorithm
@@ -32,6 +32,7 @@ from allocopt.scenario.schema import Scenario
 from benchmarks.synthetic import scaled, tree_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "models" / "magma_baseline.yaml"
+TREE = BASELINE.with_name("magma_tree.yaml")
 SIZES = {  # name: (monthly periods, intervention replicas)
     "baseline": (False, 1),
     "3x-interventions": (False, 3),
@@ -270,16 +271,21 @@ def endogenous_resolve(baseline: Scenario, cold: float) -> None:
     )
 
 
-def tree(base: Scenario, stages: int, program: str = "core program") -> None:
-    """One scenario tree of ``4 ** stages`` branches on ``base`` (named ``program`` in the
-    heading): model size, each branch alone (over endogenous capability: the branch programs
-    built), and the extensive form (shared columns, row generation over the tangents; over
-    endogenous capability the outer loop over it)."""
-    print(f"\n== scenario tree, {4**stages} branches ({program}) ==")
-    result = solve_tree(tree_scenario(base, stages), values=False)
+def tree(scenario: Scenario, program: str = "core program") -> None:
+    """The stochastic plan of ``scenario``'s tree (named ``program`` in the heading): model size,
+    each branch alone (over endogenous capability: the branch programs built), and the extensive
+    form (shared columns, row generation over the tangents; over endogenous capability the
+    outer loop over it, started from the expected scenario's own loop); wall and CPU seconds."""
+    n = len(branches(scenario))
+    print(f"\n== scenario tree, {n} branches ({program}) ==")
+    load = os.getloadavg()[0]
+    c0 = time.process_time()
+    result = solve_tree(scenario, values=False)
+    cpu = time.process_time() - c0
     size, t = result.size, result.timings
     loop = (
-        f"{size['outer_iterations']} outer iterations, status {result.status}; "
+        f"{size['outer_iterations']} outer iterations, status {result.status}, "
+        f"from the expected scenario's plan ({t['expected_scenario']:.1f} s); "
         if "outer_iterations" in size
         else ""
     )
@@ -290,7 +296,8 @@ def tree(base: Scenario, stages: int, program: str = "core program") -> None:
         f"{t['extensive_form']:.1f} s ({loop}{size['simplex_iterations']:,} simplex iterations; "
         f"{size['tangent_rows_left_out']:,} tangent rows left out, "
         f"{size['tangent_rows_added']:,} added in {size['row_generation_rounds']} rounds), "
-        f"total {t['prepare'] + t['stochastic']:.1f} s"
+        f"total {t['prepare'] + t['stochastic']:.1f} s (CPU {cpu:.1f} s; load average "
+        f"{load:.1f} -> {os.getloadavg()[0]:.1f})"
     )
 
 
@@ -307,6 +314,12 @@ def main() -> None:
         type=int,
         default=1,
         help="scenario tree of 4**N branches over the endogenous baseline (0 skips)",
+    )
+    parser.add_argument(
+        "--magma-tree",
+        type=int,
+        default=1,
+        help="solve models/magma_tree.yaml's stochastic plan (0 skips)",
     )
     parser.add_argument(
         "--endogenous-points",
@@ -326,9 +339,14 @@ def main() -> None:
     if args.points:
         throughput(base, args.points)
     if args.tree_stages:
-        tree(base, args.tree_stages)
+        tree(tree_scenario(base, args.tree_stages))
     if args.endogenous_tree_stages:
-        tree(baseline, args.endogenous_tree_stages, "endogenous baseline, outer loop")
+        tree(
+            tree_scenario(baseline, args.endogenous_tree_stages),
+            "endogenous baseline, outer loop",
+        )
+    if args.magma_tree:
+        tree(load_scenario(TREE), "models/magma_tree.yaml, endogenous baseline, outer loop")
     cold = endogenous(baseline, base, args.repeats)
     endogenous_resolve(baseline, cold)
     if args.endogenous_points:

@@ -26,6 +26,7 @@ from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
+from allocopt.optimize.extensive_rows import TreeSettings
 from allocopt.optimize.extensive_slp import Plan, TreeExact, TreeProgram
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.outer import successive_lp
@@ -75,11 +76,7 @@ def _value(
     kept = [b for b, q in enumerate(probability) if q > 0]
     inputs, probability = [inputs[b] for b in kept], [probability[b] for b in kept]
     form = ExtensiveForm(
-        [lps[b] for b in kept],
-        probability,
-        [node[b] for b in kept],
-        time_limit=solver.time_limit_seconds,
-        threads=solver.threads,
+        [lps[b] for b in kept], TreeSettings.of(probability, [node[b] for b in kept], None, solver)
     )
     ex = form.solve()
     exact = [
@@ -178,14 +175,9 @@ class EndogenousPause:
             return dataclasses.replace(sure(SUCCESS, self.inputs[0], solver), outcome=PAUSE)
         inputs = [named(i, b) for i, b in zip(self.inputs, (SUCCESS, FAILURE), strict=True)]
         probability = np.array([p, 1 - p])
-        program = TreeProgram(
-            inputs,
-            probability,
-            self.node,
-            time_limit=solver.time_limit_seconds,
-            threads=solver.threads,
-        )
-        exact = TreeExact(inputs, probability, "expected", math.nan, (SUCCESS, FAILURE))
+        settings = TreeSettings.of(probability, self.node, None, solver)
+        program = TreeProgram(inputs, settings)
+        exact = TreeExact(inputs, settings, (SUCCESS, FAILURE))
         plan = Plan((start, start), np.full(2, math.nan))
         end = successive_lp(inputs[1], program.solve, plan, exact=exact)
         values = exact.values(end.evaluation)

@@ -29,11 +29,10 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import (
     Extensive,
     ExtensiveForm,
-    Objective,
     branch_lps,
     check_branches,
 )
-from allocopt.optimize.extensive_rows import risk_measure
+from allocopt.optimize.extensive_rows import Objective, TreeSettings, risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
 from allocopt.results.result import Result, write_tables
@@ -242,16 +241,23 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
     node = nodes(scenario, [b.path for b in paths])
     names = [b.name for b in paths]
     reveal = scenario.periods().labels.index(tree.stages[0].reveal)
-    mean = expected_scenario(scenario, paths) if values else None
+    try:  # the values' EEV, and the start of the outer loop over endogenous capability
+        mean: Scenario | None = expected_scenario(scenario, paths)
+    except ScenarioError:
+        if values:
+            raise
+        mean = None
     measure = lambda v: risk_measure(v, probability, tree.objective, tree.cvar_alpha)  # noqa: E731
     t1 = time.perf_counter()
     try:
         if inputs[0].capability.endogenous:
             ex, rows, timings = solve_endogenous(
-                inputs, probability, node, tree, scenario.solver, names, mean, reveal
+                inputs, probability, node, tree, scenario.solver, names, mean, reveal, values
             )
         else:
-            ex, rows, timings = _solve_core(inputs, probability, node, tree, scenario, mean, reveal)
+            ex, rows, timings = _solve_core(
+                inputs, probability, node, tree, scenario, mean if values else None, reveal
+            )
     except SolverError as exc:
         if exc.status is Status.INFEASIBLE:
             raise _infeasible(scenarios, inputs) from None
@@ -322,15 +328,7 @@ def _solve_core(
     t1 = time.perf_counter()
     lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
     t2 = time.perf_counter()
-    form = ExtensiveForm(
-        lps,
-        probability,
-        node,
-        tree.objective,
-        tree.cvar_alpha,
-        solver.time_limit_seconds,
-        solver.threads,
-    )
+    form = ExtensiveForm(lps, TreeSettings.of(probability, node, tree, solver))
     ex = form.solve()
     timings = {
         "branches_alone": t2 - t1,

@@ -28,7 +28,7 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive_rows import (
     SHARED_FAMILIES,
     BranchLp,
-    Objective,
+    TreeSettings,
     measure_rows,
     share_columns,
     stack_rows,
@@ -196,25 +196,21 @@ class ExtensiveForm:
     do not bind in any branch alone start left out and are added when the solution violates them
     (row generation): the optimum is the full program's. Large forms (``IPM_COLUMNS``) start
     from interior point with crossover, small ones from dual simplex. ``families``: the variable
-    families shared beside the decisions (``()`` shares the decisions only)."""
+    families shared beside the decisions (``()`` shares the decisions only); ``tree``: the
+    probabilities, nodes, objective and HiGHS limits (:class:`TreeSettings`)."""
 
     def __init__(
         self,
         lps: Sequence[BranchLp],
-        probability: Sequence[float],
-        node: Sequence[Sequence[str]],
-        objective: Objective = "expected",
-        cvar_alpha: float = 0.9,
-        time_limit: float | None = None,
-        threads: int = 1,
+        tree: TreeSettings,
         algorithm: Literal["auto", "simplex", "ipm"] = "auto",
         families: Sequence[str] = SHARED_FAMILIES,
     ) -> None:
         t0 = time.perf_counter()
-        _check_tree(node)
-        self.lps, self.p = list(lps), np.asarray(probability, dtype=float)
-        self.objective, self.alpha = objective, cvar_alpha
-        self.column = share_columns(lps, node, families)
+        _check_tree(tree.node)
+        self.lps, self.p = list(lps), tree.probability
+        self.objective, self.alpha = tree.objective, tree.cvar_alpha
+        self.column = share_columns(lps, tree.node, families)
         self.n = int(max(c.max() for c in self.column)) + 1
         self.costs = [b.lp.col_cost for b in lps]
         self.offsets = np.array([b.lp.offset for b in lps])
@@ -225,17 +221,17 @@ class ExtensiveForm:
         cost, lower, upper, offset = self._columns()
         self.highs = ArrayLp(
             {
-                "threads": threads,
+                "threads": tree.threads,
                 "solver": algorithm,
                 "run_crossover": "on",
                 "user_objective_scale": _objective_scale(cost),
                 "dual_feasibility_tolerance": DUAL_TOLERANCE,
             }
         )
-        self.time_limit = time_limit
+        self.time_limit = tree.time_limit
         self.highs.pass_columns(cost, lower, upper, offset)
         rows.take(kept).add_to(self.highs)
-        if objective != "expected":
+        if tree.objective != "expected":
             self._add_measure_rows()
         self.seconds = {"build": time.perf_counter() - t0}
 

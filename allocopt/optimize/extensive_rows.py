@@ -6,6 +6,8 @@ hashing the variable's rows, bounds and sign of cost). :func:`stack_rows` puts e
 rows on those columns, each distinct row once (:class:`Rows`, entry-wise), and says which rows
 the form starts from (the rest are added when violated: row generation). :func:`measure_rows`
 adds a robust objective's columns and rows, :func:`risk_measure` computes its value.
+:class:`TreeSettings` is what both extensive forms (the core program's and the outer loop's)
+are told of the tree.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from allocopt.model import shared_as
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.highs import INF, ArrayLp, LpArrays
+from allocopt.scenario.config import Solver, Tree
 
 # Branches at one node of the tree take the same decisions in its periods (non-anticipativity).
 DECISIONS = shared_as("decision")
@@ -30,6 +33,43 @@ SHARED_FAMILIES = shared_as("determined")
 Objective = Literal["expected", "worst_case", "cvar"]  # the tree's risk measure of branch values
 VIOLATION = 1e-9  # a left-out tangent row violated by more than this is added, and HiGHS re-solves
 SEEDS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03))
+
+
+@dataclass(frozen=True)
+class TreeSettings:
+    """What an extensive form is told of its tree, alike for the core program's
+    (:class:`~allocopt.optimize.extensive.ExtensiveForm`) and the outer loop's
+    (:class:`~allocopt.optimize.extensive_slp.TreeProgram`): each branch's probability [B]
+    (summing to 1), its node in each period [B][T], the tree objective and CVaR's ``cvar_alpha``,
+    and HiGHS's ``time_limit`` (seconds per solve; None: none) and ``threads``."""
+
+    probability: np.ndarray
+    node: Sequence[Sequence[str]]
+    objective: Objective = "expected"
+    cvar_alpha: float = 0.9
+    time_limit: float | None = None
+    threads: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        probability: Sequence[float],
+        node: Sequence[Sequence[str]],
+        tree: Tree | None,
+        solver: Solver,
+    ) -> TreeSettings:
+        """The settings of a scenario's ``tree:`` and ``solver:`` blocks (None: the expected
+        objective)."""
+        measure = (
+            {} if tree is None else {"objective": tree.objective, "cvar_alpha": tree.cvar_alpha}
+        )
+        return cls(
+            np.asarray(probability, dtype=float),
+            node,
+            time_limit=solver.time_limit_seconds,
+            threads=solver.threads,
+            **measure,
+        )
 
 
 @dataclass(frozen=True)

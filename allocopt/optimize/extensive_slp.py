@@ -9,7 +9,8 @@ branch's block. Branches at one node share the columns of their decisions (non-a
 :func:`~allocopt.optimize.extensive_rows.share_columns` with no other family: what the
 decisions determine depends on each branch's point); every other column and row is the branch's
 own, so the form keeps its shape from point to point and each re-solve is a dual simplex warm
-from the last basis. The objective is the tree's: the expected risk reduction, its worst case or
+from the last basis (the first, cold, run is HiGHS's interior point with crossover:
+:data:`LATER_RUNS`). The objective is the tree's: the expected risk reduction, its worst case or
 its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
 
 :class:`TreeExact` reads a plan exactly: every branch simulated
@@ -41,16 +42,24 @@ from allocopt.optimize.extensive import (
 )
 from allocopt.optimize.extensive_rows import (
     BranchLp,
-    Objective,
     Rows,
+    TreeSettings,
     measure_rows,
     risk_measure,
     share_columns,
 )
 from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArrays
 from allocopt.optimize.outer import PENALTY, excess
-from allocopt.optimize.slp_program import SlpProgram
+from allocopt.optimize.slp_program import WARM, SlpProgram
 from allocopt.scenario.tables import RESOURCES
+
+# The first run is cold: HiGHS's interior point with crossover (the crossover leaves a basis), later
+# runs dual simplex warm from the last basis with Devex pricing (WARM, as the single program's).
+# Measured on magma_tree's first form (6 branches, 45k rows, from the expected scenario's plan;
+# CPU seconds): dual simplex 25.7 s (26,945 iterations), primal 22.8 s, interior point +
+# crossover 5.3 s; its 4 later runs 3.5 s with steepest edge, 2.3 s with Devex. Without crossover
+# the first run leaves no basis, so every later run would be cold: not used.
+LATER_RUNS = WARM
 
 
 @dataclass(frozen=True)
@@ -76,8 +85,8 @@ class _Columns:
 
 
 class TreeProgram:
-    """The extensive form over endogenous branches ``inputs`` (probabilities ``probability``,
-    tree nodes ``node[b][t]``), moved from plan to plan (module docstring). ``solve(points)``
+    """The extensive form over endogenous branches ``inputs`` (probabilities, nodes, objective
+    and HiGHS limits: ``tree``), moved from plan to plan (module docstring). ``solve(points)``
     returns the program's tree objective (risk measure of the branches' program risk
     reductions, trust penalties excluded) and its :class:`Plan`; it raises SolverError unless
     HiGHS proves an optimum (status ``infeasible`` when no plan satisfies every branch)."""
@@ -85,16 +94,12 @@ class TreeProgram:
     def __init__(
         self,
         inputs: Sequence[Inputs],
-        probability: Sequence[float],
-        node: Sequence[Sequence[str]],
-        objective: Objective = "expected",
-        cvar_alpha: float = 0.9,
-        time_limit: float | None = None,
-        threads: int = 1,
+        tree: TreeSettings,
     ) -> None:
         check_branches(inputs)
-        self.inputs, self.p = list(inputs), np.asarray(probability, dtype=float)
-        self.objective, self.alpha = objective, cvar_alpha
+        self.inputs, self.p = list(inputs), tree.probability
+        self.objective, self.alpha = tree.objective, tree.cvar_alpha
+        time_limit, threads = tree.time_limit, tree.threads
         self.programs: list[SlpProgram] = []
         self.group: list[int] = []  # program of each branch
         for inp in self.inputs:
@@ -129,13 +134,14 @@ class TreeProgram:
             )
             for lp, g, inp in zip(lps, self.group, self.inputs, strict=True)
         ]
-        self.column = share_columns(stubs, node, families=())
+        self.column = share_columns(stubs, tree.node, families=())
         self.n = int(max(c.max() for c in self.column)) + 1
         self.fixed: tuple[np.ndarray, np.ndarray] | None = None
         self.highs = ArrayLp(
             {
                 "threads": threads,
-                "solver": "simplex",
+                "solver": "ipm",  # the first run (LATER_RUNS' comment)
+                "run_crossover": "on",
                 "dual_feasibility_tolerance": DUAL_TOLERANCE,
             }
         )
@@ -255,6 +261,8 @@ class TreeProgram:
         self.seconds["assemble"] += t1 - t0
         status = self.highs.run()
         self.seconds["highs"] += time.perf_counter() - t1
+        if self.runs == 0:
+            self.highs.set_options(LATER_RUNS)
         self.runs += 1
         self.size = self.highs.size()
         self.simplex_iterations += self.size["simplex_iterations"]
@@ -283,9 +291,7 @@ class TreeExact:
     values combined by the tree's risk measure, the excess penalized in every branch."""
 
     inputs: Sequence[Inputs]
-    probability: np.ndarray
-    objective: Objective
-    alpha: float
+    tree: TreeSettings
     names: Sequence[str]
 
     def start(self) -> Plan:
@@ -301,7 +307,8 @@ class TreeExact:
         return np.array([ev.risk_reduction(i) for i, ev in zip(self.inputs, evs, strict=True)])
 
     def value(self, evs: Sequence[Evaluation]) -> float:
-        return risk_measure(self.values(evs), self.probability, self.objective, self.alpha)
+        tree = self.tree
+        return risk_measure(self.values(evs), tree.probability, tree.objective, tree.cvar_alpha)
 
     def merit(self, plan: Plan, evs: Sequence[Evaluation]) -> float:
         over = sum(

@@ -23,6 +23,8 @@ from allocopt.optimize.extensive import (
     _working_rows,
     branch_lps,
 )
+from allocopt.optimize.extensive_rows import TreeSettings
+from allocopt.scenario.config import Solver
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"  # over the endogenous baseline
@@ -281,16 +283,17 @@ def baseline_form():
     scenario = core_tree()
     paths = branches(scenario)
     lps = branch_lps([prepare(branch_scenario(scenario, b)) for b in paths])
-    return lps, [b.probability for b in paths], nodes(scenario, [b.path for b in paths])
+    node = nodes(scenario, [b.path for b in paths])
+    return lps, TreeSettings.of([b.probability for b in paths], node, None, Solver())
 
 
 def test_row_generation_finds_the_optimum_of_the_whole_program(baseline_form):
-    lps, p, node = baseline_form
-    form = ExtensiveForm(lps, p, node)
+    lps, tree = baseline_form
+    form = ExtensiveForm(lps, tree)
     ex = form.solve()
     assert ex.size["tangent_rows_left_out"] > 10 * ex.size["tangent_rows_added"] > 0
     every = [dataclasses.replace(lp, working=np.ones_like(lp.working)) for lp in lps]
-    full = ExtensiveForm(every, p, node).solve()
+    full = ExtensiveForm(every, tree).solve()
     assert full.size["tangent_rows_left_out"] == 0
     assert ex.objective == pytest.approx(full.objective, rel=1e-9, abs=0)
     x = form.highs.solution()
@@ -304,10 +307,10 @@ def test_row_generation_finds_the_optimum_of_the_whole_program(baseline_form):
 
 
 def test_sharing_what_the_decisions_determine_keeps_the_optimum(baseline_form):
-    lps, p, node = baseline_form
-    shared = ExtensiveForm(lps, p, node)
+    lps, tree = baseline_form
+    shared = ExtensiveForm(lps, tree)
     ex = shared.solve()
-    ties = ExtensiveForm(lps, p, node, families=())  # one column per node for decisions only
+    ties = ExtensiveForm(lps, tree, families=())  # one column per node for decisions only
     alone = ties.solve()
     assert shared.n < ties.n < sum(b.lp.num_col for b in lps)
     assert ex.objective == pytest.approx(alone.objective, rel=1e-9, abs=0)
@@ -321,14 +324,14 @@ def test_sharing_what_the_decisions_determine_keeps_the_optimum(baseline_form):
 
 
 def test_interior_point_and_dual_simplex_agree(baseline_form):
-    lps, p, node = baseline_form
-    simplex = ExtensiveForm(lps, p, node, algorithm="simplex").solve()
-    ipm = ExtensiveForm(lps, p, node, algorithm="ipm").solve()
+    lps, tree = baseline_form
+    simplex = ExtensiveForm(lps, tree, algorithm="simplex").solve()
+    ipm = ExtensiveForm(lps, tree, algorithm="ipm").solve()
     assert ipm.objective == pytest.approx(simplex.objective, rel=1e-9, abs=0)
     assert np.abs(ipm.values - simplex.values).max() < 1e-6
 
 
 def test_a_time_limit_too_short_is_an_error_not_a_plan(baseline_form):
-    lps, p, node = baseline_form
+    lps, tree = baseline_form
     with pytest.raises(SolverError, match="time"):
-        ExtensiveForm(lps, p, node, time_limit=1e-3).solve()
+        ExtensiveForm(lps, dataclasses.replace(tree, time_limit=1e-3)).solve()

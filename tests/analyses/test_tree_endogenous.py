@@ -54,7 +54,10 @@ def test_endogenous_tree_hedges_and_shares_the_first_year(tiny):
     assert a[0] > a[1] + 1.0
     assert r.status is Status.LOCALLY_OPTIMAL
     assert (r.branches.violations == 0).all()
-    assert r.size["outer_iterations"] > 1
+    # the loop starts from the expected scenario's own plan, in every branch: here one step
+    # from it already converges
+    assert r.size["outer_iterations"] >= 1
+    assert r.timings["expected_scenario"] > 0
     assert f"outer loop over it: {r.size['outer_iterations']} iterations" in r.text_summary()
     v = r.values.set_index("quantity")
     b_table = r.branches
