@@ -1,6 +1,6 @@
 """Shared fixtures: the baseline and its core program solved once per session, and a builder of
 tiny scenarios; how ``python -m pytest`` shares the tests out between its pytest-xdist workers
-(``-n auto --dist loadfile`` in pyproject.toml)."""
+(``-n logical --dist loadfile`` in pyproject.toml)."""
 
 from __future__ import annotations
 
