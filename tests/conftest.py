@@ -1,5 +1,6 @@
 """Shared fixtures: the baseline and its core program solved once per session, and a builder of
-tiny scenarios."""
+tiny scenarios; how ``python -m pytest`` shares the tests out between its pytest-xdist workers
+(``-n logical --dist loadfile`` in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -156,3 +157,31 @@ def tiny(tmp_path: Path) -> TinyBuilder:
         return load_scenario(path)
 
     return build
+
+
+NOTEBOOK_TESTS = "tests/test_notebooks.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a pytest-xdist worker, the notebooks (the slowest tests) come first, so no worker is
+    left running one alone at the end; elsewhere the order is the written one."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("notebook") is None)  # stable
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: none without it (-p no:xdist)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` (pyproject.toml) with each notebook apart: the tests of a file run on
+    one worker, in the order collected, so a module-scoped fixture is built once, not once per
+    worker; the notebooks, independent of each other, spread over the workers. Other ``--dist``
+    modes are pytest-xdist's own (None: its default scheduler)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesAndNotebooks(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return nodeid if path == NOTEBOOK_TESTS else path
+
+    return FilesAndNotebooks(config, log)

@@ -27,7 +27,7 @@ from allocopt.report import (
 from allocopt.results.files import MANIFEST
 from allocopt.results.names import label
 from allocopt.scenario.tables import CHANNELS
-from tests.conftest import BASELINE, files_below, manifest_files
+from tests.conftest import BASELINE, CORE, files_below, manifest_files
 
 runner = CliRunner()
 EMBEDDED = re.compile(
@@ -139,8 +139,9 @@ def test_a_non_optimal_result_is_flagged_on_the_page(baseline_result):
 
 
 def test_cli_report_solves_and_writes_the_page(tmp_path):
+    # the core program (one LP): the baseline's page is report_dir's
     out = tmp_path / "report"
-    result = runner.invoke(app, ["report", str(BASELINE), "--out", str(out)])
+    result = runner.invoke(app, ["report", str(CORE), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"report written to {out / 'index.html'}" in result.output
     assert len(EMBEDDED.findall((out / "index.html").read_text(encoding="utf-8"))) == len(

@@ -161,9 +161,10 @@ def test_a_process_pool_returns_points_in_order_whatever_order_they_finish(
 
 
 def test_a_sweep_of_the_endogenous_baseline_updates_one_model_per_chunk(baseline, monkeypatch):
-    """One chunk of three points on the baseline: one Model, built once, updated in place from
-    point to point; each point's restarted outer loop matches a fresh solve (the tolerance of
-    tests/optimize/test_session.py)."""
+    """One chunk of three points on the baseline (to 2027Q4, past its regime switch): one Model,
+    built once, updated in place from point to point; each point's restarted outer loop matches
+    a fresh solve (the tolerance of tests/optimize/test_session.py)."""
+    short = baseline.with_updates({"horizon.end": "2027Q4"})
     models = []
 
     class Counted(Model):
@@ -184,14 +185,14 @@ def test_a_sweep_of_the_endogenous_baseline_updates_one_model_per_chunk(baseline
             return result
 
     monkeypatch.setattr(sweep_module, "Model", Counted)
-    table = sweep(baseline, [Parameter(CAP, (0.15, 0.2))], chunk_size=3)
+    table = sweep(short, [Parameter(CAP, (0.15, 0.2))], chunk_size=3)
     assert len(models) == 1
     (model,) = models
     assert model.endogenous
     assert model.kinds == ["in_place", "in_place"]
     assert model.builds == 1
     assert (table.status == "locally_optimal").all()
-    fresh = solve(baseline.with_updates({CAP: 0.15, "solver.threads": 1}))
+    fresh = solve(short.with_updates({CAP: 0.15, "solver.threads": 1}))
     row = table[table[CAP] == 0.15].iloc[0]
     assert restarted_value_close(row.risk_reduction_exact, fresh.summary["risk_reduction_exact"])
     # one restart may take an iteration more than a fresh solve; over several changes restarts

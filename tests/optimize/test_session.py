@@ -192,12 +192,19 @@ def test_endogenous_updates_in_place_restart_and_match_fresh_solves(
     assert iterations["restarted"] < iterations["fresh"], iterations
 
 
+@pytest.fixture(scope="module")
+def short_baseline(baseline):
+    """The baseline to 2027Q4 (past its regime switch, the outer loop takes several iterations):
+    what goes on when a restart fails, at a fraction of the whole horizon's solves."""
+    return baseline.with_updates({"horizon.end": "2027Q4"})
+
+
 def test_a_restart_that_does_not_converge_is_followed_by_a_loop_from_full_speed(
-    baseline, monkeypatch, caplog
+    short_baseline, monkeypatch, caplog
 ):
     """A restart cut short (here: one outer iteration) is not returned: the loop runs again from
     full speed, on the same program, and gives allocopt.solve's optimum."""
-    model = Model(baseline)
+    model = Model(short_baseline)
     model.solve()
     real = pipeline.successive_lp
 
@@ -213,7 +220,7 @@ def test_a_restart_that_does_not_converge_is_followed_by_a_loop_from_full_speed(
         result = model.solve()
     assert "solving again from full speed" in caplog.text
     assert result.is_local_optimum
-    fresh = solve(baseline.with_updates(change))
+    fresh = solve(short_baseline.with_updates(change))
     _close(result, fresh)
     assert model.builds == 1
     assert model.start is result.schedule
@@ -227,11 +234,11 @@ def test_a_restart_that_does_not_converge_is_followed_by_a_loop_from_full_speed(
     ],
 )
 def test_a_failing_restart_runs_again_from_full_speed(
-    baseline, monkeypatch, caplog, status, failures, builds, logged
+    short_baseline, monkeypatch, caplog, status, failures, builds, logged
 ):
     """A restart that raises runs the loop again from full speed on the same program; if that
     ends in numerical trouble too, once more on a rebuilt program."""
-    model = Model(baseline)
+    model = Model(short_baseline)
     model.solve()
     real, calls = session.solve_outer, []
 
@@ -250,14 +257,14 @@ def test_a_failing_restart_runs_again_from_full_speed(
     assert calls[0] is not None
     assert calls[1:] == [None] * failures  # the next loops start at full speed
     assert model.builds == builds
-    assert result.scenario == baseline.with_updates(change)
+    assert result.scenario == short_baseline.with_updates(change)
     assert result.is_local_optimum
 
 
-def test_endogenous_structural_change_rebuilds_and_starts_afresh(baseline, caplog):
-    model, change = _rebuilt_after_a_lead_change(baseline, caplog), LEAD_CHANGE
+def test_endogenous_structural_change_rebuilds_and_starts_afresh(short_baseline, caplog):
+    model, change = _rebuilt_after_a_lead_change(short_baseline, caplog), LEAD_CHANGE
     assert model.start is None  # the new program starts at full speed, as allocopt.solve
-    rebuilt, fresh = model.solve(), solve(baseline.with_updates(change))
+    rebuilt, fresh = model.solve(), solve(short_baseline.with_updates(change))
     assert rebuilt.summary["risk_reduction_exact"] == pytest.approx(
         fresh.summary["risk_reduction_exact"], rel=1e-9
     )
