@@ -122,7 +122,7 @@ WRITERS = {
     ),
     "compare": ([str(CORE)], "table.csv", "allocopt.analyses.policies.compare"),
     "outcomes": (
-        [str(OUTCOMES_YAML), "--plausibility", "0:1:2", "--lag", "0:1:1", "--workers", "1"],
+        [str(OUTCOMES_YAML), "--plausibility", "0:0:1", "--lag", "0:0:1", "--workers", "1"],
         "",
         "allocopt.analyses.outcomes.outcome_map",
     ),
