@@ -7,8 +7,12 @@ program, so its row duals are candidate local sensitivities; the tangent cuts, t
 and degenerate vertices can make them wrong. Each candidate row is checked by tightening its
 right-hand side by a step ``step`` in the same persistent program (a mutable Param added to the
 row's bound, :class:`RowShifts`), re-running the outer loop warm from the converged schedule and
-differencing the *exact* risk reduction (:mod:`allocopt.numeric.simulate`):
-``fd = (V(converged) - V(tightened)) / step``. The row is confirmed when
+differencing the *exact* risk reduction (:mod:`allocopt.numeric.simulate`) against the same re-run
+with no row tightened (:func:`rerun_value`): ``fd = (V(re-run) - V(tightened)) / step``. The loop
+ends anywhere within its resolution (``GAIN_TOLERANCE``, 1e-4 of the value), so a re-run that
+tightens nothing may end that far from the converged point; differencing two runs of the one
+procedure cancels that offset, which divided by a step of ``TARGET`` (5e-4 of the value) would
+otherwise move ``fd`` by up to a fifth of the dual. The row is confirmed when
 ``|fd - dual| <= RTOL * |dual|``. The re-run stops as soon as the merit of a schedule it
 accepted (often its first step's: one warm LP re-solve and an exact evaluation) proves that it
 cannot confirm the dual (:func:`finite_difference`), so each verdict is the full re-run's. Tightening, not
@@ -116,7 +120,7 @@ def local_duals(
     if frame is None:
         empty = pd.DataFrame(columns=["period", "constraint", "resource", "activity", *CHECKED])
         return LocalDuals(empty, empty_duals(), time.perf_counter() - t0)
-    base = outcome.evaluation.risk_reduction(inp)
+    base = rerun_value(inp, solve_at, outcome)
     binding = sample(frame, per_group)
     # at the converged solution, in user units
     sizes = [scale(shifts.rows.rows[k]) / shifts.factors[k] for k in binding]
@@ -156,11 +160,22 @@ def local_duals(
     )
 
 
+def rerun_value(inp: Inputs, solve_at: SolveAt, outcome: Outcome) -> float:
+    """The exact risk reduction of the outer loop re-run warm from ``outcome``'s schedule with no
+    row tightened (as :func:`finite_difference` re-runs it): the value the tightened re-runs are
+    differenced against; ``outcome``'s own value when that re-run is not a local optimum free of
+    violations."""
+    again = successive_lp(inp, solve_at, outcome.schedule, accept_first=True)
+    ok = Status(again.status).is_local_optimum and not again.evaluation.violations
+    return (again if ok else outcome).evaluation.risk_reduction(inp)
+
+
 def finite_difference(
     inp: Inputs, solve_at: SolveAt, outcome: Outcome, base: float, dual: float, step: float
 ) -> tuple[float, str]:
     """The finite difference ``(base - V(tightened)) / step`` of a row whose right-hand side
-    ``program`` has tightened by ``step``: the outer loop re-run warm from ``outcome``'s schedule
+    ``program`` has tightened by ``step`` (``base``: :func:`rerun_value`): the outer loop re-run
+    warm from ``outcome``'s schedule
     (NaN when it is infeasible, does not converge or violates a constraint; :data:`LOOP`), or a
     bound that proves the re-run cannot confirm ``dual`` (:data:`BOUND`).
 
