@@ -1,86 +1,47 @@
 """Outcome choice after acceleration (essay Appendix A): automated scaling, a coordinated pause or
-self-destruction, chosen by exact enumeration, and the outcome map over pause plausibility × lag.
+self-destruction, chosen by exact enumeration, and the outcome map over pause plausibility × lag
+with its decomposition of the choice.
 
-Each outcome is the core program with outcome-specific inputs from the regime switch on
-(docs/model.md, "Outcomes after acceleration"); the pause is a two-branch stochastic program
-(success, failure) sharing the decisions before the switch. Three optima and their maximum equal
-the optimum of the MILP with one binary per outcome and a copy of the decisions per outcome, at
-the cost of three LP solves, with no big-M rows, and with every outcome's value for the map.
-Over endogenous capability each outcome with one branch is solved by the outer loop instead
+Each outcome is the program with outcome-specific inputs from the regime switch on
+(docs/model.md, "Outcomes after acceleration"), solved by :mod:`allocopt.analyses.outcome_values`
+(the pause: a two-branch stochastic program sharing the decisions before the switch). Three
+optima and their maximum equal the optimum of the MILP with one binary per outcome and a copy of
+the decisions per outcome, at the cost of three solves, with no big-M rows, and with every
+outcome's value for the map. Over endogenous capability every outcome is solved by the outer loop
 (docs/model.md, "Outcomes over endogenous capability").
-
-Long: the choice, the pause's stochastic program and the map with its decomposition share the
-solve helpers (``_sure``, ``_value``, ``_pause``); apart, each would import the others' privates.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from allocopt.analyses.outcome_inputs import (
     OUTCOMES,
-    PAUSE,
     REST,
     SCALE,
     SELF_DESTRUCT,
     TERMS,
-    pause_failure,
-    pause_success,
     scale,
     self_destruct,
     switch_period,
 )
+from allocopt.analyses.outcome_values import OutcomeValue, pause, sure
 from allocopt.analyses.runner import run_many
-from allocopt.analyses.tree import ROOT
 from allocopt.errors import ScenarioError
-from allocopt.model import evaluate
-from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
-from allocopt.optimize.highs import HighsRunner
-from allocopt.optimize.outer import successive_lp
-from allocopt.optimize.pipeline import solve_at
-from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.files import atomic_write
 from allocopt.results.result import FLOAT_FORMAT
 from allocopt.results.status import Status
-from allocopt.scenario.config import ENDOGENOUS_PAUSE, Outcomes, Solver
+from allocopt.scenario.config import Outcomes, Solver
 from allocopt.scenario.schema import Scenario
 
 SUCCESS, FAILURE = "success", "failure"
-
-
-@dataclass(frozen=True)
-class OutcomeValue:
-    """One outcome's optimum: per branch (one, or the pause's success and failure) its
-    probability, model and exact risk reduction and schedule; the outcome's value is their
-    expectation."""
-
-    outcome: str
-    branches: tuple[str, ...]
-    probability: tuple[float, ...]
-    model: tuple[float, ...]  # the program's risk reduction per branch
-    exact: tuple[float, ...]  # the simulator's, against the common baseline
-    schedules: tuple[Schedule, ...]
-    status: str = Status.OPTIMAL  # locally_optimal (or not_converged) over endogenous capability
-
-    @property
-    def risk_reduction_model(self) -> float:
-        """Expected program value over the branches."""
-        return float(np.dot(self.probability, self.model))
-
-    @property
-    def risk_reduction_exact(self) -> float:
-        """Expected exact risk reduction over the branches."""
-        return float(np.dot(self.probability, self.exact))
 
 
 @dataclass(frozen=True)
@@ -154,39 +115,6 @@ class OutcomeChoice:
         )
 
 
-def _value(
-    outcome: str,
-    lps: Sequence[BranchLp],
-    inputs: Sequence[Inputs],
-    probability: Sequence[float],
-    node: Sequence[Sequence[str]],
-    solver: Solver,
-) -> OutcomeValue:
-    """An outcome's value from its branches solved alone (``lps``), tied wherever ``node[b][t]``
-    is the same in one extensive form; a branch of probability 0 is left out."""
-    kept = [b for b, q in enumerate(probability) if q > 0]
-    inputs, probability = [inputs[b] for b in kept], [probability[b] for b in kept]
-    form = ExtensiveForm(
-        [lps[b] for b in kept],
-        probability,
-        [node[b] for b in kept],
-        time_limit=solver.time_limit_seconds,
-        threads=solver.threads,
-    )
-    ex = form.solve()
-    exact = [
-        evaluate(inp, s).risk_reduction(inp) for inp, s in zip(inputs, ex.schedules, strict=True)
-    ]
-    names = tuple(inp.scenario_name.rsplit(".", 1)[-1] for inp in inputs)
-    return OutcomeValue(
-        outcome, names, tuple(probability), tuple(ex.values), tuple(exact), tuple(ex.schedules)
-    )
-
-
-def _named(inp: Inputs, name: str) -> Inputs:
-    return dataclasses.replace(inp, scenario_name=f"{inp.scenario_name}.{name}")
-
-
 def _outcomes_of(scenario: Scenario) -> Outcomes:
     if scenario.outcomes is None:
         raise ScenarioError(
@@ -195,92 +123,17 @@ def _outcomes_of(scenario: Scenario) -> Outcomes:
     return scenario.outcomes
 
 
-def _sure(outcome: str, inp: Inputs, solver: Solver, start: Schedule | None = None) -> OutcomeValue:
-    """The value of an outcome with one branch (scale, self_destruct, a failing pause): one LP on
-    the core program; over endogenous capability the outer loop on one program moved in place
-    (:func:`allocopt.optimize.outer.successive_lp`), warm from ``start`` when given (else from
-    full speed), ``locally_optimal`` when it converged."""
-    inputs = [_named(inp, outcome)]
-    if not inp.capability.endogenous:
-        lps = branch_lps(inputs, solver.time_limit_seconds, solver.threads)
-        return _value(outcome, lps, inputs, [1.0], [[ROOT] * len(inp.periods)], solver)
-    program = SlpProgram(
-        inputs[0], HighsRunner(solver.time_limit_seconds, solver.threads), reference(inputs[0])
-    )
-    end = successive_lp(inputs[0], solve_at(program, {}), start)
-    exact = end.evaluation.risk_reduction(inputs[0])
-    name = inputs[0].scenario_name.rsplit(".", 1)[-1]
-    return OutcomeValue(
-        outcome, (name,), (1.0,), (end.objective_model,), (exact,), (end.schedule,), end.status
-    )
-
-
-@dataclass(frozen=True)
-class Pause:
-    """The pause's two branches (success, failure) solved alone, and their nodes: they share
-    the decisions before the switch. Neither depends on the pause's plausibility."""
-
-    inputs: tuple[Inputs, Inputs]
-    lps: tuple[BranchLp, ...]
-    node: tuple[list[str], list[str]]
-
-    @classmethod
-    def of(cls, inp: Inputs, o: Outcomes, solver: Solver) -> Pause:
-        """Build and solve both branches of ``inp``'s pause."""
-        s = switch_period(inp)
-        node = tuple([ROOT] * s + [b] * (len(inp.periods) - s) for b in (SUCCESS, FAILURE))
-        inputs = (_named(pause_success(inp, o), SUCCESS), _named(pause_failure(inp, o), FAILURE))
-        return cls(
-            inputs, tuple(branch_lps(inputs, solver.time_limit_seconds, solver.threads)), node
-        )
-
-    def value(self, plausibility: float, solver: Solver) -> OutcomeValue:
-        """The pause's value: success with probability ``plausibility``, else failure."""
-        p = plausibility
-        return _value(PAUSE, self.lps, self.inputs, [p, 1 - p], self.node, solver)
-
-
-@dataclass(frozen=True)
-class FailingPause:
-    """The pause over endogenous capability, where only a pause that fails is solved
-    (``pause_plausibility`` 0; a positive one is refused on load): its failure branch, through
-    the outer loop, is its value."""
-
-    failure: OutcomeValue
-
-    @classmethod
-    def of(cls, inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None) -> FailingPause:
-        """Solve the failure branch of ``inp``'s pause, warm from ``start``."""
-        value = _sure(FAILURE, pause_failure(inp, o), solver, start)
-        return cls(dataclasses.replace(value, outcome=PAUSE))
-
-    def value(self, plausibility: float, solver: Solver) -> OutcomeValue:
-        """The failure branch's value; raises ScenarioError for a pause that may succeed."""
-        if plausibility > 0:
-            raise ScenarioError(ENDOGENOUS_PAUSE)
-        return self.failure
-
-
-def _pause(
-    inp: Inputs, o: Outcomes, solver: Solver, start: Schedule | None
-) -> Pause | FailingPause:
-    """The pause of ``inp``: both branches over the core program, the failing one alone over
-    endogenous capability (warm from ``start``)."""
-    if inp.capability.endogenous:
-        return FailingPause.of(inp, o, solver, start)
-    return Pause.of(inp, o, solver)
-
-
 def choose_outcome(scenario: Scenario) -> OutcomeChoice:
-    """Solve the core program under each outcome from the switch on and compare their risk
-    reduction against one baseline (Magma scaling at full speed, no safety work)."""
+    """Solve the program under each outcome from the switch on (over endogenous capability by
+    the outer loop, the pause's branches together) and compare their risk reduction against one
+    baseline (Magma scaling at full speed, no safety work)."""
     o = _outcomes_of(scenario)
     inp, solver = prepare(scenario), scenario.solver
-    scaling = _sure(SCALE, scale(inp, o), solver)
+    scaling = sure(SCALE, scale(inp, o), solver)
     values = (
         scaling,
-        _pause(inp, o, solver, scaling.schedules[0]).value(o.pause_plausibility, solver),
-        _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
+        pause(inp, o, solver, scaling.schedules[0]).value(o.pause_plausibility, solver),
+        sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
     )
     return OutcomeChoice(scenario.name, inp.periods.labels[switch_period(inp)], values)
 
@@ -317,7 +170,7 @@ def without_terms(
     (one solve each, warm from ``start`` over endogenous capability; they do not depend on the
     pause's plausibility)."""
     return {
-        term: _sure(
+        term: sure(
             SELF_DESTRUCT, self_destruct(inp, o, (term,)), solver, start
         ).risk_reduction_model
         for term in TERMS
@@ -357,20 +210,19 @@ def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float |
     """The outcome map's points at one lag (scenario as plain data, lag, plausibilities): each
     outcome's exact risk reduction, the chosen outcome and its margin over the runner-up (share
     of the chosen program value), and the cell's decomposition (:func:`terms_of`). Scaling,
-    self-destruction (with each term off) and the pause's branches do not depend on the
-    plausibility and are solved once. Runs in a worker."""
+    self-destruction (with each term off) and the pause's branches alone do not depend on the
+    plausibility and are solved once (over endogenous capability each plausibility strictly
+    between 0 and 1 runs the pause's own loop over both branches). Runs in a worker."""
     data, lag, plausibilities = task
     scenario = Scenario.model_validate(data).with_updates({"outcomes.lag_years": lag})
     inp, o, solver = prepare(scenario), _outcomes_of(scenario), scenario.solver
-    sure = (
-        _sure(SCALE, scale(inp, o), solver),
-        _sure(SELF_DESTRUCT, self_destruct(inp, o), solver),
-    )
-    without = without_terms(inp, o, solver, sure[1].schedules[0])
-    pause = _pause(inp, o, solver, sure[0].schedules[0])
+    scaling = sure(SCALE, scale(inp, o), solver)
+    dropping = sure(SELF_DESTRUCT, self_destruct(inp, o), solver)
+    without = without_terms(inp, o, solver, dropping.schedules[0])
+    pausing = pause(inp, o, solver, scaling.schedules[0])
     rows = []
     for p in plausibilities:
-        values = (sure[0], pause.value(p, solver), sure[1])
+        values = (scaling, pausing.value(p, solver), dropping)
         choice = OutcomeChoice(scenario.name, "", values)
         model = sorted((v.risk_reduction_model for v in values), reverse=True)
         rival = max(values[:2], key=lambda v: v.risk_reduction_model)
@@ -383,7 +235,7 @@ def map_lag(task: tuple[dict, float, Sequence[float]]) -> list[dict[str, float |
                 "margin": (model[0] - model[1]) / model[0],
                 "status": _worst(v.status for v in values),
                 "rival": rival.outcome,
-                **terms_of(sure[1].risk_reduction_model, rival.risk_reduction_model, without),
+                **terms_of(dropping.risk_reduction_model, rival.risk_reduction_model, without),
             }
         )
     return rows

@@ -182,15 +182,6 @@ class Capability(Strict):
         )
 
 
-# a pause that may succeed is a two-branch stochastic program (docs/model.md, "Outcomes over
-# endogenous capability")
-ENDOGENOUS_PAUSE = (
-    "outcomes.pause_plausibility: a pause that may succeed (plausibility above 0) is solved over "
-    "the core program only for now, but capability: has endogenous terms on (set it to 0, or "
-    "extend models/magma_core.yaml rather than magma_baseline.yaml)"
-)
-
-
 class Outcomes(Strict):
     """The choice among automated scaling, a coordinated pause and self-destruction after the
     regime switch (essay Appendix A; docs/model.md, "Outcomes after acceleration")."""
@@ -274,12 +265,6 @@ class ScenarioConfig(Strict):
     outcomes: Outcomes | None = None
     solver: Solver = Field(default_factory=Solver)
     uncertainty: Uncertainty | None = None
-
-    @model_validator(mode="after")
-    def _analyses_on_the_core_program(self) -> ScenarioConfig:
-        if self.outcomes and self.outcomes.pause_plausibility > 0 and self.capability.endogenous:
-            raise ValueError(ENDOGENOUS_PAUSE)
-        return self
 
     def periods(self) -> Periods:
         """The scenario's ordered periods."""

@@ -5,6 +5,7 @@ which a counter-scenario (models/counter_outcomes_no_dropout_gain.yaml) removes.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -28,6 +29,7 @@ from allocopt.analyses.outcome_inputs import (
     self_destruct,
     switch_period,
 )
+from allocopt.analyses.outcome_values import EndogenousPause, sure
 from allocopt.analyses.outcomes import choose_outcome, decomposition, outcome_map, terms_of
 from allocopt.cli import app
 from allocopt.model import evaluate
@@ -35,13 +37,16 @@ from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.plot.outcomes import plot_decomposition, plot_outcome_map
 from allocopt.results.files import MANIFEST
+from allocopt.scenario.config import Solver
 from allocopt.scenario.tables import CHANNELS
-from tests.analyses.refusal import forbid_solving
 from tests.conftest import ROOT
 
 OUTCOMES_YAML = ROOT / "models" / "magma_outcomes.yaml"
 COUNTER_YAML = ROOT / "models" / "counter_outcomes_no_dropout_gain.yaml"
-ENDOGENOUS_YAML = ROOT / "models" / "magma_outcomes_endogenous.yaml"
+# the core program: magma_core.yaml's capability block (the baseline's capability terms off)
+CORE = {
+    "capability": yaml.safe_load((ROOT / "models" / "magma_core.yaml").read_text())["capability"]
+}
 OTHERS = CHANNELS.index("others")
 GOVERNANCE = {"category": "governance_communication", "effect_others": 1.0}
 OUTCOME_FIELDS = {
@@ -232,8 +237,8 @@ def test_enumeration_picks_the_best_outcome_and_the_pause_is_its_expectation(tin
 
 @pytest.fixture(scope="module")
 def baseline_map() -> pd.DataFrame:
-    """The outcome map of models/magma_outcomes.yaml at its corners."""
-    return outcome_map(load_scenario(OUTCOMES_YAML), [0.0, 0.75], [0.0, 2.0])
+    """The outcome map of models/magma_outcomes.yaml over the core program at its corners."""
+    return outcome_map(load_scenario(OUTCOMES_YAML).with_updates(CORE), [0.0, 0.75], [0.0, 2.0])
 
 
 def _at(table: pd.DataFrame, p: float, lag: float) -> str:
@@ -263,19 +268,19 @@ def test_relief_and_signal_fade_with_the_lag_and_replacement_decides(baseline_ma
     assert _at(baseline_map, 0.0, 2.0) == SCALE
     assert far.replacement < far.difference  # switching it off alone flips the cell
     scenario = load_scenario(OUTCOMES_YAML).with_updates(
-        {"outcomes.self_destruct_replacement": 0.0}
+        {**CORE, "outcomes.self_destruct_replacement": 0.0}
     )
     assert _at(outcome_map(scenario, [0.0], [2.0]), 0.0, 2.0) == SELF_DESTRUCT
 
 
 def test_without_dropout_gains_self_destruction_is_never_chosen():
-    table = outcome_map(load_scenario(COUNTER_YAML), [0.0], [0.0, 2.0])
+    table = outcome_map(load_scenario(COUNTER_YAML).with_updates(CORE), [0.0], [0.0, 2.0])
     assert (table.chosen == SCALE).all(), table
     assert (table.self_destruct < table.scale).all()
 
 
 def test_model_and_exact_values_agree_for_every_outcome():
-    choice = choose_outcome(load_scenario(OUTCOMES_YAML))
+    choice = choose_outcome(load_scenario(OUTCOMES_YAML).with_updates(CORE))
     for v in choice.values:
         assert v.risk_reduction_model >= v.risk_reduction_exact * (1 - 1e-9)
         assert v.risk_reduction_model == pytest.approx(v.risk_reduction_exact, rel=0.01)
@@ -296,36 +301,10 @@ def test_bad_outcomes_field_names_file_field_and_bound(tmp_path):
     assert "less than or equal to 1" in line
 
 
-@pytest.mark.parametrize("command", ["solve", "outcomes"])
-def test_a_pause_that_may_succeed_over_endogenous_capability_is_refused_on_load(
-    baseline, tmp_path, monkeypatch, command
-):
-    """Over the baseline only a failing pause is solved: a positive plausibility stops the run
-    on load with one line naming the file and the field, and never falls back to the core
-    program."""
-    forbid_solving(monkeypatch)
-    doc = yaml.safe_load(OUTCOMES_YAML.read_text())
-    doc["extends"] = str(ROOT / "models" / "magma_baseline.yaml")
-    path = tmp_path / "endogenous_outcomes.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    out = tmp_path / "out"
-    r = CliRunner().invoke(app, [command, str(path), "--out", str(out)])
-    assert r.exit_code == 2, r.output
-    (line,) = r.output.strip().splitlines()
-    assert f"{path}: outcomes.pause_plausibility: a pause that may succeed" in line
-    assert "capability: has endogenous terms on" in line
-    assert not out.exists()
-    with pytest.raises(ScenarioError, match=r"pause_plausibility.*magma_core\.yaml"):
-        baseline.with_updates({"outcomes": {}})
-    assert baseline.with_updates({"outcomes": {"pause_plausibility": 0}}).outcomes is not None
-    with pytest.raises(ScenarioError, match=r"outcomes\.pause_plausibility: a pause that may"):
-        outcome_map(load_scenario(ENDOGENOUS_YAML), [0.0, 0.5], [0.0])  # before any solve
-
-
 @pytest.fixture(scope="module")
 def endogenous():
-    """models/magma_outcomes_endogenous.yaml: the baseline's capability terms, a failing pause."""
-    scenario = load_scenario(ENDOGENOUS_YAML)
+    """models/magma_outcomes.yaml: the baseline's capability terms."""
+    scenario = load_scenario(OUTCOMES_YAML)
     return prepare(scenario), scenario.outcomes
 
 
@@ -358,16 +337,67 @@ def test_self_destruction_replaces_the_delay_terms_by_its_own(endogenous):
 
 
 def test_outcomes_over_endogenous_capability_are_local_optima_of_the_outer_loop():
-    scenario = load_scenario(ENDOGENOUS_YAML).with_updates({"horizon.end": "2027Q4"})
+    scenario = load_scenario(OUTCOMES_YAML).with_updates({"horizon.end": "2027Q4"})
     choice = choose_outcome(scenario)
     assert {v.status for v in choice.values} == {"locally_optimal"}
     models = {v.outcome: v.risk_reduction_model for v in choice.values}
     assert choice.chosen == max(models, key=models.get)
-    pause = choice.value(PAUSE)
-    assert pause.branches == ("failure",)  # a pause that fails, alone
+    assert choice.value(PAUSE).branches == ("success", "failure")
     for v in choice.values:
         assert v.risk_reduction_exact == pytest.approx(v.risk_reduction_model, rel=0.02)
     assert set(choice.table().status) == {"locally_optimal"}
+
+
+@pytest.fixture(scope="module")
+def endogenous_pause():
+    """The pause of models/magma_outcomes.yaml over the baseline's capability terms, to 2027Q4
+    (switch at 2026Q1): its inputs, the pause, and its value at plausibility 0.5."""
+    scenario = load_scenario(OUTCOMES_YAML).with_updates({"horizon.end": "2027Q4"})
+    inp = prepare(scenario)
+    pause = EndogenousPause.of(inp, scenario.outcomes, scenario.solver, None)
+    return inp, pause, pause.value(0.5, scenario.solver)
+
+
+def test_a_pause_over_endogenous_capability_shares_its_decisions_until_the_switch(
+    endogenous_pause,
+):
+    """The two branches of a pause that may succeed run one outer loop, each on its own
+    trajectory: the same decisions before the switch, their own from it on. The pause's value
+    is their expectation, and no less than the failing pause's plan kept in both branches (the
+    loop's start: from a feasible start no accepted step loses exact merit)."""
+    inp, pause, half = endogenous_pause
+    assert half.status == "locally_optimal"
+    assert half.branches == ("success", "failure")
+    assert half.probability == (0.5, 0.5)
+    s = switch_period(inp)
+    success, failure = half.schedules
+    for field in ("effort", "capabilities"):
+        np.testing.assert_array_equal(getattr(success, field)[:s], getattr(failure, field)[:s])
+        assert np.abs(getattr(success, field)[s:] - getattr(failure, field)[s:]).max() > 1
+    assert half.risk_reduction_model == pytest.approx(0.5 * sum(half.model))
+    assert half.exact[0] > half.exact[1]  # a pause that holds removes hazard itself
+    held = pause.failure.schedules[0]
+    kept = [evaluate(i, held).risk_reduction(i) for i in pause.inputs]
+    assert half.risk_reduction_exact >= 0.5 * sum(kept) - 1e-9
+
+
+def test_a_certain_or_impossible_pause_over_endogenous_capability_is_one_branch_alone(
+    endogenous_pause,
+):
+    """Plausibility 0 is the failing branch's own loop, 1 the succeeding branch's; between them
+    the two-branch loop's value lies above the failing pause and below the branches solved
+    alone (wait and see, up to the loops' local optima)."""
+    _, pause, half = endogenous_pause
+    solver = Solver()
+    never, always = pause.value(0.0, solver), pause.value(1.0, solver)
+    assert (never.branches, always.branches) == (("failure",), ("success",))
+    assert never.outcome == always.outcome == PAUSE
+    failing = sure("failure", pause.inputs[1], solver)
+    assert never.risk_reduction_model == pytest.approx(failing.risk_reduction_model, rel=1e-9)
+    succeeding = sure("success", pause.inputs[0], solver)
+    assert always.risk_reduction_model == pytest.approx(succeeding.risk_reduction_model, rel=1e-9)
+    bound = 0.5 * (never.risk_reduction_model + always.risk_reduction_model)
+    assert never.risk_reduction_model < half.risk_reduction_model <= bound * (1 + 1e-3)
 
 
 def test_no_switch_within_the_horizon_is_refused(tiny):
@@ -435,9 +465,17 @@ def test_decomposition_figure_draws_each_part_per_lag_and_labels_the_map():
     plt.close(ax.figure)
 
 
+def _on_the_core_program(path: Path, tmp_path: Path) -> Path:
+    """A scenario file extending ``path`` with magma_core.yaml's capability block (:data:`CORE`)."""
+    out = tmp_path / f"core_{path.name}"
+    out.write_text(yaml.safe_dump({"extends": str(path), "name": "core", **CORE}))
+    return out
+
+
 def test_cli_solve_reports_and_writes_each_outcome(tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["solve", str(OUTCOMES_YAML), "--out", str(out)])
+    path = _on_the_core_program(OUTCOMES_YAML, tmp_path)
+    result = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "outcome after the switch (2026Q1)" in result.output
     table = pd.read_csv(out / "outcomes.csv", keep_default_na=False)
@@ -451,7 +489,8 @@ def test_cli_outcomes_writes_map_and_figure_and_refuses_bad_grids(tmp_path):
     assert bad.exit_code == 2
     assert "--lag '0:2'" in bad.output
     out = tmp_path / "map"
-    args = ["outcomes", str(COUNTER_YAML), "--plausibility", "0:0:1", "--lag", "0:0:1"]
+    path = _on_the_core_program(COUNTER_YAML, tmp_path)
+    args = ["outcomes", str(path), "--plausibility", "0:0:1", "--lag", "0:0:1"]
     result = runner.invoke(app, [*args, "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     names = {"outcome_map.csv", "outcome_map.png"}
