@@ -363,9 +363,14 @@ def test_a_pause_over_endogenous_capability_shares_its_decisions_until_the_switc
 ):
     """The two branches of a pause that may succeed run one outer loop, each on its own
     trajectory: the same decisions before the switch, their own from it on. The pause's value
-    is their expectation, and no less than the failing pause's plan kept in both branches (the
-    loop's start: from a feasible start no accepted step loses exact merit)."""
-    inp, pause, half = endogenous_pause
+    is their expectation, and each branch's program value is not below its exact value.
+
+    Which branch is worth more is the calibration's, not the model's: the success branch's hold
+    cuts hazard within the horizon, while the failure branch, a quarter-year further behind for
+    good, leaves a larger tail past it (``tail_full``, each branch's own) for Magma's safety work
+    to cut. On data/hazards.csv to 2027Q4 the failing branch is worth more (0.167 against 0.138),
+    so no order between the branches is asserted."""
+    inp, _, half = endogenous_pause
     assert half.status == "locally_optimal"
     assert half.branches == ("success", "failure")
     assert half.probability == (0.5, 0.5)
@@ -375,18 +380,19 @@ def test_a_pause_over_endogenous_capability_shares_its_decisions_until_the_switc
         np.testing.assert_array_equal(getattr(success, field)[:s], getattr(failure, field)[:s])
         assert np.abs(getattr(success, field)[s:] - getattr(failure, field)[s:]).max() > 1
     assert half.risk_reduction_model == pytest.approx(0.5 * sum(half.model))
-    assert half.exact[0] > half.exact[1]  # a pause that holds removes hazard itself
-    held = pause.failure.schedules[0]
-    kept = [evaluate(i, held).risk_reduction(i) for i in pause.inputs]
-    assert half.risk_reduction_exact >= 0.5 * sum(kept) - 1e-9
+    assert all(m >= e - 1e-9 for m, e in zip(half.model, half.exact, strict=True))
 
 
 def test_a_certain_or_impossible_pause_over_endogenous_capability_is_one_branch_alone(
     endogenous_pause,
 ):
-    """Plausibility 0 is the failing branch's own loop, 1 the succeeding branch's; between them
-    the two-branch loop's value lies above the failing pause and below the branches solved
-    alone (wait and see, up to the loops' local optima)."""
+    """Plausibility 0 is the failing branch's own loop, 1 the succeeding branch's. Between them
+    the two-branch loop's value is bounded like with like, both bounds expectations over the
+    same two branches: below by the failing pause's plan kept in both branches (a plan of the
+    tree, sharing its decisions before the switch, and the loop's start: from a feasible start
+    no accepted step loses exact merit), above by the branches solved alone (wait and see, up to
+    the loops' local optima). The failing pause alone is no bound: it is the failure branch
+    only, which may be worth more than the success branch (see the test above)."""
     _, pause, half = endogenous_pause
     solver = Solver()
     never, always = pause.value(0.0, solver), pause.value(1.0, solver)
@@ -396,8 +402,11 @@ def test_a_certain_or_impossible_pause_over_endogenous_capability_is_one_branch_
     assert never.risk_reduction_model == pytest.approx(failing.risk_reduction_model, rel=1e-9)
     succeeding = sure("success", pause.inputs[0], solver)
     assert always.risk_reduction_model == pytest.approx(succeeding.risk_reduction_model, rel=1e-9)
+    held = pause.failure.schedules[0]
+    kept = 0.5 * sum(evaluate(i, held).risk_reduction(i) for i in pause.inputs)
+    assert kept <= half.risk_reduction_exact + 1e-9
     bound = 0.5 * (never.risk_reduction_model + always.risk_reduction_model)
-    assert never.risk_reduction_model < half.risk_reduction_model <= bound * (1 + 1e-3)
+    assert half.risk_reduction_model <= bound * (1 + 1e-3)
 
 
 def test_no_switch_within_the_horizon_is_refused(tiny):
