@@ -419,24 +419,29 @@ class HighsRunner:
         deletion filter cannot confirm that a row may go, so on the endogenous program HiGHS
         returned a set it calls reducible, with a warning (tests/infeasible/frozen_headcount.yaml:
         12 rows, where the IIS has 9; floor_beyond_staff.yaml: 3,088 rows after three minutes,
-        where it has 2). The next solve sets the runner's options again."""
+        where it has 2). It is computed on a fresh HiGHS holding a copy of the LP, with presolve
+        off: on the endogenous program with salvage HiGHS 1.16's elasticity filter fails its
+        first elastic LP ("unknown model status") and returns all 8,842 rows, flagged reducible
+        or unknown, both in the solving instance (whatever its presolve) and in a fresh one with
+        presolve on (floor_beyond_staff.yaml, where the IIS has 2 rows, found in 0.1 s so).
+        The solving instance is left as it was."""
         highs = getattr(self.solver, "_solver_model", None)
         rows = getattr(self.solver, "_solver_con_to_pyomo_con_map", None)
         cols = getattr(self.solver, "_pyomo_var_to_solver_var_map", None)
         known = getattr(self.solver, "_vars", None)
         if highs is None or rows is None or cols is None or known is None:
             return None
-        threads = option_of(highs, "threads")
-        limit = INF if self.solver.limit is None else highs.getRunTime() + self.solver.limit
-        highs.resetOptions()
+        fresh = highspy.Highs()
         for name, value in (
             ("output_flag", False),
-            ("threads", threads),
-            ("time_limit", limit),
+            ("threads", option_of(highs, "threads")),
+            ("time_limit", INF if self.solver.limit is None else self.solver.limit),
             ("iis_strategy", IIS_STRATEGY),
+            ("presolve", "off"),
         ):
-            highs.setOptionValue(name, value)
-        status, found = highs.getIis()
+            fresh.setOptionValue(name, value)
+        fresh.passModel(highs.getLp())
+        status, found = fresh.getIis()
         if status != highspy.HighsStatus.kOk or not found.valid_ or not list(found.row_index_):
             return None
         var_of = {ndx: known[vid][0] for vid, ndx in cols.items()}

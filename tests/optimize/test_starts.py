@@ -69,14 +69,19 @@ def test_the_best_of_several_starts_is_kept_and_the_spread_reported(
     assert told == expected
     ends = [r.getMessage() for r in caplog.records if r.getMessage().startswith("start ")]
     assert [e.split(":")[0] for e in ends] == [f"start {s}" for s in table.start]
-    # the result holds the best start's schedule, its value and iterations
+    # the table holds each start's converged schedule's value; the result holds the best start's
+    # schedule after the tie-break, whose exact value the summary gives: the converged one's when
+    # the schedule is left as it is, else at most smooth_tolerance (relative) below it, or above
     chosen = table[table.chosen]
     assert len(chosen) == 1
     best = chosen.iloc[0]
     assert best.risk_reduction_exact == table.risk_reduction_exact.max()
-    assert result.summary["risk_reduction_exact"] == pytest.approx(best.risk_reduction_exact)
-    assert len(result.iterations) == best.iterations
     s = result.summary
+    reported, converged = s["risk_reduction_exact"], best.risk_reduction_exact
+    assert reported >= converged * (1 - short.solver.smooth_tolerance) - 1e-12
+    if s["tie_break"] != "smoothest":
+        assert reported == pytest.approx(converged, rel=1e-12, abs=1e-12)
+    assert len(result.iterations) == best.iterations
     assert (s["starts"], s["best_start"]) == (4, best.start)
     values = table.risk_reduction_exact
     spread = (values.max() - values.min()) / best.risk_reduction_exact
