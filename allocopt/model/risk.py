@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pyomo.environ as pyo
 
 from allocopt.model.family import Family, Row, exact
@@ -30,113 +33,135 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         for benefit (benefit_ref);
     residual_tail_cut:  residual_tail[u,c] >= a_kc + b_kc * capacity_tail[u,c]."""
     ids = list(inp.ids)
-    sat = dict(zip(ids, map(float, inp.saturation), strict=True))
-    effect = {
-        (i, c): float(inp.effect[n, k]) for n, i in enumerate(ids) for k, c in enumerate(CHANNELS)
-    }
     weight = {
         (t, i): float(inp.export_weight[n, k])
         for n, t in enumerate(inp.periods.labels)
         for k, i in enumerate(ids)
     }
-    floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
-    influence = inp.capability.influence_halflife_years is not None
-    credible = _add_credibility(m, inp)
-
     b_cuts = benefit_cuts(inp.cuts)
+    others = CHANNELS.index("others")
+    most = inp.effect.sum(axis=0)  # largest capacity of each channel, e-folds
+    most[others] = float((inp.export_weight @ inp.effect[:, others]).max())
+    floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
+    rows = _Rows(
+        ids,
+        dict(zip(ids, map(float, inp.saturation), strict=True)),
+        {
+            (i, c): float(inp.effect[n, k])
+            for n, i in enumerate(ids)
+            for k, c in enumerate(CHANNELS)
+        },
+        weight,
+        inp.capability.influence_halflife_years is not None,
+        _add_credibility(m, inp),
+        b_cuts,
+        {c: residual_cuts(floor[c], float(most[k]), inp.cuts) for k, c in enumerate(CHANNELS)},
+    )
+
     m.BENEFIT_CUTS = pyo.RangeSet(0, len(b_cuts) - 1)
     m.benefit_cut = pyo.Constraint(
         m.PERIODS,
         m.INTERVENTIONS,
         m.BENEFIT_CUTS,
-        rule=lambda m, t, i, k: (
-            m.benefit[t, i] <= b_cuts[k][0] + b_cuts[k][1] / sat[i] * m.level[t, i]
+        rule=lambda m, t, i, k: rows.benefit_cut(m.benefit[t, i], m.level[t, i], i, k),
+    )
+    m.capacity_def = pyo.Constraint(
+        m.PERIODS,
+        m.CHANNELS,
+        rule=lambda m, t, c: (
+            m.capacity[t, c]
+            == rows.capacity(m, t, c, lambda i: m.benefit[t, i], lambda i: m.benefit_ref[t, i])
         ),
     )
+    m.RESIDUAL_CUTS = pyo.RangeSet(0, max(len(v) for v in rows.r_cuts.values()) - 1)
+    m.residual_cut = pyo.Constraint(
+        m.PERIODS,
+        m.CHANNELS,
+        m.RESIDUAL_CUTS,
+        rule=lambda m, t, c, k: rows.residual_cut(m.residual[t, c], m.capacity[t, c], c, k),
+    )
+    if tail_periods(inp) > 0:
+        _add_tail(m, rows)
 
-    def capacity_rule(m: pyo.ConcreteModel, t: str, c: str) -> object:
-        acting = [i for i in ids if effect[i, c] > 0]
+
+@dataclass(frozen=True)
+class _Rows:
+    """The data of one period's risk rows, shared by the horizon's periods and the tail's:
+    saturation[i], effect[i,c], export weight[t,i], whether influence and credibility scale the
+    export, and the tangent cuts of benefit and of each channel's residual."""
+
+    ids: list[str]
+    sat: dict[str, float]
+    effect: dict[tuple[str, str], float]
+    weight: dict[tuple[str, str], float]
+    influence: bool
+    credible: frozenset[str]
+    b_cuts: list
+    r_cuts: dict
+
+    def benefit_cut(self, benefit: object, level: object, i: str, k: int) -> object:
+        """``benefit <= a_k + b_k * level / saturation[i]``."""
+        return benefit <= self.b_cuts[k][0] + self.b_cuts[k][1] / self.sat[i] * level
+
+    def capacity(
+        self,
+        m: pyo.ConcreteModel,
+        t: str,
+        c: str,
+        benefit: Callable[[str], object],
+        benefit_ref: Callable[[str], object],
+    ) -> object:
+        """Channel ``c``'s capacity from each intervention's ``benefit(i)``, exported to others
+        at period ``t``'s weight, influence and credibility (``benefit_ref(i)``: its value at
+        the point)."""
+        acting = [i for i in self.ids if self.effect[i, c] > 0]
         if c != "others":
-            return sum(effect[i, c] * m.benefit[t, i] for i in acting)
-        if not influence and not credible:
-            return sum(effect[i, c] * weight[t, i] * m.benefit[t, i] for i in acting)
+            return sum(self.effect[i, c] * benefit(i) for i in acting)
+        if not self.influence and not self.credible:
+            return sum(self.effect[i, c] * self.weight[t, i] * benefit(i) for i in acting)
         return sum(
-            effect[i, c]
-            * weight[t, i]
-            * _exported(m, t, i, influence, credible, m.benefit[t, i], m.benefit_ref[t, i])
+            self.effect[i, c]
+            * self.weight[t, i]
+            * _exported(m, t, i, self.influence, self.credible, benefit(i), benefit_ref(i))
             for i in acting
         )
 
-    m.capacity_def = pyo.Constraint(
-        m.PERIODS, m.CHANNELS, rule=lambda m, t, c: m.capacity[t, c] == capacity_rule(m, t, c)
-    )
-
-    others = CHANNELS.index("others")
-    most = inp.effect.sum(axis=0)  # largest capacity of each channel, e-folds
-    most[others] = float((inp.export_weight @ inp.effect[:, others]).max())
-    r_cuts = {c: residual_cuts(floor[c], float(most[k]), inp.cuts) for k, c in enumerate(CHANNELS)}
-    m.RESIDUAL_CUTS = pyo.RangeSet(0, max(len(v) for v in r_cuts.values()) - 1)
-
-    def residual_rule(m: pyo.ConcreteModel, t: str, c: str, k: int) -> object:
-        if k >= len(r_cuts[c]):
+    def residual_cut(self, residual: object, capacity: object, c: str, k: int) -> object:
+        """``residual >= a_kc + b_kc * capacity`` (Skip past channel ``c``'s cuts)."""
+        if k >= len(self.r_cuts[c]):
             return pyo.Constraint.Skip
-        a, b = r_cuts[c][k]
-        return m.residual[t, c] >= a + b * m.capacity[t, c]
-
-    m.residual_cut = pyo.Constraint(m.PERIODS, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_rule)
-
-    if tail_periods(inp) > 0:
-        tail_sets = (sat, effect, weight, influence, credible)
-        _add_tail(m, inp, b_cuts, r_cuts, tail_sets)
+        a, b = self.r_cuts[c][k]
+        return residual >= a + b * capacity
 
 
-def _add_tail(
-    m: pyo.ConcreteModel,
-    inp: Inputs,
-    b_cuts: list,
-    r_cuts: dict,
-    given: tuple,
-) -> None:
+def _add_tail(m: pyo.ConcreteModel, rows: _Rows) -> None:
     """Declare the tail's rows with salvage (add_risk's docstring): ``benefit_tail_cut``,
     ``capacity_tail_def`` and ``residual_tail_cut``, at the last period's influence, export
     weight and credibility."""
-    sat, effect, weight, influence, credible = given
-    ids = list(inp.ids)
     last = m.PERIODS.last()
     m.benefit_tail_cut = pyo.Constraint(
         m.TAIL,
         m.INTERVENTIONS,
         m.BENEFIT_CUTS,
-        rule=lambda m, u, i, k: (
-            m.benefit_tail[u, i] <= b_cuts[k][0] + b_cuts[k][1] / sat[i] * m.level_tail[u, i]
+        rule=lambda m, u, i, k: rows.benefit_cut(m.benefit_tail[u, i], m.level_tail[u, i], i, k),
+    )
+    m.capacity_tail_def = pyo.Constraint(
+        m.TAIL,
+        m.CHANNELS,
+        rule=lambda m, u, c: (
+            m.capacity_tail[u, c]
+            == rows.capacity(
+                m, last, c, lambda i: m.benefit_tail[u, i], lambda i: m.benefit_tail_ref[u, i]
+            )
         ),
     )
-
-    def tail_capacity(m: pyo.ConcreteModel, u: str, c: str) -> object:
-        acting = [i for i in ids if effect[i, c] > 0]
-        if c != "others":
-            return sum(effect[i, c] * m.benefit_tail[u, i] for i in acting)
-        return sum(
-            effect[i, c]
-            * weight[last, i]
-            * _exported(
-                m, last, i, influence, credible, m.benefit_tail[u, i], m.benefit_tail_ref[u, i]
-            )
-            for i in acting
-        )
-
-    m.capacity_tail_def = pyo.Constraint(
-        m.TAIL, m.CHANNELS, rule=lambda m, u, c: m.capacity_tail[u, c] == tail_capacity(m, u, c)
-    )
-
-    def residual_tail_rule(m: pyo.ConcreteModel, u: str, c: str, k: int) -> object:
-        if k >= len(r_cuts[c]):
-            return pyo.Constraint.Skip
-        a, b = r_cuts[c][k]
-        return m.residual_tail[u, c] >= a + b * m.capacity_tail[u, c]
-
     m.residual_tail_cut = pyo.Constraint(
-        m.TAIL, m.CHANNELS, m.RESIDUAL_CUTS, rule=residual_tail_rule
+        m.TAIL,
+        m.CHANNELS,
+        m.RESIDUAL_CUTS,
+        rule=lambda m, u, c, k: rows.residual_cut(
+            m.residual_tail[u, c], m.capacity_tail[u, c], c, k
+        ),
     )
 
 
