@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import highspy
@@ -27,7 +27,6 @@ import pyomo.environ as pyo
 from pyomo.common.numeric_types import native_numeric_types
 from pyomo.common.timing import HierarchicalTimer
 from pyomo.contrib.solver.solvers.highs import Highs
-from pyomo.repn.standard_repn import generate_standard_repn
 
 from allocopt.errors import SolverError
 from allocopt.results.status import Status
@@ -316,65 +315,84 @@ class HighsRunner:
         }
         return Solved(status, objective, bound, message, self, timings)
 
-    def solve_instead(
-        self, m: pyo.ConcreteModel, objective: pyo.Objective, rows: Sequence[pyo.ConstraintData]
-    ) -> Solved:
-        """Solve ``m`` (handed over by an earlier solve) with ``rows`` added (their new columns
-        too) and ``objective`` in place of ``m.objective``, warm from HiGHS's last basis; then
-        take them out again and hand ``m.objective`` back, so the next solve is of ``m`` as it
-        was. ``rows`` and ``objective`` must be linear; they are evaluated at the Params'
-        current values and written to HiGHS directly (:func:`_appended`), past Pyomo's
-        interface, whose maps never see them: its bookkeeping of each added and removed row
-        and column took longer than the run (measured on the endogenous baseline). The new
-        columns are appended, so no column of ``m`` is renumbered and tracked coefficients
-        (:meth:`track_parameters`) stay valid; ``m``'s costs, sense and offset are written back
-        as they were. HiGHS runs primal simplex (:data:`PRIMAL`): the last basis stays primal
-        feasible. ``Solved.objective``: ``m.objective`` at the solution loaded (the new columns'
-        variables get their values too)."""
+    def objective_costs(self) -> tuple[np.ndarray, float]:
+        """The objective of the model last handed over as HiGHS holds it: [cols] the column
+        costs and the constant, ``m.objective = cost @ x + offset`` (HiGHS's sense)."""
+        highs = self._highs
+        num_col = highs.getNumCol()
+        cost = highs.getCols(num_col, np.arange(num_col, dtype=np.int32))[2]
+        return np.asarray(cost, dtype=float), float(highs.getObjectiveOffset()[1])
+
+    def objective_value(self) -> float:
+        """The objective of the model last handed over at HiGHS's last solution (HiGHS's own
+        figure: ``m.objective`` there, without evaluating Pyomo's expression)."""
+        return float(self._highs.getInfo().objective_function_value)
+
+    def solve_instead(self, m: pyo.ConcreteModel, extension: Extension) -> Solved:
+        """Solve ``m`` (handed over by an earlier solve) with the columns and rows of
+        ``extension`` added and its objective in place of ``m.objective``, warm from HiGHS's
+        last basis; then take them out again and hand ``m.objective`` back, so the next solve
+        is of ``m`` as it was. The arrays are written to HiGHS directly, past Pyomo's
+        interface, whose maps never see them (its bookkeeping of each added and removed row and
+        column, and Pyomo's expressions of the rows, took longer than the run: measured on the
+        endogenous baseline). The new columns are appended, so no column of ``m`` is renumbered
+        and tracked coefficients (:meth:`track_parameters`) stay valid; ``m``'s costs, sense
+        and offset are written back as they were. The run starts from :meth:`Extension.basis`
+        of the last basis (primal feasible when the extension says how) with HiGHS's
+        :data:`PRIMAL` options. ``Solved.objective``: ``m.objective`` at the solution loaded
+        (into ``m``'s variables; the new columns' values are HiGHS's alone)."""
         highs, options = self._highs, self.options
-        lp = highs.getLp()
-        cost, sense, offset = np.array(lp.col_cost_), highs.getObjectiveSense()[1], lp.offset_
-        num_col, num_row = lp.num_col_, lp.num_row_
-        added = _appended(self.column_of, num_col, rows, objective)
-        new = added.columns
-        lower = np.array([-INF if v.lb is None else v.lb for v in new], dtype=float)
-        upper = np.array([INF if v.ub is None else v.ub for v in new], dtype=float)
-        highs.addCols(len(new), np.zeros(len(new)), lower, upper, 0, [], [], [])
+        num_col, num_row = highs.getNumCol(), highs.getNumRow()
+        cost, offset = self.objective_costs()
+        sense = highs.getObjectiveSense()[1]
+        basis = highs.getBasis()
+        new, rows = len(extension.col_lower), len(extension.row_lower)
+        empty = np.array([], dtype=np.int32)
+        highs.addCols(
+            new,
+            np.zeros(new),
+            extension.col_lower,
+            extension.col_upper,
+            0,
+            empty,
+            empty,
+            np.array([]),
+        )
         highs.addRows(
-            len(rows),
-            added.row_lower,
-            added.row_upper,
-            len(added.value),
-            added.start,
-            added.index,
-            added.value,
+            rows,
+            extension.row_lower,
+            extension.row_upper,
+            len(extension.value),
+            extension.start,
+            extension.index,
+            extension.value,
         )
-        every = np.arange(num_col + len(new), dtype=np.int32)
-        highs.changeColsCost(len(every), every, added.cost)
-        minimize = objective.sense == pyo.minimize
+        every = np.arange(num_col + new, dtype=np.int32)
+        highs.changeColsCost(len(every), every, extension.cost)
         highs.changeObjectiveSense(
-            highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize
+            highspy.ObjSense.kMinimize if extension.minimize else highspy.ObjSense.kMaximize
         )
-        highs.changeObjectiveOffset(added.offset)
+        highs.changeObjectiveOffset(extension.offset)
+        if basis.valid and extension.basic is not None:
+            highs.setBasis(_extended(basis, extension.basic, new))
         updates = self.solver.config.auto_updates
         pushes = updates.update_parameters
         updates.update_parameters = False  # Pyomo would write m's costs over the new ones
         self.set_options(PRIMAL)
         try:
             solved = self.solve(m)
-            if highs.getInfo().primal_solution_status == PRIMAL_FEASIBLE:
-                values = highs.getSolution().col_value
-                for k, var in enumerate(new):
-                    var.set_value(values[num_col + k], skip_validation=True)
-            return solved
+            if solved.objective is None:
+                return solved
+            x = np.asarray(highs.getSolution().col_value)[:num_col]
+            return replace(solved, objective=float(cost @ x + offset))
         finally:
             updates.update_parameters = pushes
             self.solver.config.solver_options.clear()
             self.set_options(options)
-            added_rows = np.arange(num_row, num_row + len(rows), dtype=np.int32)
-            highs.deleteRows(len(added_rows), added_rows)
-            added_cols = np.arange(num_col, num_col + len(new), dtype=np.int32)
-            highs.deleteCols(len(added_cols), added_cols)
+            added_rows = np.arange(num_row, num_row + rows, dtype=np.int32)
+            highs.deleteRows(rows, added_rows)
+            added_cols = np.arange(num_col, num_col + new, dtype=np.int32)
+            highs.deleteCols(new, added_cols)
             highs.changeColsCost(num_col, np.arange(num_col, dtype=np.int32), cost)
             highs.changeObjectiveSense(sense)
             highs.changeObjectiveOffset(offset)
@@ -600,70 +618,46 @@ class Coefficients:
 
 
 @dataclass(frozen=True)
-class _Added:
-    """Rows and an objective over a handed-over model's columns and new ones, as HiGHS takes
-    them: the new columns' variables (appended in this order), the rows' bounds [rows] and
-    row-wise matrix (``start`` [rows], ``index``/``value`` [nonzeros]), the costs of every
-    column, old and new, and the objective's constant."""
+class Extension:
+    """Columns and rows added to a handed-over model for one solve, and the objective that
+    replaces its own (:meth:`HighsRunner.solve_instead`), as HiGHS takes them: the new columns'
+    bounds [new]; the rows' bounds [rows] and row-wise matrix (``start`` [rows] into
+    ``index``/``value`` [nonzeros]) over the model's ``num_col`` columns (0 to num_col - 1,
+    :meth:`HighsRunner.column_of`) and the new ones (num_col + k); the costs of every column
+    [num_col + new], the objective's constant and its sense. ``basic`` [rows], where given: the
+    column (a new one) made basic in each row, whose slack is then nonbasic (-1: the row's
+    slack stays basic), so that a primal feasible point of the old basis stays primal feasible
+    when each such column is the one that absorbs its row's residual."""
 
-    columns: list[pyo.VarData]
+    col_lower: np.ndarray
+    col_upper: np.ndarray
     row_lower: np.ndarray
     row_upper: np.ndarray
     start: np.ndarray
     index: np.ndarray
     value: np.ndarray
     cost: np.ndarray
-    offset: float
+    offset: float = 0.0
+    minimize: bool = True
+    basic: np.ndarray | None = None
 
 
-def _appended(
-    column_of: Callable[[pyo.VarData], int | None],
-    num_col: int,
-    rows: Sequence[pyo.ConstraintData],
-    objective: pyo.Objective,
-) -> _Added:
-    """``rows`` and ``objective`` at the Params' current values, over the ``num_col`` columns
-    HiGHS holds (``column_of``) and new columns for the variables it does not. Raises
-    ValueError for a nonlinear row or objective."""
-    new: dict[int, int] = {}
-    columns: list[pyo.VarData] = []
-
-    def linear(expr: Any) -> tuple[list[int], list[float], float]:
-        repn = generate_standard_repn(expr, compute_values=True)
-        if not repn.is_linear():
-            raise ValueError(f"not linear: {expr}")
-        index = []
-        for var in repn.linear_vars:
-            column = column_of(var)
-            if column is None:
-                if id(var) not in new:
-                    new[id(var)] = num_col + len(columns)
-                    columns.append(var)
-                column = new[id(var)]
-            index.append(column)
-        return index, [float(c) for c in repn.linear_coefs], float(repn.constant)
-
-    lower, upper, start, index, value = [], [], [], [], []
-    for row in rows:
-        at, coefs, constant = linear(row.body)
-        start.append(len(index))
-        index += at
-        value += coefs
-        lower.append(-INF if row.lb is None else float(pyo.value(row.lb)) - constant)
-        upper.append(INF if row.ub is None else float(pyo.value(row.ub)) - constant)
-    at, coefs, offset = linear(objective.expr)
-    cost = np.zeros(num_col + len(columns))
-    np.add.at(cost, at, coefs)
-    return _Added(
-        columns,
-        np.array(lower, dtype=float),
-        np.array(upper, dtype=float),
-        np.array(start, dtype=np.int32),
-        np.array(index, dtype=np.int32),
-        np.array(value, dtype=float),
-        cost,
-        offset,
-    )
+def _extended(basis: highspy.HighsBasis, basic: np.ndarray, new: int) -> highspy.HighsBasis:
+    """``basis`` of a handed-over model, extended by ``new`` columns (at their lower bound) and
+    ``len(basic)`` rows: row k's column ``basic[k]`` basic and its slack nonbasic at its lower
+    bound, or (``basic[k]`` = -1) its slack basic."""
+    lower, basic_status = highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic
+    cols = list(basis.col_status) + [lower] * new
+    rows = list(basis.row_status) + [basic_status] * len(basic)
+    num_row = len(basis.row_status)
+    for k, column in enumerate(basic.tolist()):
+        if column >= 0:
+            cols[column] = basic_status
+            rows[num_row + k] = lower
+    out = highspy.HighsBasis()
+    out.col_status, out.row_status = cols, rows
+    out.valid = True
+    return out
 
 
 def _total(timer: HierarchicalTimer, name: str) -> float:

@@ -90,19 +90,19 @@ def report(
         t1 = time.perf_counter()
         tie = smoothest(m, inp, solved.runner, tolerance, schedule, extract_schedule)
         timings["smooth"] = time.perf_counter() - t1
-    kept = solved if tie.solved is None else tie.solved
-    gap = None if solved.bound is None else abs(solved.bound - kept.objective)
+    kept = tie.objective(float(solved.objective), lambda smooth: float(smooth.objective))
+    gap = None if solved.bound is None else abs(solved.bound - kept)
     return to_result(
         inp,
         scenario,
         tie.schedule,
         solved.status,
-        float(kept.objective),
+        kept,
         timings,
         message=solved.message,
         allow_nonoptimal=allow_nonoptimal,
         objective_bound=solved.bound,
-        relative_gap=None if gap is None else gap / max(1.0, abs(kept.objective)),
+        relative_gap=None if gap is None else gap / max(1.0, abs(kept)),
         duals=duals,
         families=families_of(m),
         tie_break=tie.summary(),

@@ -2,8 +2,8 @@
 
 The program has many near-equal optima, and HiGHS returns whichever vertex it reaches first: the
 allocations zig-zag from period to period for no reason the figures could show. A second LP on
-the same Pyomo model holds the objective and minimizes the change of every allocation's budget
-share from one period to the next (docs/model.md, "Tie-break: the smoothest optimum"):
+the program HiGHS holds keeps the objective and minimizes the change of every allocation's
+budget share from one period to the next (docs/model.md, "Tie-break: the smoothest optimum"):
 
     smooth_hold:  objective >= optimum - smooth_tolerance * |optimum|
     smooth_step:  use[t,a,r] / budget[t,r] - use[t-1,a,r] / budget[t-1,r]
@@ -11,12 +11,20 @@ share from one period to the next (docs/model.md, "Tie-break: the smoothest opti
     minimize variation = sum_{t>first} sum_a sum_r (smooth_up[t,a,r] + smooth_down[t,a,r])
 
 (``budget``: the scenario's budget per period and resource, ``Inputs.budget``, a constant; only
-the pairs (a, r) an activity uses.) The second LP runs on the persistent HiGHS of the first, warm
-from its optimal basis (:meth:`allocopt.optimize.highs.HighsRunner.solve_instead`); its rows live
-in one block, removed afterwards, so the model and HiGHS hold the first program again. The exact
-simulator then checks the smoothed schedule: its exact risk reduction may fall at most
-``smooth_tolerance`` (relative) below the unsmoothed one's, and it may violate no constraint the
-unsmoothed one meets; otherwise the unsmoothed schedule is kept, and the summary says so.
+the pairs (a, r) an activity uses; use[t,a,r] = capabilities[t,r] for a = capabilities,
+intensity[a,r] * effort[t,a] otherwise, as :func:`shares` reads a schedule.) Its rows are built
+as arrays straight for HiGHS (:func:`extension`): ``smooth_hold``'s coefficients are the costs
+HiGHS holds for the objective, each ``smooth_step`` row has the columns of two allocations and
+its ``smooth_up``/``smooth_down``. It runs on the persistent HiGHS of the first program, from its
+optimal basis with each step row's residual taken by ``smooth_up`` or ``smooth_down`` (a primal
+feasible start; :meth:`allocopt.optimize.highs.HighsRunner.solve_instead`), and HiGHS holds the
+first program again afterwards.
+
+The exact simulator then checks the smoothed schedule x1 against the optimum x0 (:func:`refusal`):
+its exact risk reduction may fall at most ``smooth_tolerance`` (relative) below x0's, and it may
+violate no constraint x0 meets. When x1 is refused, the largest step along the segment
+x(lam) = x0 + lam (x1 - x0) that passes is reported (:func:`along`: halving, then bisection), and
+the summary's note gives lam; when none passes, x0 is kept, and the note says why.
 """
 
 from __future__ import annotations
@@ -29,27 +37,30 @@ import pyomo.environ as pyo
 
 from allocopt.model import evaluate
 from allocopt.model.linearization import around
-from allocopt.model.sets import CAPABILITIES
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
-from allocopt.optimize.highs import HighsRunner, Solved
+from allocopt.optimize.highs import INF, Extension, HighsRunner, Solved
 from allocopt.optimize.outer import Outcome
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.scenario.tables import RESOURCES
 
-BLOCK = "smooth"  # the block holding the second LP's columns, rows and objective
+HALVINGS = 8  # the segment's steps tried after the full one: 1/2, 1/4, ..., 1/256
+REFINE = 2  # bisections between the largest step passed and the smallest refused
 
 
 @dataclass(frozen=True)
 class Tie:
     """The outcome of the tie-break: the schedule to report, the total period-to-period variation
-    before and after (:func:`variation`), and what happened, as the summary's ``tie_break``."""
+    before and after (:func:`variation`), and what happened, as the summary's ``tie_break``;
+    ``solved``: the second LP's solve, when its schedule x1 or a step ``step`` (lam, in (0, 1])
+    along the segment from the optimum to it is reported."""
 
     schedule: Schedule
     before: float
     after: float
     note: str
-    solved: Solved | None = None  # the second LP's solve, when its schedule is kept
+    solved: Solved | None = None
+    step: float = 0.0
 
     def summary(self) -> dict[str, float | str]:
         """The summary entries: ``tie_break``, ``variation_before``, ``variation_after``."""
@@ -58,6 +69,14 @@ class Tie:
             "variation_before": self.before,
             "variation_after": self.after,
         }
+
+    def objective(self, optimum: float, smoothed: Callable[[Solved], float]) -> float:
+        """The program's value of the reported schedule: ``optimum`` (that of the optimum x0)
+        when it is kept, else ``optimum + step * (smoothed(solved) - optimum)``, the value of
+        x(step) (the objective is linear along the segment)."""
+        if self.solved is None:
+            return optimum
+        return optimum + self.step * (smoothed(self.solved) - optimum)
 
 
 def shares(inp: Inputs, schedule: Schedule) -> np.ndarray:
@@ -81,71 +100,107 @@ def unsmoothed(inp: Inputs, schedule: Schedule, note: str) -> Tie:
     return Tie(schedule, total, total, note)
 
 
-def add_smoothing(m: pyo.ConcreteModel, inp: Inputs, floor: float) -> pyo.Block:
-    """Add the second LP to ``m`` in the block :data:`BLOCK`: ``smooth_up``/``smooth_down``
-    columns, the ``smooth_step`` rows, ``smooth_hold`` (m.objective >= ``floor``) and
-    ``smooth_objective`` (minimize the summed change; the caller deactivates m.objective).
-    Returns the block."""
-    budget = {
-        (t, r): float(inp.budget[n, k])
-        for n, t in enumerate(m.PERIODS)
-        for k, r in enumerate(RESOURCES)
-    }
-    used = {(CAPABILITIES, r) for r in RESOURCES} | {
-        (i, r)
-        for n, i in enumerate(inp.ids)
-        for k, r in enumerate(RESOURCES)
-        if inp.intensity[n, k] != 0
-    }
-    pairs = [(t, a, r) for t in m.LATER_PERIODS for a in m.ACTIVITIES for r in m.RESOURCES]
-    pairs = [(t, a, r) for t, a, r in pairs if (a, r) in used]
-    b = pyo.Block()
-    setattr(m, BLOCK, b)
-    b.PAIRS = pyo.Set(initialize=pairs, dimen=3, ordered=True)
-    b.smooth_up = pyo.Var(b.PAIRS, domain=pyo.NonNegativeReals)
-    b.smooth_down = pyo.Var(b.PAIRS, domain=pyo.NonNegativeReals)
-
-    def step(b: pyo.Block, t: str, a: str, r: str) -> object:
-        before = m.PERIODS.prev(t)
-        change = m.use[t, a, r] / budget[t, r] - m.use[before, a, r] / budget[before, r]
-        return change == b.smooth_up[t, a, r] - b.smooth_down[t, a, r]
-
-    b.smooth_step = pyo.Constraint(b.PAIRS, rule=step)
-    # in units of the floor, so HiGHS's absolute tolerances act relative to the objective's size
+def extension(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, floor: float) -> Extension:
+    """The second LP over the program ``m`` that ``run`` holds (its solution loaded in ``m``),
+    as arrays: the columns ``smooth_up`` then ``smooth_down`` [pairs] (t > first, (a, r) used,
+    in the order of a [T-1, A, R] array), the ``smooth_step`` rows [pairs] then ``smooth_hold``
+    (m.objective >= ``floor``, in units of ``|floor|`` so HiGHS's absolute tolerances act
+    relative to the objective's size), minimizing the variation. A variable of ``use`` that
+    HiGHS does not hold enters its rows at its value (0 when it has none). Each step row starts
+    with the column that takes its residual at ``m``'s solution basic."""
+    cost, offset = run.objective_costs()
+    num_col = len(cost)
+    columns = []  # [T][A][R] the variable behind each use[t,a,r]
+    for t in m.PERIODS:
+        capabilities = [m.capabilities[t, r] for r in RESOURCES]
+        columns.append([capabilities] + [[m.effort[t, i]] * len(RESOURCES) for i in inp.ids])
+    flat = [v for period in columns for activity in period for v in activity]
+    col = np.array([run.column_of(v) if run.column_of(v) is not None else -1 for v in flat])
+    value = np.array([v.value or 0.0 for v in flat])
+    shape = (len(columns), 1 + len(inp.ids), len(RESOURCES))
+    col, value = col.reshape(shape), value.reshape(shape)
+    intensity = np.concatenate([np.ones((1, shape[2])), np.asarray(inp.intensity)], axis=0)
+    coef = intensity[None, :, :] / np.asarray(inp.budget)[:, None, :]  # [T, A, R]
+    n, a, r = np.nonzero(np.broadcast_to(intensity != 0, (shape[0] - 1, *shape[1:])))
+    pairs = len(n)
+    later, earlier = (n + 1, a, r), (n, a, r)
+    up = num_col + np.arange(pairs)
+    down = up + pairs
+    index = np.stack([col[later], col[earlier], up, down], axis=1)  # [pairs, 4]
+    values = np.stack([coef[later], -coef[earlier], -np.ones(pairs), np.ones(pairs)], axis=1)
+    held = index >= 0
+    known = np.stack([value[later], value[earlier]], axis=1)
+    rhs = -np.where(held[:, :2], 0.0, values[:, :2] * known).sum(axis=1)
+    residual = coef[later] * value[later] - coef[earlier] * value[earlier]
     unit = abs(floor) if floor != 0 else 1.0
-    b.smooth_hold = pyo.Constraint(expr=m.objective.expr / unit >= floor / unit)
-    total = sum(b.smooth_up.values()) + sum(b.smooth_down.values())
-    b.smooth_objective = pyo.Objective(expr=total, sense=pyo.minimize)
-    return b
+    nonzero = np.flatnonzero(cost)
+    counts = np.concatenate([held.sum(axis=1), [len(nonzero)]])
+    return Extension(
+        col_lower=np.zeros(2 * pairs),
+        col_upper=np.full(2 * pairs, INF),
+        row_lower=np.concatenate([rhs, [(floor - offset) / unit]]),
+        row_upper=np.concatenate([rhs, [INF]]),
+        start=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32),
+        index=np.concatenate([index[held], nonzero]).astype(np.int32),
+        value=np.concatenate([values[held], cost[nonzero] / unit]),
+        cost=np.concatenate([np.zeros(num_col), np.ones(2 * pairs)]),
+        basic=np.concatenate([np.where(residual >= 0, up, down), [-1]]),
+    )
 
 
 def second_lp(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, tolerance: float) -> Solved:
-    """Solve the second LP on ``m`` (its optimum loaded; handed over to ``run`` already) warm on
-    ``run``; the smoothed solution is loaded into ``m`` when one is found, and ``m`` and ``run``
-    hold the first program again afterwards. ``Solved.objective``: m.objective at it."""
-    optimum = float(pyo.value(m.objective))
-    b = add_smoothing(m, inp, optimum - tolerance * abs(optimum))
-    rows = list(b.component_data_objects(pyo.Constraint))
-    m.objective.deactivate()
-    try:
-        return run.solve_instead(m, b.smooth_objective, rows)
-    finally:
-        m.objective.activate()
-        m.del_component(b)
+    """Solve the second LP (:func:`extension`) over ``m`` (its optimum loaded; handed over to
+    ``run`` already) warm on ``run``; the smoothed solution is loaded into ``m`` when one is
+    found, and ``run`` holds the first program again afterwards. ``Solved.objective``:
+    m.objective at it."""
+    optimum = run.objective_value()
+    return run.solve_instead(m, extension(m, inp, run, optimum - tolerance * abs(optimum)))
 
 
-def accept(inp: Inputs, tolerance: float, ev: Evaluation, smooth: Schedule) -> str:
-    """The note on the smoothed schedule ``smooth``: ``smoothest`` when its exact risk reduction
-    is within ``tolerance`` (relative) of that of the unsmoothed schedule (evaluated ``ev``) and
-    it violates no more constraints; else why it is refused."""
+def refusal(inp: Inputs, tolerance: float, ev: Evaluation, smooth: Schedule) -> str | None:
+    """Why the schedule ``smooth`` may not replace the optimum (evaluated ``ev``): it violates
+    more constraints, or its exact risk reduction falls more than ``tolerance`` (relative) below
+    the optimum's; None when it may."""
     after = evaluate(inp, smooth)
     exact, smoothed = ev.risk_reduction(inp), after.risk_reduction(inp)
     if len(after.violations) > len(ev.violations):
-        return f"unsmoothed: the smoothest optimum violates {after.violations[0]}"
+        return f"violates {after.violations[0]}"
     if smoothed < exact - tolerance * abs(exact):
-        loss = (exact - smoothed) / abs(exact)
-        return f"unsmoothed: the smoothest optimum loses {loss:.2e} of the exact value"
-    return "smoothest"
+        return f"loses {(exact - smoothed) / abs(exact):.2e} of the exact value"
+    return None
+
+
+def blend(x0: Schedule, x1: Schedule, step: float) -> Schedule:
+    """x0 + step (x1 - x0), effort and capabilities alike."""
+    return Schedule(
+        effort=x0.effort + step * (x1.effort - x0.effort),
+        capabilities=x0.capabilities + step * (x1.capabilities - x0.capabilities),
+    )
+
+
+def along(
+    inp: Inputs, tolerance: float, ev: Evaluation, x0: Schedule, x1: Schedule
+) -> float | None:
+    """The largest step lam in (0, 1) found along the segment from the optimum ``x0``
+    (evaluated ``ev``) to the refused ``x1`` at which :func:`refusal` passes x(lam) (halving
+    from 1/2 at most :data:`HALVINGS` times, then :data:`REFINE` bisections between the
+    largest step passed and the smallest refused); None when none of the halvings passes.
+    At most HALVINGS + REFINE exact evaluations."""
+    refused = 1.0
+    for _ in range(HALVINGS):
+        step = refused / 2
+        if refusal(inp, tolerance, ev, blend(x0, x1, step)) is None:
+            break
+        refused = step
+    else:
+        return None
+    for _ in range(REFINE):
+        middle = (step + refused) / 2
+        if refusal(inp, tolerance, ev, blend(x0, x1, middle)) is None:
+            step = middle
+        else:
+            refused = middle
+    return step
 
 
 def smoothest(
@@ -155,23 +210,34 @@ def smoothest(
     tolerance: float,
     schedule: Schedule,
     read: Callable[[pyo.ConcreteModel, Inputs], Schedule],
+    ev: Evaluation | None = None,
 ) -> Tie:
-    """The tie-break of ``schedule`` (the optimum loaded in ``m``, handed over to ``run``): the
-    second LP's schedule (``read`` from ``m``) when HiGHS proves its optimum, the exact check
-    (:func:`accept`) passes and it varies less than ``schedule`` (in the endogenous program the
-    second LP holds the optimum at the converged point, which may differ from ``schedule``),
-    else ``schedule``, with a note saying why."""
+    """The tie-break of ``schedule`` (the optimum x0, exact trajectory ``ev``, evaluated when
+    not given; the program's optimum loaded in ``m``, handed over to ``run``): the second LP's
+    schedule x1 (``read`` from ``m``) when HiGHS proves its optimum, it varies less than x0
+    (in the endogenous program the second LP holds the optimum at the converged point, which
+    may differ from x0) and :func:`refusal` passes it; when it is refused, the largest step
+    along the segment from x0 to x1 that passes (:func:`along`); else x0, with a note saying
+    why."""
     solved = second_lp(m, inp, run, tolerance)
     if not solved.status.is_optimal:
         return unsmoothed(inp, schedule, f"unsmoothed: the second LP ended {solved.status}")
     smooth = read(m, inp)
-    note = accept(inp, tolerance, evaluate(inp, schedule), smooth)
     before, after = variation(inp, schedule), variation(inp, smooth)
-    if note == "smoothest" and after >= before:
-        note = "unsmoothed: no smoother schedule within the tolerance"
-    if note != "smoothest":
-        return Tie(schedule, before, before, note)
-    return Tie(smooth, before, after, note, solved)
+    if after >= before:
+        return Tie(
+            schedule, before, before, "unsmoothed: no smoother schedule within the tolerance"
+        )
+    ev = ev if ev is not None else evaluate(inp, schedule)
+    why = refusal(inp, tolerance, ev, smooth)
+    if why is None:
+        return Tie(smooth, before, after, "smoothest", solved, 1.0)
+    step = along(inp, tolerance, ev, schedule, smooth)
+    if step is None:
+        return Tie(schedule, before, before, f"unsmoothed: the smoothest optimum {why}")
+    partial = blend(schedule, smooth, step)
+    note = f"smoothest along the segment (lam={step:.3g}; the smoothest optimum {why})"
+    return Tie(partial, before, variation(inp, partial), note, solved, step)
 
 
 def smoothest_converged(
@@ -184,14 +250,15 @@ def smoothest_converged(
     converged schedule's exact trajectory, within the loop's convergence radius
     (``tolerance_years``: the trajectory stays where the loop left it), and solved warm,
     then :func:`smoothest` on it. Returns the tie and the program's risk reduction at the
-    schedule it holds (``outcome.objective_model`` when the schedule is left as it is)."""
+    schedule reported (:meth:`Tie.objective`: ``outcome.objective_model`` when the schedule is
+    left as it is)."""
     inp = program.inputs
     lin = around(outcome.schedule, outcome.evaluation, inp.capability.tolerance_years)
     first = program.solve(lin)
     if not first.status.is_optimal:
         note = f"unsmoothed: the program at the converged point ended {first.status}"
         return unsmoothed(inp, outcome.schedule, note), outcome.objective_model
-    tie = smoothest(program.model, inp, program.run, tolerance, outcome.schedule, read)
-    if tie.solved is None:
-        return tie, outcome.objective_model
-    return tie, program.risk_reduction(tie.solved)
+    tie = smoothest(
+        program.model, inp, program.run, tolerance, outcome.schedule, read, outcome.evaluation
+    )
+    return tie, tie.objective(outcome.objective_model, program.risk_reduction)
