@@ -20,15 +20,17 @@ optimal basis with each step row's residual taken by ``smooth_up`` or ``smooth_d
 feasible start; :meth:`allocopt.optimize.highs.HighsRunner.solve_instead`), and HiGHS holds the
 first program again afterwards.
 
-The exact simulator then checks the smoothed schedule x1 against the optimum x0 (:func:`refusal`):
+The exact simulator then checks the smoothed schedule x1 against the optimum x0 (:func:`loss`):
 its exact risk reduction may fall at most ``smooth_tolerance`` (relative) below x0's, and it may
-violate no constraint x0 meets. When x1 is refused, the largest step along the segment
-x(lam) = x0 + lam (x1 - x0) that passes is reported (:func:`along`: halving, then bisection), and
-the summary's note gives lam; when none passes, x0 is kept, and the note says why.
+violate no more constraints than x0. When x1 is refused, the largest step found along the
+segment x(lam) = x0 + lam (x1 - x0) that passes is reported (:func:`along`: a few exact
+evaluations), and the summary's note gives lam; when none passes, x0 is kept, and the note
+says why.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,8 +46,9 @@ from allocopt.optimize.outer import Outcome
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.scenario.tables import RESOURCES
 
-HALVINGS = 8  # the segment's steps tried after the full one: 1/2, 1/4, ..., 1/256
-REFINE = 2  # bisections between the largest step passed and the smallest refused
+# the search along the segment (along): each step tried aims at AIM of the tolerance; a step
+# losing at least ENOUGH of it ends the search; at most EVALUATIONS exact evaluations (~15 ms each)
+AIM, ENOUGH, EVALUATIONS = 0.9, 0.5, 6
 
 
 @dataclass(frozen=True)
@@ -157,17 +160,16 @@ def second_lp(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, tolerance: fl
     return run.solve_instead(m, extension(m, inp, run, optimum - tolerance * abs(optimum)))
 
 
-def refusal(inp: Inputs, tolerance: float, ev: Evaluation, smooth: Schedule) -> str | None:
-    """Why the schedule ``smooth`` may not replace the optimum (evaluated ``ev``): it violates
-    more constraints, or its exact risk reduction falls more than ``tolerance`` (relative) below
-    the optimum's; None when it may."""
-    after = evaluate(inp, smooth)
-    exact, smoothed = ev.risk_reduction(inp), after.risk_reduction(inp)
+def loss(inp: Inputs, ev: Evaluation, schedule: Schedule) -> tuple[float, str]:
+    """How much exact risk reduction ``schedule`` loses against the optimum (evaluated ``ev``),
+    relative to the optimum's, and a phrase saying so; ``inf`` when it violates more
+    constraints than the optimum."""
+    after = evaluate(inp, schedule)
     if len(after.violations) > len(ev.violations):
-        return f"violates {after.violations[0]}"
-    if smoothed < exact - tolerance * abs(exact):
-        return f"loses {(exact - smoothed) / abs(exact):.2e} of the exact value"
-    return None
+        return math.inf, f"violates {after.violations[0]}"
+    exact = ev.risk_reduction(inp)
+    lost = (exact - after.risk_reduction(inp)) / abs(exact)
+    return lost, f"loses {lost:.2e} of the exact value"
 
 
 def blend(x0: Schedule, x1: Schedule, step: float) -> Schedule:
@@ -178,29 +180,50 @@ def blend(x0: Schedule, x1: Schedule, step: float) -> Schedule:
     )
 
 
+def guess(tried: list[tuple[float, float]], target: float, low: float, high: float) -> float:
+    """The next step to try for the loss ``target``, from the losses ``tried`` (step, loss;
+    finite): the loss modelled as c lam + d lam^2 (it is 0 at lam = 0), c and d through the
+    last two tried (c alone through one); the middle of (``low``, ``high``) when the model has
+    no root inside."""
+    step = math.nan
+    if len(tried) == 1:
+        (b, lb) = tried[0]
+        step = target * b / lb if lb > 0 else math.nan
+    elif len(tried) > 1:
+        (a, la), (b, lb) = tried[-2:]
+        d = (lb / b - la / a) / (b - a)
+        c = la / a - d * a
+        if d == 0:
+            step = target / c if c > 0 else math.nan
+        elif c * c + 4 * d * target >= 0:
+            step = (-c + math.sqrt(c * c + 4 * d * target)) / (2 * d)
+    return step if low < step < high else (low + high) / 2
+
+
 def along(
-    inp: Inputs, tolerance: float, ev: Evaluation, x0: Schedule, x1: Schedule
+    inp: Inputs, tolerance: float, ev: Evaluation, x0: Schedule, x1: Schedule, lost: float
 ) -> float | None:
     """The largest step lam in (0, 1) found along the segment from the optimum ``x0``
-    (evaluated ``ev``) to the refused ``x1`` at which :func:`refusal` passes x(lam) (halving
-    from 1/2 at most :data:`HALVINGS` times, then :data:`REFINE` bisections between the
-    largest step passed and the smallest refused); None when none of the halvings passes.
-    At most HALVINGS + REFINE exact evaluations."""
-    refused = 1.0
-    for _ in range(HALVINGS):
-        step = refused / 2
-        if refusal(inp, tolerance, ev, blend(x0, x1, step)) is None:
+    (evaluated ``ev``) to ``x1`` (refused, losing ``lost``: :func:`loss`) whose x(lam) loses at
+    most ``tolerance`` (:func:`loss`): each try aims at :data:`AIM` of the tolerance on the
+    loss's model through the tries (:func:`guess`), within the bracket of the largest step
+    passed and the smallest refused; the search ends at a step passed that loses at least
+    :data:`ENOUGH` of the tolerance, or after :data:`EVALUATIONS` exact evaluations. None when
+    no step tried passes."""
+    low, high = 0.0, 1.0
+    tried = [(1.0, lost)] if math.isfinite(lost) else []
+    for _ in range(EVALUATIONS):
+        step = guess(tried, AIM * tolerance, low, high)
+        lost, _ = loss(inp, ev, blend(x0, x1, step))
+        if math.isfinite(lost):
+            tried.append((step, lost))
+        if lost > tolerance:
+            high = step
+            continue
+        low = step
+        if lost >= ENOUGH * tolerance:
             break
-        refused = step
-    else:
-        return None
-    for _ in range(REFINE):
-        middle = (step + refused) / 2
-        if refusal(inp, tolerance, ev, blend(x0, x1, middle)) is None:
-            step = middle
-        else:
-            refused = middle
-    return step
+    return low if low > 0 else None
 
 
 def smoothest(
@@ -216,9 +239,9 @@ def smoothest(
     not given; the program's optimum loaded in ``m``, handed over to ``run``): the second LP's
     schedule x1 (``read`` from ``m``) when HiGHS proves its optimum, it varies less than x0
     (in the endogenous program the second LP holds the optimum at the converged point, which
-    may differ from x0) and :func:`refusal` passes it; when it is refused, the largest step
-    along the segment from x0 to x1 that passes (:func:`along`); else x0, with a note saying
-    why."""
+    may differ from x0) and it loses at most ``tolerance`` (:func:`loss`); when it is refused,
+    the largest step along the segment from x0 to x1 found to pass (:func:`along`); else x0,
+    with a note saying why."""
     solved = second_lp(m, inp, run, tolerance)
     if not solved.status.is_optimal:
         return unsmoothed(inp, schedule, f"unsmoothed: the second LP ended {solved.status}")
@@ -229,10 +252,10 @@ def smoothest(
             schedule, before, before, "unsmoothed: no smoother schedule within the tolerance"
         )
     ev = ev if ev is not None else evaluate(inp, schedule)
-    why = refusal(inp, tolerance, ev, smooth)
-    if why is None:
+    lost, why = loss(inp, ev, smooth)
+    if lost <= tolerance:
         return Tie(smooth, before, after, "smoothest", solved, 1.0)
-    step = along(inp, tolerance, ev, schedule, smooth)
+    step = along(inp, tolerance, ev, schedule, smooth, lost)
     if step is None:
         return Tie(schedule, before, before, f"unsmoothed: the smoothest optimum {why}")
     partial = blend(schedule, smooth, step)
