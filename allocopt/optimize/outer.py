@@ -72,6 +72,7 @@ class Outcome:
     objective_model: float
     status: Status  # LOCALLY_OPTIMAL (converged) or NOT_CONVERGED
     iterations: tuple[Iteration, ...]
+    point: Any = None  # what solve_at was handed when it returned schedule (None: the start)
 
 
 MAX_TRUST_FACTOR = 16.0  # widest trust region, as a multiple of the initial one
@@ -168,6 +169,7 @@ class _Point:
     score: float
     objective: float  # the program's value of the schedule (the exact value for a start)
     gap: float  # program value less exact value: the tangent cuts' part of a prediction
+    point: Any = None  # what solve_at was handed when it returned schedule (None: the start)
 
 
 def resize(trust: float, delay: float, readiness: float, ratio: float, widest: float) -> float:
@@ -215,7 +217,8 @@ def successive_lp(
     feasible = start is not None and not exact.violations(ev) and not accept_first
     log: list[Iteration] = []
     for n in range(settings.max_iterations):
-        objective, schedule = solve_at(exact.point(best.schedule, best.ev, trust))
+        point = exact.point(best.schedule, best.ev, trust)
+        objective, schedule = solve_at(point)
         ev = exact.evaluate(schedule)
         score = exact.merit(schedule, ev)
         d_step, r_step, regimes = exact.steps(ev, best.ev)
@@ -248,7 +251,7 @@ def successive_lp(
         _report(it, on_iteration)
         trust = resize(trust, d_step, r_step, ratio if accepted else -1.0, widest)
         if accepted:
-            best = _Point(schedule, ev, score, objective, objective - exact.value(ev))
+            best = _Point(schedule, ev, score, objective, objective - exact.value(ev), point)
             moved = d_step >= settings.tolerance_years or regimes > 0
             flat = n > 0 and abs(gain) < scale and predicted < scale
             if not exact.violations(ev) and (not moved or flat):
@@ -280,4 +283,4 @@ def _report(it: Iteration, on_iteration: Callable[[Iteration], object] | None) -
 
 def _end(best: _Point, status: Status, log: list[Iteration]) -> Outcome:
     LOGGER.debug("outer loop: %s after %d iterations", status, len(log))
-    return Outcome(best.schedule, best.ev, best.objective, status, tuple(log))
+    return Outcome(best.schedule, best.ev, best.objective, status, tuple(log), best.point)

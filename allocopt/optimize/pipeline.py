@@ -150,6 +150,7 @@ def solve_at(program: SlpProgram, timings: dict[str, float]) -> SolveAt:
             raise SolverError(solved.status, solved.message)
         t1 = time.perf_counter()
         schedule = extract_schedule(program.model, program.inputs)
+        program.held = schedule
         add_timings(timings, {"report": time.perf_counter() - t1})
         return program.risk_reduction(solved), schedule
 

@@ -24,6 +24,7 @@ from allocopt.model.sets import assign, values_at
 from allocopt.numeric.inputs import Inputs
 
 if TYPE_CHECKING:
+    from allocopt.numeric.simulate import Schedule
     from allocopt.optimize.highs import Coefficients, HighsRunner, LpArrays, Solved
 
 # re-solves: dual simplex from the last basis (a move changes coefficients, costs and bounds; the
@@ -37,7 +38,9 @@ class SlpProgram:
 
     ``builds`` counts Pyomo model builds (one per instance); ``pushed`` is how many coefficient
     helpers (a coefficient, a row's or a column's bounds, a cost) the last :meth:`solve` updated
-    in HiGHS (``None`` for the first, cold, solve).
+    in HiGHS (``None`` for the first, cold, solve); ``held`` is the schedule read from the
+    solution of the last :meth:`solve`, set by its reader (None until then: each move clears
+    it), so that the tie-break knows whether HiGHS still holds the program a schedule came from.
     """
 
     def __init__(self, inp: Inputs, run: HighsRunner, lin: Linearization) -> None:
@@ -46,6 +49,7 @@ class SlpProgram:
         self.builds = 1
         self.run = run
         self.pushed: int | None = None
+        self.held: Schedule | None = None
         self._coefficients: Coefficients | None = None
 
     def solve(self, lin: Linearization) -> Solved:
@@ -74,6 +78,7 @@ class SlpProgram:
     def _move(self, inp: Inputs, lin: Linearization) -> None:
         """Assign the Params of ``inp`` at ``lin``; after the first solve, push the changed
         coefficients to HiGHS."""
+        self.held = None
         assign(self.model, values_at(self.model, inp, lin))
         if self._coefficients is not None:
             self.pushed = self._coefficients.push()

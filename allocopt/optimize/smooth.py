@@ -269,18 +269,24 @@ def smoothest_converged(
     tolerance: float,
     read: Callable[[pyo.ConcreteModel, Inputs], Schedule],
 ) -> tuple[Tie, float]:
-    """The tie-break of the outer loop's converged ``outcome``: ``program`` linearized at the
-    converged schedule's exact trajectory, within the loop's convergence radius
-    (``tolerance_years``: the trajectory stays where the loop left it), and solved warm,
-    then :func:`smoothest` on it. Returns the tie and the program's risk reduction at the
-    schedule reported (:meth:`Tie.objective`: ``outcome.objective_model`` when the schedule is
-    left as it is)."""
+    """The tie-break of the outer loop's converged ``outcome`` (:func:`smoothest`), on the
+    program whose optimum the converged schedule x0 is: the loop's program at the point
+    ``outcome.point`` it was solved at. HiGHS still holds it when the program's last solve
+    returned x0 (``program.held``: a warm re-solve, no local duals checked since); else the
+    program is moved back there and solved warm (the same LP: x0 is among its optima, whichever
+    vertex HiGHS returns). A start schedule the loop never left (no ``outcome.point``) is
+    linearized around its exact trajectory within the loop's convergence radius
+    (``tolerance_years``) instead. Returns the tie and the program's risk reduction at the
+    schedule reported (:meth:`Tie.objective`: ``outcome.objective_model`` at x0)."""
     inp = program.inputs
-    lin = around(outcome.schedule, outcome.evaluation, inp.capability.tolerance_years)
-    first = program.solve(lin)
-    if not first.status.is_optimal:
-        note = f"unsmoothed: the program at the converged point ended {first.status}"
-        return unsmoothed(inp, outcome.schedule, note), outcome.objective_model
+    if program.held is not outcome.schedule:
+        point = outcome.point
+        if point is None:
+            point = around(outcome.schedule, outcome.evaluation, inp.capability.tolerance_years)
+        first = program.solve(point)
+        if not first.status.is_optimal:
+            note = f"unsmoothed: the program at the converged point ended {first.status}"
+            return unsmoothed(inp, outcome.schedule, note), outcome.objective_model
     tie = smoothest(
         program.model, inp, program.run, tolerance, outcome.schedule, read, outcome.evaluation
     )
