@@ -47,8 +47,10 @@ from allocopt.optimize.slp_program import SlpProgram
 from allocopt.scenario.tables import RESOURCES
 
 # the search along the segment (along): each step tried aims at AIM of the tolerance; a step
-# losing at least ENOUGH of it ends the search; at most EVALUATIONS exact evaluations (~15 ms each)
-AIM, ENOUGH, EVALUATIONS = 0.9, 0.5, 6
+# losing at least ENOUGH of it ends the search; at most EVALUATIONS exact evaluations (~15 ms
+# each); no step shorter than SMALLEST is tried (it would move the variation by less than 0.1% of
+# the way to the smoothest optimum's)
+AIM, ENOUGH, EVALUATIONS, SMALLEST = 0.9, 0.5, 6, 1e-3
 
 
 @dataclass(frozen=True)
@@ -200,21 +202,22 @@ def guess(tried: list[tuple[float, float]], target: float, low: float, high: flo
     return step if low < step < high else (low + high) / 2
 
 
-def along(
-    inp: Inputs, tolerance: float, ev: Evaluation, x0: Schedule, x1: Schedule, lost: float
-) -> float | None:
-    """The largest step lam in (0, 1) found along the segment from the optimum ``x0``
-    (evaluated ``ev``) to ``x1`` (refused, losing ``lost``: :func:`loss`) whose x(lam) loses at
-    most ``tolerance`` (:func:`loss`): each try aims at :data:`AIM` of the tolerance on the
-    loss's model through the tries (:func:`guess`), within the bracket of the largest step
-    passed and the smallest refused; the search ends at a step passed that loses at least
-    :data:`ENOUGH` of the tolerance, or after :data:`EVALUATIONS` exact evaluations. None when
-    no step tried passes."""
+def along(loss_at: Callable[[float], float], tolerance: float, lost: float) -> float | None:
+    """The largest step lam in (0, 1) found along the segment from the optimum x0 (lam = 0) to
+    the refused x1 (lam = 1, losing ``lost``) whose x(lam) loses at most ``tolerance``;
+    ``loss_at(lam)``: the loss of x(lam) (:func:`loss`; ``inf`` for a schedule that violates
+    more). Each try aims at :data:`AIM` of the tolerance on the loss's model through the tries
+    (:func:`guess`), within the bracket of the largest step passed and the smallest refused;
+    the search ends at a step passed that loses at least :data:`ENOUGH` of the tolerance, or
+    after :data:`EVALUATIONS` tries; no step below :data:`SMALLEST` is tried. None when no step
+    tried passes."""
     low, high = 0.0, 1.0
     tried = [(1.0, lost)] if math.isfinite(lost) else []
     for _ in range(EVALUATIONS):
-        step = guess(tried, AIM * tolerance, low, high)
-        lost, _ = loss(inp, ev, blend(x0, x1, step))
+        step = max(guess(tried, AIM * tolerance, low, high), SMALLEST)
+        if step >= high:
+            break
+        lost = loss_at(step)
         if math.isfinite(lost):
             tried.append((step, lost))
         if lost > tolerance:
@@ -255,7 +258,7 @@ def smoothest(
     lost, why = loss(inp, ev, smooth)
     if lost <= tolerance:
         return Tie(smooth, before, after, "smoothest", solved, 1.0)
-    step = along(inp, tolerance, ev, schedule, smooth, lost)
+    step = along(lambda lam: loss(inp, ev, blend(schedule, smooth, lam))[0], tolerance, lost)
     if step is None:
         return Tie(schedule, before, before, f"unsmoothed: the smoothest optimum {why}")
     partial = blend(schedule, smooth, step)

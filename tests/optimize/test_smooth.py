@@ -1,8 +1,10 @@
 """The tie-break among near-equal optima: the second LP holds the objective and returns the
-smoothest schedule (allocopt/optimize/smooth.py)."""
+smoothest schedule, or the largest step towards it that the exact check passes
+(allocopt/optimize/smooth.py)."""
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,7 +19,7 @@ from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.slp_program import SlpProgram
-from allocopt.optimize.smooth import second_lp, variation
+from allocopt.optimize.smooth import AIM, SMALLEST, along, second_lp, variation
 from allocopt.scenario.schema import Scenario
 
 BUDGET = np.array([[1.0, 1.0], [2.0, 1.0], [4.0, 1.0]])  # [T, R] compute grows, staff flat
@@ -115,3 +117,58 @@ def test_the_endogenous_program_moves_as_a_fresh_one_after_the_second_lp(baselin
     fresh = SlpProgram(inp, HighsRunner(), reference(inp))
     for lin in (far, near):
         assert program.solve(lin).objective == pytest.approx(fresh.solve(lin).objective, rel=1e-9)
+
+
+def test_the_search_along_the_segment_finds_the_step_known_by_hand() -> None:
+    """loss(lam) = 2e-6 lam + 8e-6 lam^2 (x0 at lam = 0 loses nothing) is within the tolerance
+    1e-6 up to lam = 1/4 (8 lam^2 + 2 lam - 1 = 0). The search's model of the loss (c lam +
+    d lam^2) is exact here: its first try, linear through lam = 1, is AIM * 1e-6 / 1e-5 = 0.09
+    (loss 2.45e-7, under half the tolerance: on), its second the root of 8 lam^2 + 2 lam =
+    AIM, where it stops (the loss is AIM of the tolerance)."""
+    tries: list[float] = []
+
+    def loss_at(lam: float) -> float:
+        tries.append(lam)
+        return 2e-6 * lam + 8e-6 * lam**2
+
+    step = along(loss_at, 1e-6, 1e-5)
+    assert tries == pytest.approx([0.9 * 0.1, (-2 + math.sqrt(4 + 32 * AIM)) / 16], rel=1e-9)
+    assert step == tries[-1]
+    assert step < 0.25
+    assert loss_at(step) == pytest.approx(AIM * 1e-6)
+
+
+def test_the_search_halves_the_bracket_where_steps_violate_a_constraint() -> None:
+    """A step past lam = 0.3 violates a constraint (loss inf), none below loses anything: the
+    model has nothing to fit, so the search bisects its bracket: 0.5 (refused), 0.25 (passed),
+    0.375, 0.3125 (refused), 0.28125, 0.296875 (passed)."""
+    step = along(lambda lam: math.inf if lam > 0.3 else 0.0, 1e-6, math.inf)
+    assert step == pytest.approx(0.296875)
+
+
+def test_the_search_keeps_the_optimum_when_no_step_as_long_as_the_smallest_passes() -> None:
+    """loss(lam) = 1e-3 sqrt(lam) is within 1e-6 only below lam = 1e-6: the model's guesses
+    fall below SMALLEST, which is tried once, refused, and ends the search."""
+    tries: list[float] = []
+
+    def loss_at(lam: float) -> float:
+        tries.append(lam)
+        return 1e-3 * math.sqrt(lam)
+
+    assert along(loss_at, 1e-6, 1e-3) is None
+    assert tries == [SMALLEST]
+
+
+def test_a_refused_smoothest_optimum_falls_back_along_the_segment(baseline_result) -> None:
+    """On the baseline the smoothest optimum within 1e-6 of the program's loses more of the
+    exact value than the tolerance: the result reports a step towards it, whose exact value is
+    within the tolerance of the converged schedule's (the loop's last accepted iteration) and
+    which varies less."""
+    s = baseline_result.summary
+    assert s["tie_break"].startswith("smoothest along the segment (lam=")
+    accepted = baseline_result.iterations[baseline_result.iterations.accepted]
+    optimum = accepted.objective_exact.iloc[-1]
+    tolerance = baseline_result.scenario.solver.smooth_tolerance
+    assert s["risk_reduction_exact"] >= optimum * (1 - tolerance)
+    assert s["variation_after"] < s["variation_before"]
+    assert baseline_result.violations == ()
