@@ -120,7 +120,7 @@ def extension(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, floor: float)
         capabilities = [m.capabilities[t, r] for r in RESOURCES]
         columns.append([capabilities] + [[m.effort[t, i]] * len(RESOURCES) for i in inp.ids])
     flat = [v for period in columns for activity in period for v in activity]
-    col = np.array([run.column_of(v) if run.column_of(v) is not None else -1 for v in flat])
+    col = np.array([-1 if (c := run.column_of(v)) is None else c for v in flat], dtype=int)
     value = np.array([v.value or 0.0 for v in flat])
     shape = (len(columns), 1 + len(inp.ids), len(RESOURCES))
     col, value = col.reshape(shape), value.reshape(shape)
