@@ -107,8 +107,8 @@ def unsmoothed(inp: Inputs, schedule: Schedule, note: str) -> Tie:
 
 def extension(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, floor: float) -> Extension:
     """The second LP over the program ``m`` that ``run`` holds (its solution loaded in ``m``),
-    as arrays: the columns ``smooth_up`` then ``smooth_down`` [pairs] (t > first, (a, r) used,
-    in the order of a [T-1, A, R] array), the ``smooth_step`` rows [pairs] then ``smooth_hold``
+    as arrays: the columns ``smooth_up`` and ``smooth_down`` of each pair in turn (t > first,
+    (a, r) used, in the order of a [T-1, A, R] array), the ``smooth_step`` rows [pairs] then ``smooth_hold``
     (m.objective >= ``floor``, in units of ``|floor|`` so HiGHS's absolute tolerances act
     relative to the objective's size), minimizing the variation. A variable of ``use`` that
     HiGHS does not hold enters its rows at its value (0 when it has none). Each step row starts
@@ -129,8 +129,8 @@ def extension(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, floor: float)
     n, a, r = np.nonzero(np.broadcast_to(intensity != 0, (shape[0] - 1, *shape[1:])))
     pairs = len(n)
     later, earlier = (n + 1, a, r), (n, a, r)
-    up = num_col + np.arange(pairs)
-    down = up + pairs
+    up = num_col + 2 * np.arange(pairs)
+    down = up + 1
     index = np.stack([col[later], col[earlier], up, down], axis=1)  # [pairs, 4]
     values = np.stack([coef[later], -coef[earlier], -np.ones(pairs), np.ones(pairs)], axis=1)
     held = index >= 0
