@@ -108,11 +108,11 @@ def unsmoothed(inp: Inputs, schedule: Schedule, note: str) -> Tie:
 def extension(m: pyo.ConcreteModel, inp: Inputs, run: HighsRunner, floor: float) -> Extension:
     """The second LP over the program ``m`` that ``run`` holds (its solution loaded in ``m``),
     as arrays: the columns ``smooth_up`` and ``smooth_down`` of each pair in turn (t > first,
-    (a, r) used, in the order of a [T-1, A, R] array), the ``smooth_step`` rows [pairs] then ``smooth_hold``
-    (m.objective >= ``floor``, in units of ``|floor|`` so HiGHS's absolute tolerances act
-    relative to the objective's size), minimizing the variation. A variable of ``use`` that
-    HiGHS does not hold enters its rows at its value (0 when it has none). Each step row starts
-    with the column that takes its residual at ``m``'s solution basic."""
+    (a, r) used, in the order of a [T-1, A, R] array), the ``smooth_step`` rows [pairs] then
+    ``smooth_hold`` (m.objective >= ``floor``, in units of ``|floor|`` so HiGHS's absolute
+    tolerances act relative to the objective's size), minimizing the variation. A variable of
+    ``use`` that HiGHS does not hold enters its rows at its value (0 when it has none). Each
+    step row starts with the column that takes its residual at ``m``'s solution basic."""
     cost, offset = run.objective_costs()
     num_col = len(cost)
     columns = []  # [T][A][R] the variable behind each use[t,a,r]
