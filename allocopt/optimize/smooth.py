@@ -293,4 +293,5 @@ def smoothest_converged(
     tie = smoothest(
         program.model, inp, program.run, tolerance, outcome.schedule, read, outcome.evaluation
     )
+    program.held = None  # the model now holds the second LP's solution
     return tie, tie.objective(outcome.objective_model, program.risk_reduction)
