@@ -247,6 +247,20 @@ def test_a_rejected_step_halves_the_radius_below_its_length(inputs, worse, radiu
     assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
     assert outcome.objective_model == exact(inp, 8)
+    assert outcome.point is stub.asked[2]  # S(8) as solved last, around itself
+
+
+def test_a_start_the_loop_never_leaves_has_no_point(inputs):
+    """From the feasible start S(8), every step (S(4)) scores less: rejected until the radius
+    vanishes; the outcome is the start, which no program returned (no ``point``)."""
+    inp = inputs()
+    stub = Stub(inp, 4)
+    outcome = successive_lp(inp, stub, start=S(8))
+    assert outcome.iterations
+    assert not any(i.accepted for i in outcome.iterations)
+    assert outcome.status == "locally_optimal"
+    np.testing.assert_allclose(outcome.schedule.effort, S(8).effort)
+    assert outcome.point is None
 
 
 @pytest.mark.parametrize(
@@ -272,6 +286,7 @@ def test_converged_when_an_accepted_step_moves_the_delay_less_than_the_tolerance
     assert outcome.status == "locally_optimal"
     np.testing.assert_allclose(outcome.schedule.effort, S(script[-1]).effort)
     assert outcome.objective_model == exact(inp, script[-1])
+    assert outcome.point is stub.asked[-1]  # the point its schedule was solved at
 
 
 def test_a_regime_change_is_a_move(inputs):
