@@ -55,6 +55,19 @@ def test_a_move_pushes_only_the_coefficients_that_read_a_changed_param(short: Sc
     assert (lower, upper) == pytest.approx((-0.5 + delay_ref, 0.5 + delay_ref))
 
 
+def test_the_loop_s_step_marks_the_schedule_the_program_holds(short: Scenario) -> None:
+    """``SlpProgram.held``: the schedule the loop's step read from the program's last solve
+    (the tie-break runs on that program when it is the converged one); any move clears it."""
+    inp = prepare(short)
+    lin = reference(inp)
+    program = SlpProgram(inp, HighsRunner(), lin)
+    assert program.held is None
+    _, schedule = solve_at(program, {})(lin)
+    assert program.held is schedule
+    program.lp_at(inp, dataclasses.replace(lin, trust=0.5))
+    assert program.held is None
+
+
 def test_an_unreachable_trust_region_is_met_by_the_elastic_rows(short: Scenario) -> None:
     """delay[first] = 0, so a region of 0.01 years around a point one year late cannot hold:
     the slack takes up the difference and the program stays feasible."""
