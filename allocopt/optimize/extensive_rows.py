@@ -172,34 +172,6 @@ def share_columns(
     return np.split(number, ends[:-1])
 
 
-def non_anticipativity(
-    merged: Sequence[np.ndarray],
-) -> tuple[list[np.ndarray], list[np.ndarray], Rows]:
-    """Every block its own columns, with equality rows in place of shared ones. ``merged[b][j]``
-    is the shared column of branch b's column j (:func:`share_columns`). Returns ``column[b]``
-    (branch b's own columns, block after block), ``read[b]`` (the columns its values are read
-    from: each shared column's first copy, its leader, so branches that share a column read
-    one value) and the rows ``leader - copy = 0`` of every further copy."""
-    sizes = [len(m) for m in merged]
-    column = list(np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1]))
-    shared, own = np.concatenate(merged), np.concatenate(column)
-    _, first = np.unique(shared, return_index=True)
-    leader = np.empty(int(shared.max()) + 1, dtype=np.int64)
-    leader[shared[first]] = own[first]
-    copy = np.ones(len(own), dtype=bool)
-    copy[first] = False
-    k = int(copy.sum())
-    rows = Rows(
-        np.zeros(k),
-        np.zeros(k),
-        np.repeat(np.arange(k), 2),
-        np.column_stack([leader[shared[copy]], own[copy]]).ravel(),
-        np.tile([1.0, -1.0], k),
-    )
-    read = list(np.split(leader[shared], np.cumsum(sizes)[:-1]))
-    return column, read, rows
-
-
 @dataclass
 class Rows:
     """Rows of the extensive form, entry-wise: entry e is ``value[e]`` at column ``col[e]`` of

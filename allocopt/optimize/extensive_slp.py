@@ -5,14 +5,13 @@ linearized around its branch's OWN trajectory: the "point" is one
 :class:`~allocopt.model.linearization.Linearization` per branch (:class:`Plan` in, :class:`Plan`
 out). Branches of one structure share one :class:`~allocopt.optimize.slp_program.SlpProgram`,
 moved to each branch's inputs and point in place; its LP arrays, read from HiGHS, are the
-branch's block. Every block keeps its own columns; branches at one node take the same decisions
-of its periods through equality rows ``leader - copy = 0`` (non-anticipativity, the decisions
-:func:`~allocopt.optimize.extensive_rows.share_columns` would share), so the form keeps its
-shape from point to point and each re-solve is a dual simplex warm from the last basis
-(:data:`LATER_RUNS`). The first run starts from every branch's own optimal basis at its point
-with those rows' slacks basic: for the expected objective a dual feasible basis, so the dual
-simplex only restores non-anticipativity (:data:`FIRST_RUN`). The objective is the tree's: the expected risk
-reduction, its worst case or its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
+branch's block. Branches at one node share the columns of their decisions (non-anticipativity,
+:func:`~allocopt.optimize.extensive_rows.share_columns` with no other family: what the
+decisions determine depends on each branch's point); every other column and row is the branch's
+own, so the form keeps its shape from point to point and each re-solve is a dual simplex warm
+from the last basis (the first, cold, run is HiGHS's interior point with crossover:
+:data:`LATER_RUNS`). The objective is the tree's: the expected risk reduction, its worst case or
+its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
 
 :class:`TreeExact` reads a plan exactly: every branch simulated
 (:func:`allocopt.model.evaluate`), the values combined by the tree's risk measure, the penalty
@@ -46,33 +45,21 @@ from allocopt.optimize.extensive_rows import (
     Rows,
     TreeSettings,
     measure_rows,
-    non_anticipativity,
     risk_measure,
     share_columns,
 )
-from allocopt.optimize.highs import (
-    BASIC,
-    DUAL_TOLERANCE,
-    NONBASIC_FREE,
-    NONBASIC_LOWER,
-    ArrayLp,
-    Basis,
-    HighsRunner,
-    LpArrays,
-)
+from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArrays
 from allocopt.optimize.outer import PENALTY, excess
 from allocopt.optimize.slp_program import WARM, SlpProgram
 from allocopt.scenario.tables import RESOURCES
 
-# Later runs: dual simplex warm from the last basis with Devex pricing (WARM, as the single
-# program's). The first run starts from the branches' own bases (module docstring), by the same
-# dual simplex; should HiGHS refuse that basis, it runs interior point with crossover (the
-# crossover leaves a basis for the later runs). Measured on magma_tree's first form (6 branches,
-# 53k rows, from the expected scenario's plan; CPU seconds): cold dual simplex 25.7 s, primal
-# 22.8 s, interior point + crossover 5.3 s, from the branches' bases 1.0 s (2,107 iterations)
-# after 1.8 s of branch solves (docs/explore.md, "Fourth pass: trees").
+# The first run is cold: HiGHS's interior point with crossover (the crossover leaves a basis), later
+# runs dual simplex warm from the last basis with Devex pricing (WARM, as the single program's).
+# Measured on magma_tree's first form (6 branches, 45k rows, from the expected scenario's plan;
+# CPU seconds): dual simplex 25.7 s (26,945 iterations), primal 22.8 s, interior point +
+# crossover 5.3 s; its 4 later runs 3.5 s with steepest edge, 2.3 s with Devex. Without crossover
+# the first run leaves no basis, so every later run would be cold: not used.
 LATER_RUNS = WARM
-FIRST_RUN = {"solver": "ipm", "run_crossover": "on"}  # only when HiGHS refuses the start basis
 
 
 @dataclass(frozen=True)
@@ -130,7 +117,7 @@ class TreeProgram:
                     SlpProgram(inp, HighsRunner(time_limit, threads), reference(inp))
                 )
             self.group.append(key)
-        self.seconds = {"move": 0.0, "alone": 0.0, "assemble": 0.0, "highs": 0.0}
+        self.seconds = {"move": 0.0, "assemble": 0.0, "highs": 0.0}
         lps = [self._lp(b, reference(inp)) for b, inp in enumerate(self.inputs)]
         self.where = [self._columns(prog) for prog in self.programs]
         stubs = [  # share_columns reads a block's arrays and column names only
@@ -147,12 +134,17 @@ class TreeProgram:
             )
             for lp, g, inp in zip(lps, self.group, self.inputs, strict=True)
         ]
-        self.column, self.read, self.copies = non_anticipativity(
-            share_columns(stubs, tree.node, families=())
-        )
-        self.n = int(self.column[-1][-1]) + 1
+        self.column = share_columns(stubs, tree.node, families=())
+        self.n = int(max(c.max() for c in self.column)) + 1
         self.fixed: tuple[np.ndarray, np.ndarray] | None = None
-        self.highs = ArrayLp({"threads": threads, "dual_feasibility_tolerance": DUAL_TOLERANCE})
+        self.highs = ArrayLp(
+            {
+                "threads": threads,
+                "solver": "ipm",  # the first run (LATER_RUNS' comment)
+                "run_crossover": "on",
+                "dual_feasibility_tolerance": DUAL_TOLERANCE,
+            }
+        )
         self.time_limit = time_limit
         self.runs = self.simplex_iterations = 0
         self.size: dict[str, int] = {}
@@ -163,29 +155,6 @@ class TreeProgram:
         lp = self.programs[self.group[b]].lp_at(self.inputs[b], lin)
         self.seconds["move"] += time.perf_counter() - t0
         return lp
-
-    def _alone(self, b: int, lin: Linearization) -> tuple[LpArrays, Basis]:
-        """Branch b's block at ``lin`` and its own optimal basis there (solved alone, warm)."""
-        lp = self._lp(b, lin)
-        t0 = time.perf_counter()
-        program = self.programs[self.group[b]]
-        program.run.solve(program.model)
-        self.seconds["alone"] += time.perf_counter() - t0
-        return lp, program.run.basis()
-
-    def _start(self, bases: Sequence[Basis], arrays: LpArrays) -> Basis:
-        """The first run's basis: every block's own, each row of non-anticipativity basic, and
-        the risk measure's rows basic with its columns nonbasic (``worst`` free at zero,
-        ``shortfall`` at its lower bound)."""
-        blocks = sum(len(b.row_status) for b in bases)
-        measure = np.full(arrays.num_col - self.n, NONBASIC_LOWER, np.int8)
-        measure[:1] = NONBASIC_FREE
-        return Basis(
-            np.concatenate([*(b.col_status for b in bases), measure]),
-            np.concatenate(
-                [*(b.row_status for b in bases), np.full(arrays.num_row - blocks, BASIC, np.int8)]
-            ),
-        )
 
     @staticmethod
     def _columns(prog: SlpProgram) -> _Columns:
@@ -216,9 +185,8 @@ class TreeProgram:
         self.fixed = (col, np.concatenate(vals)[first])
 
     def _assemble(self, lps: Sequence[LpArrays]) -> LpArrays:
-        """The extensive form of the blocks ``lps``: every block's columns, then the tree
-        objective's; every block's rows, the rows of non-anticipativity, then the risk
-        measure's."""
+        """The extensive form of the blocks ``lps``: the tree objective's columns after the
+        branches', every block's rows on the shared columns, then the risk measure's rows."""
         expected = self.objective == "expected"
         weight = self.p if expected else np.zeros_like(self.p)
         cost, lower, upper = np.zeros(self.n), np.zeros(self.n), np.zeros(self.n)
@@ -237,13 +205,6 @@ class TreeProgram:
             row_lower.append(lp.row_lower)
             row_upper.append(lp.row_upper)
             first += lp.num_row
-        na = self.copies
-        pos.append(na.pos + first)
-        col.append(na.col)
-        value.append(na.value)
-        row_lower.append(na.lower)
-        row_upper.append(na.upper)
-        first += len(na.lower)
         if not expected:
             extra, rows = measure_rows(
                 [lp.col_cost for lp in lps],
@@ -288,21 +249,12 @@ class TreeProgram:
     def solve(self, points: Sequence[Linearization]) -> tuple[float, Plan]:
         """Move every branch to its point, solve the extensive form (warm after the first run)
         and return its tree objective and plan (class docstring)."""
-        if self.runs == 0:
-            lps, bases = zip(*(self._alone(b, lin) for b, lin in enumerate(points)), strict=True)
-        else:
-            lps = [self._lp(b, lin) for b, lin in enumerate(points)]
+        lps = [self._lp(b, lin) for b, lin in enumerate(points)]
         t0 = time.perf_counter()
         arrays = self._assemble(lps)
         if self.runs == 0:
-            self.highs.set_options(
-                {"user_objective_scale": _objective_scale(arrays.col_cost), **LATER_RUNS}
-            )
-            self.highs.pass_lp(arrays)
-            if not self.highs.set_basis(self._start(bases, arrays)):
-                self.highs.set_options(FIRST_RUN)
-        else:
-            self.highs.pass_lp_warm(arrays)
+            self.highs.set_options({"user_objective_scale": _objective_scale(arrays.col_cost)})
+        self.highs.pass_lp_warm(arrays)
         if self.time_limit:
             self.highs.set_options({"time_limit": self.time_limit})
         t1 = time.perf_counter()
@@ -318,7 +270,7 @@ class TreeProgram:
             raise SolverError(status, f"the extensive form ended '{status}'")
         x = self.highs.solution()
         values, schedules = [], []
-        for b, (lp, cols) in enumerate(zip(lps, self.read, strict=True)):
+        for b, (lp, cols) in enumerate(zip(lps, self.column, strict=True)):
             where, xb = self.where[self.group[b]], x[cols]
             slack = float(xb[where.outside].sum()) if len(where.outside) else 0.0
             values.append(float(lp.col_cost @ xb + lp.offset) + TRUST_PENALTY * slack)

@@ -56,10 +56,6 @@ INF = highspy.kHighsInf  # an absent bound
 # rows basic, is primal feasible; measured on magma_core, primal simplex from it takes a third of
 # the time of HiGHS's choice (dual simplex) and of interior point
 PRIMAL = {"solver": "simplex", "simplex_strategy": 4}
-# HiGHS's basis status of a column or row (HighsBasisStatus), as the ints of Basis' arrays
-BASIC = int(highspy.HighsBasisStatus.kBasic)
-NONBASIC_FREE = int(highspy.HighsBasisStatus.kZero)  # a free column at zero
-NONBASIC_LOWER = int(highspy.HighsBasisStatus.kLower)
 IPM_FROM_COLUMNS = 2000  # measured: above this, interior point + crossover beats dual simplex cold
 AUTO_UPDATES_OFF = (  # a re-solve of the same model only pushes changed mutable Param values
     "check_for_new_or_removed_constraints",
@@ -122,25 +118,6 @@ class Solved:
         if self.objective is None or self.bound is None:
             return None
         return abs(self.bound - self.objective) / max(1.0, abs(self.objective))
-
-
-@dataclass(frozen=True)
-class Basis:
-    """A simplex basis: HiGHS's status of each column [cols] and row [rows] as ints
-    (:data:`BASIC`, :data:`NONBASIC_LOWER`, :data:`NONBASIC_FREE`, or another
-    HighsBasisStatus)."""
-
-    col_status: np.ndarray
-    row_status: np.ndarray
-
-
-def _basis_of(highs: highspy.Highs) -> Basis:
-    """``highs``'s last basis."""
-    basis = highs.getBasis()
-    return Basis(
-        np.array([int(s) for s in basis.col_status], dtype=np.int8),
-        np.array([int(s) for s in basis.row_status], dtype=np.int8),
-    )
 
 
 @dataclass(frozen=True)
@@ -502,10 +479,6 @@ class HighsRunner:
         status = np.array(self._highs.getBasis().row_status)
         return status == highspy.HighsBasisStatus.kBasic
 
-    def basis(self) -> Basis:
-        """HiGHS's last basis (:class:`Basis`)."""
-        return _basis_of(self._highs)
-
     def column_of(self, var: pyo.VarData) -> int | None:
         """HiGHS's column of ``var`` in the model last handed over (None: not in it)."""
         return self.solver._pyomo_var_to_solver_var_map.get(id(var))
@@ -816,14 +789,6 @@ class ArrayLp:
     def change_column_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Set the bounds of columns ``cols``."""
         self._highs.changeColsBounds(len(cols), np.asarray(cols, np.int32), lower, upper)
-
-    def set_basis(self, basis: Basis) -> bool:
-        """Start the next run from ``basis`` (of the model held now); False when HiGHS refuses
-        it (not one status per column and row, or not as many basic as rows)."""
-        held = highspy.HighsBasis()
-        held.col_status = [highspy.HighsBasisStatus(int(s)) for s in basis.col_status]
-        held.row_status = [highspy.HighsBasisStatus(int(s)) for s in basis.row_status]
-        return self._highs.setBasis(held) == highspy.HighsStatus.kOk
 
     def run(self) -> Status:
         """Run HiGHS (warm from the last basis when there is one); return how it ended."""

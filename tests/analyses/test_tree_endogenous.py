@@ -10,10 +10,6 @@ import pytest
 
 from allocopt import ScenarioError, solve
 from allocopt.analyses.tree import risk_measure, solve_tree
-from allocopt.model.linearization import reference
-from allocopt.numeric.inputs import prepare
-from allocopt.optimize import extensive_slp
-from allocopt.optimize.extensive_rows import TreeSettings, non_anticipativity
 from allocopt.results.status import Status
 from tests.analyses.refusal import forbid_solving
 from tests.analyses.test_tree import hedge, year1_effort
@@ -47,39 +43,6 @@ def test_two_identical_branches_give_the_single_scenario_optimum(tiny):
             s[s.resource == "effort"]["value"].to_numpy(),
             atol=0.05,
         )
-
-
-def test_copies_of_a_shared_column_are_tied_to_its_first_copy_by_equality_rows():
-    # branch 1 shares columns 0 and 1 with branch 0 (its 0 and 1), not its column 2
-    column, read, rows = non_anticipativity([np.array([0, 1, 2]), np.array([0, 1, 3])])
-    np.testing.assert_array_equal(np.concatenate(column), np.arange(6))
-    np.testing.assert_array_equal(read[0], [0, 1, 2])
-    np.testing.assert_array_equal(read[1], [0, 1, 5])  # the shared ones read from branch 0
-    x = np.array([1.0, 2.0, 7.0, 1.0, 2.0, 9.0])  # copies equal, own columns free
-    activity = np.bincount(rows.pos, rows.value * x[rows.col])
-    np.testing.assert_array_equal(activity, [0.0, 0.0])
-    np.testing.assert_array_equal(rows.lower, rows.upper)
-    x[4] = 2.5  # a copy that differs violates its row
-    assert np.bincount(rows.pos, rows.value * x[rows.col])[1] == pytest.approx(-0.5)
-
-
-def test_the_first_form_starts_from_the_branches_own_bases(tiny, monkeypatch):
-    # two identical branches: each one's optimal basis alone, with the rows of
-    # non-anticipativity basic, is optimal for the extensive form: no simplex iteration, and
-    # the run without that basis (made to stop at once here) is not needed
-    monkeypatch.setattr(
-        extensive_slp,
-        "FIRST_RUN",
-        {"solver": "simplex", "presolve": "off", "simplex_iteration_limit": 0},
-    )
-    inp = prepare(endogenous_hedge(tiny, 0.5).with_updates({"tree": None}))
-    rest = len(inp.periods.labels) - 1
-    node = [["root", *["a"] * rest], ["root", *["b"] * rest]]
-    program = extensive_slp.TreeProgram([inp, inp], TreeSettings(np.array([0.5, 0.5]), node))
-    objective, plan = program.solve([reference(inp)] * 2)
-    assert program.simplex_iterations == 0
-    assert plan.values[0] == pytest.approx(plan.values[1], rel=1e-9)
-    assert objective == pytest.approx(plan.values[0], rel=1e-9)
 
 
 def test_endogenous_tree_hedges_and_shares_the_first_year(tiny):
