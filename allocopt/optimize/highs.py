@@ -399,6 +399,13 @@ class HighsRunner:
             highs.changeObjectiveSense(sense)
             highs.changeObjectiveOffset(offset)
 
+    def hand_over(self, m: pyo.ConcreteModel) -> None:
+        """Hand ``m`` to HiGHS whole without solving it (:meth:`lp` then reads it; the next
+        :meth:`solve` of ``m`` is cold and pushes only what changed since)."""
+        self.solver.set_instance(m)
+        self._highs.setOptionValue("output_flag", False)  # as every run sets it (_Interface)
+        self._highs.ensureColwise()  # HiGHS holds the rows Pyomo added row-wise until a run
+
     def _solve_timed(self, m: pyo.ConcreteModel, timer: HierarchicalTimer) -> tuple[Any, float]:
         """Pyomo's solve of ``m`` (phases recorded in ``timer``) and the seconds HiGHS's own
         clock advanced (it accumulates over the runs of one HiGHS instance; a new model gets a

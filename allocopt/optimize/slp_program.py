@@ -68,10 +68,10 @@ class SlpProgram:
 
     def lp_at(self, inp: Inputs, lin: Linearization) -> LpArrays:
         """The program's LP for ``inp`` (of the same structure as :attr:`inputs`) at ``lin``, as
-        HiGHS holds it, without solving it (the first call solves once to hand it over)."""
+        HiGHS holds it, without solving it."""
         self._move(inp, lin)
         if self._coefficients is None:
-            self.run.solve(self.model)
+            self.run.hand_over(self.model)
             self._track()
         return self.run.lp()
 

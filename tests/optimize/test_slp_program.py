@@ -39,6 +39,22 @@ def test_a_moved_program_equals_a_fresh_build_at_the_new_point(short: Scenario) 
     assert program.builds == 1
 
 
+def test_the_lp_at_a_point_is_read_without_solving_and_is_the_lp_a_solve_holds(
+    short: Scenario,
+) -> None:
+    inp = prepare(short)
+    lin = reference(inp)
+    program = SlpProgram(inp, HighsRunner(), lin)
+    handed = program.lp_at(inp, lin)
+    assert program.run.simplex_iterations() <= 0  # HiGHS has not run
+    assert program.solve(lin).status.is_optimal
+    solved = program.run.lp()
+    for field in dataclasses.fields(handed):
+        np.testing.assert_array_equal(
+            getattr(handed, field.name), getattr(solved, field.name), err_msg=field.name
+        )
+
+
 def test_a_move_pushes_only_the_coefficients_that_read_a_changed_param(short: Scenario) -> None:
     inp = prepare(short)
     lin = reference(inp)
