@@ -15,8 +15,8 @@ from allocopt.errors import SolverError
 from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import pipeline, session
-from allocopt.optimize.highs import HighsRunner
 from allocopt.optimize.finish import PHASES
+from allocopt.optimize.highs import HighsRunner
 from allocopt.results.result import schedule_of
 from tests.model.toy_family import SHARE, TOY, TOY_UNIT
 
