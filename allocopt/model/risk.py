@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pyomo.environ as pyo
 
-from allocopt.model.family import Family, Row, exact
+from allocopt.model.family import Family, Mutable, Row, exact
 from allocopt.numeric.curves import benefit_cuts, residual_cuts
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.trajectory import advocacy, racing_weights, tail_periods
@@ -24,14 +25,14 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         * (credibility_ref * influence_slope * (delay - delay_ref)
            + influence_ref * (credibility[t] - credibility_ref[t])),
         credibility[t] = 1 - credibility_loss * (prior[t] + sum_k racing_weight[t,k] * velocity[k]);
-    residual_cut:  residual[t,c] >= a_kc + b_kc * capacity[t,c]
-        (tangents of floor[c] + (1 - floor[c]) exp(-q));
+    residual_cut:  residual[t,c] >= residual_a[c,k] + residual_b[c,k] * capacity[t,c]
+        (tangents of floor[c] + (1 - floor[c]) exp(-q), mutable Params: residual_tangents);
     with salvage, over the tail's periods u, at the last period T's influence, export weight and
     credibility:
     benefit_tail_cut:  benefit_tail[u,i] <= a_k + b_k * level_tail[u,i] / saturation[i];
     capacity_tail_def:  capacity_tail[u,c] as capacity_def[T,c] with benefit_tail (benefit_tail_ref)
         for benefit (benefit_ref);
-    residual_tail_cut:  residual_tail[u,c] >= a_kc + b_kc * capacity_tail[u,c]."""
+    residual_tail_cut:  residual_tail[u,c] >= residual_a[c,k] + residual_b[c,k] * capacity_tail[u,c]."""
     ids = list(inp.ids)
     weight = {
         (t, i): float(inp.export_weight[n, k])
@@ -39,10 +40,7 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         for k, i in enumerate(ids)
     }
     b_cuts = benefit_cuts(inp.cuts)
-    others = CHANNELS.index("others")
-    most = inp.effect.sum(axis=0)  # largest capacity of each channel, e-folds
-    most[others] = float((inp.export_weight @ inp.effect[:, others]).max())
-    floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
+    most = _most(inp)
     rows = _Rows(
         ids,
         dict(zip(ids, map(float, inp.saturation), strict=True)),
@@ -55,7 +53,7 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
         inp.capability.influence_halflife_years is not None,
         _add_credibility(m, inp),
         b_cuts,
-        {c: residual_cuts(floor[c], float(most[k]), inp.cuts) for k, c in enumerate(CHANNELS)},
+        {c: len(residual_cuts(0.0, float(most[k]), inp.cuts)) for k, c in enumerate(CHANNELS)},
     )
 
     m.BENEFIT_CUTS = pyo.RangeSet(0, len(b_cuts) - 1)
@@ -73,22 +71,48 @@ def add_risk(m: pyo.ConcreteModel, inp: Inputs) -> None:
             == rows.capacity(m, t, c, lambda i: m.benefit[t, i], lambda i: m.benefit_ref[t, i])
         ),
     )
-    m.RESIDUAL_CUTS = pyo.RangeSet(0, max(len(v) for v in rows.r_cuts.values()) - 1)
     m.residual_cut = pyo.Constraint(
         m.PERIODS,
         m.CHANNELS,
         m.RESIDUAL_CUTS,
-        rule=lambda m, t, c, k: rows.residual_cut(m.residual[t, c], m.capacity[t, c], c, k),
+        rule=lambda m, t, c, k: rows.residual_cut(m, m.residual[t, c], m.capacity[t, c], c, k),
     )
     if tail_periods(inp) > 0:
         _add_tail(m, rows)
+
+
+def _most(inp: Inputs) -> np.ndarray:
+    """[CH] the largest capacity of each channel (e-folds): every intervention's effect at full
+    benefit, exported to others at the largest export weight. The residual's tangent points
+    span 0 to it (:func:`allocopt.numeric.curves.breakpoints`); it does not read the floors."""
+    most = inp.effect.sum(axis=0)
+    others = CHANNELS.index("others")
+    most[others] = float((inp.export_weight @ inp.effect[:, others]).max())
+    return most
+
+
+def residual_tangents(inp: Inputs) -> np.ndarray:
+    """[2, CH, cuts] intercept ``residual_a[c,k]`` and slope ``residual_b[c,k]`` of each
+    channel's residual tangents: :func:`allocopt.numeric.curves.residual_cuts` at the channel's
+    floor, in order, and ``(floor[c], 0)`` (``residual >= floor[c]``, the column's own bound)
+    for every k past them. The program has a row for each tangent ``residual_cuts`` keeps at
+    floor 0 (:func:`add_risk`), a count the floor leaves alone, so the floors are mutable
+    Params: a floor only scales the slopes by ``1 - floor[c]``, and where that takes the last
+    tangents' slopes below ``SMALL`` (a floor within about 1e-7 of 1 on the bundled scenarios)
+    their rows hold the bound instead."""
+    out = np.empty((2, len(CHANNELS), inp.cuts))
+    for k, (floor, upper) in enumerate(zip(inp.residual_floor, _most(inp), strict=True)):
+        out[0, k], out[1, k] = float(floor), 0.0
+        for n, (a, b) in enumerate(residual_cuts(float(floor), float(upper), inp.cuts)):
+            out[:, k, n] = a, b
+    return out
 
 
 @dataclass(frozen=True)
 class _Rows:
     """The data of one period's risk rows, shared by the horizon's periods and the tail's:
     saturation[i], effect[i,c], export weight[t,i], whether influence and credibility scale the
-    export, and the tangent cuts of benefit and of each channel's residual."""
+    export, the tangent cuts of benefit and how many residual tangent rows each channel has."""
 
     ids: list[str]
     sat: dict[str, float]
@@ -97,7 +121,7 @@ class _Rows:
     influence: bool
     credible: frozenset[str]
     b_cuts: list
-    r_cuts: dict
+    r_rows: dict[str, int]
 
     def benefit_cut(self, benefit: object, level: object, i: str, k: int) -> object:
         """``benefit <= a_k + b_k * level / saturation[i]``."""
@@ -126,12 +150,14 @@ class _Rows:
             for i in acting
         )
 
-    def residual_cut(self, residual: object, capacity: object, c: str, k: int) -> object:
-        """``residual >= a_kc + b_kc * capacity`` (Skip past channel ``c``'s cuts)."""
-        if k >= len(self.r_cuts[c]):
+    def residual_cut(
+        self, m: pyo.ConcreteModel, residual: object, capacity: object, c: str, k: int
+    ) -> object:
+        """``residual >= residual_a[c,k] + residual_b[c,k] * capacity`` (Skip past channel
+        ``c``'s rows)."""
+        if k >= self.r_rows[c]:
             return pyo.Constraint.Skip
-        a, b = self.r_cuts[c][k]
-        return residual >= a + b * capacity
+        return residual >= m.residual_a[c, k] + m.residual_b[c, k] * capacity
 
 
 def _add_tail(m: pyo.ConcreteModel, rows: _Rows) -> None:
@@ -160,7 +186,7 @@ def _add_tail(m: pyo.ConcreteModel, rows: _Rows) -> None:
         m.CHANNELS,
         m.RESIDUAL_CUTS,
         rule=lambda m, u, c, k: rows.residual_cut(
-            m.residual_tail[u, c], m.capacity_tail[u, c], c, k
+            m, m.residual_tail[u, c], m.capacity_tail[u, c], c, k
         ),
     )
 
@@ -223,7 +249,10 @@ FAMILY = Family(
         Row("capacity_tail_def"),
         Row("residual_tail_cut"),
     ),
-    params=(),
+    params=(
+        Mutable("residual_a", "ck", lambda inp, lin: residual_tangents(inp)[0]),
+        Mutable("residual_b", "ck", lambda inp, lin: residual_tangents(inp)[1]),
+    ),
     check=exact,
     columns={},
 )

@@ -30,9 +30,17 @@ def table(*keys: tuple[str, ...], values: np.ndarray) -> dict:
 
 def labels_of(inp: Inputs) -> dict[str, tuple[str, ...]]:
     """The labels of each index set by its letter: t periods, r resources, i interventions,
-    c channels, u the tail's periods past the horizon with salvage ("T+1", ...; none without)."""
+    c channels, u the tail's periods past the horizon with salvage ("T+1", ...; none without),
+    k the residual's tangent points (0 to ``cuts`` - 1)."""
     tail = tuple(f"T+{u + 1}" for u in range(tail_periods(inp)))
-    return {"t": inp.periods.labels, "r": RESOURCES, "i": inp.ids, "c": CHANNELS, "u": tail}
+    return {
+        "t": inp.periods.labels,
+        "r": RESOURCES,
+        "i": inp.ids,
+        "c": CHANNELS,
+        "u": tail,
+        "k": tuple(range(inp.cuts)),
+    }
 
 
 def param_values(inp: Inputs, lin: Linearization, params: Iterable[Mutable]) -> dict[str, dict]:
@@ -57,7 +65,7 @@ def add_params(
 ) -> None:
     """Declare the mutable Params of every family of ``families`` (all of them before any family
     adds rows: families read each other's Params, e.g. ``budget``)."""
-    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS, "u": m.TAIL}
+    sets = _sets(m)
     params = _mutables(families)
     values = param_values(inp, lin, params)
     for p in params:
@@ -106,16 +114,31 @@ def point_values(inp: Inputs, lin: Linearization) -> dict[str, dict]:
     return values
 
 
+def _sets(m: pyo.ConcreteModel) -> dict[str, pyo.Set]:
+    """The index sets of ``m`` by the letters of :func:`labels_of`."""
+    return {
+        "t": m.PERIODS,
+        "r": m.RESOURCES,
+        "i": m.INTERVENTIONS,
+        "c": m.CHANNELS,
+        "u": m.TAIL,
+        "k": m.RESIDUAL_CUTS,
+    }
+
+
 def add_sets(
     m: pyo.ConcreteModel, inp: Inputs, lin: Linearization, mutable_point: bool = False
 ) -> None:
     """PERIODS, RESOURCES, INTERVENTIONS (= PREPARATION ∪ MITIGATION), ACTIVITIES, CHANNELS, TAIL
-    (the tail's periods with salvage; empty without), the period length ``dt``, and the
+    (the tail's periods with salvage; empty without), RESIDUAL_CUTS (the residual's tangent
+    points, ``cuts`` of them: a channel's rows past its own tangents are skipped, see
+    :func:`allocopt.model.risk.residual_tangents`), the period length ``dt``, and the
     linearization point ``lin`` of the endogenous terms (:data:`POINT_AXES`: ``*_ref``,
     ``*_slope``, hiring, the trust radius) as constants, or as mutable Params with
     ``mutable_point`` (the outer loop's program, moved in place). The other mutable Params
     belong to the families (:func:`add_params`)."""
     t_, i_, r_, c_ = inp.periods.labels, inp.ids, RESOURCES, CHANNELS
+    labels = labels_of(inp)
     m.PERIODS = pyo.Set(initialize=t_, ordered=True)
     m.RESOURCES = pyo.Set(initialize=r_, ordered=True)
     m.INTERVENTIONS = pyo.Set(initialize=i_, ordered=True)
@@ -124,8 +147,9 @@ def add_sets(
     )
     m.ACTIVITIES = pyo.Set(initialize=(CAPABILITIES, *i_), ordered=True)
     m.CHANNELS = pyo.Set(initialize=c_, ordered=True)
-    m.TAIL = pyo.Set(initialize=labels_of(inp)["u"], ordered=True)
-    sets = {"t": m.PERIODS, "r": m.RESOURCES, "i": m.INTERVENTIONS, "c": m.CHANNELS, "u": m.TAIL}
+    m.TAIL = pyo.Set(initialize=labels["u"], ordered=True)
+    m.RESIDUAL_CUTS = pyo.Set(initialize=labels["k"], ordered=True)
+    sets = _sets(m)
 
     m.dt = pyo.Param(initialize=inp.dt)
     for name, values in point_values(inp, lin).items():

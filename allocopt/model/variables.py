@@ -9,17 +9,16 @@ import pyomo.environ as pyo
 from allocopt.model.family import BOUNDS, Family, Finding, Mutable, Row, Told
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import TOLERANCE, Evaluation, Schedule
-from allocopt.scenario.tables import CHANNELS
 
 
 def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """capabilities[t,r] >= 0; 0 <= effort[t,i] <= max_effort[i] (a mutable Param, infinite when
     unbounded); stock[t,p] >= 0; level[t,i]; 0 <= benefit[t,i] <= 1; capacity[t,c];
-    floor[c] <= residual[t,c] <= 1; staff_inflow[t,a] >= 0 (later periods);
+    floor[c] <= residual[t,c] <= 1 (floor[c] a mutable Param, ``risk.residual_floor``);
+    staff_inflow[t,a] >= 0 (later periods);
     over the tail's periods with salvage: level_tail[u,i]; 0 <= benefit_tail[u,i] <= 1;
     capacity_tail[u,c]; floor[c] <= residual_tail[u,c] <= 1;
     delay[t] >= 0 (only when capability is endogenous)."""
-    floor = dict(zip(CHANNELS, map(float, inp.residual_floor), strict=True))
     m.LATER_PERIODS = pyo.Set(initialize=list(m.PERIODS)[1:], ordered=True)
 
     m.capabilities = pyo.Var(m.PERIODS, m.RESOURCES, domain=pyo.NonNegativeReals)
@@ -28,12 +27,12 @@ def add_variables(m: pyo.ConcreteModel, inp: Inputs) -> None:
     m.level = pyo.Var(m.PERIODS, m.INTERVENTIONS, domain=pyo.Reals)
     m.benefit = pyo.Var(m.PERIODS, m.INTERVENTIONS, bounds=(0.0, 1.0))
     m.capacity = pyo.Var(m.PERIODS, m.CHANNELS, domain=pyo.Reals)
-    m.residual = pyo.Var(m.PERIODS, m.CHANNELS, bounds=lambda _, t, c: (floor[c], 1.0))
+    m.residual = pyo.Var(m.PERIODS, m.CHANNELS, bounds=lambda m, t, c: (m.floor[c], 1.0))
     m.staff_inflow = pyo.Var(m.LATER_PERIODS, m.ACTIVITIES, domain=pyo.NonNegativeReals)
     m.level_tail = pyo.Var(m.TAIL, m.INTERVENTIONS, domain=pyo.Reals)
     m.benefit_tail = pyo.Var(m.TAIL, m.INTERVENTIONS, bounds=(0.0, 1.0))
     m.capacity_tail = pyo.Var(m.TAIL, m.CHANNELS, domain=pyo.Reals)
-    m.residual_tail = pyo.Var(m.TAIL, m.CHANNELS, bounds=lambda _, u, c: (floor[c], 1.0))
+    m.residual_tail = pyo.Var(m.TAIL, m.CHANNELS, bounds=lambda m, u, c: (m.floor[c], 1.0))
     if inp.capability.endogenous:
         m.delay = pyo.Var(m.PERIODS, domain=pyo.NonNegativeReals)
 
@@ -66,7 +65,10 @@ FAMILY = Family(
     name="variables",
     add=add_variables,
     rows=(Row("max_effort", rank=5, told=_max_effort),),  # the upper bound of effort[t,i]
-    params=(Mutable("max_effort", "i", lambda inp, lin: inp.max_effort),),
+    params=(
+        Mutable("max_effort", "i", lambda inp, lin: inp.max_effort),
+        Mutable("floor", "c", lambda inp, lin: inp.residual_floor),
+    ),
     check=check_bounds,
     columns={
         "capabilities": "decision",

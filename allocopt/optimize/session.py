@@ -13,11 +13,12 @@ did not converge).
 structure alone — what building it read directly from the inputs (:func:`allocopt.model.structure`,
 recorded by the build): budgets and budget multipliers, velocity-hit caps and weights, the
 acceleration threshold, the timeline shift, hazards and hazard multipliers, resource intensities,
-``max_effort``, safety floors, staff growth and re-assignment rates reach the program only through
-mutable Params; anything else the families read (horizon, intervention set or mode, lead times,
-depreciation, saturation, effects, residual floors, cut counts, turning the safety floor on or
-off, the initial safety share, capability settings the rows read such as the influence half-life
-or the frontier shares, turning endogenous capability on or off) rebuilds the model; settings
+``max_effort``, safety floors, residual floors (the bounds of ``residual`` and its tangents),
+staff growth and re-assignment rates reach the program only through mutable Params; anything
+else the families read (horizon, intervention set or mode, lead times, depreciation, saturation,
+effects, cut counts, turning the safety floor on or off, the initial safety share, capability
+settings the rows read such as the influence half-life or the frontier shares, turning
+endogenous capability on or off) rebuilds the model; settings
 that only move the outer loop's linearization point (``ai_multiplier_max``, ``slp.*``) are in
 place. For the core program both paths give the result a fresh :func:`allocopt.solve`
 gives. With endogenous capability the restarted loop finds a local optimum near the last one;

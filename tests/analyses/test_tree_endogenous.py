@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from allocopt import ScenarioError, solve
+from allocopt.analyses import tree_slp
 from allocopt.analyses.tree import risk_measure, solve_tree
+from allocopt.model import structure
+from allocopt.optimize import extensive_slp, slp_program
 from allocopt.results.status import Status
 from tests.analyses.refusal import forbid_solving
-from tests.analyses.test_tree import hedge, year1_effort
+from tests.analyses.test_tree import HAZARD, hedge, year1_effort
 
 ENDOGENOUS = {"capability.hazard_follows_delay": True}
 
@@ -111,3 +114,40 @@ def test_a_tree_mixing_core_and_endogenous_branches_is_refused_before_solving(ti
     with pytest.raises(ScenarioError, match="turns endogenous capability off") as err:
         solve_tree(base.with_updates({"tree": {"stages": [stage]}}))
     assert len(err.value.problems) == 1
+
+
+def test_branches_that_differ_in_residual_floors_share_one_program(tiny, monkeypatch):
+    """The residual floors are mutable Params: branches that differ in them, and the expected
+    scenario between them, run on one program; each branch's block holds its own floor (the
+    higher floor leaves less to cut), and the plan is the one a program per floor finds."""
+    prep = {"mode": "preparation", "lead_time_years": 1.0}
+    base = tiny([prep], budgets=[(5.0, 100.0)] * 2, hazard=[0.0, HAZARD])
+    floors = {"a": 0.1, "b": 0.6}
+    stage = {
+        "reveal": "2026",
+        "branches": {
+            name: {"probability": 0.5, "updates": {"risk.residual_floor.own_direct": floor}}
+            for name, floor in floors.items()
+        },
+    }
+    s = base.with_updates({**ENDOGENOUS, "tree": {"stages": [stage]}})
+    built = []
+    build = slp_program.build_model
+    monkeypatch.setattr(
+        slp_program, "build_model", lambda *a, **k: built.append(1) or build(*a, **k)
+    )
+    shared = solve_tree(s, values=False)
+    assert len(built) == 1
+    model = shared.branches.set_index("branch")["risk_reduction_model"]
+    assert model["b"] < model["a"] - 1e-3
+    apart = lambda m, inp: {**structure(m, inp), "floor": inp.residual_floor.tolist()}  # noqa: E731
+    monkeypatch.setattr(tree_slp, "structure", apart)
+    monkeypatch.setattr(extensive_slp, "structure", apart)
+    own = solve_tree(s, values=False)
+    assert len(built) == 1 + 3  # a program per branch, and the expected scenario's
+    np.testing.assert_allclose(
+        shared.branches.risk_reduction_model, own.branches.risk_reduction_model, rtol=1e-9
+    )
+    for name in floors:
+        x, y = shared.results[name].allocation, own.results[name].allocation
+        np.testing.assert_allclose(x["value"].to_numpy(), y["value"].to_numpy(), atol=1e-6)

@@ -12,10 +12,11 @@ import pytest
 
 from allocopt import Model, ScenarioError, evaluate, solve
 from allocopt.errors import SolverError
-from allocopt.model import FAMILIES
+from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import pipeline, session
 from allocopt.optimize.finish import PHASES
+from allocopt.optimize.highs import HighsRunner
 from allocopt.results.result import schedule_of
 from tests.model.toy_family import SHARE, TOY, TOY_UNIT
 
@@ -60,6 +61,28 @@ def test_hazard_update_matches_a_fresh_solve(core):
     change = {"risk.hazard_multiplier_pre_acceleration": 3.0}
     assert model.update(change) == "in_place"
     _same(model.solve(), solve(core.with_updates(change)))
+
+
+FLOORS = {"risk.residual_floor.own_direct": 0.35, "risk.residual_floor.others": 0.2}
+
+
+def test_residual_floor_update_is_in_place_and_holds_the_fresh_program(core):
+    """The residual floors reach the program only through mutable Params (the bounds of
+    ``residual``, the tangents ``residual_a``/``residual_b``): the update is in place, HiGHS then
+    holds the very LP a fresh build hands over, and the optimum is a fresh solve's."""
+    model = Model(core)
+    first = model.solve()
+    assert model.update(FLOORS) == "in_place"
+    updated = model.solve()
+    assert model.builds == 1
+    assert updated.objective_model != pytest.approx(first.objective_model, rel=1e-6)
+    changed = core.with_updates(FLOORS)
+    fresh = HighsRunner()
+    fresh.hand_over(build_model(prepare(changed)))
+    held, built = model.run.lp(), fresh.lp()
+    for name, value in vars(built).items():
+        np.testing.assert_array_equal(getattr(held, name), value, err_msg=name)
+    _same(updated, solve(changed))
 
 
 def test_re_solve_is_warm(core):
