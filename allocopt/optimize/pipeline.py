@@ -132,11 +132,15 @@ def solve_program(
     return m, solved
 
 
-def solve_at(program: SlpProgram, timings: dict[str, float]) -> SolveAt:
+def solve_at(program: SlpProgram, timings: dict[str, float], diagnosed: bool = True) -> SolveAt:
     """The outer loop's step: move ``program`` to a point and solve it warm; return the model's
     risk reduction and schedule, adding each phase's seconds to ``timings``. Raises
     InfeasibleError with a diagnosis when the program (whose trust rows are elastic) is
-    infeasible: then the scenario is, and SolverError unless HiGHS proves an optimum."""
+    infeasible: then the scenario is, and SolverError unless HiGHS proves an optimum. With
+    ``diagnosed`` false (a loop from a given start schedule) an infeasible program raises
+    SolverError without a diagnosis: the program linearized around a start far from the
+    scenario's schedules (the last converged one of other inputs) may be infeasible where the
+    scenario is not, and its IIS can take HiGHS minutes."""
 
     def step(lin: Linearization) -> tuple[float, Schedule]:
         t0 = time.perf_counter()
@@ -145,6 +149,10 @@ def solve_at(program: SlpProgram, timings: dict[str, float]) -> SolveAt:
         add_timings(timings, {"build": spent})  # moving the point in place
         add_timings(timings, solved.timings)
         if solved.status is Status.INFEASIBLE:
+            if not diagnosed:
+                raise SolverError(
+                    solved.status, "the program linearized at the start is infeasible"
+                )
             raise InfeasibleError(diagnose(program.model, program.inputs, solved.runner))
         if not solved.status.is_optimal:
             raise SolverError(solved.status, solved.message)
@@ -227,11 +235,11 @@ def solve_outer(
     named = named or ((FULL_SPEED, None),)
     starts = len(named)
     t2 = time.perf_counter()
-    step = solve_at(program, timings)
     outcomes = []
     for name, schedule in named:
         told = None if on_iteration is None else partial(on_iteration, name)
         first = None if name == FULL_SPEED else schedule
+        step = solve_at(program, timings, diagnosed=first is None)
         outcomes.append(successive_lp(inp, step, first, told))
         last = outcomes[-1]
         LOGGER.log(

@@ -11,13 +11,15 @@ import pyomo.environ as pyo
 import pytest
 
 from allocopt import Model, ScenarioError, evaluate, solve
-from allocopt.errors import SolverError
+from allocopt.diagnosis import Diagnosis
+from allocopt.errors import InfeasibleError, SolverError
 from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import pipeline, session
 from allocopt.optimize.finish import PHASES
-from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.highs import HighsRunner, Solved
 from allocopt.results.result import schedule_of
+from allocopt.results.status import Status
 from tests.model.toy_family import SHARE, TOY, TOY_UNIT
 
 
@@ -389,3 +391,36 @@ def test_result_carries_its_schedule_scenario_and_versions(core):
     assert result.versions == {n: version(n) for n in ("allocopt", "pyomo", "highspy")}
     assert "violations" not in result.summary
     assert "status" not in result.summary
+
+
+class _InfeasibleProgram:
+    """Stands for an SlpProgram whose every solve HiGHS ends infeasible."""
+
+    model = None
+    inputs = None
+    held = None
+
+    def solve(self, lin: object) -> Solved:
+        return Solved(
+            Status.INFEASIBLE, None, None, "infeasible", None, {"highs": 0.0, "handover": 0.0}
+        )
+
+
+def test_a_start_s_infeasible_program_raises_without_a_diagnosis(monkeypatch):
+    # the program linearized at a given start (the last converged schedule of other inputs) may be
+    # infeasible where the scenario is not: the step raises a plain SolverError, which Model.solve
+    # answers with a loop from full speed, and computes no IIS (HiGHS took minutes for one on the
+    # baseline after a velocity-hit cap of 0.45 and back); from full speed the scenario is
+    # infeasible, and the step diagnoses it
+    asked = []
+    found = Diagnosis("stand_in", "elastic", ())
+    monkeypatch.setattr(pipeline, "diagnose", lambda *a: asked.append(a) or found)
+    step = pipeline.solve_at(_InfeasibleProgram(), {}, diagnosed=False)
+    with pytest.raises(SolverError) as caught:
+        step(None)
+    assert not isinstance(caught.value, InfeasibleError)
+    assert asked == []
+    step = pipeline.solve_at(_InfeasibleProgram(), {})
+    with pytest.raises(InfeasibleError) as caught:
+        step(None)
+    assert caught.value.diagnosis is found
