@@ -133,14 +133,15 @@ def headline(result: Result) -> list[tuple[str, str]]:
             label("probability_reduction_points"),
             f"{float(s['probability_reduction_points']):.1f} "
             f"{unit('probability_reduction_points')} "
-            f"({float(s['probability_reduction_relative']):.0%} relative)",
+            f"({float(s['probability_reduction_relative']):.1%} relative)",
         )
     )
     rows.append(
         (
-            f"{label('risk_reduction_exact')}; program",
-            f"{float(s['risk_reduction_exact']):.4f}; {float(s['risk_reduction_model']):.4f} "
-            f"(gap {float(s['approximation_gap']):.2%}), in {unit('risk_reduction_exact')}",
+            label("risk_reduction_exact"),
+            f"{float(s['risk_reduction_exact']):.4f} (the program's value "
+            f"{float(s['risk_reduction_model']):.4f}, gap {float(s['approximation_gap']):.2%}), "
+            f"in {unit('risk_reduction_exact')}",
         )
     )
     if s.get("outer_iterations"):

@@ -262,7 +262,7 @@ def smoothest(
     if step is None:
         return Tie(schedule, before, before, f"unsmoothed: the smoothest optimum {why}")
     partial = blend(schedule, smooth, step)
-    note = f"smoothest along the segment (lam={step:.3g}; the smoothest optimum {why})"
+    note = f"partly smoothed: {step:.3g} of the way to the smoothest optimum, which {why}"
     return Tie(partial, before, variation(inp, partial), note, solved, step)
 
 

@@ -93,7 +93,10 @@ def plot_value_of_slowing(
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.tick_params(labelsize=FONT_SIZE["tick"])
     ax.yaxis.get_offset_text().set_fontsize(FONT_SIZE["tick"])
-    ax.set_ylabel("change of risk reduction\n(cumulative hazard)", fontsize=FONT_SIZE["label"])
+    ax.set_ylabel(
+        "change of risk reduction per point\nof velocity hit (cumulative hazard)",
+        fontsize=FONT_SIZE["label"],
+    )
     marker = status_marker(result)
     title = "What one more percentage point of velocity hit buys (+) and costs (−), per period"
     ax.set_title(
@@ -104,5 +107,5 @@ def plot_value_of_slowing(
     )
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), **{**LEGEND_STYLE, "ncol": 4})
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), **{**LEGEND_STYLE, "ncol": 2})
     return ax.figure
