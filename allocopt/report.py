@@ -139,7 +139,7 @@ def headline(result: Result) -> list[tuple[str, str]]:
     rows.append(
         (
             label("risk_reduction_exact"),
-            f"{float(s['risk_reduction_exact']):.4f} (the program's value "
+            f"{float(s['risk_reduction_exact']):.4f} (program "
             f"{float(s['risk_reduction_model']):.4f}, gap {float(s['approximation_gap']):.2%}), "
             f"in {unit('risk_reduction_exact')}",
         )
