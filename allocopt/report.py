@@ -51,7 +51,9 @@ FIGURE_CAPTIONS = {
     "knobs": "The three knobs: velocity hit against its cap (top), preparation vs current "
     "mitigation (middle), safety portfolio by category (bottom).",
     "slowing": "What one more percentage point of velocity hit in a quarter buys (above zero) "
-    "and costs (below zero), term by term, with the exact total (dots).",
+    "and costs (below zero), term by term, with the exact total (dots). The point is taken in "
+    "the quarter's own safety mix; a hollow dot marks a step that breaks another limit (the "
+    "staff re-assignment limit, say), one the program could not take as it stands.",
 }
 # the figures the page shows: the knobs figure holds velocity, preparation and portfolio, which
 # are written to figures/ on their own but not shown twice

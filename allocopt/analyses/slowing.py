@@ -30,6 +30,11 @@ its value there, :func:`frozen`), and one term at a time follows the delay again
 The terms sum to ``total`` up to their interactions (second order in ``STEP``); a term whose switch
 is off in the scenario is exactly zero. Values are changes of the exact risk reduction (a cut in
 cumulative hazard): positive is what the point buys, negative what it costs.
+
+The step is a direction, not a plan the program could choose: ``breaks`` names the limits it
+breaks (:func:`breaks`), e.g. the staff re-assignment limit when the period's mix needs more
+staff than may move. A positive total where the hit is below its cap and the step breaks a
+limit is no contradiction: the program's feasible ways to slow are worth less there.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import pandas as pd
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Evaluation, Schedule, simulate
 from allocopt.numeric.trajectory import OWN, point_at, postponed
+from allocopt.optimize.outer import excesses
 from allocopt.results.result import Result
 
 STEP = 0.01  # one percentage point of velocity hit
@@ -59,6 +65,11 @@ TERMS = (
     "postponed_risk",
 )
 TOTAL = "total"
+# a limit counts as broken when one of its rows is exceeded by more than this (relative): the
+# later periods' allocations, scaled by one velocity-weighted budget ratio, overshoot a budget by
+# about 2e-5 of it (``slower``); the steps that break the staff re-assignment limit on the
+# baseline exceed it by 1% to 14%
+BREAK_TOLERANCE = 1e-3
 
 
 def frozen(inp: Inputs, ev: Evaluation) -> Inputs:
@@ -163,20 +174,30 @@ def slower(inp: Inputs, schedule: Schedule, ev: Evaluation, t: int) -> tuple[Sch
     return at_t, later
 
 
+def breaks(inp: Inputs, schedule: Schedule, ev: Evaluation) -> str:
+    """The limits (:data:`allocopt.optimize.outer.LIMITS`) that ``schedule`` breaks on its exact
+    trajectory ``ev`` by more than :data:`BREAK_TOLERANCE`, joined by ", " ("" if none)."""
+    over = excesses(inp, schedule, ev)
+    return ", ".join(name for name, rows in over.items() if (rows > BREAK_TOLERANCE).any())
+
+
 def value_of_slowing(result: Result) -> pd.DataFrame:
     """Per period (in order) and term (TERMS, then ``total``): the change of the exact risk
     reduction that ``STEP`` more velocity hit in that period brings about, as the tidy table
-    ``period, term, value, unit``. ``total`` is the exact change with every term on; the terms
-    sum to it up to their interactions. Every value is NaN when the schedule has no safety
-    effort at all (no mix to move capabilities into)."""
+    ``period, term, value, unit, breaks`` (``breaks``: the limits the step of that period
+    breaks, :func:`breaks`; "velocity-hit cap" where the hit is at its cap). ``total`` is the
+    exact change with every term on; the terms sum to it up to their interactions. Every value
+    is NaN and ``breaks`` empty when the schedule has no safety effort at all (no mix to move
+    capabilities into)."""
     inp = prepare(result.scenario)
     if result.schedule.effort.sum() <= 0:  # no safety mix to grow: nothing to decompose
         rows = [(p, term, np.nan) for p in inp.periods.labels for term in (*TERMS, TOTAL)]
-        return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)
+        table = pd.DataFrame(rows, columns=["period", "term", "value"])
+        return table.assign(unit=UNIT, breaks="")
     base = simulate(inp, result.schedule)
     cold = frozen(inp, base)
     rr0 = base.risk_reduction(inp)
-    rows = []
+    rows, broken = [], {}
     for t, period in enumerate(inp.periods.labels):
         at_t, later = slower(inp, result.schedule, base, t)
         slow = simulate(cold, at_t)
@@ -187,6 +208,9 @@ def value_of_slowing(result: Result) -> pd.DataFrame:
             values[term] = _within(warm, ev, base) - _within(cold, slow, base)
         moved, _ = postponed(inp, slow.delay_end)
         values["postponed_risk"] = -float(slow.residual_plan[-1] @ (moved - base.postponed))
-        values[TOTAL] = simulate(inp, later).risk_reduction(inp) - rr0
+        step = simulate(inp, later)
+        values[TOTAL] = step.risk_reduction(inp) - rr0
+        broken[period] = breaks(inp, later, step)
         rows += [(period, term, value) for term, value in values.items()]
-    return pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)
+    table = pd.DataFrame(rows, columns=["period", "term", "value"]).assign(unit=UNIT)
+    return table.assign(breaks=table.period.map(broken))

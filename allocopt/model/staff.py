@@ -128,14 +128,13 @@ def _limits(inp: Inputs, schedule: Schedule, ev: Evaluation) -> _Limits:
     return _Limits(used, limit, slack, kind.astype(int), period.astype(int))
 
 
-def friction_excess(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
-    """Staff used beyond the frictions' limits on ``schedule``'s own trajectory, each row's
-    excess relative to its limit (floored at the row's slack), summed over rows: 0 when every
-    friction holds (dimensionless; what the outer loop's merit prices,
-    :func:`allocopt.optimize.outer.merit`)."""
+def friction_excess(inp: Inputs, schedule: Schedule, ev: Evaluation) -> np.ndarray:
+    """[rows] Staff used beyond each friction's limit on ``schedule``'s own trajectory, relative
+    to its limit (floored at the row's slack): 0 where the friction holds (dimensionless; the
+    outer loop's merit prices their sum, :func:`allocopt.optimize.outer.merit`)."""
     rows = _limits(inp, schedule, ev)
     excess = np.clip(rows.used - rows.limit, 0, None)
-    return float((excess / np.maximum(rows.limit, rows.slack)).sum())
+    return excess / np.maximum(rows.limit, rows.slack)
 
 
 def check_staff(inp: Inputs, schedule: Schedule, ev: Evaluation) -> list[Finding]:

@@ -84,14 +84,26 @@ POOR, GOOD = 0.25, 0.75  # ratio of actual to predicted gain that shrinks / may 
 BOUNDARY = 0.9  # a delay move this share of the radius long reached it (only such steps widen it)
 
 
-def excess(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
-    """Budget, velocity-cap and staff-friction excess of ``schedule`` on its exact trajectory
-    ``ev``, summed in relative units (a friction row's excess over its limit,
-    :func:`allocopt.model.staff.friction_excess`; 0 when it keeps all three)."""
+# the limits the merit prices, by name (:func:`excesses`)
+LIMITS = ("budget", "velocity-hit cap", "staff frictions")
+
+
+def excesses(inp: Inputs, schedule: Schedule, ev: Evaluation) -> dict[str, np.ndarray]:
+    """Each limit of :data:`LIMITS` by its rows' excess on ``schedule``'s exact trajectory
+    ``ev``, in relative units, 0 where a row holds: ``budget`` [T, R] spending over the
+    budget per unit of budget, ``velocity-hit cap`` [T] the hit over its cap,
+    ``staff frictions`` [rows] staff beyond a friction's limit per unit of the limit
+    (:func:`allocopt.model.staff.friction_excess`)."""
     spent = ev.use.sum(axis=1) + schedule.capabilities
     over = np.clip(spent - ev.point.budget, 0, None) / ev.point.budget
     hit = np.clip(ev.velocity_hit - ev.hit_cap, 0, None)
-    return float(over.sum() + hit.sum() + friction_excess(inp, schedule, ev))
+    return dict(zip(LIMITS, (over, hit, friction_excess(inp, schedule, ev)), strict=True))
+
+
+def excess(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:
+    """The sum of every row's excess (:func:`excesses`): 0 when ``schedule`` keeps the budgets,
+    the velocity-hit cap and the staff frictions."""
+    return float(sum(rows.sum() for rows in excesses(inp, schedule, ev).values()))
 
 
 def merit(inp: Inputs, schedule: Schedule, ev: Evaluation) -> float:

@@ -56,11 +56,25 @@ TERM_LABELS = {
 }
 
 
+def _other_limits(table: pd.DataFrame, periods: pd.Index) -> list[list[str]]:
+    """Per period of ``periods``: the limits its step breaks besides the velocity-hit cap
+    (``table.breaks``; a table without that column breaks none)."""
+    if "breaks" not in table:
+        return [[] for _ in periods]
+    said = table.drop_duplicates("period").set_index("period").breaks.reindex(periods)
+    return [
+        [n for n in str(names).split(", ") if n and n != "velocity-hit cap"]
+        for names in said.fillna("")
+    ]
+
+
 def plot_value_of_slowing(
     result: Result, ax: Axes | None = None, table: pd.DataFrame | None = None
 ) -> Figure:
     """Stacked bars per period of each term of ``table`` (default: ``value_of_slowing(result)``),
-    positive parts above zero and negative parts below, the total as a black dot."""
+    positive parts above zero and negative parts below, the total as a black dot: hollow where
+    the period's step breaks a limit other than the velocity-hit cap (``breaks``), a step the
+    program could not take."""
     table = value_of_slowing(result) if table is None else table
     if ax is None:
         ax = Figure(figsize=(PAGE_WIDTH_IN, 3.0), layout="constrained").add_subplot()
@@ -82,7 +96,24 @@ def plot_value_of_slowing(
             gid=term,
         )
         up, down = up + values.clip(min=0), down + values.clip(max=0)
-    ax.plot(mid, wide[TOTAL], "o", color="black", markersize=3, label="total (exact)", gid=TOTAL)
+    others = _other_limits(table, wide.index)
+    held = np.array([not names for names in others])
+    total = wide[TOTAL].to_numpy()
+    ax.plot(
+        mid[held], total[held], "o", color="black", markersize=3, label="total (exact)", gid=TOTAL
+    )
+    if not held.all():
+        names = ", ".join(dict.fromkeys(n for names in others for n in names))
+        ax.plot(
+            mid[~held],
+            total[~held],
+            "o",
+            markerfacecolor="white",
+            markeredgecolor="black",
+            markersize=3.5,
+            label=f"total, a step that breaks the {names}",
+            gid=f"{TOTAL}_breaks",
+        )
     ax.axhline(0, color="black", linewidth=0.6)
     switch = regime_switch(result)
     if switch is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from allocopt import solve
@@ -112,3 +113,23 @@ def test_credibility_and_no_return_have_terms_of_their_own(baseline):
         w_off = wide(value_of_slowing(off))
         assert (w_off[term] == 0).all(), w_off[term]
         assert (w_off[other].abs() > 1e-9).any(), w_off[other]
+
+
+def test_breaks_names_the_limits_the_step_breaks(table, baseline_result):
+    # the cap is named exactly where the hit sits at it; below it (2029Q2-Q3 on the baseline)
+    # the step is still no plan the program could take: its staff breaks the re-assignment limit
+    said = table.drop_duplicates("period").set_index("period").breaks
+    knobs = baseline_result.knobs.set_index("period")
+    at_cap = knobs.velocity_hit > knobs.velocity_hit_cap - 1e-6
+    named = said.str.contains("velocity-hit cap")
+    assert (named == at_cap).all(), pd.concat([named, at_cap], axis=1)
+    assert (~at_cap).any(), said
+    assert said[~at_cap].str.contains("staff frictions").all(), said
+    assert not said.str.contains("budget").any(), said
+    # the same schedule where a year's re-assignment may move every team: no staff friction
+    loose = dataclasses.replace(
+        baseline_result,
+        scenario=baseline_result.scenario.with_updates({"staff.reassignment_share_per_year": 100}),
+    )
+    loosened = value_of_slowing(loose).drop_duplicates("period").breaks
+    assert not loosened.str.contains("staff frictions").any(), loosened
