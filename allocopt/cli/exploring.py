@@ -123,6 +123,9 @@ def compare(
 ) -> None:
     """Compare the optimum with the essay's rule, 'never slow down' and 'capabilities only'.
 
+    'Never slow down' holds the velocity hit after the switch at the cap before it
+    (velocity.hit_cap_pre_acceleration, 5% on the baseline), so its mean hit is not zero.
+
     With --from-result the saved optimum and its scenario are used (the optimum is not solved
     again; 'never slow down' still is)."""
     from allocopt.analyses.policies import compare as run
@@ -147,10 +150,10 @@ def compare(
                 ),
             )
     shown = table.copy()
-    for column in ("risk_reduction", "mean_velocity_hit", "velocity_lost_years"):
-        shown[column] = shown[column].map("{:.4f}".format)
-    for column in ("probability_with_plan_and_postponed", "share_of_optimum"):
-        shown[column] = shown[column].map("{:.1%}".format)
+    for column, digits in (("risk_reduction", 4), ("velocity_lost_years", 2)):
+        shown[column] = shown[column].map(lambda v, d=digits: f"{round(v, d) + 0.0:.{d}f}")
+    for column in ("probability_with_plan_and_postponed", "mean_velocity_hit", "share_of_optimum"):
+        shown[column] = shown[column].map(lambda v: f"{round(v, 3) + 0.0:.1%}")
     typer.echo(
         f"scenario {loaded.name}: risk_reduction is the {label('risk_reduction_exact').lower()}, "
         f"in {unit('risk_reduction_exact')}; probability_with_plan_and_postponed is the "
