@@ -115,6 +115,10 @@ def plot_value_of_slowing(
             gid=f"{TOTAL}_breaks",
         )
     ax.axhline(0, color="black", linewidth=0.6)
+    # a stacked bar's bottom is a sticky edge for the autoscale: a zero term stacked on the
+    # tallest bar would pin the axis at its top, so the margins apply past sticky edges
+    ax.use_sticky_edges = False
+    ax.autoscale_view()
     switch = regime_switch(result)
     if switch is not None:
         ax.axvline(period_edges([switch])[0], color="black", linestyle=":", linewidth=1.0)
