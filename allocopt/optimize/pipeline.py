@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from allocopt.errors import InfeasibleError, SolverError
+from allocopt.errors import InfeasibleError, ScenarioError, SolverError
 from allocopt.model import build_model
 from allocopt.model.family import families_of
 from allocopt.model.linearization import Linearization, reference
@@ -165,6 +165,18 @@ def solve_at(program: SlpProgram, timings: dict[str, float], diagnosed: bool = T
     return step
 
 
+def one_plan(scenario: Scenario) -> None:
+    """Refuse ``scenario`` when it has a ``tree:`` block, which a deterministic solve would
+    not read (it would answer for the tables' single future, never the tree's): raises
+    ScenarioError naming the ways to solve it."""
+    if scenario.tree is not None:
+        raise ScenarioError(
+            f"scenario '{scenario.name}': tree: a deterministic solve, compare, sweep or report "
+            "does not read this block; solve the tree with allocopt solve FILE "
+            "(allocopt.analyses.tree.solve_tree), or drop it with --set tree=null"
+        )
+
+
 def solve(
     scenario: Scenario,
     allow_nonoptimal: bool = False,
@@ -194,8 +206,10 @@ def solve(
     violating a constraint: ``check_failed``) raises too, unless ``allow_nonoptimal``: then the
     best solution found is returned and ``Result.status`` says what it is. ``Result.timings``
     has the seconds of every phase, summed over the outer loop's iterations
-    (:data:`allocopt.optimize.finish.PHASES`).
+    (:data:`allocopt.optimize.finish.PHASES`). A scenario with a ``tree:`` block raises
+    :class:`ScenarioError` (:func:`one_plan`).
     """
+    one_plan(scenario)
     t0 = time.perf_counter()
     inp = prepare(scenario)
     timings = {"prepare": time.perf_counter() - t0}

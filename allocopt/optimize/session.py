@@ -48,7 +48,7 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.duals import DualRows
 from allocopt.optimize.finish import add_timings
 from allocopt.optimize.highs import HighsRunner, cold_algorithm
-from allocopt.optimize.pipeline import NO_ANSWER, report, solve_outer
+from allocopt.optimize.pipeline import NO_ANSWER, one_plan, report, solve_outer
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result
 from allocopt.results.status import Status
@@ -70,9 +70,11 @@ class Model:
     :attr:`program` (whose Pyomo model is :attr:`model` too). ``families``: the constraint
     families of the core program (default :data:`allocopt.model.FAMILIES`). ``builds`` counts
     Pyomo builds; ``start`` is the schedule the next endogenous solve starts from (the last
-    converged one; ``None``: full speed)."""
+    converged one; ``None``: full speed). A scenario with a ``tree:`` block raises
+    ScenarioError (:func:`~allocopt.optimize.pipeline.one_plan`)."""
 
     def __init__(self, scenario: Scenario, families: Sequence[Family] = FAMILIES) -> None:
+        one_plan(scenario)
         self.scenario = scenario
         self.families = tuple(families)
         self.builds = 0

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from allocopt import ScenarioError, load_scenario
+from allocopt import ScenarioError, load_scenario, solve
 from allocopt.analyses.tree import branch_scenario, branches, nodes, risk_measure, solve_tree
 from allocopt.cli import app
 from allocopt.errors import SolverError
@@ -234,6 +234,23 @@ def test_the_tree_over_the_endogenous_baseline_loads_and_core_branches_are_refus
     with pytest.raises(ScenarioError, match="outer loop over the extensive form") as err:
         branch_lps(inputs)
     assert len(err.value.problems) == 1
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "sweep"])
+def test_one_plan_commands_refuse_a_tree_instead_of_ignoring_it(tmp_path, command):
+    # a deterministic solve would answer for the tables' own future, never the tree's: refused
+    # in one line, before anything is solved or written; the API refuses the same way
+    out = tmp_path / "out"
+    extra = (
+        ["--param", "velocity.hit_cap_post_acceleration=0.1:0.2:2"] if command == "sweep" else []
+    )
+    r = CliRunner().invoke(app, [command, str(TREE), "--out", str(out), *extra])
+    assert r.exit_code == 2, r.output
+    assert r.output.count("error:") == 1, r.output
+    assert "scenario 'magma_tree': tree:" in r.output
+    assert not out.exists()
+    with pytest.raises(ScenarioError, match="--set tree=null"):
+        solve(load_scenario(TREE))
 
 
 def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
