@@ -46,8 +46,9 @@ FIGURE_CAPTIONS = {
     "(the essay's Figure 6).",
     "portfolio": "Safety portfolio: share of safety resources per category.",
     "risk": "Hazard rate in each period (per year) and probability of catastrophe within the "
-    "horizon, with and without the plan; the dot at the horizon is the plan's probability "
-    "including postponed risk.",
+    "horizon, with and without the plan; the dots at the horizon include the risk past it "
+    "(grey: without safety work; with the plan: its postponed risk too), their values in the "
+    "corner.",
     "knobs": "The three knobs: velocity hit against its cap (top), preparation vs current "
     "mitigation (middle), safety portfolio by category (bottom).",
     "slowing": "What one more percentage point of velocity hit in a quarter buys (above zero) "

@@ -136,6 +136,9 @@ class TreeResult:
     cvar_alpha: float
     status: Status
     reveals: tuple[str, ...]  # period at whose start each stage is revealed
+    # one row per branch: probability, stages, risk reduction (model, exact), the probabilities
+    # of catastrophe without and with the plan within the horizon and including the risk past
+    # it (HEADLINE's four), regime switch, violations
     branches: pd.DataFrame
     values: pd.DataFrame
     results: dict[str, Result] = field(repr=False)
@@ -289,10 +292,15 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
             **stages,
             "risk_reduction_model": ex.values,
             "risk_reduction_exact": exact,
-            "probability_without_plan": [s["probability_without_plan"] for s in summaries],
-            "probability_with_plan_and_postponed": [
-                s["probability_with_plan_and_postponed"] for s in summaries
-            ],
+            **{  # within the horizon, then including the risk past it (HEADLINE)
+                name: [s[name] for s in summaries]
+                for name in (
+                    "probability_without_plan",
+                    "probability_with_plan",
+                    "probability_without_plan_and_postponed",
+                    "probability_with_plan_and_postponed",
+                )
+            },
             "regime_switch_period": [s["regime_switch_period"] for s in summaries],
             "violations": [len(results[n].violations) for n in names],
         }

@@ -272,6 +272,7 @@ def plot_portfolio(result: Result, ax: Axes | None = None) -> Figure:
 
 
 POSTPONED = "probability_with_plan_and_postponed"
+UNPLANNED = "probability_without_plan_and_postponed"
 
 
 def risk_table(result: Result) -> pd.DataFrame:
@@ -288,8 +289,9 @@ def risk_table(result: Result) -> pd.DataFrame:
 def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
     """The hazard rate in each period (per year; log scale when it spans decades) and the
     probability of catastrophe within the horizon since the start, with and without the plan,
-    and at the horizon the plan's probability including postponed risk
-    (``probability_with_plan_and_postponed``, :data:`allocopt.results.names.HEADLINE`)."""
+    and at the horizon both probabilities including the risk past it
+    (``probability_without_plan_and_postponed``, ``probability_with_plan_and_postponed``,
+    :data:`allocopt.results.names.HEADLINE`)."""
     fig = fig or Figure(figsize=(PAGE_WIDTH_IN, 2.9), layout="constrained")
     hazard_ax, cumulative_ax = fig.subplots(1, 2)
     table = risk_table(result)
@@ -309,17 +311,45 @@ def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
         # cumulative probability grows through each period: drawn at period ends, from 0.
         ends = np.append(0.0, table[f"probability_{plan}"].to_numpy())
         cumulative_ax.plot(x, ends, gid=f"probability_{plan}", linewidth=1.2, **style)
-    # the own risk the plan postpones past the horizon counts at the horizon's end
-    (after,) = cumulative_ax.plot(
-        [x[-1]],
-        [float(result.summary[POSTPONED])],
-        marker="o",
-        linestyle="none",
-        color=PALETTE["preparation"],
-        markersize=4,
-        gid=POSTPONED,
-        label="with the plan, including postponed risk (at the horizon)",
-        clip_on=False,
+    # the risk past the horizon counts at the horizon's end, on both sides: the plan's with the
+    # own risk it postpones, and the risk past the horizon without safety work
+    markers = []
+    for name, color, label in (
+        (
+            UNPLANNED,
+            "#555555",
+            "without safety work, including the risk past the horizon (at the horizon)",
+        ),
+        (
+            POSTPONED,
+            PALETTE["preparation"],
+            "with the plan, including postponed risk (at the horizon)",
+        ),
+    ):
+        (marker,) = cumulative_ax.plot(
+            [x[-1]],
+            [float(result.summary[name])],
+            marker="o",
+            linestyle="none",
+            color=color,
+            markersize=4,
+            gid=name,
+            label=label,
+            clip_on=False,
+        )
+        markers.append(marker)
+    # the two dots sit close together near 100%: their values in words
+    cumulative_ax.text(
+        0.03,
+        0.97,
+        "including the risk past the horizon:\n"
+        f"{float(result.summary[UNPLANNED]):.1%} without safety work, "
+        f"{float(result.summary[POSTPONED]):.1%} with the plan",
+        transform=cumulative_ax.transAxes,
+        va="top",
+        fontsize=FONT_SIZE["tick"],
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5},
+        gid="past_the_horizon",
     )
     hazards = table[["hazard_without_plan", "hazard_with_plan"]].to_numpy()
     positive = hazards[hazards > 0]
@@ -336,7 +366,7 @@ def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
     cumulative_ax.set_ylim(0, 1)
     for ax in (hazard_ax, cumulative_ax):
         _mark_switch(ax, result)
-    _figure_legend(fig, [*hazard_ax.get_legend_handles_labels()[0], after], ncol=2)
+    _figure_legend(fig, [*hazard_ax.get_legend_handles_labels()[0], *markers], ncol=2)
     return fig
 
 

@@ -161,6 +161,15 @@ def test_baseline_tree_shares_decisions_before_the_first_reveal(baseline_tree):
     assert after.groupby(["period", "activity", "resource"])["value"].agg(np.ptp).max() > 1e-3
 
 
+def test_branch_probabilities_come_in_pairs_on_one_basis(baseline_tree):
+    # without and with the plan, within the horizon and including the risk past it: never a
+    # probability within the horizon beside one including the risk past it alone
+    shown = [c for c in baseline_tree.branches.columns if c.startswith("probability_")]
+    within = [c for c in shown if not c.endswith("_and_postponed")]
+    assert sorted(shown) == sorted([*within, *(f"{c}_and_postponed" for c in within)])
+    assert sorted(within) == ["probability_with_plan", "probability_without_plan"]
+
+
 def test_baseline_tree_values(baseline_tree):
     v = baseline_tree.values.set_index("quantity")
     # the stochastic plan (simulated) does at least as well as the expected scenario's plan

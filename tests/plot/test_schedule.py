@@ -32,7 +32,9 @@ matplotlib.use("Agg")
 
 
 def _by_gid(fig: Figure, gid: str) -> list:
-    return [a for ax in fig.axes for a in (*ax.collections, *ax.lines) if a.get_gid() == gid]
+    return [
+        a for ax in fig.axes for a in (*ax.collections, *ax.lines, *ax.texts) if a.get_gid() == gid
+    ]
 
 
 def _stack_height(fig: Figure, gids: list[str], labels: pd.Index) -> np.ndarray:
@@ -148,9 +150,14 @@ def test_risk_lines_equal_the_hazards_and_end_at_the_summary_probabilities(basel
         (line,) = _by_gid(fig, f"probability_{plan}")
         assert line.get_ydata()[0] == 0
         assert line.get_ydata()[-1] == pytest.approx(summary[f"probability_{plan}"], rel=1e-9)
-    (dot,) = _by_gid(fig, "probability_with_plan_and_postponed")  # postponed risk, at the horizon
-    assert dot.get_ydata()[0] == summary["probability_with_plan_and_postponed"]
-    assert dot.get_ydata()[0] > summary["probability_with_plan"]  # the baseline postpones risk
+    # at the horizon both sides include the risk past it, and the text gives both values
+    for plan in ("with_plan", "without_plan"):
+        (dot,) = _by_gid(fig, f"probability_{plan}_and_postponed")
+        assert dot.get_ydata()[0] == summary[f"probability_{plan}_and_postponed"]
+        assert dot.get_ydata()[0] > summary[f"probability_{plan}"]  # risk lies past the horizon
+    (said,) = _by_gid(fig, "past_the_horizon")
+    assert f"{summary['probability_without_plan_and_postponed']:.1%} without" in said.get_text()
+    assert f"{summary['probability_with_plan_and_postponed']:.1%} with" in said.get_text()
     assert "per period" not in fig.axes[0].get_title()  # the axis is per year
 
 
