@@ -12,6 +12,7 @@ Layout of the output folder::
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +62,7 @@ FIGURE_CAPTIONS = {
 PAGE_FIGURES = ("knobs", "schedule", "risk", "slowing")
 LEFT_OUT = {"tables", "data", "name", "description"}  # not settings, or shown elsewhere
 TEMPLATE = "report.html.j2"
+PLAN_NOTE = ("velocity_hit", "preparation_share")  # the knobs a figure's Description carries
 PAGE = "index.html"
 
 
@@ -239,6 +241,20 @@ def render_html(result: Result, pngs: dict[str, bytes], written: str | None = No
     )
 
 
+def plan_note(result: Result) -> str:
+    """What the report's PNG figures carry in their ``Description``: the scenario and the two
+    knobs per period (velocity hit, preparation share; 4 decimals) as JSON, so that a copied
+    figure (the README's ``docs/knobs.png``) can be checked against a fresh solve."""
+    knobs = result.knobs
+    return json.dumps(
+        {
+            "scenario": result.scenario_name,
+            "period": list(knobs.period),
+            **{k: [round(float(v), 4) for v in knobs[k]] for k in PLAN_NOTE},
+        }
+    )
+
+
 def write_report(result: Result, out: str | Path) -> Path:
     """Write figures, exports, the saved result and ``index.html`` into ``out``, as a run's
     folder (:func:`~allocopt.results.files.write_run`: an earlier run's files removed,
@@ -248,10 +264,11 @@ def write_report(result: Result, out: str | Path) -> Path:
         save_result(result, staging / "result")
         export_all(result, staging)
         pngs = {}
+        note = plan_note(result)
         for name, draw in FIGURES.items():
             fig = draw(result)
             for suffix in FIGURE_FORMATS:
-                path = save_figure(fig, staging / "figures" / f"{name}{suffix}")
+                path = save_figure(fig, staging / "figures" / f"{name}{suffix}", description=note)
                 if suffix == ".png":
                     pngs[name] = path.read_bytes()
         atomic_write_text(staging / PAGE, render_html(result, pngs))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import math
 import os
 import re
 
+import numpy as np
 import pytest
 import yaml
+from PIL import Image
 from typer.testing import CliRunner
 
 from allocopt import load_result, save_result, solve
@@ -18,6 +21,7 @@ from allocopt.cli import app
 from allocopt.report import (
     FIGURES,
     PAGE_FIGURES,
+    PLAN_NOTE,
     assumptions,
     headline,
     render_html,
@@ -27,7 +31,7 @@ from allocopt.report import (
 from allocopt.results.files import MANIFEST
 from allocopt.results.names import label
 from allocopt.scenario.tables import CHANNELS
-from tests.conftest import BASELINE, CORE, files_below, manifest_files
+from tests.conftest import BASELINE, CORE, ROOT, files_below, manifest_files
 
 runner = CliRunner()
 EMBEDDED = re.compile(
@@ -54,6 +58,24 @@ def test_the_page_embeds_every_figure_as_written_to_disk(report_dir):
     assert "http" not in page  # self-contained: nothing fetched from elsewhere
     assert 'src="figures/' not in page
     assert "<link" not in page
+
+
+def test_the_readme_figure_shows_the_baseline_as_solved_now(baseline_result, report_dir):
+    # docs/knobs.png is a copy of a report's knobs figure, whose Description carries the knobs
+    # it drew: a change of the baseline's plan makes the README's picture stale, caught here
+    stale = "docs/knobs.png is stale: make it again as README.md says under the picture"
+
+    def knobs(path):
+        note = Image.open(path).text.get("Description")
+        assert note is not None, f"{path}: no Description; {stale}"
+        return json.loads(note)
+
+    fresh, readme = knobs(report_dir / "figures" / "knobs.png"), knobs(ROOT / "docs" / "knobs.png")
+    assert fresh["scenario"] == readme["scenario"] == baseline_result.scenario_name
+    assert readme["period"] == fresh["period"] == list(baseline_result.knobs.period)
+    for name in PLAN_NOTE:
+        np.testing.assert_allclose(fresh[name], baseline_result.knobs[name], atol=1e-4)
+        np.testing.assert_allclose(readme[name], fresh[name], atol=2e-3, err_msg=stale)
 
 
 def test_the_page_shows_assumptions_knobs_schedule_and_risk(baseline, baseline_result, report_dir):

@@ -395,14 +395,19 @@ FIGURES = {
 }
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 200) -> Path:
+def save_figure(
+    fig: Figure, path: str | Path, dpi: int = 200, description: str | None = None
+) -> Path:
     """Write ``fig`` as PNG, SVG or PDF (by suffix) atomically, without a timestamp, so the
-    same figure gives the same bytes."""
+    same figure gives the same bytes; ``description`` goes into the PNG's ``Description`` text
+    chunk (ignored for SVG and PDF)."""
     path = Path(path)
-    if path.suffix.lower() not in FORMATS:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
         raise ValueError(f"{path}: figure format must be one of {', '.join(FORMATS)}")
+    metadata = dict(NO_DATE[suffix])
+    if description is not None and suffix == ".png":
+        metadata["Description"] = description
     with matplotlib.rc_context({"svg.hashsalt": "allocopt"}):  # stable SVG ids
-        atomic_write(
-            path, lambda tmp: fig.savefig(tmp, dpi=dpi, metadata=NO_DATE[path.suffix.lower()])
-        )
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, metadata=metadata))
     return path
