@@ -23,9 +23,10 @@ import pandas as pd
 from allocopt.analyses.policies import capabilities_only, essay_split, follow_rule
 from allocopt.analyses.runner import run_many
 from allocopt.errors import ScenarioError
-from allocopt.model import evaluate
+from allocopt.model import broken, evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
+from allocopt.results.build import probabilities
 from allocopt.results.names import HAZARD_UNIT, label, unit
 from allocopt.results.result import write_tables
 from allocopt.scenario.distributions import Uncertainty
@@ -35,12 +36,18 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 POSTPONED = "probability_with_plan_and_postponed"
 POLICIES = ("essay_rule", "capabilities_only")  # compared with the plan on every sample
 TIE = 1e-9  # the plan does worse than a policy when its risk reduction is lower by more than this
+PROBABILITIES = (  # HEADLINE's four, in pairs: within the horizon, then including past it
+    "probability_without_plan",
+    "probability_with_plan",
+    "probability_without_plan_and_postponed",
+    "probability_with_plan_and_postponed",
+)
 QUANTITIES = {  # per-sample outcome -> unit (the headline names, allocopt.results.names)
     "risk_reduction": HAZARD_UNIT,
-    "probability_without_plan": unit("probability_without_plan"),
-    "probability_with_plan_and_postponed": unit("probability_with_plan_and_postponed"),
+    **{name: unit(name) for name in PROBABILITIES},
     **{f"risk_reduction_{p}": HAZARD_UNIT for p in POLICIES},
 }
+KEPT = "risk_reduction_where_kept"  # the plan's risk reduction over the samples it keeps
 
 Task = tuple[dict, dict[str, list], list[tuple[int, dict[str, float]]]]
 
@@ -73,24 +80,24 @@ def evaluate_sample(
     base: Scenario, plan: Schedule, budget: np.ndarray, values: dict[str, float]
 ) -> dict[str, Any]:
     """The plan (written for ``budget``), the essay's rule and 'capabilities only' on ``base``
-    with ``values`` set: risk reductions, catastrophe probabilities (counting the own risk
-    postponed past the horizon), the plan's violations, and the cumulative probability at the end
-    of each period (within the horizon)."""
+    with ``values`` set: risk reductions, the four catastrophe probabilities
+    (:func:`allocopt.results.build.probabilities`), the plan's violations and the constraint
+    families they are in (``broken``: family names joined by ", ", e.g. "velocity" where the
+    sample's later switch holds the pre-acceleration cap over a quarter the plan slows by the
+    post-acceleration one), and the cumulative probability at the end of each period (within
+    the horizon)."""
     inp = prepare(base.with_updates(values))
-    ev = evaluate(inp, carry(plan, budget, inp.budget))
-    reference = float(inp.hazard.sum() * inp.dt)
-    reduction = ev.risk_reduction(inp)
+    schedule = carry(plan, budget, inp.budget)
+    ev = evaluate(inp, schedule)
     policies = {
         "essay_rule": follow_rule(inp, essay_split),
         "capabilities_only": capabilities_only(inp),
     }
     return {
-        "risk_reduction": reduction,
-        "probability_without_plan": -math.expm1(-reference),
-        "probability_with_plan_and_postponed": -math.expm1(
-            -(reference + float(ev.tail_full.sum()) - reduction)
-        ),
+        "risk_reduction": ev.risk_reduction(inp),
+        **probabilities(inp, ev),
         "violations": len(ev.violations),
+        "broken": ", ".join(broken(inp, schedule, ev)),
         **{
             f"risk_reduction_{name}": evaluate(inp, schedule).risk_reduction(inp)
             for name, schedule in policies.items()
@@ -159,26 +166,45 @@ class MonteCarlo:
             f"{stat(f'plan_worse_than_{p}', 'probability'):.1%} than {p.replace('_', ' ')}"
             for p in POLICIES
         )
-        return "\n".join(
-            [
-                f"Monte Carlo evaluation of {plan}: {n} samples (seed {self.seed})",
-                f"  {label('risk_reduction_exact').lower()}: mean "
-                f"{stat('risk_reduction', 'mean'):.4f} "
-                f"(5–95%: {stat('risk_reduction', 'q05'):.4f}–{stat('risk_reduction', 'q95'):.4f};"
-                f" nominal {stat('risk_reduction', 'nominal'):.4f})",
-                f"  {label('probability_with_plan_and_postponed').lower()}: median "
-                f"{stat(POSTPONED, 'q50'):.2%} (5–95%: {stat(POSTPONED, 'q05'):.2%}–"
-                f"{stat(POSTPONED, 'q95'):.2%}); within the horizon without safety work: median "
-                f"{stat('probability_without_plan', 'q50'):.2%}",
-                f"  the plan does worse than a policy in: {worse}; samples where it breaks a "
-                f"constraint: {stat('samples_with_violations', 'probability'):.1%}",
-            ]
-        )
+        families = self.summary.quantity[self.summary.quantity.str.startswith("samples_breaking_")]
+        by_family = ", ".join(
+            f"{q.removeprefix('samples_breaking_')} {stat(q, 'probability'):.1%}" for q in families
+        )  # family names: velocity (the velocity-hit cap), budget, staff, allocation, variables
+
+        def median(name: str) -> str:
+            return f"{stat(name, 'q50'):.2%}"
+
+        kept = int(stat(KEPT, "count"))
+        lines = [
+            f"Monte Carlo evaluation of {plan}: {n} samples (seed {self.seed})",
+            f"  {label('risk_reduction_exact').lower()}: mean "
+            f"{stat('risk_reduction', 'mean'):.4f} "
+            f"(5–95%: {stat('risk_reduction', 'q05'):.4f}–{stat('risk_reduction', 'q95'):.4f};"
+            f" nominal {stat('risk_reduction', 'nominal'):.4f})",
+            "  probability of catastrophe (median), without safety work -> with the plan: "
+            f"within the horizon {median('probability_without_plan')} -> "
+            f"{median('probability_with_plan')}; including the risk past it "
+            f"{median('probability_without_plan_and_postponed')} -> {median(POSTPONED)}",
+            f"  the plan does worse than a policy in: {worse}",
+            f"  samples where it breaks a constraint: "
+            f"{stat('samples_with_violations', 'probability'):.1%}"
+            + (f" (by constraint family: {by_family})" if by_family else ""),
+        ]
+        if 0 < kept < n:
+            lines.append(
+                f"  over the {kept} samples where it keeps every constraint: mean "
+                f"{stat(KEPT, 'mean'):.4f} (5–95%: {stat(KEPT, 'q05'):.4f}–"
+                f"{stat(KEPT, 'q95'):.4f})"
+            )
+        return "\n".join(lines)
 
 
 def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
     """Nominal value, mean, its standard error, standard deviation and quantiles of each outcome;
-    the probability that the plan does worse than each policy and that it breaks a constraint."""
+    the probability that the plan does worse than each policy, that it breaks a constraint
+    (``samples_with_violations``) and one in each family (``samples_breaking_<family>``); the
+    count, mean and quantiles of the plan's risk reduction over the samples where it breaks
+    none (:data:`KEPT`: the samples that break one count safety work the plan could not do)."""
     n = len(samples)
     rows = []
     for quantity, quantity_unit in QUANTITIES.items():
@@ -197,8 +223,28 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             (f"plan_worse_than_{p}", "probability", float(worse.mean()), "share of samples")
         )
-    broken = float((samples.violations > 0).mean())
-    rows.append(("samples_with_violations", "probability", broken, "share of samples"))
+    share = float((samples.violations > 0).mean())
+    rows.append(("samples_with_violations", "probability", share, "share of samples"))
+    families = samples.broken.str.split(", ").explode()
+    for family in sorted(set(families[families != ""])):
+        hit = samples.broken.str.split(", ").map(lambda names, f=family: f in names)
+        rows.append(
+            (f"samples_breaking_{family}", "probability", float(hit.mean()), "share of samples")
+        )
+    kept = samples.risk_reduction[samples.violations == 0]
+    rows += [
+        (KEPT, "count", float(len(kept)), "samples"),
+        (KEPT, "mean", float(kept.mean()) if len(kept) else math.nan, HAZARD_UNIT),
+        *(
+            (
+                KEPT,
+                f"q{round(100 * q):02d}",
+                float(kept.quantile(q)) if len(kept) else math.nan,
+                HAZARD_UNIT,
+            )
+            for q in QUANTILES
+        ),
+    ]
     rows.append(("samples", "count", float(n), "samples"))
     return pd.DataFrame(rows, columns=["quantity", "statistic", "value", "unit"])
 

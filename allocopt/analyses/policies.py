@@ -19,6 +19,7 @@ from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.rules import essay_split, follow_rule
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.optimize.session import Model
+from allocopt.results.build import probabilities
 from allocopt.results.result import Result
 from allocopt.scenario.schema import Scenario
 
@@ -43,12 +44,10 @@ class PolicyScore:
 
 
 def _row(name: str, inp: Inputs, ev: Evaluation) -> PolicyScore:
-    reduction = ev.risk_reduction(inp)
-    cumulative = float(inp.hazard_full.sum() * inp.dt + ev.tail_full.sum()) - reduction
     return PolicyScore(
         name,
-        reduction,
-        float(-np.expm1(-cumulative)),
+        ev.risk_reduction(inp),
+        probabilities(inp, ev)["probability_with_plan_and_postponed"],
         ev.delay_end,
         float(ev.velocity_hit.mean()),
         len(ev.violations),

@@ -73,6 +73,15 @@ def violations(
     return [message for _, message in sorted(found, key=lambda finding: finding[0])]
 
 
+def broken(
+    inp: Inputs, schedule: Schedule, ev: Evaluation, families: Sequence[Family] = FAMILIES
+) -> tuple[str, ...]:
+    """The names of the families of ``families`` whose ``check`` finds a constraint that
+    ``schedule`` violates in the simulator's numbers ``ev`` (in the families' order; empty
+    exactly when :func:`violations` is)."""
+    return tuple(family.name for family in families if family.check(inp, schedule, ev))
+
+
 def evaluate(inp: Inputs, schedule: Schedule, families: Sequence[Family] = FAMILIES) -> Evaluation:
     """The exact evaluation of ``schedule`` (:func:`allocopt.numeric.simulate.simulate`) with the
     constraints it violates (:func:`violations`)."""
@@ -87,6 +96,7 @@ def shared_as(kind: Sharing, families: Sequence[Family] = FAMILIES) -> tuple[str
 __all__ = [
     "CAPABILITIES",
     "FAMILIES",
+    "broken",
     "build_model",
     "evaluate",
     "shared_as",

@@ -55,6 +55,27 @@ def _allocation(inp: Inputs, schedule: Schedule, ev: Evaluation) -> pd.DataFrame
     return allocation
 
 
+def cumulative_hazards(inp: Inputs, ev: Evaluation) -> tuple[float, float]:
+    """Cumulative hazard including the risk past the horizon (the tail, when there is one),
+    without safety work and with ``ev``'s plan (which counts the own risk it postpones):
+    ``(reference, plan)``; their difference is ``ev.risk_reduction(inp)``."""
+    reference = float(inp.hazard_full.sum() * inp.dt + ev.tail_full.sum())
+    return reference, reference - ev.risk_reduction(inp)
+
+
+def probabilities(inp: Inputs, ev: Evaluation) -> dict[str, float]:
+    """The four probabilities of catastrophe of :data:`allocopt.results.names.HEADLINE`, by
+    name: without safety work and with ``ev``'s plan, within the horizon and including the
+    risk past it (:func:`cumulative_hazards`). Every table that shows one shows its pair."""
+    reference, plan = cumulative_hazards(inp, ev)
+    return {
+        "probability_without_plan": -math.expm1(-float(inp.hazard_full.sum() * inp.dt)),
+        "probability_without_plan_and_postponed": -math.expm1(-reference),
+        "probability_with_plan": -math.expm1(-float(ev.hazard_plan.sum() * inp.dt)),
+        "probability_with_plan_and_postponed": -math.expm1(-plan),
+    }
+
+
 def build_result(
     inp: Inputs,
     scenario: Scenario,
@@ -149,11 +170,8 @@ def build_result(
         }
     )
 
-    cum_within = float(inp.hazard_full.sum() * inp.dt)
-    cum_ref = cum_within + float(ev.tail_full.sum())  # and the tail past the horizon, if any
+    cum_ref, cum_all = cumulative_hazards(inp, ev)
     exact = ev.risk_reduction(inp)
-    cum_plan = float(ev.hazard_plan.sum() * inp.dt)  # within the horizon
-    cum_all = cum_ref - exact  # plus the own risk the plan postpones beyond the horizon
     switch = np.flatnonzero(point.post_acceleration)
     summary: dict[str, float | str] = {
         "scenario": inp.scenario_name,
@@ -162,10 +180,7 @@ def build_result(
         "risk_reduction_model": objective_model,
         "risk_reduction_exact": exact,
         "approximation_gap": (objective_model - exact) / exact if exact > 0 else math.nan,
-        "probability_without_plan": -math.expm1(-cum_within),
-        "probability_without_plan_and_postponed": -math.expm1(-cum_ref),
-        "probability_with_plan": -math.expm1(-cum_plan),
-        "probability_with_plan_and_postponed": -math.expm1(-cum_all),
+        **probabilities(inp, ev),
         "probability_reduction_points": 100 * (math.exp(-cum_all) - math.exp(-cum_ref)),
         "probability_reduction_relative": (
             (math.exp(-cum_all) - math.exp(-cum_ref)) / -math.expm1(-cum_ref)

@@ -15,7 +15,16 @@ import yaml
 from typer.testing import CliRunner
 
 from allocopt import Scenario, ScenarioError, Schedule, evaluate, load_scenario
-from allocopt.analyses.montecarlo import MonteCarlo, carry, draw, evaluate_sample, montecarlo
+from allocopt.analyses.montecarlo import (
+    KEPT,
+    QUANTITIES,
+    MonteCarlo,
+    carry,
+    draw,
+    evaluate_sample,
+    montecarlo,
+    summarize,
+)
 from allocopt.analyses.policies import essay_split, follow_rule
 from allocopt.analyses.runner import executor
 from allocopt.cli import app
@@ -390,3 +399,40 @@ def test_fan_chart_draws_the_quantiles_of_the_samples(spread_run):
     assert ax.get_ylabel() == "Probability since the start"  # the headline vocabulary
     assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
     assert mdates.num2date(ax.get_xlim()[0]).year == 2025
+
+
+def test_a_later_switch_breaks_the_velocity_cap_and_the_summary_names_it(baseline, baseline_result):
+    # the baseline's plan slows by the post-acceleration cap from 2026Q1; a sample whose switch
+    # comes later holds the pre-acceleration cap there: the plan breaks it, and the velocity
+    # family is named; the nominal sample breaks nothing
+    plan, budget = baseline_result.schedule, prepare(baseline).budget
+    nominal = evaluate_sample(baseline, plan, budget, {})
+    late = evaluate_sample(baseline, plan, budget, {"velocity.acceleration_threshold": 4.5})
+    assert (nominal["violations"], nominal["broken"]) == (0, "")
+    assert late["violations"] > 0
+    assert late["broken"] == "velocity"
+    for row in (nominal, late):  # the four probabilities, in pairs on one basis
+        assert row["probability_with_plan"] < row["probability_without_plan"]
+        assert row["probability_with_plan_and_postponed"] > row["probability_with_plan"]
+        assert row["probability_without_plan_and_postponed"] > row["probability_without_plan"]
+
+
+def test_summary_counts_each_family_and_the_samples_kept():
+    samples = pd.DataFrame(
+        {
+            "risk_reduction": [1.0, 2.0, 4.0, 8.0],
+            "violations": [0, 2, 0, 3],
+            "broken": ["", "velocity", "", "velocity, staff"],
+            **{q: [0.5] * 4 for q in QUANTITIES if q != "risk_reduction"},
+        }
+    )
+    summary = summarize(samples, dict.fromkeys(QUANTITIES, 0.5))
+    mc = MonteCarlo("s", 1, samples, summary, pd.DataFrame())
+    assert mc.statistic("samples_with_violations", "probability") == 0.5
+    assert mc.statistic("samples_breaking_velocity", "probability") == 0.5
+    assert mc.statistic("samples_breaking_staff", "probability") == 0.25
+    assert mc.statistic(KEPT, "count") == 2
+    assert mc.statistic(KEPT, "mean") == 2.5  # samples 0 and 2
+    text = mc.text_summary()
+    assert "by constraint family: staff 25.0%, velocity 50.0%" in text
+    assert "over the 2 samples where it keeps every constraint: mean 2.5000" in text
