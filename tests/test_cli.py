@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.cli import Doing, app, explain
+from allocopt.cli.solving import default_folder
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.results.files import MANIFEST
 from allocopt.run import run_scenario
@@ -224,3 +225,20 @@ def test_run_scenario_writes_what_the_cli_writes(tmp_path):
 )
 def test_explain_maps_each_error_to_its_exit_code_and_lines(error, doing, code, lines):
     assert explain(error, doing) == (code, lines)
+
+
+def test_a_changed_scenario_gets_a_folder_of_its_own(tmp_path, monkeypatch):
+    # --set / --override without --out never overwrite the folder of the scenario as written
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    plain = runner.invoke(app, ["-q", "solve", str(CORE)])
+    changed = runner.invoke(
+        app, ["-q", "solve", str(CORE), "--set", "velocity.hit_cap_post_acceleration=0.3"]
+    )
+    assert plain.exit_code == changed.exit_code == 0, plain.output + changed.output
+    written = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert written == ["magma_core", "magma_core__velocity.hit_cap_post_acceleration=0.3"]
+    assert "results/magma_core__velocity.hit_cap_post_acceleration=0.3/" in changed.output
+    long = default_folder("s", [f"a.b{k}=1/2" for k in range(20)], ["x,y"])
+    assert long.name.startswith("s__x+y+a.b0=1_2+")
+    assert len(long.name) == len("s__") + 60 + 9

@@ -4,6 +4,8 @@ the saved result and an HTML page)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -28,11 +30,30 @@ from allocopt.errors import ScenarioError
 from allocopt.results.files import check_writable
 
 
+def default_folder(name: str, sets: list[str] | None, override: list[str] | None) -> Path:
+    """``results/<name>``, with the command's ``--override`` and ``--set`` appended when it has
+    any (``results/magma_baseline__velocity.hit_cap_post_acceleration=0.3``), so a changed
+    scenario never overwrites the folder of the scenario as written; characters other than
+    letters, digits and ``.=+-_`` become ``_``, and a slug over 80 characters is cut to 60 and
+    a hash of the whole."""
+    changes = [n.strip() for g in override or () for n in g.split(",") if n.strip()]
+    changes += [s.replace(" ", "") for s in sets or ()]
+    if not changes:
+        return Path("results") / name
+    slug = re.sub(r"[^A-Za-z0-9.=+_-]", "_", "+".join(changes))
+    if len(slug) > 80:
+        slug = f"{slug[:60]}-{hashlib.sha1(slug.encode()).hexdigest()[:8]}"
+    return Path("results") / f"{name}__{slug}"
+
+
 def solve(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the result tables.  [default: results/<scenario name>]"),
+        typer.Option(
+            help="Folder for the result tables.  [default: results/<scenario name>, with any "
+            "--override and --set appended]"
+        ),
     ] = None,
     time_limit: Annotated[
         float | None,
@@ -76,7 +97,7 @@ def solve(
         loaded = load(scenario, allow_path, set_, override)
         if time_limit is not None:
             loaded = with_option("--time-limit", loaded, "solver.time_limit_seconds", time_limit)
-        folder = out or Path("results") / loaded.name
+        folder = out or default_folder(loaded.name, set_, override)
         tree = loaded.tree is not None
         doing.writes(folder, "the tree tables" if tree else "the result tables")
         run = run_scenario(
@@ -112,7 +133,10 @@ def report(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the report.  [default: results/<scenario name>_report]"),
+        typer.Option(
+            help="Folder for the report.  [default: results/<scenario name>_report, with any "
+            "--override and --set appended before _report]"
+        ),
     ] = None,
     from_result: FromResultOption = None,
     set_: SetOption = None,
@@ -140,7 +164,8 @@ def report(
                 f"not '{loaded.name}' named by {path}"
             )
         name = result.scenario_name if result is not None else loaded.name
-        folder = doing.writes(out or Path("results") / f"{name}_report", "the report")
+        plain = default_folder(name, set_, override)
+        folder = doing.writes(out or plain.with_name(f"{plain.name}_report"), "the report")
         check_writable(folder)
         if result is None:
             with OuterLine() as line:
