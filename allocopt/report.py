@@ -25,8 +25,9 @@ import pandas as pd
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from allocopt.plot.save import save_figure
 from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
-from allocopt.plot.schedule import period_length_years, regime_switch, save_figure
+from allocopt.plot.schedule import period_length_years, regime_switch
 from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.files import write_run

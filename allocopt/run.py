@@ -27,7 +27,7 @@ from allocopt.analyses.tree import TreeResult, solve_tree
 from allocopt.errors import ScenarioError
 from allocopt.optimize.outer import Iteration
 from allocopt.optimize.pipeline import solve
-from allocopt.plot.schedule import save_figure
+from allocopt.plot.save import save_figure
 from allocopt.plot.tree import plot_tree
 from allocopt.plot.uncertainty import plot_fan
 from allocopt.results.files import check_writable, write_run

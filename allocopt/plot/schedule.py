@@ -9,9 +9,7 @@ Periods are drawn as steps: a value holds for its whole period. Colours come fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -20,7 +18,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from allocopt.results.files import atomic_write
 from allocopt.results.names import (
     CAPABILITIES,
     CATEGORY_LABELS,
@@ -35,7 +32,6 @@ COLUMN_WIDTH_IN = 3.5
 PAGE_WIDTH_IN = 7.0
 FONT_SIZE = {"tick": 7, "label": 8, "title": 9, "legend": 7}
 MITIGATION_HATCH = "////"
-FORMATS = (".png", ".svg", ".pdf")
 LEGEND_STYLE = {
     "fontsize": FONT_SIZE["legend"],
     "ncol": 2,
@@ -43,7 +39,6 @@ LEGEND_STYLE = {
     "handlelength": 1.6,
     "columnspacing": 1.0,
 }
-NO_DATE = {".png": {"Software": None}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None}}
 
 
 def period_edges(labels: Sequence[str]) -> pd.DatetimeIndex:
@@ -393,21 +388,3 @@ FIGURES = {
     "portfolio": plot_portfolio,
     "knobs": plot_knobs,
 }
-
-
-def save_figure(
-    fig: Figure, path: str | Path, dpi: int = 200, description: str | None = None
-) -> Path:
-    """Write ``fig`` as PNG, SVG or PDF (by suffix) atomically, without a timestamp, so the
-    same figure gives the same bytes; ``description`` goes into the PNG's ``Description`` text
-    chunk (ignored for SVG and PDF)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"{path}: figure format must be one of {', '.join(FORMATS)}")
-    metadata = dict(NO_DATE[suffix])
-    if description is not None and suffix == ".png":
-        metadata["Description"] = description
-    with matplotlib.rc_context({"svg.hashsalt": "allocopt"}):  # stable SVG ids
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, metadata=metadata))
-    return path

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from allocopt.plot.save import save_figure
 from allocopt.plot.schedule import (
     FIGURES,
     period_edges,
@@ -22,7 +23,6 @@ from allocopt.plot.schedule import (
     plot_schedule,
     plot_velocity,
     risk_table,
-    save_figure,
 )
 from allocopt.results.names import CATEGORY_LABELS, PALETTE
 from allocopt.results.wide import schedule_table, status_marker

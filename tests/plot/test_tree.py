@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 
 from allocopt import load_scenario
 from allocopt.analyses.tree import solve_tree
-from allocopt.plot.schedule import period_edges, save_figure
+from allocopt.plot.save import save_figure
+from allocopt.plot.schedule import period_edges
 from allocopt.plot.tree import STAGE_COLOURS, STAGE_STYLES, plot_tree, plot_tree_values
 from tests.conftest import ROOT
 
