@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -128,6 +129,14 @@ WRITERS = {
     ),
     "report": ([str(CORE)], "", "allocopt.optimize.pipeline.solve"),
 }
+
+
+def test_outcomes_says_how_many_points_chose_each_outcome_in_words(tmp_path):
+    args, _, _ = WRITERS["outcomes"]
+    result = runner.invoke(app, ["--quiet", "outcomes", *args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert re.fullmatch(rf"1 point \([a-z_]+ 1\) written to {tmp_path}/", last), last
 
 
 @pytest.mark.parametrize("command", sorted(WRITERS))
