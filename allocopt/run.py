@@ -141,18 +141,22 @@ def run_scenario(
 
 class OuterLine:
     """A live progress line of the outer loop on stderr (tqdm), opened at the first iteration it
-    is told of (so a core program shows none): start, iteration, exact objective, delay step and
-    trust radius. Pass it as :func:`allocopt.solve`'s ``on_iteration`` inside ``with OuterLine()
-    as line:``, which clears it at the end."""
+    is told of (so a core program shows none): iterations, elapsed time, seconds per iteration
+    once one has been timed (tqdm's own rate would time the empty first update), start,
+    iteration, exact objective, delay step and trust radius. Pass it as :func:`allocopt.solve`'s
+    ``on_iteration`` inside ``with OuterLine() as line:``, which clears it at the end."""
 
     def __init__(self) -> None:
         self.bar: tqdm | None = None
 
     def __call__(self, start: str, it: Iteration) -> None:
         if self.bar is None:
-            self.bar = tqdm(desc="outer loop", unit=" iterations", leave=False)
+            form = "{desc}: {n_fmt}{unit} [{elapsed}{postfix}]"  # no rate
+            self.bar = tqdm(desc="outer loop", unit=" iterations", leave=False, bar_format=form)
+        timed = self.bar.n  # iterations since the bar opened at the first one
+        pace = f"{self.bar.format_dict['elapsed'] / timed:.2f} s/iteration, " if timed else ""
         self.bar.set_postfix_str(
-            f"start {start}, iteration {it.iteration}: exact {it.objective_exact:.6f}, "
+            f"{pace}start {start}, iteration {it.iteration}: exact {it.objective_exact:.6f}, "
             f"step {it.delay_step_years:.1e} y, radius {it.trust:.1e} y",
             refresh=False,
         )

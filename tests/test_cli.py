@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +18,9 @@ from allocopt.analyses.runner import SchedulerUnreachable
 from allocopt.cli import Doing, app, explain
 from allocopt.cli.solving import default_folder
 from allocopt.errors import ScenarioError, SolverError
+from allocopt.optimize.outer import Iteration
 from allocopt.results.files import MANIFEST
-from allocopt.run import run_scenario
+from allocopt.run import OuterLine, run_scenario
 from tests.conftest import BASELINE, CORE, ROOT, files_below, manifest_files
 
 runner = CliRunner()
@@ -50,6 +54,24 @@ def test_solve_from_several_starts_shows_the_loop_and_writes_the_starts(tmp_path
     assert quiet.exit_code == 0, quiet.output
     assert "outer loop: " not in quiet.output  # --quiet: no progress line
     assert "starts of the outer loop" not in quiet.output
+
+
+def test_the_outer_line_shows_seconds_per_iteration_once_timed_never_a_rate(capsys):
+    """tqdm's rate of the first, empty update (thousands of iterations per second) is not shown;
+    seconds per iteration are, from the second iteration on."""
+    it = Iteration(0, 0.1, 1.0, 1.0, 0.01, 0.0, 0, 0, True)
+    with OuterLine() as line:
+        line("full_speed", it)
+        first = capsys.readouterr().err
+        time.sleep(0.02)
+        line("full_speed", dataclasses.replace(it, iteration=1))
+        second = capsys.readouterr().err.split("\r")[-1]
+    assert "outer loop: 1 iterations" in first
+    assert "/s" not in first + second
+    assert "s/iteration" not in first
+    pace = re.search(r"2 iterations \[00:00, (\d+\.\d+) s/iteration, start full_speed", second)
+    assert pace is not None, second
+    assert float(pace.group(1)) >= 0.02
 
 
 def test_starts_are_refused_for_a_tree_before_solving():
@@ -129,6 +151,14 @@ WRITERS = {
     ),
     "report": ([str(CORE)], "", "allocopt.optimize.pipeline.solve"),
 }
+
+
+def test_outcomes_says_how_many_points_chose_each_outcome_in_words(tmp_path):
+    args, _, _ = WRITERS["outcomes"]
+    result = runner.invoke(app, ["--quiet", "outcomes", *args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert re.fullmatch(rf"1 point \([a-z_]+ 1\) written to {tmp_path}/", last), last
 
 
 @pytest.mark.parametrize("command", sorted(WRITERS))

@@ -56,6 +56,20 @@ def _run(*args: str) -> tuple[int, list[str]]:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+def test_set_with_a_space_instead_of_equals_is_one_line_naming_the_form(
+    command: str, tmp_path: Path
+) -> None:
+    """``--set FIELD VALUE`` is refused as the command line is read, not as click's "unexpected
+    extra argument" (nor, for validate, VALUE read as a scenario file)."""
+    code, lines = _run(command, str(CORE), "--set", "risk.cuts", "8", *_out(command, tmp_path))
+    assert code == 2
+    assert lines == [
+        "error: --set risk.cuts: expected FIELD=VALUE, e.g. velocity.hit_cap_post_acceleration=0.3"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_takes_set_and_names_option_and_field(command: str, tmp_path: Path) -> None:
     code, lines = _run(command, str(CORE), "--set", TYPO, *_out(command, tmp_path))
     assert code == 2

@@ -109,8 +109,8 @@ def outcomes(
         with executor(workers, scheduler) as ex:
             table = outcome_map(loaded, ps, lags, executor=ex, progress=progress())
         save_outcome_map(table, folder, loaded.name)
-    counts = table.chosen.value_counts().to_dict()
-    typer.echo(f"{len(table)} points ({counts}) written to {folder}/")
+    counts = ", ".join(f"{chosen} {n}" for chosen, n in table.chosen.value_counts().items())
+    typer.echo(f"{len(table)} point{'s' * (len(table) != 1)} ({counts}) written to {folder}/")
 
 
 def compare(

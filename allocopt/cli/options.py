@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from allocopt.cli.failing import failing
 from allocopt.errors import ScenarioError
 from allocopt.scenario.load import load_scenario, parse_updates
 from allocopt.scenario.schema import Scenario
@@ -30,6 +31,17 @@ AllowOption = Annotated[
         "(data tables, extends); repeatable.",
     ),
 ]
+
+
+def _read_sets(items: list[str] | None) -> list[str] | None:
+    """``--set``'s items, checked as the command line is read: an item that is not FIELD=VALUE
+    (``--set FIELD VALUE``) exits with 2 and one line naming the option and the expected form,
+    before click would refuse VALUE as an unexpected extra argument."""
+    with failing():
+        parse_updates(items or [])
+    return items
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -38,6 +50,7 @@ SetOption = Annotated[
         help="Set a dotted scenario field (as Scenario.with_updates takes it), e.g. "
         "velocity.hit_cap_post_acceleration=0.3; VALUE is read as YAML (0.3, 1e3, null, "
         "[a, b]); repeatable, applied after --override.",
+        callback=_read_sets,
     ),
 ]
 OverrideOption = Annotated[

@@ -47,19 +47,44 @@ def plot_tornado(
     table: pd.DataFrame, outcome: str = "risk_reduction_exact", ax: Axes | None = None
 ) -> Axes:
     """One-at-a-time sweep: for each parameter, the range of ``outcome`` over its values, as bars
-    around the base value, widest on top."""
+    from the base run's value to the highest and to the lowest value of ``outcome`` as that
+    parameter alone moves over its values, widest on top. A sweep over which ``outcome`` does not move (within
+    a relative 1e-9) says so in the plot, which would otherwise be empty."""
     ax = _axes(ax)
     base = float(table.loc[table.varied == BASE, outcome].iloc[0])
     varied = table[~table.varied.isin([BASE, GRID])]
     spans = varied.groupby("varied", sort=False)[outcome].agg(["min", "max"])
     spans = spans.assign(width=spans["max"] - spans["min"]).sort_values("width")
     y = np.arange(len(spans))
-    ax.barh(y, spans["max"] - base, left=base, color="tab:blue", label="above base")
-    ax.barh(y, spans["min"] - base, left=base, color="tab:orange", label="below base")
-    ax.axvline(base, color="black", linewidth=0.8)
+    ax.barh(
+        y,
+        spans["max"] - base,
+        left=base,
+        color="tab:blue",
+        label="highest over the parameter's values",
+    )
+    ax.barh(
+        y,
+        spans["min"] - base,
+        left=base,
+        color="tab:orange",
+        label="lowest over the parameter's values",
+    )
+    ax.axvline(base, color="black", linewidth=0.8, label=f"base run: {base:.4g}")
     ax.set_yticks(y, spans.index)
     ax.set_xlabel(outcome)
     ax.set_title(f"sensitivity of {outcome}")
+    if np.allclose(varied[outcome], base, rtol=1e-9, atol=0):
+        ax.text(
+            0.5,
+            0.5,
+            f"{outcome}\ndoes not move over the sweep\n(every point: {base:.6g})",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            bbox={"facecolor": "white", "edgecolor": "none"},
+            gid="no_range",
+        )
     ax.legend(fontsize="small")
     return ax
 

@@ -82,8 +82,8 @@ def plot_fan(mc: MonteCarlo, ax: Axes | None = None) -> Figure:
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
     ax.set_axisbelow(True)
     ax.set_title(
-        f"{mc.scenario_name}: probability of catastrophe within the horizon, a fixed plan "
-        f"(Monte Carlo, {mc.paths['sample'].nunique()} samples)",
+        f"{mc.scenario_name}: probability of catastrophe within the horizon\n"  # two lines: fits
+        f"a fixed plan (Monte Carlo, {mc.paths['sample'].nunique()} samples)",
         fontsize=FONT_SIZE["title"],
         loc="left",
     )

@@ -3,7 +3,8 @@
 Every DataFrame field of the dataclass is stored as Parquet (exact floats and dtypes); the
 scenario as ``scenario.yaml`` (its validated fields, tables included), the versions as
 ``versions.json``; every other field (status, objective, summary, violations, timings, ...) in
-``result.json``. ``allocopt solve`` writes these files beside its CSV tables
+``result.json`` (strict JSON: a non-finite number is written as ``null`` and read back as NaN,
+except where the field itself may be ``None``). ``allocopt solve`` writes these files beside its CSV tables
 (:func:`save_beside`), so its folder is a saved result too. The schedule is not stored twice:
 loading rebuilds it from the allocation table (:func:`allocopt.results.result.schedule_of`,
 values as the table rounds them). Fields are found from the dataclass itself, so tables added to
@@ -13,6 +14,7 @@ values as the table rounds them). Fields are found from the dataclass itself, so
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -42,14 +44,26 @@ class SavedResultError(ScenarioError):
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready copy of ``value``: numpy scalars as Python numbers, tuples as lists."""
+    """JSON-ready copy of ``value``: numpy scalars as Python numbers, tuples as lists, non-finite
+    numbers (NaN, infinities) as ``None``, which strict JSON readers accept."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
+
+
+def _unplain(value: Any) -> Any:
+    """Inverse of :func:`_plain` inside a field: ``None`` as NaN, lists as tuples."""
+    if isinstance(value, dict):
+        return {k: _unplain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_unplain(v) for v in value)
+    return math.nan if value is None else value
 
 
 def _fill(result: Result, staging: Path) -> None:
@@ -70,7 +84,7 @@ def _fill(result: Result, staging: Path) -> None:
             meta["tables"].append(f.name)
         else:
             meta["fields"][f.name] = _plain(value)
-    text = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(meta, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     (staging / META).write_text(text, encoding="utf-8")
 
 
@@ -122,8 +136,9 @@ def load_result(folder: str | Path) -> Result:
             values[name] = pd.read_parquet(folder / f"{name}.parquet")
         except (OSError, ValueError) as exc:
             raise SavedResultError(f"{folder / name}.parquet: unreadable ({exc})") from None
+    optional = {f.name for f in fields(Result) if f.default is None}  # None is their own value
     for name, value in meta["fields"].items():
-        values[name] = tuple(value) if isinstance(value, list) else value
+        values[name] = None if value is None and name in optional else _unplain(value)
     values["scenario"] = _read_scenario(folder / SCENARIO)
     try:
         values["versions"] = json.loads((folder / VERSIONS).read_text(encoding="utf-8"))

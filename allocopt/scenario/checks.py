@@ -24,7 +24,8 @@ WHOLE_PERIOD_FIELDS = ("lead_time_years", "pause_years")
 
 def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
     """Problems only the configuration and its ``tables`` together reveal, one line each: tables
-    missing periods of the horizon or holding labels of another frequency, tree stages out of
+    missing periods of the horizon (then one more line: the command that calibrates tables for
+    the horizon) or holding labels of another frequency, tree stages out of
     place, overrides naming unknown interventions or fields, the readiness weights, durations
     that are not whole periods (:func:`duration_problems`)."""
     periods = s.periods().labels
@@ -52,6 +53,13 @@ def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
                     f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''} "
                     f"(the horizon runs {periods[0]}–{periods[-1]})"
                 )
+    if any("missing period" in p for p in problems):
+        problems.append(
+            "the calibrated tables can be made for this horizon with `python -m "
+            f"allocopt.scenario.calibrate --start {periods[0]} --end {periods[-1]} --frequency "
+            f"{frequency} --out <folder>` (then point the scenario's data.budgets, "
+            "data.acceleration and data.hazards at <folder>)"
+        )
     problems += tree_problems(s)
     ids = [r.id for r in tables.interventions]
     for iid, change in s.intervention_overrides.items():

@@ -3,6 +3,7 @@ the same tables through any executor, and the fan chart."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from typer.testing import CliRunner
 
 from allocopt import Scenario, ScenarioError, Schedule, evaluate, load_scenario
@@ -436,3 +438,10 @@ def test_summary_counts_each_family_and_the_samples_kept():
     text = mc.text_summary()
     assert "by constraint family: staff 25.0%, velocity 50.0%" in text
     assert "over the 2 samples where it keeps every constraint: mean 2.5000" in text
+
+
+def test_fan_chart_title_fits_in_the_figure(spread_run):
+    """The title of a long scenario name with many samples is not cut off at the right."""
+    fig = plot_fan(dataclasses.replace(spread_run, scenario_name="magma_montecarlo_long"))
+    drawn = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer())  # inches, everything drawn
+    assert drawn.x1 <= fig.bbox_inches.x1

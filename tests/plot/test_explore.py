@@ -54,6 +54,26 @@ def test_tornado_bars_span_each_parameter_range():
     plt.close("all")
 
 
+def test_tornado_legend_says_the_bars_run_from_the_base_run_to_the_extremes():
+    table = _table(["base", "a", "a"], [1, 0, 2], [5, 5, 5], [1.0, 0.5, 1.2])
+    ax = plot_tornado(table)
+    assert ax.get_legend_handles_labels()[1] == [
+        "base run: 1",
+        "highest over the parameter's values",
+        "lowest over the parameter's values",
+    ]
+    assert not [t for t in ax.texts if t.get_gid() == "no_range"]  # it moves: no note
+    plt.close("all")
+
+
+def test_tornado_of_an_outcome_that_does_not_move_says_so():
+    table = _table(["base", "a", "a", "b", "b"], [1, 0, 2, 1, 1], [5, 5, 5, 4, 6], [0.7] * 5)
+    ax = plot_tornado(table)
+    (note,) = [t for t in ax.texts if t.get_gid() == "no_range"]
+    assert note.get_text().startswith("risk_reduction_exact\ndoes not move over the sweep")
+    plt.close("all")
+
+
 def test_heatmap_shows_the_grid_values():
     table = _table(["grid"] * 4, [0, 0, 1, 1], [0, 1, 0, 1], [1, 2, 3, 4])
     ax = plot_heatmap(table, "a", "b")

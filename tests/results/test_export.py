@@ -4,6 +4,7 @@ round-trip without re-solving; writes leave no temporary files behind."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 
@@ -250,6 +251,24 @@ def test_saved_result_round_trips_every_field(baseline_result, tmp_path, variant
     assert loaded.scenario == original.scenario
     assert loaded.versions == original.versions
     assert set(loaded.versions) == {"allocopt", "pyomo", "highspy"}
+
+
+def test_saved_result_json_is_strict_json(baseline_result, tmp_path):
+    """A missing number is written as null (strict JSON has no NaN) and read back as NaN; a field
+    that may be None stays None."""
+    summary = {**baseline_result.summary, "objective_bound": math.nan, "x": math.inf}
+    original = dataclasses.replace(baseline_result, summary=summary, relative_gap=None)
+    folder = save_result(original, tmp_path / "saved")
+
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    meta = json.loads((folder / "result.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    assert meta["fields"]["summary"]["objective_bound"] is None
+    loaded = load_result(folder)
+    assert math.isnan(loaded.summary["objective_bound"])
+    assert math.isnan(loaded.summary["x"])
+    assert loaded.relative_gap is None
 
 
 def test_saving_again_replaces_the_saved_result_whole(baseline_result, tmp_path):

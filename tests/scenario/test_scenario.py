@@ -102,6 +102,20 @@ def test_bad_yaml_fields_are_named(tmp_path, edit, expected):
         assert fragment in text
 
 
+def test_missing_periods_say_once_how_to_calibrate_tables_for_the_horizon(tmp_path):
+    path = copy_project(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["horizon"]["end"] = "2032Q4"
+    path.write_text(yaml.safe_dump(doc))
+    lines = problems_of(path)
+    assert sum("missing period" in line for line in lines) == 8  # compute, staff, 1, 5 channels
+    (hint,) = [line for line in lines if "allocopt.scenario.calibrate" in line]
+    command = (
+        "python -m allocopt.scenario.calibrate --start 2025Q1 --end 2032Q4 --frequency quarter"
+    )
+    assert command in hint
+
+
 def test_malformed_yaml_names_the_line(tmp_path):
     path = copy_project(tmp_path)
     path.write_text("name: x\nvelocity: {weights: [\n")
