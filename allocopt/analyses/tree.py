@@ -351,8 +351,12 @@ def _solve_core(
         rows["wait_and_see"] = (measure(ws_model), measure(ws_exact))
         mean_inputs = prepare(mean)
         m_ev, solved_ev = solve_program(mean_inputs, mean, None)
-        rows["deterministic_expected_scenario"] = (float(solved_ev.objective), math.nan)
-        form.fix(extract_schedule(m_ev, mean_inputs), reveal)
+        plan_ev = extract_schedule(m_ev, mean_inputs)
+        rows["deterministic_expected_scenario"] = (
+            float(solved_ev.objective),
+            float(_exact([mean_inputs], [plan_ev])[0]),  # in its own world
+        )
+        form.fix(plan_ev, reveal)
         try:
             eev = form.solve()
             rows["expected_value_plan"] = (eev.objective, measure(_exact(inputs, eev.schedules)))

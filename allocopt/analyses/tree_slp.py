@@ -88,7 +88,10 @@ def solve_endogenous(
             [o.evaluation.risk_reduction(i) for o, i in zip(alone, inputs, strict=True)]
         )
         rows["wait_and_see"] = (measure(ws_model), measure(ws_exact))
-        rows["deterministic_expected_scenario"] = (ev.objective_model, math.nan)
+        rows["deterministic_expected_scenario"] = (
+            ev.objective_model,
+            ev.evaluation.risk_reduction(centre),  # in its own world
+        )
         program.fix(ev.schedule, reveal)
         try:
             eev = successive_lp(

@@ -182,6 +182,8 @@ def test_baseline_tree_values(baseline_tree):
     assert v.loc["stochastic", "exact"] == pytest.approx(expected, rel=1e-12)
     assert (b.violations == 0).all()
     assert (b.risk_reduction_model >= b.risk_reduction_exact - 1e-9).all()  # outer approximation
+    own = v.loc["deterministic_expected_scenario"]  # simulated in its own world, below the LP
+    assert 0 < own.exact <= own.model + 1e-9
 
 
 def test_budgets_that_differ_before_the_reveal_are_explained(tiny):

@@ -70,6 +70,10 @@ def test_endogenous_tree_hedges_and_shares_the_first_year(tiny):
     # knowing the branch is worth something; the loops' local optima keep the order
     assert v.loc["wait_and_see", "exact"] > v.loc["stochastic", "exact"]
     assert v.loc["stochastic", "exact"] >= v.loc["expected_value_plan", "exact"] - 1e-6
+    # the expected scenario's own run is simulated in its own world too, within the loop's gap
+    own = v.loc["deterministic_expected_scenario"]
+    assert own.exact == pytest.approx(own.model, rel=0.02)
+    assert "nan" not in r.text_summary()
 
 
 def test_worst_case_on_endogenous_hedges_evenly_whatever_the_probabilities(tiny):
