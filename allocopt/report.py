@@ -83,9 +83,16 @@ class Setting:
 
 
 def _flatten(data: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    """Dotted fields and their values: into dicts by key, into lists of dicts by position
+    (``tree.stages.0.reveal``); a list of plain values is one value, its items joined by ", "."""
     if isinstance(data, dict) and data:
         for key, value in data.items():
             yield from _flatten(value, f"{prefix}.{key}")
+    elif isinstance(data, list) and any(isinstance(v, dict | list) for v in data):
+        for k, value in enumerate(data):
+            yield from _flatten(value, f"{prefix}.{k}")
+    elif isinstance(data, list) and data:
+        yield prefix, ", ".join(str(v) for v in data)
     else:
         yield prefix, data
 

@@ -16,7 +16,7 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from allocopt import load_result, save_result, solve
+from allocopt import load_result, load_scenario, save_result, solve
 from allocopt.cli import app
 from allocopt.report import (
     FIGURES,
@@ -262,3 +262,12 @@ def test_risk_by_channel_adds_up_to_the_horizon_probabilities(baseline_result):
         cumulative = sum(float(r[column]) for r in rows)
         probability = baseline_result.summary[f"probability_{plan}"]
         assert -math.expm1(-cumulative) == pytest.approx(probability, rel=1e-3)
+
+
+def test_assumptions_go_into_lists_of_blocks_never_show_a_python_repr():
+    scenario = load_scenario(ROOT / "models" / "magma_tree.yaml")
+    rows = assumptions(scenario)["tree"]
+    fields = {row.field: row.value for row in rows}
+    assert fields["tree.stages.0.reveal"] == "2026Q1"
+    assert fields["tree.stages.1.branches.hard.probability"] == "0.5"
+    assert not any(ch in row.value for row in rows for ch in "[]{}'"), rows
