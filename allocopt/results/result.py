@@ -237,10 +237,11 @@ class Result:
         return {
             "status": self.status_note() or str(self.status),
             "periods": f"{s['periods']}, regime switch {s['regime_switch_period']}",
-            **{
-                label(k): f"{s[k]:.2%}"
-                for k in ("probability_without_plan", "probability_with_plan")
-            },
+            "probability of catastrophe, without safety work -> with the plan": (
+                f"{s['probability_without_plan']:.2%} -> {s['probability_with_plan']:.2%} within "
+                f"the horizon; {s['probability_without_plan_and_postponed']:.2%} -> "
+                f"{s['probability_with_plan_and_postponed']:.2%} including the risk past it"
+            ),
             label("risk_reduction_exact"): f"{s['risk_reduction_exact']:.6f}",
             "tables": ", ".join(self.tables()),
         }

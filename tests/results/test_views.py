@@ -21,7 +21,10 @@ def test_the_repr_is_a_few_lines_with_the_headline(baseline_result):
     s = baseline_result.summary
     assert "magma_baseline" in text
     assert "optimal" in text
-    assert f"{s['probability_with_plan']:.2%}" in text
+    for side in ("without", "with"):  # both pairs, each on one basis
+        within, past = s[f"probability_{side}_plan"], s[f"probability_{side}_plan_and_postponed"]
+        assert f"{within:.2%}" in text
+        assert f"{past:.2%}" in text
     assert "DataFrame" not in text
     assert "Scenario(" not in text
 
