@@ -9,10 +9,12 @@ by :func:`allocopt.optimize.finish.to_result` only (which checks the schedule fi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,6 +141,24 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Pa
             )
 
     return write_folder(folder, fill)
+
+
+# a velocity hit within this of its cap counts as at the cap (the LP's optimum sits on it to
+# about 1e-9; the tie-break may leave it a few 1e-7 below)
+CAP_TOLERANCE = 1e-6
+
+
+def _survival(s: Mapping[str, Any]) -> str:
+    """The summary's line on the chance of no catastrophe including the risk past the horizon,
+    without safety work and with the plan, and their ratio (``exp`` of the exact cut in
+    cumulative hazard)."""
+    without = 1 - float(s["probability_without_plan_and_postponed"])
+    with_plan = 1 - float(s["probability_with_plan_and_postponed"])
+    return (
+        f"  Chance of no catastrophe, including the risk past the horizon: {without:.2%} without "
+        f"safety work, {with_plan:.2%} with the plan ({math.exp(s['risk_reduction_exact']):.2f} "
+        "times: the cut in cumulative hazard is its logarithm)"
+    )
 
 
 @dataclass
@@ -278,8 +298,15 @@ class Result:
             f"  {label('risk_reduction_exact')}: {s['risk_reduction_exact']:.6f} "
             f"(program {s['risk_reduction_model']:.6f}, gap {s['approximation_gap']:.3%}), in "
             f"{unit('risk_reduction_exact')}",
+            _survival(s),
             f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
         ]
+        if s["probability_without_plan_and_postponed"] == s["probability_without_plan"]:
+            lines.insert(
+                5,  # after the four probabilities
+                "  (nothing past the horizon is counted here: no tail, no postponed risk; "
+                "the probabilities including it equal those within the horizon)",
+            )
         if s.get("outer_iterations"):
             lines.append(
                 f"  endogenous capability: {s['outer_iterations']} outer iterations "
@@ -300,8 +327,10 @@ class Result:
             )
         for name, part in (("before", pre), ("after", post)):
             if len(part):
+                at_cap = int((part.velocity_hit >= part.velocity_hit_cap - CAP_TOLERANCE).sum())
                 lines.append(
-                    f"  {name} the switch: mean velocity hit {part.velocity_hit.mean():.1%}, "
+                    f"  {name} the switch: mean velocity hit {part.velocity_hit.mean():.1%} "
+                    f"(at its cap in {at_cap} of {len(part)} periods), "
                     f"preparation share of safety {part.preparation_share.mean():.0%}"
                 )
         if self.timings:

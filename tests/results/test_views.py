@@ -4,6 +4,7 @@ file, periods as pandas Periods, a typed summary and a unit for every wide table
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
@@ -120,3 +121,23 @@ def test_the_headline_numbers_have_one_name_label_and_unit_everywhere(baseline_r
     assert s["probability_reduction_points"] == pytest.approx(100 * reduction, rel=1e-9)
     relative = reduction / without
     assert s["probability_reduction_relative"] == pytest.approx(relative, rel=1e-9)
+
+
+def test_the_summary_says_the_survival_ratio_and_how_often_the_cap_binds(baseline_result):
+    s, text = baseline_result.summary, baseline_result.text_summary()
+    without = 1 - s["probability_without_plan_and_postponed"]
+    with_plan = 1 - s["probability_with_plan_and_postponed"]
+    # the cut in cumulative hazard is the logarithm of the survival ratio, exactly
+    assert math.log(with_plan / without) == pytest.approx(s["risk_reduction_exact"], rel=1e-9)
+    assert f"{without:.2%} without safety work, {with_plan:.2%} with the plan" in text
+    assert f"({math.exp(s['risk_reduction_exact']):.2f} times" in text
+    k = baseline_result.knobs
+    post = k[k.regime == "post_acceleration"]
+    at_cap = int((post.velocity_hit >= post.velocity_hit_cap - 1e-6).sum())
+    assert 0 < at_cap < len(post)  # the baseline's hit dips below the cap in 2029Q2-Q3
+    assert f"(at its cap in {at_cap} of {len(post)} periods)" in text
+    assert "nothing past the horizon is counted" not in text  # the baseline counts its tail
+
+
+def test_a_scenario_without_a_tail_says_nothing_past_the_horizon_is_counted(core_result):
+    assert "nothing past the horizon is counted here" in core_result.text_summary()
