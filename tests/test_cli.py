@@ -272,3 +272,21 @@ def test_a_changed_scenario_gets_a_folder_of_its_own(tmp_path, monkeypatch):
     long = default_folder("s", [f"a.b{k}=1/2" for k in range(20)], ["x,y"])
     assert long.name.startswith("s__x+y+a.b0=1_2+")
     assert len(long.name) == len("s__") + 60 + 9
+
+
+def test_a_report_from_a_result_goes_beside_it_never_over_it(tmp_path):
+    runner = CliRunner()
+    saved = tmp_path / "b"
+    assert runner.invoke(app, ["-q", "solve", str(CORE), "--out", str(saved)]).exit_code == 0
+    before = sorted(p.name for p in saved.iterdir())
+    over = runner.invoke(app, ["-q", "report", "--from-result", str(saved), "--out", str(saved)])
+    assert over.exit_code == 2, over.output
+    assert "is the folder --from-result reads" in over.output
+    assert sorted(p.name for p in saved.iterdir()) == before  # untouched
+    beside = runner.invoke(app, ["-q", "report", "--from-result", str(saved)])
+    assert beside.exit_code == 0, beside.output
+    assert (tmp_path / "b_report" / "index.html").is_file()
+    # the report's folder is not itself a saved result; the error says where its result is
+    again = runner.invoke(app, ["-q", "compare", "--from-result", str(tmp_path / "b_report")])
+    assert again.exit_code == 2, again.output
+    assert f"a report's result is in {tmp_path / 'b_report' / 'result'}" in again.output

@@ -134,8 +134,9 @@ def report(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for the report.  [default: results/<scenario name>_report, with any "
-            "--override and --set appended before _report]"
+            help="Folder for the report.  [default: <the --from-result folder>_report beside it, "
+            "else results/<scenario name>_report, with any --override and --set appended before "
+            "_report]"
         ),
     ] = None,
     from_result: FromResultOption = None,
@@ -165,7 +166,14 @@ def report(
             )
         name = result.scenario_name if result is not None else loaded.name
         plain = default_folder(name, set_, override)
+        if from_result is not None:  # beside the saved result, named after its folder
+            plain = from_result if from_result.name else from_result.resolve()
         folder = doing.writes(out or plain.with_name(f"{plain.name}_report"), "the report")
+        if from_result is not None and folder.resolve() == from_result.resolve():
+            raise ScenarioError(
+                f"--out {out}: is the folder --from-result reads; a report there would replace "
+                "the saved result: name another folder"
+            )
         check_writable(folder)
         if result is None:
             with OuterLine() as line:

@@ -122,7 +122,9 @@ def load_result(folder: str | Path) -> Result:
     try:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SavedResultError(f"{folder}: not a saved result (no {META})") from None
+        inside = folder / "result"  # a report's folder keeps its result there
+        hint = f"; a report's result is in {inside}" if (inside / META).exists() else ""
+        raise SavedResultError(f"{folder}: not a saved result (no {META}){hint}") from None
     except (OSError, ValueError) as exc:
         raise SavedResultError(f"{folder / META}: unreadable ({exc})") from None
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
