@@ -47,7 +47,15 @@ QUANTITIES = {  # per-sample outcome -> unit (the headline names, allocopt.resul
     **{name: unit(name) for name in PROBABILITIES},
     **{f"risk_reduction_{p}": HAZARD_UNIT for p in POLICIES},
 }
-KEPT = "risk_reduction_where_kept"  # the plan's risk reduction over the samples it keeps
+KEPT = "risk_reduction_where_kept"
+POLICY_WORDS = {"essay_rule": "the essay's rule", "capabilities_only": "capabilities only"}
+FAMILY_WORDS = {  # a constraint family (allocopt.model.FAMILIES) as the summary says it
+    "velocity": "velocity-hit cap",
+    "budget": "budgets",
+    "staff": "staff frictions",
+    "allocation": "safety floors",
+    "variables": "bounds",
+}  # the plan's risk reduction over the samples it keeps
 
 Task = tuple[dict, dict[str, list], list[tuple[int, dict[str, float]]]]
 
@@ -162,14 +170,16 @@ class MonteCarlo:
     def text_summary(self, plan: str = "the plan") -> str:
         """A few lines a person reads after the run."""
         n, stat = len(self.samples), self.statistic
-        worse = ", ".join(
-            f"{stat(f'plan_worse_than_{p}', 'probability'):.1%} than {p.replace('_', ' ')}"
+        worse = "; than ".join(
+            f"{POLICY_WORDS[p]} in {stat(f'plan_worse_than_{p}', 'probability'):.1%} of the samples"
             for p in POLICIES
         )
         families = self.summary.quantity[self.summary.quantity.str.startswith("samples_breaking_")]
         by_family = ", ".join(
-            f"{q.removeprefix('samples_breaking_')} {stat(q, 'probability'):.1%}" for q in families
-        )  # family names: velocity (the velocity-hit cap), budget, staff, allocation, variables
+            f"{FAMILY_WORDS.get(f, f)} {stat(q, 'probability'):.1%}"
+            for q in families
+            for f in [q.removeprefix("samples_breaking_")]
+        )
 
         def median(name: str) -> str:
             return f"{stat(name, 'q50'):.2%}"
@@ -185,10 +195,15 @@ class MonteCarlo:
             f"within the horizon {median('probability_without_plan')} -> "
             f"{median('probability_with_plan')}; including the risk past it "
             f"{median('probability_without_plan_and_postponed')} -> {median(POSTPONED)}",
-            f"  the plan does worse than a policy in: {worse}",
+            f"  the plan does worse than {worse}",
             f"  samples where it breaks a constraint: "
             f"{stat('samples_with_violations', 'probability'):.1%}"
-            + (f" (by constraint family: {by_family})" if by_family else ""),
+            + (
+                f" ({by_family}: the plan, written for the nominal values, does not adapt "
+                "to the sample)"
+                if by_family
+                else ""
+            ),
         ]
         if 0 < kept < n:
             lines.append(

@@ -35,6 +35,7 @@ from allocopt.optimize.extensive import (
 from allocopt.optimize.extensive_rows import Objective, TreeSettings, risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
+from allocopt.results.names import HAZARD_UNIT
 from allocopt.results.result import Result, write_tables
 from allocopt.results.status import Status
 from allocopt.scenario.config import Tree
@@ -172,7 +173,11 @@ class TreeResult:
             f"at {', '.join(self.reveals)}; objective: {measure[self.objective]} risk reduction"
             + (f" (alpha {self.cvar_alpha:g})" if self.objective == "cvar" else "")
         )
-        lines = [head, f"  status: {self.status}"]
+        lines = [
+            head,
+            f"  status: {self.status}; each value is the tree's measure of the branches' risk "
+            f"reductions, in {HAZARD_UNIT} (tree_values.csv says what each means)",
+        ]
         for row in self.values.itertuples():
             lines.append(f"  {row.quantity:<40} model {row.model:10.4g}   exact {row.exact:10.4g}")
         outer = self.size.get("outer_iterations")

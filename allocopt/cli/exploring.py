@@ -160,3 +160,7 @@ def compare(
         f"{label('probability_with_plan_and_postponed').lower()}"
     )
     typer.echo(shown.to_string(index=False))
+    typer.echo(
+        "  (why the essay's rule can score below never slowing: notebooks/03_heuristics.ipynb; "
+        "'never slow' keeps the pre-switch cap after the switch)"
+    )

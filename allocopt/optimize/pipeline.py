@@ -172,8 +172,9 @@ def one_plan(scenario: Scenario) -> None:
     if scenario.tree is not None:
         raise ScenarioError(
             f"scenario '{scenario.name}': tree: a deterministic solve, compare, sweep or report "
-            "does not read this block; solve the tree with allocopt solve FILE "
-            "(allocopt.analyses.tree.solve_tree), or drop it with --set tree=null"
+            "does not read this block; solve the tree with allocopt solve FILE --out DIR (its "
+            "tables and tree_plan.png; allocopt.analyses.tree.solve_tree), or drop it with --set "
+            "tree=null"
         )
 
 

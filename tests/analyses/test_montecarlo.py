@@ -436,7 +436,7 @@ def test_summary_counts_each_family_and_the_samples_kept():
     assert mc.statistic(KEPT, "count") == 2
     assert mc.statistic(KEPT, "mean") == 2.5  # samples 0 and 2
     text = mc.text_summary()
-    assert "by constraint family: staff 25.0%, velocity 50.0%" in text
+    assert "(staff frictions 25.0%, velocity-hit cap 50.0%: the plan" in text
     assert "over the 2 samples where it keeps every constraint: mean 2.5000" in text
 
 
