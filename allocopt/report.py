@@ -32,7 +32,7 @@ from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.files import write_run
 from allocopt.results.names import label, unit
-from allocopt.results.result import Result
+from allocopt.results.result import SURVIVAL, Result, survival
 from allocopt.results.store import save_result
 from allocopt.results.wide import status_marker
 from allocopt.scenario.schema import Scenario
@@ -149,6 +149,7 @@ def headline(result: Result) -> list[tuple[str, str]]:
             f"({float(s['probability_reduction_relative']):.1%} relative)",
         )
     )
+    rows.append((SURVIVAL, survival(s)))
     rows.append(
         (
             label("risk_reduction_exact"),

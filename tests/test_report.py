@@ -271,3 +271,9 @@ def test_assumptions_go_into_lists_of_blocks_never_show_a_python_repr():
     assert fields["tree.stages.0.reveal"] == "2026Q1"
     assert fields["tree.stages.1.branches.hard.probability"] == "0.5"
     assert not any(ch in row.value for row in rows for ch in "[]{}'"), rows
+
+
+def test_the_page_says_the_chance_of_no_catastrophe_as_the_terminal_does(baseline_result):
+    rows = dict(headline(baseline_result))
+    said = rows["Chance of no catastrophe, including the risk past the horizon"]
+    assert said in baseline_result.text_summary()  # the same words and numbers as the summary

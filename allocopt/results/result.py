@@ -148,16 +148,19 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> list[Pa
 CAP_TOLERANCE = 1e-6
 
 
-def _survival(s: Mapping[str, Any]) -> str:
-    """The summary's line on the chance of no catastrophe including the risk past the horizon,
-    without safety work and with the plan, and their ratio (``exp`` of the exact cut in
-    cumulative hazard)."""
+SURVIVAL = "Chance of no catastrophe, including the risk past the horizon"
+
+
+def survival(s: Mapping[str, Any]) -> str:
+    """The chance of no catastrophe including the risk past the horizon, without safety work
+    and with the plan, and their ratio (``exp`` of the exact cut in cumulative hazard), in
+    words, from a result's ``summary`` (the terminal's and the report's line :data:`SURVIVAL`)."""
     without = 1 - float(s["probability_without_plan_and_postponed"])
     with_plan = 1 - float(s["probability_with_plan_and_postponed"])
     return (
-        f"  Chance of no catastrophe, including the risk past the horizon: {without:.2%} without "
-        f"safety work, {with_plan:.2%} with the plan ({math.exp(s['risk_reduction_exact']):.2f} "
-        "times: the cut in cumulative hazard is its logarithm)"
+        f"{without:.2%} without safety work, {with_plan:.2%} with the plan "
+        f"({math.exp(float(s['risk_reduction_exact'])):.2f} times: the cut in cumulative hazard "
+        "is its logarithm)"
     )
 
 
@@ -298,7 +301,7 @@ class Result:
             f"  {label('risk_reduction_exact')}: {s['risk_reduction_exact']:.6f} "
             f"(program {s['risk_reduction_model']:.6f}, gap {s['approximation_gap']:.3%}), in "
             f"{unit('risk_reduction_exact')}",
-            _survival(s),
+            f"  {SURVIVAL}: {survival(s)}",
             f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
         ]
         if s["probability_without_plan_and_postponed"] == s["probability_without_plan"]:
