@@ -134,9 +134,9 @@ def report(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for the report.  [default: <the --from-result folder>_report beside it, "
-            "else results/<scenario name>_report, with any --override and --set appended before "
-            "_report]"
+            help="Folder for the report.  [default: results/<scenario name>_report, with any "
+            "--override and --set appended before _report; with --from-result, <that "
+            "folder>_report beside it]"
         ),
     ] = None,
     from_result: FromResultOption = None,
