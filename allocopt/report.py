@@ -25,6 +25,7 @@ import pandas as pd
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from allocopt.analyses.heuristics import h2, h3
 from allocopt.plot.save import save_figure
 from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
 from allocopt.plot.schedule import period_length_years, regime_switch
@@ -185,6 +186,38 @@ def headline(result: Result) -> list[tuple[str, str]]:
     return rows
 
 
+GROUP_WORDS = {  # the essay's priority groups of preparation (heuristic 3)
+    "P0": "awareness (P0)",
+    "P1": "elicitation readiness (P1)",
+    "P2": "extreme security (P2)",
+}
+
+
+def essay_heuristics(result: Result) -> list[tuple[str, str, str]]:
+    """The essay's heuristics 2 and 3 read on this plan (:mod:`allocopt.analyses.heuristics`:
+    measured, never imposed), as (heuristic, what the plan does, verdict with its margin).
+    Heuristic 1 needs three more solves (:func:`~allocopt.analyses.heuristics.h1`) and is
+    not read here."""
+    two, three = h2(result), h3(result, by_value=False)
+    by_group = ", ".join(
+        f"{GROUP_WORDS.get(g, g)} {v:.0%}" for g, v in three.preparation_by_group.items()
+    )
+    return [
+        (
+            "2 · prepare before the switch, mitigate more after it",
+            f"before the switch {two.preparation_share_pre:.0%} of safety resources prepare; "
+            f"mitigation's share {two.mitigation_share_pre:.0%} before, "
+            f"{two.mitigation_share_post:.0%} after",
+            f"{two.verdict} (margin {two.margin:+.1%} of safety resources)",
+        ),
+        (
+            "3 · prepare awareness (P0), elicitation readiness (P1), extreme security (P2)",
+            f"preparation before the switch by group: {by_group or 'none'}",
+            f"{three.verdict} (margin {three.margin:+.1%} of preparation resources)",
+        ),
+    ]
+
+
 def risk_by_channel(result: Result) -> list[tuple[str, str, str, str]]:
     """Cumulative hazard over the horizon per risk channel, without and with the plan."""
     dt = period_length_years(str(result.knobs.period.iloc[0]))
@@ -246,6 +279,7 @@ def render_html(result: Result, pngs: dict[str, bytes], written: str | None = No
         knobs_table=_table_html(tables["knobs_per_year"]),
         allocation_tables=[_table_html(tables[f"allocation_{r}"]) for r in RESOURCES],
         risk_rows=risk_by_channel(result),
+        heuristics=essay_heuristics(result),
         assumptions=assumptions(result.scenario),
     )
 

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import yaml
+from markupsafe import escape
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -23,6 +24,7 @@ from allocopt.report import (
     PAGE_FIGURES,
     PLAN_NOTE,
     assumptions,
+    essay_heuristics,
     headline,
     render_html,
     risk_by_channel,
@@ -277,3 +279,15 @@ def test_the_page_says_the_chance_of_no_catastrophe_as_the_terminal_does(baselin
     rows = dict(headline(baseline_result))
     said = rows["Chance of no catastrophe, including the risk past the horizon"]
     assert said in baseline_result.text_summary()  # the same words and numbers as the summary
+
+
+def test_the_page_reads_heuristics_2_and_3_on_the_plan(baseline_result, report_dir):
+    from allocopt.analyses.heuristics import h2, h3
+
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert "<h2>The essay's heuristics on this plan</h2>" in page
+    rows = essay_heuristics(baseline_result)
+    verdicts = [row[2].split(" (")[0] for row in rows]
+    assert verdicts == [h2(baseline_result).verdict, h3(baseline_result, by_value=False).verdict]
+    for row in rows:  # every cell on the page, escaped as the template escapes it
+        assert all(str(escape(cell)) in page for cell in row), row
