@@ -250,12 +250,21 @@ def plot_velocity(result: Result, ax: Axes | None = None) -> Figure:
 
 
 def plot_portfolio(result: Result, ax: Axes | None = None) -> Figure:
-    """Safety portfolio: share of (velocity-weighted) safety resources per category."""
+    """Safety portfolio: share of (velocity-weighted) safety resources per category; a category
+    with no resources in any period keeps its legend entry, marked "(none)"."""
     ax = _new_axes(ax)
     wide = result.portfolio.pivot(index="period", columns="category", values="share")
     wide = wide.reindex(index=list(result.knobs.period), columns=list(CATEGORIES))
     layers = [
-        (c, wide[c].to_numpy(), {"facecolor": PALETTE[c], "label": CATEGORY_LABELS[c]})
+        (
+            c,
+            wide[c].to_numpy(),
+            {
+                "facecolor": PALETTE[c],
+                "label": CATEGORY_LABELS[c]
+                + ("" if np.nansum(wide[c].to_numpy()) > 0 else " (none)"),
+            },
+        )
         for c in CATEGORIES
     ]
     _stack(ax, period_edges(wide.index), layers)

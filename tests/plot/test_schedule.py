@@ -213,3 +213,15 @@ def test_period_edges_cover_quarters_years_and_months():
     assert list(period_edges(["2025Q4"]).strftime("%Y-%m-%d")) == ["2025-10-01", "2026-01-01"]
     assert list(period_edges(["2025", "2026"]).year) == [2025, 2026, 2027]
     assert list(period_edges(["2025-12"]).strftime("%Y-%m")) == ["2025-12", "2026-01"]
+
+
+def test_a_category_without_resources_says_so_in_the_legend(baseline_result):
+    # on the baseline AI defense gets nothing in any quarter (docs/model.md): its entry says so
+    # instead of showing a colour that no area has
+    fig = plot_portfolio(baseline_result)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    share = baseline_result.portfolio.groupby("category").share.sum()
+    for category in CATEGORIES:
+        (shown,) = [t for t in labels if t.startswith(CATEGORY_LABELS[category])]
+        assert shown.endswith(" (none)") == (share.get(category, 0.0) == 0), shown
+    assert share.get("ai_defense", 0.0) == 0
