@@ -27,7 +27,7 @@ from allocopt.model import broken, evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.results.build import probabilities
-from allocopt.results.names import HAZARD_UNIT, label, unit
+from allocopt.results.names import HAZARD_UNIT, PROBABILITIES, label, unit
 from allocopt.results.result import write_tables
 from allocopt.scenario.distributions import Uncertainty
 from allocopt.scenario.schema import Scenario
@@ -36,18 +36,12 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 POSTPONED = "probability_with_plan_and_postponed"
 POLICIES = ("essay_rule", "capabilities_only")  # compared with the plan on every sample
 TIE = 1e-9  # the plan does worse than a policy when its risk reduction is lower by more than this
-PROBABILITIES = (  # HEADLINE's four, in pairs: within the horizon, then including past it
-    "probability_without_plan",
-    "probability_with_plan",
-    "probability_without_plan_and_postponed",
-    "probability_with_plan_and_postponed",
-)
 QUANTITIES = {  # per-sample outcome -> unit (the headline names, allocopt.results.names)
     "risk_reduction": HAZARD_UNIT,
     **{name: unit(name) for name in PROBABILITIES},
     **{f"risk_reduction_{p}": HAZARD_UNIT for p in POLICIES},
 }
-KEPT = "risk_reduction_where_kept"
+KEPT = "risk_reduction_where_kept"  # the plan's risk reduction over the samples it keeps
 POLICY_WORDS = {"essay_rule": "the essay's rule", "capabilities_only": "capabilities only"}
 FAMILY_WORDS = {  # a constraint family (allocopt.model.FAMILIES) as the summary says it
     "velocity": "velocity-hit cap",
@@ -55,7 +49,7 @@ FAMILY_WORDS = {  # a constraint family (allocopt.model.FAMILIES) as the summary
     "staff": "staff frictions",
     "allocation": "safety floors",
     "variables": "bounds",
-}  # the plan's risk reduction over the samples it keeps
+}
 
 Task = tuple[dict, dict[str, list], list[tuple[int, dict[str, float]]]]
 
@@ -240,23 +234,18 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
         )
     share = float((samples.violations > 0).mean())
     rows.append(("samples_with_violations", "probability", share, "share of samples"))
-    families = samples.broken.str.split(", ").explode()
-    for family in sorted(set(families[families != ""])):
-        hit = samples.broken.str.split(", ").map(lambda names, f=family: f in names)
+    names = samples.broken.str.split(", ")
+    for family in sorted(set(names.explode()) - {""}):
+        hit = names.map(lambda broken, f=family: f in broken)
         rows.append(
             (f"samples_breaking_{family}", "probability", float(hit.mean()), "share of samples")
         )
     kept = samples.risk_reduction[samples.violations == 0]
-    rows += [
+    rows += [  # NaN when every sample breaks a constraint
         (KEPT, "count", float(len(kept)), "samples"),
-        (KEPT, "mean", float(kept.mean()) if len(kept) else math.nan, HAZARD_UNIT),
+        (KEPT, "mean", float(kept.mean()), HAZARD_UNIT),
         *(
-            (
-                KEPT,
-                f"q{round(100 * q):02d}",
-                float(kept.quantile(q)) if len(kept) else math.nan,
-                HAZARD_UNIT,
-            )
+            (KEPT, f"q{round(100 * q):02d}", float(kept.quantile(q)), HAZARD_UNIT)
             for q in QUANTILES
         ),
     ]

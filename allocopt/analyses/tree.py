@@ -35,7 +35,7 @@ from allocopt.optimize.extensive import (
 from allocopt.optimize.extensive_rows import Objective, TreeSettings, risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
-from allocopt.results.names import HAZARD_UNIT
+from allocopt.results.names import HAZARD_UNIT, PROBABILITIES
 from allocopt.results.result import Result, write_tables
 from allocopt.results.status import Status
 from allocopt.scenario.config import Tree
@@ -297,15 +297,7 @@ def solve_tree(scenario: Scenario, values: bool = True) -> TreeResult:
             **stages,
             "risk_reduction_model": ex.values,
             "risk_reduction_exact": exact,
-            **{  # within the horizon, then including the risk past it (HEADLINE)
-                name: [s[name] for s in summaries]
-                for name in (
-                    "probability_without_plan",
-                    "probability_with_plan",
-                    "probability_without_plan_and_postponed",
-                    "probability_with_plan_and_postponed",
-                )
-            },
+            **{name: [s[name] for s in summaries] for name in PROBABILITIES},
             "regime_switch_period": [s["regime_switch_period"] for s in summaries],
             "violations": [len(results[n].violations) for n in names],
         }

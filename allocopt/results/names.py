@@ -87,6 +87,16 @@ HEADLINE: dict[str, tuple[str, str]] = {
 }
 
 
+# the four probabilities of catastrophe in pairs on one basis: within the horizon, then including
+# the risk past it (without safety work, with the plan); a table that shows one shows all four
+PROBABILITIES = (
+    "probability_without_plan",
+    "probability_with_plan",
+    "probability_without_plan_and_postponed",
+    "probability_with_plan_and_postponed",
+)
+
+
 def label(name: str) -> str:
     """The label of the headline number ``name`` (:data:`HEADLINE`). Raises KeyError."""
     return HEADLINE[name][0]
