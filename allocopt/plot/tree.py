@@ -86,19 +86,21 @@ def _date_axis(ax: Axes, edges: pd.DatetimeIndex, title: str, ylabel: str) -> No
 
 
 def _mark_reveals(
-    ax: Axes, result: TreeResult, edges: pd.DatetimeIndex, labels: bool = True
+    ax: Axes, result: TreeResult, edges: pd.DatetimeIndex, note_at: float, labels: bool = True
 ) -> None:
-    """Shade the shared decisions before the first reveal; a vertical line at each reveal, with
-    what it reveals written beside it when ``labels``."""
+    """Shade the shared decisions before the first reveal (non-anticipativity: no branch is known
+    yet, so every branch runs the same plan, whatever its own cap); a vertical line at each
+    reveal, with what it reveals written beside it when ``labels``. The shade's note is centred
+    at ``note_at`` (a fraction of the axes' height), clear of the panel's lines."""
     first = period_edges([result.reveals[0]])[0]
     ax.axvspan(edges[0], first, color=SHARED_COLOUR, zorder=0, gid="shared_decisions")
     ax.text(
         edges[0] + (first - edges[0]) / 2,
-        0.03,
-        "shared decisions",
+        note_at,
+        "shared decisions:\nthe same in\nevery branch",
         transform=ax.get_xaxis_transform(),
         ha="center",
-        va="bottom",
+        va="center",
         fontsize=FONT_SIZE["legend"],
         color="#555555",
     )
@@ -174,8 +176,9 @@ def plot_tree(result: TreeResult, fig: Figure | None = None) -> Figure:
         "Preparation share of safety resources (the rest is current mitigation)",
         "Preparation (% of safety resources)",
     )
-    _mark_reveals(velocity_ax, result, edges)
-    _mark_reveals(preparation_ax, result, edges, labels=False)
+    # the notes: above every cap (the axis runs to 1.4 times the highest), below full preparation
+    _mark_reveals(velocity_ax, result, edges, note_at=0.88)
+    _mark_reveals(preparation_ax, result, edges, note_at=0.45, labels=False)
     handles.append(
         Line2D([], [], color="#777777", linewidth=5, alpha=0.3, label="velocity-hit cap")
     )
