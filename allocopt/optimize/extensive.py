@@ -33,7 +33,9 @@ from allocopt.optimize.extensive_rows import (
     share_columns,
     stack_rows,
 )
-from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner
+from allocopt.optimize.highs.arrays import ArrayLp
+from allocopt.optimize.highs.options import DUAL_TOLERANCE
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.pipeline import extract_schedule
 from allocopt.optimize.session import WARM_OPTIONS
 from allocopt.results.status import Status

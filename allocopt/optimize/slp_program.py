@@ -25,7 +25,9 @@ from allocopt.numeric.inputs import Inputs
 
 if TYPE_CHECKING:
     from allocopt.numeric.simulate import Schedule
-    from allocopt.optimize.highs import Coefficients, HighsRunner, LpArrays, Solved
+    from allocopt.optimize.highs.arrays import LpArrays
+    from allocopt.optimize.highs.coefficients import Coefficients
+    from allocopt.optimize.highs.runner import HighsRunner, Solved
 
 # re-solves: dual simplex from the last basis (a move changes coefficients, costs and bounds; the
 # old basis stays valid), with Devex pricing as allocopt.Model's warm re-solves: measured on the

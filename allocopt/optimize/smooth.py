@@ -41,7 +41,9 @@ from allocopt.model import evaluate
 from allocopt.model.linearization import around
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
-from allocopt.optimize.highs import INF, Extension, HighsRunner, Solved
+from allocopt.optimize.highs.arrays import INF
+from allocopt.optimize.highs.extension import Extension
+from allocopt.optimize.highs.runner import HighsRunner, Solved
 from allocopt.optimize.outer import Outcome
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.scenario.tables import RESOURCES

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.highs.runner import HighsRunner
 
 
 def forbid_solving(monkeypatch: pytest.MonkeyPatch) -> None:
