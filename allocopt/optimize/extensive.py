@@ -3,7 +3,7 @@
 :func:`branch_lps` solves every branch alone and reads its LP arrays from HiGHS;
 :class:`ExtensiveForm` joins them (columns shared and rows stacked by
 :mod:`allocopt.optimize.extensive_rows`) into one program solved through the array-level API of
-:mod:`allocopt.optimize.highs`, maximizing the expected risk reduction over branches, its worst
+:mod:`allocopt.optimize.highs.arrays`, maximizing the expected risk reduction over branches, its worst
 case, or its CVaR (docs/model.md, "Scenario trees"). Used by scenario trees
 (:mod:`allocopt.analyses.tree`) and outcomes (:mod:`allocopt.analyses.outcomes`).
 """

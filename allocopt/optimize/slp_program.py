@@ -9,7 +9,7 @@ when the scenario is: an infeasible solve is the scenario's own infeasibility.
 
 Pyomo's HiGHS interface would re-evaluate every mutable coefficient expression on each re-solve
 (about 4,400 on the baseline, 50 ms a move in Python); after the first solve the program asks the
-adapter to track them instead (:meth:`allocopt.optimize.highs.HighsRunner.track_parameters`:
+adapter to track them instead (:meth:`allocopt.optimize.highs.runner.HighsRunner.track_parameters`:
 compiled once, only changed values pushed).
 """
 

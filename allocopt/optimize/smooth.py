@@ -17,7 +17,7 @@ as arrays straight for HiGHS (:func:`extension`): ``smooth_hold``'s coefficients
 HiGHS holds for the objective, each ``smooth_step`` row has the columns of two allocations and
 its ``smooth_up``/``smooth_down``. It runs on the persistent HiGHS of the first program, from its
 optimal basis with each step row's residual taken by ``smooth_up`` or ``smooth_down`` (a primal
-feasible start; :meth:`allocopt.optimize.highs.HighsRunner.solve_instead`), and HiGHS holds the
+feasible start; :meth:`allocopt.optimize.highs.runner.HighsRunner.solve_instead`), and HiGHS holds the
 first program again afterwards.
 
 The exact simulator then checks the smoothed schedule x1 against the optimum x0 (:func:`loss`):

@@ -1,5 +1,5 @@
 """A guard for refusal tests: any attempt to start HiGHS fails the test, so a refusal is shown to
-come before anything is solved (every solve goes through ``allocopt.optimize.highs.HighsRunner``)."""
+come before anything is solved (every solve goes through ``allocopt.optimize.highs.runner.HighsRunner``)."""
 
 from __future__ import annotations
 
