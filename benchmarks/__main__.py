@@ -27,7 +27,9 @@ from allocopt.analyses.sweep import Parameter, sweep
 from allocopt.analyses.tree import branches, solve_tree
 from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
-from allocopt.optimize.highs import ArrayLp, HighsRunner, cold_algorithm
+from allocopt.optimize.highs.arrays import ArrayLp
+from allocopt.optimize.highs.options import cold_algorithm
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.scenario.schema import Scenario
 from benchmarks.synthetic import scaled, tree_scenario
 

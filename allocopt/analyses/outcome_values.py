@@ -28,7 +28,7 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.extensive import BranchLp, ExtensiveForm, branch_lps
 from allocopt.optimize.extensive_rows import TreeSettings
 from allocopt.optimize.extensive_slp import Plan, TreeExact, TreeProgram
-from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.outer import successive_lp
 from allocopt.optimize.pipeline import solve_at
 from allocopt.optimize.slp_program import SlpProgram

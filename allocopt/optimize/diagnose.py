@@ -12,10 +12,10 @@ import pyomo.environ as pyo
 from allocopt.diagnosis import Conflict, Diagnosis
 from allocopt.model.family import Told, families_of, row_scale, rows_by_name
 from allocopt.numeric.inputs import Inputs
-from allocopt.optimize.highs import load_any_solution
+from allocopt.optimize.highs.runner import load_any_solution
 
 if TYPE_CHECKING:
-    from allocopt.optimize.highs import HighsRunner
+    from allocopt.optimize.highs.runner import HighsRunner
 
 SLACK_TOLERANCE = 1e-7
 

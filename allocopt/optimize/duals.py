@@ -26,7 +26,7 @@ from allocopt.results.result import DUAL_COLUMNS
 from allocopt.scenario.tables import RESOURCE_UNITS
 
 if TYPE_CHECKING:
-    from allocopt.optimize.highs import HighsRunner
+    from allocopt.optimize.highs.runner import HighsRunner
 
 LP = "lp"  # duals of the LP's optimal basis
 FIXED_MILP = "milp_fixed_lp"  # duals of the LP left when a MILP's integer decisions are fixed

@@ -3,7 +3,7 @@
 :func:`branch_lps` solves every branch alone and reads its LP arrays from HiGHS;
 :class:`ExtensiveForm` joins them (columns shared and rows stacked by
 :mod:`allocopt.optimize.extensive_rows`) into one program solved through the array-level API of
-:mod:`allocopt.optimize.highs`, maximizing the expected risk reduction over branches, its worst
+:mod:`allocopt.optimize.highs.arrays`, maximizing the expected risk reduction over branches, its worst
 case, or its CVaR (docs/model.md, "Scenario trees"). Used by scenario trees
 (:mod:`allocopt.analyses.tree`) and outcomes (:mod:`allocopt.analyses.outcomes`).
 """
@@ -33,7 +33,9 @@ from allocopt.optimize.extensive_rows import (
     share_columns,
     stack_rows,
 )
-from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner
+from allocopt.optimize.highs.arrays import ArrayLp
+from allocopt.optimize.highs.options import DUAL_TOLERANCE
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.pipeline import extract_schedule
 from allocopt.optimize.session import WARM_OPTIONS
 from allocopt.results.status import Status

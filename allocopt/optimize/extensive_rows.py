@@ -20,7 +20,7 @@ import numpy as np
 
 from allocopt.model import shared_as
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.highs import INF, ArrayLp, LpArrays
+from allocopt.optimize.highs.arrays import INF, ArrayLp, LpArrays
 from allocopt.scenario.config import Solver, Tree
 
 # Branches at one node of the tree take the same decisions in its periods (non-anticipativity).

@@ -48,7 +48,9 @@ from allocopt.optimize.extensive_rows import (
     risk_measure,
     share_columns,
 )
-from allocopt.optimize.highs import DUAL_TOLERANCE, ArrayLp, HighsRunner, LpArrays
+from allocopt.optimize.highs.arrays import ArrayLp, LpArrays
+from allocopt.optimize.highs.options import DUAL_TOLERANCE
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.outer import PENALTY, excess
 from allocopt.optimize.slp_program import WARM, SlpProgram
 from allocopt.scenario.tables import RESOURCES

@@ -20,7 +20,7 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.diagnose import diagnose
 from allocopt.optimize.duals import FIXED_MILP, DualRows
 from allocopt.optimize.finish import add_timings, to_result
-from allocopt.optimize.highs import HighsRunner, Solved, run_highs
+from allocopt.optimize.highs.runner import HighsRunner, Solved, run_highs
 from allocopt.optimize.local_duals import SAMPLE, RowShifts, local_duals
 from allocopt.optimize.outer import Iteration, SolveAt, successive_lp
 from allocopt.optimize.slp_program import SlpProgram

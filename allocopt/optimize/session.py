@@ -47,7 +47,8 @@ from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.optimize.duals import DualRows
 from allocopt.optimize.finish import add_timings
-from allocopt.optimize.highs import HighsRunner, cold_algorithm
+from allocopt.optimize.highs.options import cold_algorithm
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.pipeline import NO_ANSWER, one_plan, report, solve_outer
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result

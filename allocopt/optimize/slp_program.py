@@ -9,7 +9,7 @@ when the scenario is: an infeasible solve is the scenario's own infeasibility.
 
 Pyomo's HiGHS interface would re-evaluate every mutable coefficient expression on each re-solve
 (about 4,400 on the baseline, 50 ms a move in Python); after the first solve the program asks the
-adapter to track them instead (:meth:`allocopt.optimize.highs.HighsRunner.track_parameters`:
+adapter to track them instead (:meth:`allocopt.optimize.highs.runner.HighsRunner.track_parameters`:
 compiled once, only changed values pushed).
 """
 
@@ -25,7 +25,9 @@ from allocopt.numeric.inputs import Inputs
 
 if TYPE_CHECKING:
     from allocopt.numeric.simulate import Schedule
-    from allocopt.optimize.highs import Coefficients, HighsRunner, LpArrays, Solved
+    from allocopt.optimize.highs.arrays import LpArrays
+    from allocopt.optimize.highs.coefficients import Coefficients
+    from allocopt.optimize.highs.runner import HighsRunner, Solved
 
 # re-solves: dual simplex from the last basis (a move changes coefficients, costs and bounds; the
 # old basis stays valid), with Devex pricing as allocopt.Model's warm re-solves: measured on the

@@ -17,7 +17,7 @@ as arrays straight for HiGHS (:func:`extension`): ``smooth_hold``'s coefficients
 HiGHS holds for the objective, each ``smooth_step`` row has the columns of two allocations and
 its ``smooth_up``/``smooth_down``. It runs on the persistent HiGHS of the first program, from its
 optimal basis with each step row's residual taken by ``smooth_up`` or ``smooth_down`` (a primal
-feasible start; :meth:`allocopt.optimize.highs.HighsRunner.solve_instead`), and HiGHS holds the
+feasible start; :meth:`allocopt.optimize.highs.runner.HighsRunner.solve_instead`), and HiGHS holds the
 first program again afterwards.
 
 The exact simulator then checks the smoothed schedule x1 against the optimum x0 (:func:`loss`):
@@ -41,7 +41,9 @@ from allocopt.model import evaluate
 from allocopt.model.linearization import around
 from allocopt.numeric.inputs import Inputs
 from allocopt.numeric.simulate import Evaluation, Schedule
-from allocopt.optimize.highs import INF, Extension, HighsRunner, Solved
+from allocopt.optimize.highs.arrays import INF
+from allocopt.optimize.highs.extension import Extension
+from allocopt.optimize.highs.runner import HighsRunner, Solved
 from allocopt.optimize.outer import Outcome
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.scenario.tables import RESOURCES

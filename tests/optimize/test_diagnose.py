@@ -14,7 +14,7 @@ from allocopt.diagnosis import Diagnosis
 from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.diagnose import describe, diagnose
-from allocopt.optimize.highs import DUAL_TOLERANCE
+from allocopt.optimize.highs.options import DUAL_TOLERANCE
 from allocopt.optimize.pipeline import run_highs
 from tests.model.toy_family import TOY, TOY_RANK
 

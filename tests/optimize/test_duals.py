@@ -12,7 +12,7 @@ from allocopt.model import build_model
 from allocopt.model.linearization import reference
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize.duals import FIXED_MILP, DualRows
-from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.local_duals import (
     BOUND,
     LOOP,

@@ -185,7 +185,7 @@ def test_hazards_in_any_unit_give_the_same_schedule(change: dict, power: float) 
     """Every hazard times s = 10**power, over ten orders of magnitude: the same optimal
     schedule, and the optimum times s (HiGHS's absolute tolerances once stopped 12% short at
     1e-7; the objective is now scaled into a band HiGHS resolves,
-    :func:`allocopt.optimize.highs.objective_scale`)."""
+    :func:`allocopt.optimize.highs.options.objective_scale`)."""
     scenario = BASE.with_updates({k: v for k, v in change.items() if "hazard" not in k})
     s = 10.0**power
     hazards = {f"risk.hazard_multiplier_{r}_acceleration": s for r in ("pre", "post")}

@@ -10,7 +10,7 @@ import pytest
 
 import allocopt
 from allocopt.model.budget import RESOURCE_BAND, resource_scale
-from allocopt.optimize.highs import COST_BAND, objective_scale
+from allocopt.optimize.highs.options import COST_BAND, objective_scale
 from allocopt.results.result import keep_digits
 from tests.conftest import in_units
 

@@ -17,7 +17,7 @@ from allocopt.model import FAMILIES, build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import pipeline, session
 from allocopt.optimize.finish import PHASES
-from allocopt.optimize.highs import HighsRunner, Solved
+from allocopt.optimize.highs.runner import HighsRunner, Solved
 from allocopt.results.result import schedule_of
 from allocopt.results.status import Status
 from tests.model.toy_family import SHARE, TOY, TOY_UNIT

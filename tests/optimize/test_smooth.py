@@ -17,7 +17,7 @@ from allocopt.model.linearization import around, reference
 from allocopt.model.sets import CAPABILITIES
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.optimize.highs import HighsRunner
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.optimize.smooth import AIM, SMALLEST, along, second_lp, variation
 from allocopt.scenario.schema import Scenario

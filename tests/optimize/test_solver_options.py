@@ -15,7 +15,8 @@ import pytest
 import allocopt
 from allocopt import Status
 from allocopt.analyses.sweep import Parameter, sweep
-from allocopt.optimize.highs import NOT_HIGHS, SETTINGS, HighsRunner
+from allocopt.optimize.highs.options import NOT_HIGHS, SETTINGS
+from allocopt.optimize.highs.runner import HighsRunner
 from allocopt.scenario.config import Solver
 
 # two values of each field of the solver: block, and the value HiGHS holds once it is unset

@@ -18,7 +18,8 @@ from allocopt.cli import app
 from allocopt.model import build_model
 from allocopt.numeric.inputs import prepare
 from allocopt.optimize import finish
-from allocopt.optimize.highs import classify, run_highs
+from allocopt.optimize.highs.model_status import classify
+from allocopt.optimize.highs.runner import run_highs
 from allocopt.results.wide import status_marker
 from tests.conftest import BASELINE
 
