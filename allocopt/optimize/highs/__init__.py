@@ -10,42 +10,5 @@ assembled from arrays. :mod:`~allocopt.optimize.highs.options` holds HiGHS's opt
 package sets them, :mod:`~allocopt.optimize.highs.model_status` reads how a run ended. Every
 other module uses only this API, so a change of HiGHS or Pyomo versions touches this package
 alone (tests/optimize/test_highs.py greps the rest of the package for ``highspy`` and the private
-attributes). The names other modules use are re-exported here.
+attributes). Other modules import from the module that does the job.
 """
-
-from __future__ import annotations
-
-from allocopt.optimize.highs.arrays import INF, ArrayLp, LpArrays
-from allocopt.optimize.highs.coefficients import Coefficients
-from allocopt.optimize.highs.extension import Extension
-from allocopt.optimize.highs.iis import Iis
-from allocopt.optimize.highs.model_status import classify
-from allocopt.optimize.highs.options import (
-    COST_BAND,
-    DUAL_TOLERANCE,
-    NOT_HIGHS,
-    SETTINGS,
-    cold_algorithm,
-    objective_scale,
-)
-from allocopt.optimize.highs.runner import HighsRunner, Solved, load_any_solution, run_highs
-
-__all__ = [
-    "COST_BAND",
-    "DUAL_TOLERANCE",
-    "INF",
-    "NOT_HIGHS",
-    "SETTINGS",
-    "ArrayLp",
-    "Coefficients",
-    "Extension",
-    "HighsRunner",
-    "Iis",
-    "LpArrays",
-    "Solved",
-    "classify",
-    "cold_algorithm",
-    "load_any_solution",
-    "objective_scale",
-    "run_highs",
-]
