@@ -269,6 +269,9 @@ def test_a_changed_scenario_gets_a_folder_of_its_own(tmp_path, monkeypatch):
     written = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert written == ["magma_core", "magma_core__velocity.hit_cap_post_acceleration=0.3"]
     assert "results/magma_core__velocity.hit_cap_post_acceleration=0.3/" in changed.output
+    # the summary says what was changed, under its title
+    assert changed.output.splitlines()[1] == "  changed: velocity.hit_cap_post_acceleration=0.3"
+    assert "changed:" not in plain.output
     long = default_folder("s", [f"a.b{k}=1/2" for k in range(20)], ["x,y"])
     assert long.name.startswith("s__x+y+a.b0=1_2+")
     assert len(long.name) == len("s__") + 60 + 9

@@ -30,17 +30,23 @@ from allocopt.errors import ScenarioError
 from allocopt.results.files import check_writable
 
 
+def changes(sets: list[str] | None, override: list[str] | None) -> list[str]:
+    """The command's ``--override`` names, then its ``--set`` assignments (spaces dropped), in
+    the order given."""
+    named = [n.strip() for g in override or () for n in g.split(",") if n.strip()]
+    return named + [s.replace(" ", "") for s in sets or ()]
+
+
 def default_folder(name: str, sets: list[str] | None, override: list[str] | None) -> Path:
     """``results/<name>``, with the command's ``--override`` and ``--set`` appended when it has
     any (``results/magma_baseline__velocity.hit_cap_post_acceleration=0.3``), so a changed
     scenario never overwrites the folder of the scenario as written; characters other than
     letters, digits and ``.=+-_`` become ``_``, and a slug over 80 characters is cut to 60 and
     a hash of the whole."""
-    changes = [n.strip() for g in override or () for n in g.split(",") if n.strip()]
-    changes += [s.replace(" ", "") for s in sets or ()]
-    if not changes:
+    changed = changes(sets, override)
+    if not changed:
         return Path("results") / name
-    slug = re.sub(r"[^A-Za-z0-9.=+_-]", "_", "+".join(changes))
+    slug = re.sub(r"[^A-Za-z0-9.=+_-]", "_", "+".join(changed))
     if len(slug) > 80:
         slug = f"{slug[:60]}-{hashlib.sha1(slug.encode()).hexdigest()[:8]}"
     return Path("results") / f"{name}__{slug}"
@@ -110,7 +116,11 @@ def solve(
             progress=progress(),
             on_step=doing.step,
         )
-    typer.echo(run.solved.text_summary())
+    title, *rest = run.solved.text_summary().splitlines()
+    changed = changes(set_, override)
+    typer.echo(
+        "\n".join([title, *([f"  changed: {', '.join(changed)}"] if changed else []), *rest])
+    )
     if tree:
         typer.echo(
             f"  tables and {TREE_FIGURE} written to {folder}/ (tree_*.csv: one plan per branch)"

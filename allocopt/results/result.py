@@ -151,6 +151,16 @@ CAP_TOLERANCE = 1e-6
 SURVIVAL = "Chance of no catastrophe, including the risk past the horizon"
 
 
+def past_horizon_hazard(s: Mapping[str, Any]) -> float:
+    """The cumulative hazard the risk past the horizon adds without safety work (0 when nothing
+    past the horizon is counted), from a result's ``summary``: ``log((1 - p) / (1 - p_past))``
+    with ``p`` the probability of catastrophe within the horizon and ``p_past`` the one including
+    the risk past it, both without safety work. Unit: cumulative hazard."""
+    within = 1 - float(s["probability_without_plan"])
+    including = 1 - float(s["probability_without_plan_and_postponed"])
+    return math.log(within / including) if including < within else 0.0
+
+
 def survival(s: Mapping[str, Any]) -> str:
     """The chance of no catastrophe including the risk past the horizon, without safety work
     and with the plan, and their ratio (``exp`` of the exact cut in cumulative hazard), in
@@ -286,30 +296,38 @@ class Result:
         pre, post = k[k.regime == "pre_acceleration"], k[k.regime == "post_acceleration"]
         lines = [
             f"scenario {self.scenario_name}: {self.status_note() or STATUS_LINES[Status(self.status)]}",
+            f"  {label('risk_reduction_exact')}: {s['risk_reduction_exact']:.6f} in "
+            f"{unit('risk_reduction_exact')}: the objective (program {s['risk_reduction_model']:.6f},"
+            f" gap {s['approximation_gap']:.3%})",
+            f"  {SURVIVAL}: {survival(s)}",
             *(
                 f"  {label(name)}: {s[name]:.2%}"
                 for name in (
                     "probability_without_plan",
-                    "probability_without_plan_and_postponed",
                     "probability_with_plan",
+                    "probability_without_plan_and_postponed",
                     "probability_with_plan_and_postponed",
                 )
             ),
             f"  {label('probability_reduction_points')}: "
             f"{s['probability_reduction_points']:.2f} {unit('probability_reduction_points')} "
             f"({s['probability_reduction_relative']:.1%} relative)",
-            f"  {label('risk_reduction_exact')}: {s['risk_reduction_exact']:.6f} "
-            f"(program {s['risk_reduction_model']:.6f}, gap {s['approximation_gap']:.3%}), in "
-            f"{unit('risk_reduction_exact')}",
-            f"  {SURVIVAL}: {survival(s)}",
-            f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}",
         ]
-        if s["probability_without_plan_and_postponed"] == s["probability_without_plan"]:
-            lines.insert(
-                5,  # after the four probabilities
+        past = past_horizon_hazard(s)
+        if past == 0:
+            lines.append(
                 "  (nothing past the horizon is counted here: no tail, no postponed risk; "
-                "the probabilities including it equal those within the horizon)",
+                "the probabilities including it equal those within the horizon)"
             )
+        else:
+            lines.append(
+                f"  (without safety work the risk past the horizon adds {past:.2f} in cumulative "
+                "hazard: it keeps the probabilities including it near "
+                f"{s['probability_without_plan_and_postponed']:.0%}, so their difference in "
+                "points is small; compare plans and scenarios by the cut in cumulative hazard "
+                "or the chance of no catastrophe)"
+            )
+        lines.append(f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}")
         if s.get("outer_iterations"):
             lines.append(
                 f"  endogenous capability: {s['outer_iterations']} outer iterations "
@@ -328,14 +346,22 @@ class Result:
                 f"({s['best_start_gain']:+.3%} on the first), spread {s['starts_spread']:.3%} "
                 "of the best over the locally optimal ones (starts table)"
             )
+        capped = 0
         for name, part in (("before", pre), ("after", post)):
             if len(part):
                 at_cap = int((part.velocity_hit >= part.velocity_hit_cap - CAP_TOLERANCE).sum())
+                capped += at_cap
                 lines.append(
                     f"  {name} the switch: mean velocity hit {part.velocity_hit.mean():.1%} "
                     f"(at its cap in {at_cap} of {len(part)} periods), "
                     f"preparation share of safety {part.preparation_share.mean():.0%}"
                 )
+        if capped:
+            lines.append(
+                "  (where the hit is at its cap, the cap sets it: what one more point of slowing "
+                "would buy, period by period, is the value of slowing in `allocopt report`; "
+                "heuristic 1, with the caps lifted, is in notebook 03)"
+            )
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
         return "\n".join(lines)

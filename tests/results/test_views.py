@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from allocopt.numeric.inputs import prepare
+from allocopt.numeric.simulate import simulate
 from allocopt.results.names import HEADLINE
+from allocopt.results.result import past_horizon_hazard
 from allocopt.results.views import COLUMN_UNITS, SUMMARY_UNITS
 
 
@@ -137,6 +140,19 @@ def test_the_summary_says_the_survival_ratio_and_how_often_the_cap_binds(baselin
     assert 0 < at_cap < len(post)  # the baseline's hit dips below the cap in 2029Q2-Q3
     assert f"(at its cap in {at_cap} of {len(post)} periods)" in text
     assert "nothing past the horizon is counted" not in text  # the baseline counts its tail
+
+
+def test_the_summary_leads_with_the_objective_and_says_why_the_points_are_few(baseline_result):
+    s, lines = baseline_result.summary, baseline_result.text_summary().splitlines()
+    # the first number a reader meets is the objective, the cut in cumulative hazard
+    assert lines[1].startswith(f"  {HEADLINE['risk_reduction_exact'][0]}: ")
+    assert "the objective" in lines[1]
+    # the hazard past the horizon without safety work is the tail the simulator adds past it
+    inp = prepare(baseline_result.scenario)
+    tail = float(simulate(inp, baseline_result.schedule).tail_full.sum())
+    assert tail > 1  # the baseline's year past the horizon: enough to saturate the probabilities
+    assert past_horizon_hazard(s) == pytest.approx(tail, rel=1e-6)
+    assert f"the risk past the horizon adds {tail:.2f} in cumulative hazard" in "\n".join(lines)
 
 
 def test_a_scenario_without_a_tail_says_nothing_past_the_horizon_is_counted(core_result):
