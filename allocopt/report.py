@@ -25,7 +25,7 @@ import pandas as pd
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from allocopt.analyses.heuristics import h2, h3
+from allocopt.analyses.heuristics import H3, TIE, h2, h3
 from allocopt.plot.save import save_figure
 from allocopt.plot.schedule import FIGURES as RESULT_FIGURES
 from allocopt.plot.schedule import period_length_years, regime_switch
@@ -213,9 +213,25 @@ def essay_heuristics(result: Result) -> list[tuple[str, str, str]]:
         (
             "3 · prepare awareness (P0), elicitation readiness (P1), extreme security (P2)",
             f"preparation before the switch by group: {by_group or 'none'}",
-            f"{three.verdict} (margin {three.margin:+.1%} of preparation resources)",
+            f"{three.verdict} (margin {three.margin:+.1%} of preparation resources)"
+            + tied_groups(three),
         ),
     ]
+
+
+def tied_groups(three: H3) -> str:
+    """For a tie by resources, the groups that straddle third place and the share each takes,
+    and where heuristic 3 is judged by value (empty otherwise)."""
+    if three.verdict != TIE:
+        return ""
+    r = three.ranks
+    straddle = r[r == r[r <= 3].max()].index
+    share = three.preparation_by_group[straddle].max()
+    names = ", ".join(GROUP_WORDS.get(g, g) for g in straddle)
+    return (
+        f": {names} take {share:.0%} each, so resources cannot tell which of them are the top "
+        "three; by value (risk reduction lost without a group) in notebook 03"
+    )
 
 
 def risk_by_channel(result: Result) -> list[tuple[str, str, str, str]]:

@@ -11,6 +11,7 @@ import os
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from markupsafe import escape
@@ -28,6 +29,7 @@ from allocopt.report import (
     headline,
     render_html,
     risk_by_channel,
+    tied_groups,
     write_report,
 )
 from allocopt.results.files import MANIFEST
@@ -291,3 +293,18 @@ def test_the_page_reads_heuristics_2_and_3_on_the_plan(baseline_result, report_d
     assert verdicts == [h2(baseline_result).verdict, h3(baseline_result, by_value=False).verdict]
     for row in rows:  # every cell on the page, escaped as the template escapes it
         assert all(str(escape(cell)) in page for cell in row), row
+
+
+def test_a_tie_for_third_place_names_the_groups_and_their_share():
+    from allocopt.analyses.heuristics import H3
+
+    def three(**shares: float) -> H3:
+        return H3(pd.Series(shares), preparation_share_pre=0.5)
+
+    tie = three(P1=0.6, P0=0.2, P2=0.1, coordination_prep=0.1)  # P2 and coordination share 3rd
+    assert tie.verdict == "tie"
+    said = tied_groups(tie)
+    assert "extreme security (P2), coordination_prep take 10% each" in said
+    assert "awareness" not in said  # second, not at third place
+    assert "elicitation" not in said
+    assert tied_groups(three(P1=0.5, P0=0.3, P2=0.15, coordination_prep=0.05)) == ""  # holds
