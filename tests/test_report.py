@@ -86,6 +86,9 @@ def test_the_page_shows_assumptions_knobs_schedule_and_risk(baseline, baseline_r
     page = (report_dir / "index.html").read_text(encoding="utf-8")
     for heading in ("How to read this", "Key assumptions", "The three knobs", "Schedule", "Risk"):
         assert f"<h2>{heading}</h2>" in page
+    for knob in ("Velocity hit", "Preparation share of safety", "Safety portfolio"):
+        assert f"<dt>{knob}</dt>" in page
+    assert "<dt>The horizon's end</dt>" in page  # read the last quarters with care
     cap = baseline.velocity.hit_cap_post_acceleration
     assert f'<td>velocity.hit_cap_post_acceleration</td><td class="text">{cap}' in page
     with_plan = baseline_result.summary["probability_with_plan"]
