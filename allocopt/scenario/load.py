@@ -162,19 +162,19 @@ OWN_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 def _path_problem(where: Path, field: str, given: str, allowed: tuple[Path, ...]) -> str | None:
     """Why the file ``given`` in field ``field`` of scenario file ``where`` cannot be used: it
-    does not exist (the path resolved, relative to what, and how to fix it: a nearby file of
-    that name, or allocopt's own file the path reaches from its ``models/`` folder) or it lies
-    outside the ``allowed`` folders; None when it can be read."""
+    does not exist (the path resolved, relative to what, and how to fix it: a file of a close
+    name in its folder, else allocopt's own file the path reaches from its ``models/`` folder)
+    or it lies outside the ``allowed`` folders; None when it can be read."""
     target = (where.parent / given).resolve()
     if not target.exists():
-        own = (OWN_MODELS / given).resolve()
+        close, own = suggest_file(target), (OWN_MODELS / given).resolve()
         fix = "; name an existing file, by an absolute path or one relative to that folder"
         if own.is_file() and own != target:
             outside = "" if _inside(own, allowed) else f" with --allow-path {own.parent}"
             fix += f", e.g. allocopt's own {own}{outside}"
         return (
             f"{where}: {field}: {given}: no such file (it resolves to {target}, relative to the "
-            f"scenario's folder {where.parent}){suggest_file(target)}{fix}"
+            f"scenario's folder {where.parent}){close}{'' if close.startswith(';') else fix}"
         )
     if not _inside(target, allowed):
         return (
