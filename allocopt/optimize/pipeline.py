@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -28,6 +29,7 @@ from allocopt.optimize.smooth import smoothest, smoothest_converged, unsmoothed
 from allocopt.optimize.starts import FULL_SPEED, best_start, starting_schedules, starts_table
 from allocopt.results.result import Result
 from allocopt.results.status import Status
+from allocopt.scenario.load import as_scenario
 from allocopt.scenario.schema import Scenario
 from allocopt.scenario.tables import RESOURCES
 
@@ -179,13 +181,17 @@ def one_plan(scenario: Scenario) -> None:
 
 
 def solve(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     allow_nonoptimal: bool = False,
     starts: int = 1,
     on_iteration: Callable[[str, Iteration], object] | None = None,
     local_duals: bool = True,
 ) -> Result:
     """Solve ``scenario`` and return its :class:`Result`.
+
+    ``scenario`` is a :class:`Scenario` or the path of a scenario file (``str`` or
+    ``os.PathLike``), loaded as :func:`allocopt.load_scenario` loads it with its defaults;
+    any other type raises TypeError.
 
     With endogenous capability the program is re-linearized in an outer loop
     (:func:`allocopt.optimize.outer.successive_lp`) until the trajectory stops moving: one
@@ -210,6 +216,7 @@ def solve(
     (:data:`allocopt.optimize.finish.PHASES`). A scenario with a ``tree:`` block raises
     :class:`ScenarioError` (:func:`one_plan`).
     """
+    scenario = as_scenario(scenario, "solve")
     one_plan(scenario)
     t0 = time.perf_counter()
     inp = prepare(scenario)

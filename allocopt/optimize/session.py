@@ -34,6 +34,7 @@ tests/optimize/test_session.py checks that it matches a fresh solve (exact risk 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -53,6 +54,7 @@ from allocopt.optimize.pipeline import NO_ANSWER, one_plan, report, solve_outer
 from allocopt.optimize.slp_program import SlpProgram
 from allocopt.results.result import Result
 from allocopt.results.status import Status
+from allocopt.scenario.load import as_scenario
 from allocopt.scenario.schema import Scenario
 
 logger = logging.getLogger(__name__)
@@ -71,10 +73,15 @@ class Model:
     :attr:`program` (whose Pyomo model is :attr:`model` too). ``families``: the constraint
     families of the core program (default :data:`allocopt.model.FAMILIES`). ``builds`` counts
     Pyomo builds; ``start`` is the schedule the next endogenous solve starts from (the last
-    converged one; ``None``: full speed). A scenario with a ``tree:`` block raises
+    converged one; ``None``: full speed). ``scenario`` is a :class:`Scenario` or the path of a
+    scenario file (``str`` or ``os.PathLike``, loaded as :func:`allocopt.load_scenario` loads it
+    with its defaults; another type raises TypeError). A scenario with a ``tree:`` block raises
     ScenarioError (:func:`~allocopt.optimize.pipeline.one_plan`)."""
 
-    def __init__(self, scenario: Scenario, families: Sequence[Family] = FAMILIES) -> None:
+    def __init__(
+        self, scenario: Scenario | str | os.PathLike[str], families: Sequence[Family] = FAMILIES
+    ) -> None:
+        scenario = as_scenario(scenario, "Model")
         one_plan(scenario)
         self.scenario = scenario
         self.families = tuple(families)

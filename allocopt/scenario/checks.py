@@ -8,18 +8,21 @@ returns one line per problem, naming the file or block and the field.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from allocopt.errors import ScenarioError
 from allocopt.scenario.config import ScenarioConfig, Tables
-from allocopt.scenario.fields import format_errors
+from allocopt.scenario.fields import format_errors, suggest
 from allocopt.scenario.periods import is_period_label
 from allocopt.scenario.tables import CHANNELS, RESOURCES, InterventionRow
 
 # durations the model counts in whole periods (docs/model.md, "Durations and periods")
 WHOLE_PERIOD_FIELDS = ("lead_time_years", "pause_years")
+# the columns of an intervention that ``intervention_overrides`` may change
+OVERRIDABLE = tuple(f for f in InterventionRow.model_fields if f != "id")
 
 
 def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
@@ -65,13 +68,15 @@ def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
     for iid, change in s.intervention_overrides.items():
         if iid not in ids:
             problems.append(
-                f"intervention_overrides.{iid}: no such intervention (known: {', '.join(ids)})"
+                f"intervention_overrides.{iid}: no such intervention"
+                + _choices(iid, ids, "intervention_overrides.", "known")
             )
             continue
         for field in change:
-            if field not in InterventionRow.model_fields or field == "id":
+            if field not in OVERRIDABLE:
                 problems.append(
                     f"intervention_overrides.{iid}.{field}: not an overridable intervention field"
+                    + _choices(field, OVERRIDABLE, f"intervention_overrides.{iid}.", "allowed")
                 )
         if any(isinstance(v, bool) for v in change.values()):
             problems.append(f"intervention_overrides.{iid}: values must be numbers or text")
@@ -91,6 +96,14 @@ def cross_problems(s: ScenarioConfig, tables: Tables) -> list[str]:
     if not problems:
         problems += duration_problems(s, tables)
     return problems
+
+
+def _choices(word: str, choices: Sequence[str], prefix: str, label: str) -> str:
+    """`` (did you mean <prefix>X? <label>: a, b, ...)``: :func:`suggest`'s suggestion for
+    ``word`` (without its "; ", which separates the problems of a model-level check) and the
+    ``choices``."""
+    hint = suggest(word, choices, prefix).removeprefix("; ")
+    return f" ({hint}{' ' if hint else ''}{label}: {', '.join(choices)})"
 
 
 def duration_problems(s: ScenarioConfig, tables: Tables) -> list[str]:

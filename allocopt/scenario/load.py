@@ -10,6 +10,7 @@ scientific notation without a dot (``1e3``, YAML 1.2) are numbers, not text.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
@@ -155,39 +156,67 @@ def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:
     return any(path.is_relative_to(folder) for folder in allowed)
 
 
-def _resolve_raw(path: Path, allowed: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> dict:
-    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute and
-    checked to lie inside ``allowed`` folders."""
+# allocopt's own scenarios, whose relative paths a copied scenario still holds
+OWN_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def _path_problem(where: Path, field: str, given: str, allowed: tuple[Path, ...]) -> str | None:
+    """Why the file ``given`` in field ``field`` of scenario file ``where`` cannot be used: it
+    does not exist (the path resolved, relative to what, and how to fix it: a file of a close
+    name in its folder, else allocopt's own file the path reaches from its ``models/`` folder)
+    or it lies outside the ``allowed`` folders; None when it can be read."""
+    target = (where.parent / given).resolve()
+    if not target.exists():
+        close, own = suggest_file(target), (OWN_MODELS / given).resolve()
+        fix = "; name an existing file, by an absolute path or one relative to that folder"
+        if own.is_file() and own != target:
+            outside = "" if _inside(own, allowed) else f" with --allow-path {own.parent}"
+            fix += f", e.g. allocopt's own {own}{outside}"
+        return (
+            f"{where}: {field}: {given}: no such file (it resolves to {target}, relative to the "
+            f"scenario's folder {where.parent}){close}{'' if close.startswith(';') else fix}"
+        )
+    if not _inside(target, allowed):
+        return (
+            f"{where}: {field}: {given} lies outside the project ({', '.join(map(str, allowed))}); "
+            "name its folder on the command line (--allow-path) to use it"
+        )
+    return None
+
+
+def _resolve_raw(
+    path: Path, allowed: tuple[Path, ...], problems: list[str], chain: tuple[Path, ...] = ()
+) -> dict:
+    """The YAML of ``path`` merged over what it ``extends``, with data paths made absolute;
+    ``problems`` gains a line for each data file that is missing or outside the ``allowed``
+    folders (:func:`_path_problem`). Raises ScenarioError, with those lines first, when the
+    file or what it extends cannot be read."""
     path = path.resolve()
     if path in chain:
         raise ScenarioError(
             f"{path}: 'extends' forms a cycle: " + " -> ".join(p.name for p in (*chain, path))
         )
-    raw = _read_yaml(path)
-    outside = (
-        f"lies outside the project ({', '.join(map(str, allowed))}); "
-        "name its folder on the command line (--allow-path) to use it"
-    )
+    try:
+        raw = _read_yaml(path)
+    except ScenarioError as exc:
+        raise ScenarioError(problems + exc.problems) from None
     data = raw.get("data")
     if isinstance(data, dict):
-        resolved = {k: (path.parent / v).resolve() for k, v in data.items() if isinstance(v, str)}
-        problems = [
-            f"{path}: data.{k}: {data[k]} {outside}"
-            for k, v in resolved.items()
-            if not _inside(v, allowed)
-        ]
-        if problems:
-            raise ScenarioError(problems)
-        raw["data"] = {**data, **{k: str(v) for k, v in resolved.items()}}
+        given = {k: v for k, v in data.items() if isinstance(v, str)}
+        found = (_path_problem(path, f"data.{k}", v, allowed) for k, v in given.items())
+        problems += [p for p in found if p]
+        raw["data"] = {**data, **{k: str((path.parent / v).resolve()) for k, v in given.items()}}
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: must be the path of another scenario file")
-    target = (path.parent / parent).resolve()
-    if not _inside(target, allowed):
-        raise ScenarioError(f"{path}: extends: {parent} {outside}")
-    base = _resolve_raw(target, allowed, (*chain, path))
+        raise ScenarioError(
+            [*problems, f"{path}: extends: must be the path of another scenario file"]
+        )
+    problem = _path_problem(path, "extends", parent, allowed)
+    if problem:
+        raise ScenarioError([*problems, problem])
+    base = _resolve_raw((path.parent / parent).resolve(), allowed, problems, (*chain, path))
     base.pop("name", None)
     base.pop("description", None)
     return _merge(base, raw)
@@ -264,13 +293,19 @@ def load_scenario(
     home = Path(root).resolve() if root is not None else project_root(path)
     working = _project_of(Path.cwd().resolve())
     allowed = (home, *([working] if working else []), *(Path(a).resolve() for a in allow))
-    raw = _resolve_raw(path, allowed)
-    origins = _apply_overrides(str(path), raw, overrides, updates or {}, labels)
+    problems: list[str] = []  # files missing or outside: reported first, with the fields'
+    raw = _resolve_raw(path, allowed, problems)
+    try:
+        origins = _apply_overrides(str(path), raw, overrides, updates or {}, labels)
+    except ScenarioError as exc:
+        raise ScenarioError(problems + exc.problems) from None
     try:
         config = ScenarioConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(format_errors(str(path), exc, ScenarioConfig, origins)) from None
-    problems: list[str] = []
+        problems += format_errors(str(path), exc, ScenarioConfig, origins)
+        raise ScenarioError(problems) from None
+    if problems:
+        raise ScenarioError(problems)
     tables: dict[str, tuple] = {}
     for name, table_path in config.data.model_dump().items():
         try:
@@ -287,3 +322,17 @@ def load_scenario(
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def as_scenario(scenario: Scenario | str | os.PathLike[str], caller: str) -> Scenario:
+    """``scenario`` itself, or the scenario file it names (``str`` or ``os.PathLike``) loaded by
+    :func:`load_scenario` with its defaults; raises TypeError naming ``caller`` for any other
+    type, and ScenarioError as :func:`load_scenario` does."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load_scenario(scenario)
+    raise TypeError(
+        f"{caller}: expected a Scenario or the path of a scenario file (str or os.PathLike), "
+        f"got {type(scenario).__name__}"
+    )

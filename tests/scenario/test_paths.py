@@ -14,6 +14,8 @@ from allocopt.scenario.load import project_root
 from tests.conftest import ROOT
 from tests.projects import copy_project
 
+TABLES = ("interventions", "budgets", "acceleration", "hazards")  # as the baseline names them
+
 
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
@@ -165,3 +167,49 @@ def test_period_labels_must_match_the_horizon_frequency(tmp_path: Path) -> None:
     _write(data, data.read_text(encoding="utf-8") + "2025Q9,2.0,a stray row with a bad label\n")
     (problem,) = _problems(project)
     assert "acceleration.csv: period label(s) 2025Q9 are not quarter labels" in problem
+
+
+def test_a_copied_scenario_s_missing_tables_come_first_with_its_field_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario copied out of models/ names ../data/ tables that are not there: each is
+    reported as missing (not as outside the project), with the way to allocopt's own table and
+    the file's other problems in the same run."""
+    monkeypatch.chdir(tmp_path)  # run from outside any project
+    home = tmp_path.resolve()
+    text = (ROOT / "models" / "magma_baseline.yaml").read_text(encoding="utf-8")
+    typo = text.replace("  hit_cap_pre_acceleration:", "  hit_cap_pre_acceleraton:")
+    (home / "my").mkdir()
+    scenario = _write(home / "my" / "s.yaml", typo)
+    *missing, field = _problems(scenario)
+    assert "velocity.hit_cap_pre_acceleraton: unknown field; did you mean" in field
+    assert [p.split(": ")[1] for p in missing] == [f"data.{t}" for t in TABLES]
+    for table, problem in zip(TABLES, missing, strict=True):
+        assert f"no such file (it resolves to {home / 'data' / table}.csv" in problem
+        assert f"relative to the scenario's folder {home / 'my'})" in problem
+        own = f"allocopt's own {ROOT / 'data' / table}.csv with --allow-path {ROOT / 'data'}"
+        assert own in problem
+        assert "outside the project" not in problem
+    run = CliRunner().invoke(app, ["validate", str(scenario)])
+    assert run.exit_code == 2
+    assert "Traceback" not in run.output
+    assert run.output.count("no such file") == len(TABLES)
+    # following the hint: the tables exist now, so only their place is refused until allowed
+    _write(scenario, typo.replace("../data/", f"{ROOT / 'data'}/"))
+    *outside, field = _problems(scenario)
+    assert len(outside) == len(TABLES)
+    assert all("outside the project" in p for p in outside)
+    _write(scenario, text.replace("../data/", f"{ROOT / 'data'}/"))
+    assert load_scenario(scenario, allow=[ROOT / "data"]).name == "magma_baseline"
+
+
+def test_a_missing_extends_target_is_missing_not_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my").mkdir()
+    scenario = _write(tmp_path / "my" / "s.yaml", "extends: ../models/magma_baseline.yaml\n")
+    (problem,) = _problems(scenario)
+    assert "extends: ../models/magma_baseline.yaml: no such file" in problem
+    assert f"allocopt's own {ROOT / 'models' / 'magma_baseline.yaml'}" in problem
+    assert "outside the project" not in problem

@@ -90,6 +90,18 @@ def test_with_updates_validates(baseline):
             ),
             ["intervention_overrides", "lead_time_years"],
         ),
+        (
+            lambda d: d.update(intervention_overrides={"security_forward_rd": {"lead_time": 1}}),
+            [
+                "intervention_overrides.security_forward_rd.lead_time: not an overridable",
+                "did you mean intervention_overrides.security_forward_rd.lead_time_years?",
+                "allowed: name, category, mode",
+            ],
+        ),
+        (
+            lambda d: d.update(intervention_overrides={"securty_forward_rd": {"max_effort": 1}}),
+            ["did you mean intervention_overrides.security_forward_rd? known: security_forward_rd"],
+        ),
     ],
 )
 def test_bad_yaml_fields_are_named(tmp_path, edit, expected):
