@@ -129,6 +129,7 @@ def compare(
     With --from-result the saved optimum and its scenario are used (the optimum is not solved
     again; 'never slow down' still is)."""
     from allocopt.analyses.policies import compare as run
+    from allocopt.analyses.policies import meanings
     from allocopt.results.names import label, unit
     from allocopt.results.store import load_result
 
@@ -160,7 +161,10 @@ def compare(
         f"{label('probability_with_plan_and_postponed').lower()}"
     )
     typer.echo(shown.to_string(index=False))
+    width = max(map(len, table.policy))
+    for policy, meaning in meanings(loaded).items():
+        typer.echo(f"  {policy:<{width}}  {meaning}")
     typer.echo(
-        "  (why the essay's rule can score below never slowing: notebooks/03_heuristics.ipynb; "
-        "'never slow' keeps the pre-switch cap after the switch)"
+        "  essay_rule can give up as many years as the optimum and score below never_slow: its "
+        "safety work follows a fixed split, theirs the solver's (notebooks/03_heuristics.ipynb)"
     )
