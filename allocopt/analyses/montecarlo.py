@@ -168,16 +168,17 @@ class MonteCarlo:
         """A few lines a person reads after the run."""
         n, stat = len(self.samples), self.statistic
         kept = int(stat(KEPT, "count"))
-        worse = "; than ".join(
-            f"{POLICY_WORDS[p]} in {stat(f'plan_worse_than_{p}', 'probability'):.1%} of all {n} samples"
+        worse = [
+            f"  the plan does worse than {POLICY_WORDS[p]} in "
+            f"{stat(f'plan_worse_than_{p}', 'probability'):.1%} of all {n} samples"
             + (
-                f" and {stat(f'plan_worse_than_{p}{WHERE_KEPT}', 'probability'):.1%} of the {kept} "
+                f", {stat(f'plan_worse_than_{p}{WHERE_KEPT}', 'probability'):.1%} of the {kept} "
                 "where it keeps every constraint"
                 if 0 < kept < n
                 else ""
             )
             for p in POLICIES
-        )
+        ]
         families = self.summary.quantity[self.summary.quantity.str.startswith("samples_breaking_")]
         by_family = ", ".join(
             f"{FAMILY_WORDS.get(f, f)} {stat(q, 'probability'):.1%}"
@@ -198,7 +199,7 @@ class MonteCarlo:
             f"within the horizon {median('probability_without_plan')} -> "
             f"{median('probability_with_plan')}; including the risk past it "
             f"{median('probability_without_plan_and_postponed')} -> {median(POSTPONED)}",
-            f"  the plan does worse than {worse}",
+            *worse,
             f"  samples where it breaks a constraint: "
             f"{stat('samples_with_violations', 'probability'):.1%}"
             + (
