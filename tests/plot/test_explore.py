@@ -109,7 +109,7 @@ def test_save_sweep_writes_table_and_figures(tmp_path):
     table = table.assign(velocity_hit_post_acceleration=0.1, preparation_share_pre_acceleration=0.9)
     assert sweep_parameters(table) == ["a", "b"]
     names = sorted(p.name for p in save_sweep(table, tmp_path / "out", "grid"))
-    assert names[-1] == "sweep.csv"
+    assert names[-2:] == ["sweep.csv", "units.csv"]
     assert "manifest.json" in names
     assert "heatmap_risk_reduction_exact.png" in names
     assert pd.read_csv(tmp_path / "out" / "sweep.csv").equals(table)
