@@ -77,7 +77,7 @@ MEASURE_NAMES: dict[str, tuple[str, str]] = {
     "safety_share_compute": ("Mean safety share of compute", KNOB_UNITS["safety_share_compute"]),
     "safety_share_staff": ("Mean safety share of staff", KNOB_UNITS["safety_share_staff"]),
 }
-FIELD_UNIT = "as the scenario field (docs/model.md)"  # the unit of a swept field's column
+FIELD_UNIT = "the scenario field's own unit (docs/model.md)"  # the unit of a swept field's column
 
 SweepPoint = dict[str, Any]  # "varied" and each swept field's value at one point
 

@@ -6,6 +6,7 @@ imports Pyomo.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -22,6 +23,8 @@ from allocopt.analyses.sweep import (
 )
 from allocopt.results.files import write_run
 from allocopt.results.views import units_table
+
+AXIS_WIDTH, BAR_WIDTH = 60, 45  # characters per line of an axis label, of a colour bar's label
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -81,8 +84,8 @@ def plot_tornado(
     )
     ax.axvline(base, color="black", linewidth=0.8, label=f"base run: {base:.4g}")
     ax.set_yticks(y, spans.index)
-    ax.set_xlabel(measure_label(outcome))
-    ax.set_title(f"sensitivity: {name}")
+    ax.set_xlabel(textwrap.fill(measure_label(outcome), AXIS_WIDTH))
+    ax.set_title("sensitivity to each swept field")
     if np.allclose(varied[outcome], base, rtol=1e-9, atol=0):
         ax.text(
             0.5,
@@ -110,7 +113,7 @@ def plot_heatmap(
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.figure.colorbar(image, ax=ax, label=measure_label(value))
+    ax.figure.colorbar(image, ax=ax, label=textwrap.fill(measure_label(value), BAR_WIDTH))
     ax.set_title(measure_label(value, with_unit=False))
     return ax
 
