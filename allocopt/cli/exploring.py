@@ -33,14 +33,19 @@ def sweep(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
+        typer.Option(
+            "--param",
+            help="FIELD=LO:HI:N (repeatable), e.g. velocity.hit_cap_post_acceleration=0.1:0.4:4.",
+        ),
     ] = None,
     grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
     workers: WorkersOption = CORES,
     scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for sweep.csv and figures.  [default: results/<name>_sweep]"),
+        typer.Option(
+            help="Folder for sweep.csv, units.csv and figures.  [default: results/<name>_sweep]"
+        ),
     ] = None,
     set_: SetOption = None,
     override: OverrideOption = None,
@@ -87,8 +92,8 @@ def outcomes(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for outcome_map and outcome_decomposition .csv and .png.  "
-            "[default: results/<name>_outcomes]"
+            help="Folder for outcome_map and outcome_decomposition .csv and .png, and "
+            "units.csv.  [default: results/<name>_outcomes]"
         ),
     ] = None,
     set_: SetOption = None,
