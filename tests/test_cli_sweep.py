@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from allocopt.cli import app
+from allocopt.results.names import unit
 
 CORE = str(Path(__file__).resolve().parents[1] / "models" / "magma_core.yaml")
 
@@ -21,6 +22,16 @@ def test_sweep_writes_table_and_tornado(tmp_path):
     table = pd.read_csv(out / "sweep.csv")
     assert table.varied.tolist() == ["base", *["velocity.hit_cap_post_acceleration"] * 2]
     assert (out / "tornado_risk_reduction_exact.png").exists()
+    # units.csv gives every numeric column of sweep.csv (but the point's number) its unit, in
+    # the form of a result's units.csv
+    units = pd.read_csv(out / "units.csv")
+    assert list(units.columns) == ["table", "column", "unit"]
+    assert set(units.table) == {"sweep"}
+    numeric = table.drop(columns="point").select_dtypes("number").columns
+    assert set(units.column) == set(numeric)
+    by_column = units.set_index("column").unit
+    assert by_column["risk_reduction_exact"] == unit("risk_reduction_exact")
+    assert by_column["velocity_hit_post_acceleration"] == "share of full speed"
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,10 @@ QUANTITIES = {  # per-sample outcome -> unit (the headline names, allocopt.resul
     **{name: unit(name) for name in PROBABILITIES},
     **{f"risk_reduction_{p}": HAZARD_UNIT for p in POLICIES},
 }
-KEPT = "risk_reduction_where_kept"  # the plan's risk reduction over the samples it keeps
+WHERE_KEPT = "_where_kept"  # a quantity over the samples where the plan keeps every constraint
+KEPT = f"risk_reduction{WHERE_KEPT}"  # the plan's risk reduction over those samples
+ALL_SAMPLES = "share of all samples"
+KEPT_SAMPLES = "share of the samples where the plan keeps every constraint"
 POLICY_WORDS = {"essay_rule": "the essay's rule", "capabilities_only": "capabilities only"}
 FAMILY_WORDS = {  # a constraint family (allocopt.model.FAMILIES) as the summary says it
     "velocity": "velocity-hit cap",
@@ -164,10 +167,18 @@ class MonteCarlo:
     def text_summary(self, plan: str = "the plan") -> str:
         """A few lines a person reads after the run."""
         n, stat = len(self.samples), self.statistic
-        worse = "; than ".join(
-            f"{POLICY_WORDS[p]} in {stat(f'plan_worse_than_{p}', 'probability'):.1%} of the samples"
+        kept = int(stat(KEPT, "count"))
+        worse = [
+            f"  the plan does worse than {POLICY_WORDS[p]} in "
+            f"{stat(f'plan_worse_than_{p}', 'probability'):.1%} of all {n} samples"
+            + (
+                f", {stat(f'plan_worse_than_{p}{WHERE_KEPT}', 'probability'):.1%} of the {kept} "
+                "where it keeps every constraint"
+                if 0 < kept < n
+                else ""
+            )
             for p in POLICIES
-        )
+        ]
         families = self.summary.quantity[self.summary.quantity.str.startswith("samples_breaking_")]
         by_family = ", ".join(
             f"{FAMILY_WORDS.get(f, f)} {stat(q, 'probability'):.1%}"
@@ -178,7 +189,6 @@ class MonteCarlo:
         def median(name: str) -> str:
             return f"{stat(name, 'q50'):.2%}"
 
-        kept = int(stat(KEPT, "count"))
         lines = [
             f"Monte Carlo evaluation of {plan}: {n} samples (seed {self.seed})",
             f"  {label('risk_reduction_exact').lower()}: mean "
@@ -189,7 +199,7 @@ class MonteCarlo:
             f"within the horizon {median('probability_without_plan')} -> "
             f"{median('probability_with_plan')}; including the risk past it "
             f"{median('probability_without_plan_and_postponed')} -> {median(POSTPONED)}",
-            f"  the plan does worse than {worse}",
+            *worse,
             f"  samples where it breaks a constraint: "
             f"{stat('samples_with_violations', 'probability'):.1%}"
             + (
@@ -210,7 +220,9 @@ class MonteCarlo:
 
 def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
     """Nominal value, mean, its standard error, standard deviation and quantiles of each outcome;
-    the probability that the plan does worse than each policy, that it breaks a constraint
+    the probability that the plan does worse than each policy over all samples
+    (``plan_worse_than_<policy>``) and over the samples where it breaks no constraint
+    (``plan_worse_than_<policy>_where_kept``), that it breaks a constraint
     (``samples_with_violations``) and one in each family (``samples_breaking_<family>``); the
     count, mean and quantiles of the plan's risk reduction over the samples where it breaks
     none (:data:`KEPT`: the samples that break one count safety work the plan could not do)."""
@@ -227,11 +239,18 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
             **{f"q{round(100 * q):02d}": float(values.quantile(q)) for q in QUANTILES},
         }
         rows += [(quantity, k, v, quantity_unit) for k, v in stats.items()]
+    keeps = samples.violations == 0
     for p in POLICIES:
         worse = samples.risk_reduction < samples[f"risk_reduction_{p}"] - TIE
-        rows.append(
-            (f"plan_worse_than_{p}", "probability", float(worse.mean()), "share of samples")
-        )
+        rows += [
+            (f"plan_worse_than_{p}", "probability", float(worse.mean()), ALL_SAMPLES),
+            (
+                f"plan_worse_than_{p}{WHERE_KEPT}",
+                "probability",
+                float(worse[keeps].mean()),
+                KEPT_SAMPLES,
+            ),
+        ]
     share = float((samples.violations > 0).mean())
     rows.append(("samples_with_violations", "probability", share, "share of samples"))
     names = samples.broken.str.split(", ")
@@ -240,7 +259,7 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             (f"samples_breaking_{family}", "probability", float(hit.mean()), "share of samples")
         )
-    kept = samples.risk_reduction[samples.violations == 0]
+    kept = samples.risk_reduction[keeps]
     rows += [  # NaN when every sample breaks a constraint
         (KEPT, "count", float(len(kept)), "samples"),
         (KEPT, "mean", float(kept.mean()), HAZARD_UNIT),

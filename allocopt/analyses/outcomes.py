@@ -36,6 +36,7 @@ from allocopt.errors import ScenarioError
 from allocopt.numeric.inputs import Inputs, prepare
 from allocopt.numeric.simulate import Schedule
 from allocopt.results.files import atomic_write
+from allocopt.results.names import HAZARD_UNIT
 from allocopt.results.result import FLOAT_FORMAT
 from allocopt.results.status import Status
 from allocopt.scenario.config import Outcomes, Solver
@@ -161,6 +162,23 @@ DECOMPOSITION_COLUMNS = [
     REST,
     "deciding",
 ]
+
+
+# the unit of each numeric column of the two tables of `allocopt outcomes` (written as units.csv,
+# as a result's: allocopt.results.views.units_table): each outcome's value is its exact risk
+# reduction, the decomposition's parts are program risk reduction, both cuts in cumulative hazard
+CELL_UNITS = {"pause_plausibility": "probability", "lag_years": "years"}
+TABLE_UNITS: dict[str, dict[str, str]] = {
+    "outcome_map": {
+        **CELL_UNITS,
+        **dict.fromkeys(OUTCOMES, HAZARD_UNIT),
+        "margin": "share of the chosen outcome's program value",
+    },
+    "outcome_decomposition": {
+        **CELL_UNITS,
+        **dict.fromkeys(["difference", *TERMS, REST], HAZARD_UNIT),
+    },
+}
 
 
 def without_terms(

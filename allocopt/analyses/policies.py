@@ -66,6 +66,21 @@ def _solved(name: str, result: Result) -> PolicyScore:
     )
 
 
+def meanings(scenario: Scenario) -> dict[str, str]:
+    """What schedule each row of :func:`compare` is, in one line each, with ``scenario``'s caps."""
+    pre = scenario.velocity.hit_cap_pre_acceleration
+    post = scenario.velocity.hit_cap_post_acceleration
+    return {
+        "optimum": "the solver's velocity hit, preparation share and portfolio, within the caps "
+        f"({pre:.0%} before the switch, {post:.0%} after)",
+        "essay_rule": f"a fixed rule: hit at each cap ({pre:.0%}, then {post:.0%}); safety work "
+        "on P0-P2, preparation only, before the switch, then half preparation, half mitigation, evenly",
+        "never_slow": f"the optimum with the cap after the switch held at {pre:.0%} (the one "
+        "before): slows little, safety work still chosen by the solver",
+        "capabilities_only": "everything to capabilities: no safety work, no velocity hit",
+    }
+
+
 def compare(scenario: Scenario, optimum: Result | None = None) -> pd.DataFrame:
     """Risk reduction (exact) and velocity lost of the optimum (``optimum``, a result of
     ``scenario``, or solved here) and of each policy. "Never slow" (the post-acceleration cap

@@ -26,7 +26,9 @@ import pandas as pd
 from allocopt.analyses.runner import run_many
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.optimize.session import Model
+from allocopt.results.names import HEADLINE
 from allocopt.results.result import Result
+from allocopt.results.views import KNOB_UNITS, SUMMARY_UNITS
 from allocopt.scenario.schema import Scenario
 
 BASE = "base"
@@ -48,6 +50,35 @@ MEASURES = [  # what :func:`measures` reports of each point's solve
     "safety_share_staff",
 ]
 
+# the label and unit of each numeric measure, as the summary, the tables and the figures say them
+# (the headline numbers' from allocopt.results.names.HEADLINE, the knobs' units from KNOB_UNITS)
+MEASURE_NAMES: dict[str, tuple[str, str]] = {
+    **{m: HEADLINE[m] for m in MEASURES if m in HEADLINE},
+    "approximation_gap": (
+        "Approximation gap (exact against program)",
+        SUMMARY_UNITS["approximation_gap"],
+    ),
+    "velocity_hit_pre_acceleration": (
+        "Mean velocity hit before the switch",
+        KNOB_UNITS["velocity_hit"],
+    ),
+    "velocity_hit_post_acceleration": (
+        "Mean velocity hit after the switch",
+        KNOB_UNITS["velocity_hit"],
+    ),
+    "preparation_share_pre_acceleration": (
+        "Mean preparation share of safety before the switch",
+        KNOB_UNITS["preparation_share"],
+    ),
+    "preparation_share_post_acceleration": (
+        "Mean preparation share of safety after the switch",
+        KNOB_UNITS["preparation_share"],
+    ),
+    "safety_share_compute": ("Mean safety share of compute", KNOB_UNITS["safety_share_compute"]),
+    "safety_share_staff": ("Mean safety share of staff", KNOB_UNITS["safety_share_staff"]),
+}
+FIELD_UNIT = "the scenario field's own unit (docs/model.md)"  # the unit of a swept field's column
+
 SweepPoint = dict[str, Any]  # "varied" and each swept field's value at one point
 
 
@@ -63,7 +94,10 @@ class Parameter:
         """``FIELD=LO:HI:N``: N evenly spaced values from LO to HI. Raises ScenarioError."""
         match = SPEC.match(spec.strip())
         if not match:
-            raise ScenarioError(f"--param {spec!r}: expected FIELD=LO:HI:N, e.g. risk.cuts=8:24:3")
+            raise ScenarioError(
+                f"--param {spec!r}: expected FIELD=LO:HI:N, "
+                "e.g. velocity.hit_cap_post_acceleration=0.1:0.4:4"
+            )
         try:
             lo, hi = float(match["lo"]), float(match["hi"])
         except ValueError:
@@ -139,6 +173,29 @@ def measures(result: Result) -> dict[str, Any]:
         "safety_share_compute": _mean(k.safety_share_compute),
         "safety_share_staff": _mean(k.safety_share_staff),
     }
+
+
+def measure_label(name: str, *, with_unit: bool = True) -> str:
+    """The label of the measure ``name`` (:data:`MEASURE_NAMES`), with ``with_unit`` followed by
+    ", in <unit>" (for an axis); any other column's name as it is."""
+    if name not in MEASURE_NAMES:
+        return name
+    text, unit = MEASURE_NAMES[name]
+    return f"{text}, in {unit}" if with_unit else text
+
+
+def sweep_parameters(table: pd.DataFrame) -> list[str]:
+    """The swept fields of a sweep table: its columns between ``varied`` and ``status``."""
+    columns = list(table.columns)
+    return columns[columns.index("varied") + 1 : columns.index("status")]
+
+
+def sweep_units(table: pd.DataFrame) -> dict[str, str]:
+    """The unit of every numeric column of a sweep table: each swept field (:data:`FIELD_UNIT`),
+    then each numeric measure it has (:data:`MEASURE_NAMES`), in the table's order."""
+    units = {m: u for m, (_, u) in MEASURE_NAMES.items()}
+    units |= dict.fromkeys(sweep_parameters(table), FIELD_UNIT)
+    return {c: units[c] for c in table.columns if c in units}
 
 
 def solve_chunk(task: tuple[dict, list[SweepPoint]]) -> list[dict[str, Any]]:

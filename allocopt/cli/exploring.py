@@ -33,14 +33,19 @@ def sweep(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="FIELD=LO:HI:N (repeatable), e.g. risk.cuts=8:24:3."),
+        typer.Option(
+            "--param",
+            help="FIELD=LO:HI:N (repeatable), e.g. velocity.hit_cap_post_acceleration=0.1:0.4:4.",
+        ),
     ] = None,
     grid: Annotated[bool, typer.Option(help="Every combination instead of one at a time.")] = False,
     workers: WorkersOption = CORES,
     scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for sweep.csv and figures.  [default: results/<name>_sweep]"),
+        typer.Option(
+            help="Folder for sweep.csv, units.csv and figures.  [default: results/<name>_sweep]"
+        ),
     ] = None,
     set_: SetOption = None,
     override: OverrideOption = None,
@@ -87,8 +92,8 @@ def outcomes(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for outcome_map and outcome_decomposition .csv and .png.  "
-            "[default: results/<name>_outcomes]"
+            help="Folder for outcome_map and outcome_decomposition .csv and .png, and "
+            "units.csv.  [default: results/<name>_outcomes]"
         ),
     ] = None,
     set_: SetOption = None,
@@ -129,6 +134,7 @@ def compare(
     With --from-result the saved optimum and its scenario are used (the optimum is not solved
     again; 'never slow down' still is)."""
     from allocopt.analyses.policies import compare as run
+    from allocopt.analyses.policies import meanings
     from allocopt.results.names import label, unit
     from allocopt.results.store import load_result
 
@@ -160,7 +166,10 @@ def compare(
         f"{label('probability_with_plan_and_postponed').lower()}"
     )
     typer.echo(shown.to_string(index=False))
+    width = max(map(len, table.policy))
+    for policy, meaning in meanings(loaded).items():
+        typer.echo(f"  {policy:<{width}}  {meaning}")
     typer.echo(
-        "  (why the essay's rule can score below never slowing: notebooks/03_heuristics.ipynb; "
-        "'never slow' keeps the pre-switch cap after the switch)"
+        "  essay_rule can give up as many years as the optimum and score below never_slow: its "
+        "safety work follows a fixed split, theirs the solver's (notebooks/03_heuristics.ipynb)"
     )

@@ -6,6 +6,7 @@ imports Pyomo.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,8 +14,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from allocopt.analyses.sweep import BASE, GRID
+from allocopt.analyses.sweep import (
+    BASE,
+    GRID,
+    measure_label,
+    sweep_parameters,
+    sweep_units,
+)
 from allocopt.results.files import write_run
+from allocopt.results.views import units_table
+
+AXIS_WIDTH, BAR_WIDTH = 60, 45  # characters per line of an axis label, of a colour bar's label
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -48,9 +58,11 @@ def plot_tornado(
 ) -> Axes:
     """One-at-a-time sweep: for each parameter, the range of ``outcome`` over its values, as bars
     from the base run's value to the highest and to the lowest value of ``outcome`` as that
-    parameter alone moves over its values, widest on top. A sweep over which ``outcome`` does not move (within
-    a relative 1e-9) says so in the plot, which would otherwise be empty."""
+    parameter alone moves over its values, widest on top; the axis names ``outcome`` by its label
+    and unit (:func:`~allocopt.analyses.sweep.measure_label`). A sweep over which ``outcome``
+    does not move (within a relative 1e-9) says so in the plot, which would otherwise be empty."""
     ax = _axes(ax)
+    name = measure_label(outcome, with_unit=False)
     base = float(table.loc[table.varied == BASE, outcome].iloc[0])
     varied = table[~table.varied.isin([BASE, GRID])]
     spans = varied.groupby("varied", sort=False)[outcome].agg(["min", "max"])
@@ -72,13 +84,13 @@ def plot_tornado(
     )
     ax.axvline(base, color="black", linewidth=0.8, label=f"base run: {base:.4g}")
     ax.set_yticks(y, spans.index)
-    ax.set_xlabel(outcome)
-    ax.set_title(f"sensitivity of {outcome}")
+    ax.set_xlabel(textwrap.fill(measure_label(outcome), AXIS_WIDTH))
+    ax.set_title("sensitivity to each swept field")
     if np.allclose(varied[outcome], base, rtol=1e-9, atol=0):
         ax.text(
             0.5,
             0.5,
-            f"{outcome}\ndoes not move over the sweep\n(every point: {base:.6g})",
+            f"{name}\ndoes not move over the sweep\n(every point: {base:.6g})",
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -92,7 +104,8 @@ def plot_tornado(
 def plot_heatmap(
     table: pd.DataFrame, x: str, y: str, value: str = "risk_reduction_exact", ax: Axes | None = None
 ) -> Axes:
-    """Two-parameter grid sweep: ``value`` over the (``x``, ``y``) grid."""
+    """Two-parameter grid sweep: ``value`` over the (``x``, ``y``) grid (the swept fields, by
+    their names in the scenario), the colour bar labelled with ``value``'s label and unit."""
     ax = _axes(ax)
     grid = table.pivot_table(index=y, columns=x, values=value, aggfunc="first").sort_index()
     image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
@@ -100,8 +113,8 @@ def plot_heatmap(
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.figure.colorbar(image, ax=ax, label=value)
-    ax.set_title(value)
+    ax.figure.colorbar(image, ax=ax, label=textwrap.fill(measure_label(value), BAR_WIDTH))
+    ax.set_title(measure_label(value, with_unit=False))
     return ax
 
 
@@ -112,20 +125,19 @@ FIGURE_OUTCOMES = (
 )
 
 
-def sweep_parameters(table: pd.DataFrame) -> list[str]:
-    """The swept fields of a sweep table: its columns between ``varied`` and ``status``."""
-    columns = list(table.columns)
-    return columns[columns.index("varied") + 1 : columns.index("status")]
-
-
 def save_sweep(table: pd.DataFrame, folder: str | Path, scenario: str) -> list[Path]:
-    """Write ``sweep.csv`` and its figures (tornado for one-at-a-time, heat map for a two-parameter
-    grid) of :data:`FIGURE_OUTCOMES` of a sweep of ``scenario`` (its name) into ``folder``, as a
-    run's folder (:func:`~allocopt.results.files.write_run`: files appear whole or not at all,
-    an earlier run's are removed, ``manifest.json`` names them); returns the paths written."""
+    """Write ``sweep.csv``, ``units.csv`` (the unit of each of its numeric columns, as a
+    result's: ``table, column, unit``; :func:`~allocopt.analyses.sweep.sweep_units`) and its
+    figures (tornado for one-at-a-time, heat map for a two-parameter grid) of
+    :data:`FIGURE_OUTCOMES` of a sweep of ``scenario`` (its name) into ``folder``, as a run's
+    folder (:func:`~allocopt.results.files.write_run`: files appear whole or not at all, an
+    earlier run's are removed, ``manifest.json`` names them); returns the paths written."""
 
     def fill(staging: Path) -> None:
         table.to_csv(staging / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
+        units_table({"sweep": sweep_units(table)}).to_csv(
+            staging / "units.csv", index=False, lineterminator="\n"
+        )
         params = sweep_parameters(table)
         is_grid = (table.varied == GRID).any()
         for outcome in FIGURE_OUTCOMES if not is_grid or len(params) == 2 else ():

@@ -4,6 +4,7 @@ the decomposition of that choice per lag."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,12 +12,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from allocopt.analyses.outcome_inputs import OUTCOMES, REST, TERMS
-from allocopt.analyses.outcomes import MAP_COLUMNS, decomposition
+from allocopt.analyses.outcomes import MAP_COLUMNS, TABLE_UNITS, decomposition
 from allocopt.results.files import write_run
 from allocopt.results.result import FLOAT_FORMAT
+from allocopt.results.views import units_table
 
 COLOURS = {"scale": "tab:blue", "pause": "tab:green", "self_destruct": "tab:red"}
 LABELS = {
@@ -32,12 +35,24 @@ PARTS = {
     "replacement": "replacement",
     "rest": "own hazard held, rest",
 }
+# what each part of self-destruction does (docs/model.md, "Outcomes after acceleration"): the note
+# under the map's legend, for the parts its cells name
+MEANINGS = {
+    "influence_window": "Magma's influence fades as it falls behind",
+    "costly_signal": "dropping out makes its advocacy more credible",
+    "relief": "dropping out relieves the pressure on the leader",
+    "compute": "Magma's budgets decline after it drops out",
+    "replacement": "others take over part of the hazard Magma forgoes, out of its safety work's reach",
+    "rest": "Magma's own hazard held at the switch, the hit cap of 1, the parts' interactions",
+}
+NOTE_WIDTH = 34  # characters per line of the note
 
 
 def plot_outcome_map(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """The chosen outcome of each (pause plausibility, lag) point of an outcome map table, one
     colour per outcome, with a legend naming every outcome; with a ``deciding`` column, each cell
-    names the part deciding for or against self-destruction (:func:`plot_decomposition`)."""
+    names the part deciding for or against self-destruction (:func:`plot_decomposition`), and a
+    note under the legend says what each part named there means (:data:`MEANINGS`)."""
     ax = ax if ax is not None else plt.subplots(figsize=(7, 5))[1]
     grid = table.pivot_table(
         index="lag_years", columns="pause_plausibility", values="chosen", aggfunc="first"
@@ -63,12 +78,36 @@ def plot_outcome_map(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
         for (row, col), part in np.ndenumerate(deciding.to_numpy()):
             ax.text(col, row, PARTS[part], ha="center", va="center", fontsize="x-small")
     present = [o for o in OUTCOMES if np.isin(OUTCOMES.index(o), codes)]
-    ax.legend(
+    outcomes = ax.legend(
         handles=[Patch(color=COLOURS[o], label=LABELS[o]) for o in present],
         loc="upper left",
         bbox_to_anchor=(1.02, 1),
         fontsize="small",
     )
+    if "deciding" in table:
+        named = [p for p in PARTS if p in set(deciding.to_numpy().ravel())]
+        ax.add_artist(outcomes)  # a second legend would replace the first
+        ax.legend(
+            handles=[
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    label=textwrap.fill(f"{PARTS[p]}: {MEANINGS[p]}", NOTE_WIDTH),
+                )
+                for p in named
+            ],
+            title=textwrap.fill(
+                "cell text: the part deciding for or against self-destruction", NOTE_WIDTH
+            ),
+            title_fontsize="x-small",
+            fontsize="x-small",
+            handlelength=0,
+            handletextpad=0,
+            alignment="left",
+            loc="lower left",
+            bbox_to_anchor=(1.02, 0),
+        ).set_gid("cell_note")
     return ax
 
 
@@ -99,7 +138,9 @@ def plot_decomposition(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def save_outcome_map(table: pd.DataFrame, folder: str | Path, scenario: str) -> list[Path]:
     """Write ``outcome_map.csv`` and ``outcome_map.png`` of ``scenario`` (its name) into
     ``folder``, and with the decomposition columns also ``outcome_decomposition.csv`` and
-    ``outcome_decomposition.png``, as a run's folder
+    ``outcome_decomposition.png``, with ``units.csv`` (the unit of each numeric column of the
+    tables, as a result's: ``table, column, unit``;
+    :data:`~allocopt.analyses.outcomes.TABLE_UNITS`), as a run's folder
     (:func:`~allocopt.results.files.write_run`: whole or not at all, an earlier run's files
     removed, ``manifest.json`` naming them); returns the paths."""
 
@@ -113,6 +154,8 @@ def save_outcome_map(table: pd.DataFrame, folder: str | Path, scenario: str) -> 
             frame.to_csv(
                 staging / f"{name}.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
             )
+        units = {name: TABLE_UNITS[name] for name in parts}
+        units_table(units).to_csv(staging / "units.csv", index=False, lineterminator="\n")
         for name, plot in figures:
             fig, ax = plt.subplots(figsize=(9, 5))
             plot(table, ax=ax)

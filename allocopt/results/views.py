@@ -58,9 +58,13 @@ SUMMARY_UNITS: dict[str, str] = {
 }
 
 
-def units_table() -> pd.DataFrame:
-    """The unit of every numeric column of the wide tables: columns ``table, column, unit``."""
-    rows = [(t, c, u) for t, units in COLUMN_UNITS.items() for c, u in units.items()]
+def units_table(
+    column_units: Mapping[str, Mapping[str, str]] = COLUMN_UNITS,
+) -> pd.DataFrame:
+    """The unit of every numeric column of the wide tables (``column_units``: table -> column ->
+    unit; by default a result's ``knobs`` and ``iterations``): columns ``table, column, unit``,
+    the ``units.csv`` every folder of wide tables carries."""
+    rows = [(t, c, u) for t, units in column_units.items() for c, u in units.items()]
     return pd.DataFrame(rows, columns=["table", "column", "unit"])
 
 

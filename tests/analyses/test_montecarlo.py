@@ -426,6 +426,8 @@ def test_summary_counts_each_family_and_the_samples_kept():
             "violations": [0, 2, 0, 3],
             "broken": ["", "velocity", "", "velocity, staff"],
             **{q: [0.5] * 4 for q in QUANTITIES if q != "risk_reduction"},
+            "risk_reduction_essay_rule": [1.5, 3.0, 3.0, 3.0],  # the plan below it in 0 and 1
+            "risk_reduction_capabilities_only": [0.0, 2.5, 0.0, 0.0],  # in 1 (breaks one)
         }
     )
     summary = summarize(samples, dict.fromkeys(QUANTITIES, 0.5))
@@ -435,7 +437,21 @@ def test_summary_counts_each_family_and_the_samples_kept():
     assert mc.statistic("samples_breaking_staff", "probability") == 0.25
     assert mc.statistic(KEPT, "count") == 2
     assert mc.statistic(KEPT, "mean") == 2.5  # samples 0 and 2
+    # the comparison with a policy over all samples and over the kept ones, each unit saying so
+    assert mc.statistic("plan_worse_than_essay_rule", "probability") == 0.5  # 0 and 1 of 4
+    kept_worse = mc.statistic("plan_worse_than_essay_rule_where_kept", "probability")
+    assert kept_worse == 0.5  # sample 0 of 0 and 2
+    assert mc.statistic("plan_worse_than_capabilities_only", "probability") == 0.25  # 1
+    assert mc.statistic("plan_worse_than_capabilities_only_where_kept", "probability") == 0
+    units = summary.set_index("quantity").unit
+    assert units["plan_worse_than_essay_rule"] == "share of all samples"
+    assert "keeps every constraint" in units["plan_worse_than_essay_rule_where_kept"]
     text = mc.text_summary()
+    assert (
+        "the plan does worse than the essay's rule in 50.0% of all 4 samples, 50.0% of the 2 "
+        "where it keeps every constraint\n  the plan does worse than capabilities only in 25.0% "
+        "of all 4 samples, 0.0% of the 2 where it keeps every constraint"
+    ) in text
     assert "(staff frictions 25.0%, velocity-hit cap 50.0%: the plan" in text
     assert "over the 2 samples where it keeps every constraint: mean 2.5000" in text
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.legend import Legend
 from typer.testing import CliRunner
 
 from allocopt import ScenarioError, load_scenario
@@ -35,8 +36,9 @@ from allocopt.cli import app
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import Schedule
-from allocopt.plot.outcomes import plot_decomposition, plot_outcome_map
+from allocopt.plot.outcomes import MEANINGS, PARTS, plot_decomposition, plot_outcome_map
 from allocopt.results.files import MANIFEST
+from allocopt.results.names import HAZARD_UNIT
 from allocopt.scenario.config import Solver
 from allocopt.scenario.tables import CHANNELS
 from tests.conftest import ROOT
@@ -443,6 +445,9 @@ def test_outcome_map_figure_draws_the_chosen_regions():
     plt.close(ax.figure)
 
 
+LABELS_SHOWN = ["automated scaling", "coordinated pause"]
+
+
 def test_decomposition_figure_draws_each_part_per_lag_and_labels_the_map():
     parts = {t: [0.01 * (k + 1), -0.01 * (k + 1)] for k, t in enumerate([*TERMS, REST])}
     table = pd.DataFrame(
@@ -471,6 +476,15 @@ def test_decomposition_figure_draws_each_part_per_lag_and_labels_the_map():
         "compute",
         "competition relief",
     ]
+    # a note under the outcomes' legend says what each named part means, once each
+    (note,) = [c for c in ax.get_children() if c.get_gid() == "cell_note"]
+    lines = [t.get_text().replace("\n", " ") for t in note.get_texts()]
+    assert lines == [f"{PARTS[p]}: {MEANINGS[p]}" for p in ("relief", "compute", "rest")]
+    assert "deciding for or against self-destruction" in note.get_title().get_text().replace(
+        "\n", " "
+    )
+    legends = [c for c in ax.get_children() if isinstance(c, Legend) and c is not note]
+    assert [t.get_text() for t in legends[0].get_texts()] == LABELS_SHOWN  # the outcomes' too
     plt.close(ax.figure)
 
 
@@ -503,8 +517,13 @@ def test_cli_outcomes_writes_map_and_figure_and_refuses_bad_grids(tmp_path):
     result = runner.invoke(app, [*args, "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     names = {"outcome_map.csv", "outcome_map.png"}
-    names |= {"outcome_decomposition.csv", "outcome_decomposition.png"}
+    names |= {"outcome_decomposition.csv", "outcome_decomposition.png", "units.csv"}
     assert {p.name for p in out.iterdir()} == names | {MANIFEST}
+    units = pd.read_csv(out / "units.csv")  # as a result's: every numeric column has a unit
+    for name in ("outcome_map", "outcome_decomposition"):
+        numeric = set(pd.read_csv(out / f"{name}.csv").select_dtypes("number").columns)
+        assert set(units.column[units.table == name]) == numeric, name
+    assert set(units.unit[units.column == SCALE]) == {HAZARD_UNIT}
     assert pd.read_csv(out / "outcome_map.csv").chosen.tolist() == [SCALE]
     cells = pd.read_csv(out / "outcome_decomposition.csv")
     assert cells.deciding.tolist() == ["replacement"]  # others take over all forgone hazard

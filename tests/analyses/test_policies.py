@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from allocopt.analyses.policies import compare, essay_split, follow_rule
+from allocopt.analyses.policies import compare, essay_split, follow_rule, meanings
 from allocopt.cli import app
 from allocopt.model import evaluate
 from allocopt.numeric.inputs import prepare
@@ -23,6 +23,15 @@ def test_the_essay_rule_is_feasible_and_prepares_before_the_switch(baseline):
     assert (ev.velocity_hit[pre] <= inp.hit_cap_by_regime[0] + 1e-9).all()
     mitigation = ~inp.is_preparation
     assert np.allclose(schedule.effort[np.ix_(pre, mitigation)], 0)  # preparation only before
+
+
+def test_each_policy_says_what_schedule_it_is_with_the_scenarios_caps(baseline):
+    caps = baseline.with_updates({"velocity.hit_cap_post_acceleration": 0.3})
+    said = meanings(caps)
+    assert "(5%, then 30%)" in said["essay_rule"]  # the rule takes each cap
+    assert "held at 5%" in said["never_slow"]  # the pre-switch cap after the switch too
+    assert "fixed" in said["essay_rule"]
+    assert "solver" in said["never_slow"]
 
 
 def test_compare_ranks_the_optimum_first(baseline, baseline_result):
@@ -49,12 +58,15 @@ def test_cli_compare_prints_every_policy(tiny, tmp_path):
     out = tmp_path / "compare.csv"
     result = CliRunner().invoke(app, ["compare", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    for policy in ("optimum", "essay_rule", "never_slow", "capabilities_only"):
+    lines = result.output.splitlines()
+    for policy, meaning in meanings(s).items():  # each row, and a line saying what it is
         assert policy in result.output
+        assert any(ln.split() == [policy, *meaning.split()] for ln in lines)
     assert result.stdout.startswith("scenario tiny: ")  # logs go to stderr
     written = pd.read_csv(out)
     assert list(written.columns[:2]) == ["policy", "risk_reduction"]
     assert list(written.policy) == ["optimum", "essay_rule", "never_slow", "capabilities_only"]
+    assert list(meanings(s)) == list(written.policy)  # one meaning per row, in its order
     # the file holds the very table of the Python API (to the 10 digits the CLI writes)
     pd.testing.assert_frame_equal(written, compare(s), rtol=1e-9, check_dtype=False)
     assert written.risk_reduction.iloc[0] > 0

@@ -7,13 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from allocopt.analyses.sweep import measure_label
 from allocopt.plot.explore import (
+    FIGURE_OUTCOMES,
     plot_duals,
     plot_heatmap,
     plot_tornado,
     save_sweep,
     sweep_parameters,
 )
+from allocopt.results.names import label, unit
 
 
 def _table(varied: list[str], a: list[float], b: list[float], risk: list[float]) -> pd.DataFrame:
@@ -70,7 +73,7 @@ def test_tornado_of_an_outcome_that_does_not_move_says_so():
     table = _table(["base", "a", "a", "b", "b"], [1, 0, 2, 1, 1], [5, 5, 5, 4, 6], [0.7] * 5)
     ax = plot_tornado(table)
     (note,) = [t for t in ax.texts if t.get_gid() == "no_range"]
-    assert note.get_text().startswith("risk_reduction_exact\ndoes not move over the sweep")
+    assert note.get_text().startswith(f"{label('risk_reduction_exact')}\ndoes not move over")
     plt.close("all")
 
 
@@ -78,7 +81,27 @@ def test_heatmap_shows_the_grid_values():
     table = _table(["grid"] * 4, [0, 0, 1, 1], [0, 1, 0, 1], [1, 2, 3, 4])
     ax = plot_heatmap(table, "a", "b")
     np.testing.assert_array_equal(ax.images[0].get_array(), [[1, 3], [2, 4]])
+    colour_bar = ax.figure.axes[-1]
+    assert colour_bar.get_ylabel().replace("\n", " ") == measure_label("risk_reduction_exact")
     plt.close("all")
+
+
+@pytest.mark.parametrize("outcome", FIGURE_OUTCOMES)
+def test_tornado_axis_names_the_outcome_by_its_label_and_unit(outcome):
+    """The axis speaks the summary's words (label and unit), never the raw column name."""
+    table = _table(["base", "a", "a"], [1, 0, 2], [5, 5, 5], [1.0, 0.5, 1.2])
+    table[outcome] = [0.1, 0.05, 0.2]
+    ax = plot_tornado(table, outcome)
+    assert outcome not in ax.get_xlabel() + ax.get_title()
+    assert ax.get_xlabel().replace("\n", " ") == measure_label(outcome)
+    plt.close("all")
+
+
+def test_the_headline_measures_take_the_headline_label_and_unit():
+    name = "risk_reduction_exact"
+    assert measure_label(name) == f"{label(name)}, in {unit(name)}"
+    assert measure_label("velocity_hit_post_acceleration").endswith("in share of full speed")
+    assert measure_label("a") == "a"  # any other column as it is
 
 
 def test_save_sweep_writes_table_and_figures(tmp_path):
@@ -86,7 +109,10 @@ def test_save_sweep_writes_table_and_figures(tmp_path):
     table = table.assign(velocity_hit_post_acceleration=0.1, preparation_share_pre_acceleration=0.9)
     assert sweep_parameters(table) == ["a", "b"]
     names = sorted(p.name for p in save_sweep(table, tmp_path / "out", "grid"))
-    assert names[-1] == "sweep.csv"
+    assert names[-2:] == ["sweep.csv", "units.csv"]
     assert "manifest.json" in names
     assert "heatmap_risk_reduction_exact.png" in names
     assert pd.read_csv(tmp_path / "out" / "sweep.csv").equals(table)
+    units = pd.read_csv(tmp_path / "out" / "units.csv").set_index("column").unit
+    assert list(units.index) == ["a", "b", *FIGURE_OUTCOMES]  # every numeric column
+    assert units["velocity_hit_post_acceleration"] == "share of full speed"
