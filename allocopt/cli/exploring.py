@@ -169,7 +169,10 @@ def compare(
     width = max(map(len, table.policy))
     for policy, meaning in meanings(loaded).items():
         typer.echo(f"  {policy:<{width}}  {meaning}")
-    typer.echo(
-        "  essay_rule can give up as many years as the optimum and score below never_slow: its "
-        "safety work follows a fixed split, theirs the solver's (notebooks/03_heuristics.ipynb)"
-    )
+    row = table.set_index("policy")
+    score, lost = row.risk_reduction, row.velocity_lost_years
+    if score["essay_rule"] < score["never_slow"] and lost["essay_rule"] > lost["never_slow"]:
+        typer.echo(
+            "  essay_rule scores below never_slow though it slows more: its safety work follows "
+            "a fixed split, never_slow's the solver's (notebooks/03_heuristics.ipynb)"
+        )

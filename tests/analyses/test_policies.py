@@ -72,3 +72,9 @@ def test_cli_compare_prints_every_policy(tiny, tmp_path):
     assert written.risk_reduction.iloc[0] > 0
     assert (written.risk_reduction <= written.risk_reduction.iloc[0] + 1e-12).all()
     assert written.set_index("policy").loc["capabilities_only", "risk_reduction"] == 0
+    # the line on the essay's rule against never slowing only where it slows more and buys less
+    row = written.set_index("policy")
+    paradox = (row.risk_reduction.essay_rule < row.risk_reduction.never_slow) and (
+        row.velocity_lost_years.essay_rule > row.velocity_lost_years.never_slow
+    )
+    assert ("essay_rule scores below never_slow" in result.output) == paradox
