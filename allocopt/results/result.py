@@ -358,9 +358,9 @@ class Result:
                 )
         if capped:
             lines.append(
-                "  (where the hit is at its cap, the cap sets it: what one more point of slowing "
-                "would buy, period by period, is the value of slowing in `allocopt report`; "
-                "heuristic 1, with the caps lifted, is in notebook 03)"
+                "  (where the hit is at its cap, the cap sets it: the value of slowing in "
+                "`allocopt report` prices one more point of it, period by period and term by "
+                "term; heuristic 1, with the caps lifted, is in notebook 03)"
             )
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
