@@ -289,6 +289,8 @@ def test_a_report_from_a_result_goes_beside_it_never_over_it(tmp_path):
     beside = runner.invoke(app, ["-q", "report", "--from-result", str(saved)])
     assert beside.exit_code == 0, beside.output
     assert (tmp_path / "b_report" / "index.html").is_file()
+    assert "  time of the saved solve: " in beside.output  # not a solve of its own
+    assert "  time: " not in beside.output
     # the report's folder is not itself a saved result; the error says where its result is
     again = runner.invoke(app, ["-q", "compare", "--from-result", str(tmp_path / "b_report")])
     assert again.exit_code == 2, again.output

@@ -37,6 +37,16 @@ def changes(sets: list[str] | None, override: list[str] | None) -> list[str]:
     return named + [s.replace(" ", "") for s in sets or ()]
 
 
+def summary(text: str, changed: list[str], saved: bool = False) -> str:
+    """A result's summary ``text`` with a line under its title naming the command's changes to
+    the scenario (``changed``, :func:`changes`); ``saved`` (a result read from disk) says its
+    times are those of the saved solve."""
+    title, *rest = text.splitlines()
+    if saved:
+        rest = [r.replace("  time: ", "  time of the saved solve: ", 1) for r in rest]
+    return "\n".join([title, *([f"  changed: {', '.join(changed)}"] if changed else []), *rest])
+
+
 def default_folder(name: str, sets: list[str] | None, override: list[str] | None) -> Path:
     """``results/<name>``, with the command's ``--override`` and ``--set`` appended when it has
     any (``results/magma_baseline__velocity.hit_cap_post_acceleration=0.3``), so a changed
@@ -116,11 +126,7 @@ def solve(
             progress=progress(),
             on_step=doing.step,
         )
-    title, *rest = run.solved.text_summary().splitlines()
-    changed = changes(set_, override)
-    typer.echo(
-        "\n".join([title, *([f"  changed: {', '.join(changed)}"] if changed else []), *rest])
-    )
+    typer.echo(summary(run.solved.text_summary(), changes(set_, override)))
     if tree:
         typer.echo(
             f"  tables and {TREE_FIGURE} written to {folder}/ (tree_*.csv: one plan per branch)"
@@ -189,5 +195,6 @@ def report(
             with OuterLine() as line:
                 result = run(loaded, on_iteration=line if progress() else None)
         page = write_report(result, folder)
-    typer.echo(result.text_summary())
+    saved = from_result is not None
+    typer.echo(summary(result.text_summary(), changes(set_, override), saved=saved))
     typer.echo(f"  report written to {page}")
