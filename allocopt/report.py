@@ -32,7 +32,7 @@ from allocopt.plot.schedule import period_length_years, regime_switch
 from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.files import write_run
-from allocopt.results.names import label, unit
+from allocopt.results.names import PROBABILITIES, label, unit
 from allocopt.results.result import SURVIVAL, Result, survival
 from allocopt.results.store import save_result
 from allocopt.results.wide import status_marker
@@ -135,12 +135,16 @@ def headline(result: Result) -> list[tuple[str, str]]:
         ("Periods", str(s.get("periods", ""))),
         ("Regime switch (acceleration)", regime_switch(result) or "none"),
     ]
-    for name in (
-        "probability_without_plan",
-        "probability_without_plan_and_postponed",
-        "probability_with_plan",
-        "probability_with_plan_and_postponed",
-    ):
+    rows.append(
+        (
+            label("risk_reduction_exact"),
+            f"{float(s['risk_reduction_exact']):.4f} in {unit('risk_reduction_exact')}: the "
+            f"objective (program {float(s['risk_reduction_model']):.4f}, approximation gap "
+            f"{float(s['approximation_gap']):.2%})",
+        )
+    )
+    rows.append((SURVIVAL, survival(s)))
+    for name in PROBABILITIES:
         rows.append((label(name), f"{float(s[name]):.1%}"))
     rows.append(
         (
@@ -148,15 +152,6 @@ def headline(result: Result) -> list[tuple[str, str]]:
             f"{float(s['probability_reduction_points']):.1f} "
             f"{unit('probability_reduction_points')} "
             f"({float(s['probability_reduction_relative']):.1%} relative)",
-        )
-    )
-    rows.append((SURVIVAL, survival(s)))
-    rows.append(
-        (
-            label("risk_reduction_exact"),
-            f"{float(s['risk_reduction_exact']):.4f} (program "
-            f"{float(s['risk_reduction_model']):.4f}, gap {float(s['approximation_gap']):.2%}), "
-            f"in {unit('risk_reduction_exact')}",
         )
     )
     if s.get("outer_iterations"):

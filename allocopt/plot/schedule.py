@@ -327,7 +327,7 @@ def plot_risk(result: Result, fig: Figure | None = None) -> Figure:
         (
             POSTPONED,
             PALETTE["preparation"],
-            "with the plan, including postponed risk (at the horizon)",
+            "with the plan, including the risk past the horizon (at the horizon)",
         ),
     ):
         (marker,) = cumulative_ax.plot(

@@ -46,10 +46,10 @@ PALETTE: dict[str, str] = {
 
 # The headline numbers, one name each, with the label and the unit (in words) that the summary,
 # `allocopt compare`, the report, the figures and the exports all use. "Within the horizon" counts
-# catastrophes before the horizon ends; "including postponed risk" also counts the risk past it:
-# the own risk the plan's slowing pushes past the horizon and, with `capability.tail_years`, the
-# tail of hazard after it (postponed_risk, docs/model.md). The reductions are against the
-# probability without safety work and include postponed risk on both sides.
+# catastrophes before the horizon ends; "including the risk past the horizon" also counts the risk
+# past it: the own risk the plan's slowing pushes past the horizon (postponed risk) and, with
+# `capability.tail_years`, the tail of hazard after it (postponed_risk, docs/model.md). The
+# reductions are against the probability without safety work and include that risk on both sides.
 HAZARD_UNIT = "cumulative hazard (minus the log of the survival probability)"
 HEADLINE: dict[str, tuple[str, str]] = {
     "probability_without_plan": (
@@ -65,23 +65,23 @@ HEADLINE: dict[str, tuple[str, str]] = {
         "probability",
     ),
     "probability_with_plan_and_postponed": (
-        "Probability of catastrophe with the plan, including postponed risk",
+        "Probability of catastrophe with the plan, including the risk past the horizon",
         "probability",
     ),
     "probability_reduction_points": (
-        "Reduction of the probability of catastrophe, including postponed risk",
+        "Reduction of the probability of catastrophe, including the risk past the horizon",
         "percentage points",
     ),
     "probability_reduction_relative": (
-        "Relative reduction of the probability of catastrophe, including postponed risk",
+        "Relative reduction of the probability of catastrophe, including the risk past the horizon",
         "share of the probability without safety work",
     ),
     "risk_reduction_exact": (
-        "Cut in cumulative hazard, including postponed risk (exact)",
+        "Cut in cumulative hazard, including the risk past the horizon (exact)",
         HAZARD_UNIT,
     ),
     "risk_reduction_model": (
-        "Cut in cumulative hazard, including postponed risk (program)",
+        "Cut in cumulative hazard, including the risk past the horizon (program)",
         HAZARD_UNIT,
     ),
 }

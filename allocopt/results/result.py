@@ -22,7 +22,7 @@ import xarray as xr
 
 from allocopt.numeric.simulate import Schedule
 from allocopt.results.files import atomic_write, write_folder
-from allocopt.results.names import label, unit
+from allocopt.results.names import CATEGORY_LABELS, label, unit
 from allocopt.results.status import Status
 from allocopt.results.views import (
     for_netcdf,
@@ -270,12 +270,13 @@ class Result:
         return {
             "status": self.status_note() or str(self.status),
             "periods": f"{s['periods']}, regime switch {s['regime_switch_period']}",
+            label("risk_reduction_exact"): f"{s['risk_reduction_exact']:.6f} (the objective)",
+            SURVIVAL.lower(): survival(s),
             "probability of catastrophe, without safety work -> with the plan": (
                 f"{s['probability_without_plan']:.2%} -> {s['probability_with_plan']:.2%} within "
                 f"the horizon; {s['probability_without_plan_and_postponed']:.2%} -> "
                 f"{s['probability_with_plan_and_postponed']:.2%} including the risk past it"
             ),
-            label("risk_reduction_exact"): f"{s['risk_reduction_exact']:.6f}",
             "tables": ", ".join(self.tables()),
         }
 
@@ -298,7 +299,7 @@ class Result:
             f"scenario {self.scenario_name}: {self.status_note() or STATUS_LINES[Status(self.status)]}",
             f"  {label('risk_reduction_exact')}: {s['risk_reduction_exact']:.6f} in "
             f"{unit('risk_reduction_exact')}: the objective (program {s['risk_reduction_model']:.6f},"
-            f" gap {s['approximation_gap']:.3%})",
+            f" approximation gap {s['approximation_gap']:.3%})",
             f"  {SURVIVAL}: {survival(s)}",
             *(
                 f"  {label(name)}: {s[name]:.2%}"
@@ -351,9 +352,11 @@ class Result:
             if len(part):
                 at_cap = int((part.velocity_hit >= part.velocity_hit_cap - CAP_TOLERANCE).sum())
                 capped += at_cap
+                caps = part.velocity_hit_cap.unique()
+                cap = f"its {caps[0]:.0%} cap" if len(caps) == 1 else "its cap"
                 lines.append(
                     f"  {name} the switch: mean velocity hit {part.velocity_hit.mean():.1%} "
-                    f"(at its cap in {at_cap} of {len(part)} periods), "
+                    f"(at {cap} in {at_cap} of {len(part)} periods), "
                     f"preparation share of safety {part.preparation_share.mean():.0%}"
                 )
         if capped:
@@ -361,6 +364,15 @@ class Result:
                 "  (where the hit is at its cap, the cap sets it: the value of slowing in "
                 "`allocopt report` prices one more point of it, period by period and term by "
                 "term; heuristic 1, with the caps lifted, is in notebook 03)"
+            )
+        mix = self.portfolio.groupby("category", sort=False).share.mean()
+        if mix.sum() > 0:
+            lines.append(
+                "  safety portfolio (mean share of safety resources per period): "
+                + ", ".join(
+                    f"{CATEGORY_LABELS.get(c, c)} {v:.0%}"
+                    for c, v in mix.sort_values(ascending=False, kind="stable").items()
+                )
             )
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))

@@ -13,7 +13,7 @@ import xarray as xr
 
 from allocopt.numeric.inputs import prepare
 from allocopt.numeric.simulate import simulate
-from allocopt.results.names import HEADLINE
+from allocopt.results.names import CATEGORY_LABELS, HEADLINE
 from allocopt.results.result import past_horizon_hazard
 from allocopt.results.views import COLUMN_UNITS, SUMMARY_UNITS
 
@@ -138,7 +138,12 @@ def test_the_summary_says_the_survival_ratio_and_how_often_the_cap_binds(baselin
     post = k[k.regime == "post_acceleration"]
     at_cap = int((post.velocity_hit >= post.velocity_hit_cap - 1e-6).sum())
     assert 0 < at_cap < len(post)  # the baseline's hit dips below the cap in 2029Q2-Q3
-    assert f"(at its cap in {at_cap} of {len(post)} periods)" in text
+    cap = post.velocity_hit_cap.iloc[0]
+    assert f"(at its {cap:.0%} cap in {at_cap} of {len(post)} periods)" in text
+    # the third knob: the portfolio's mean shares, largest first, named as the figures name them
+    mix = baseline_result.portfolio.groupby("category").share.mean().sort_values(ascending=False)
+    said = ", ".join(f"{CATEGORY_LABELS[c]} {v:.0%}" for c, v in mix.items())
+    assert f"safety portfolio (mean share of safety resources per period): {said}" in text
     assert "nothing past the horizon is counted" not in text  # the baseline counts its tail
 
 
