@@ -176,10 +176,27 @@ class TreeResult:
         lines = [
             head,
             f"  status: {self.status}; each value is the tree's measure of the branches' risk "
-            f"reductions, in {HAZARD_UNIT} (tree_values.csv says what each means)",
+            f"reductions, in {HAZARD_UNIT}: 'model' is the program's value, 'exact' the exact "
+            "simulator's for the same plans",
         ]
+        width = max(map(len, self.values.quantity))
         for row in self.values.itertuples():
-            lines.append(f"  {row.quantity:<40} model {row.model:10.4g}   exact {row.exact:10.4g}")
+            lines.append(
+                f"  {row.quantity:<{width}}  model {row.model:9.6f}  exact {row.exact:9.6f}  "
+                f"{row.meaning}"
+            )
+        exact = self.values.set_index("quantity").exact
+        gains = {
+            "stochastic",
+            "value_of_stochastic_solution",
+            "expected_value_of_perfect_information",
+        }
+        if gains <= set(exact.index) and exact.stochastic:
+            lines.append(
+                "  relative to the stochastic plan's value (exact): VSS "
+                f"{100 * exact.value_of_stochastic_solution / exact.stochastic:.2g}%, EVPI "
+                f"{100 * exact.expected_value_of_perfect_information / exact.stochastic:.2g}%"
+            )
         outer = self.size.get("outer_iterations")
         lines.append(
             f"  extensive form: {self.size.get('variables', 0):,} variables, "

@@ -73,7 +73,12 @@ def test_endogenous_tree_hedges_and_shares_the_first_year(tiny):
     # the expected scenario's own run is simulated in its own world too, within the loop's gap
     own = v.loc["deterministic_expected_scenario"]
     assert own.exact == pytest.approx(own.model, rel=0.02)
-    assert "nan" not in r.text_summary()
+    text = r.text_summary()
+    assert "nan" not in text
+    for row in r.values.itertuples():  # each value with six decimals and what it means
+        assert f"exact {row.exact:9.6f}  {row.meaning}" in text
+    evpi = v.loc["expected_value_of_perfect_information", "exact"]
+    assert f"EVPI {100 * evpi / v.loc['stochastic', 'exact']:.2g}%" in text
 
 
 def test_worst_case_on_endogenous_hedges_evenly_whatever_the_probabilities(tiny):
