@@ -51,7 +51,7 @@ class Horizon(Strict):
         try:
             Periods.from_horizon(self.start, self.end, self.frequency)
         except ValueError as exc:
-            raise ValueError(f"invalid horizon for frequency '{self.frequency}': {exc}") from None
+            raise ValueError(str(exc)) from None
         return self
 
     def periods(self) -> Periods:

@@ -10,6 +10,18 @@ import pandas as pd
 FREQUENCIES = {"quarter": "Q", "year": "Y", "month": "M"}
 PER_YEAR = {"quarter": 4, "year": 1, "month": 12}
 WHOLE_TOLERANCE = 1e-3  # of a period: 0.0833 years is one month
+LABEL_EXAMPLES = {"quarter": "2029Q4", "year": "2029", "month": "2029-12"}
+
+
+def _period(label: str, field: str, frequency: str) -> pd.Period:
+    """``label`` as a period of ``frequency``; raises ValueError naming ``field`` and the form
+    of a label (:data:`LABEL_EXAMPLES`)."""
+    try:
+        return pd.Period(label, freq=FREQUENCIES[frequency])
+    except ValueError:
+        raise ValueError(
+            f"{field}: {label!r} is not a {frequency} label (like {LABEL_EXAMPLES[frequency]})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -33,9 +45,12 @@ class Periods:
     def from_horizon(cls, start: str, end: str, frequency: str) -> Periods:
         """Build the periods from ``start`` to ``end`` inclusive (labels like 2025Q1, 2025, 2025-01)."""
         freq = FREQUENCIES[frequency]
-        index = pd.period_range(pd.Period(start, freq=freq), pd.Period(end, freq=freq), freq=freq)
+        first, last = (
+            _period(label, name, frequency) for label, name in ((start, "start"), (end, "end"))
+        )
+        index = pd.period_range(first, last, freq=freq)
         if len(index) == 0:
-            raise ValueError(f"horizon end {end} is before its start {start}")
+            raise ValueError(f"end {end} is before start {start}")
         per_year = PER_YEAR[frequency]
         starts = np.array([p.year + (p.start_time.month - 1) / 12 for p in index], dtype=float)
         return cls(tuple(str(p) for p in index), starts, 1.0 / per_year)

@@ -81,6 +81,14 @@ def test_with_updates_validates(baseline):
         ),
         (lambda d: d["horizon"].update(end="2031Q4"), ["budgets.csv", "missing period", "2030Q1"]),
         (
+            lambda d: d["horizon"].update(end="2029Q5"),
+            ["horizon: end: '2029Q5' is not a quarter label (like 2029Q4)"],
+        ),
+        (
+            lambda d: d["horizon"].update(end="2024Q4"),
+            ["horizon: end 2024Q4 is before start 2025Q1"],
+        ),
+        (
             lambda d: d.update(intervention_overrides={"nope": {"lead_time_years": 1}}),
             ["intervention_overrides.nope", "no such intervention"],
         ),
