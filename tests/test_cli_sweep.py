@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from allocopt.cli import app
-from allocopt.results.names import unit
+from allocopt.results.names import label, unit
 
 CORE = str(Path(__file__).resolve().parents[1] / "models" / "magma_core.yaml")
 
@@ -32,6 +32,25 @@ def test_sweep_writes_table_and_tornado(tmp_path):
     by_column = units.set_index("column").unit
     assert by_column["risk_reduction_exact"] == unit("risk_reduction_exact")
     assert by_column["velocity_hit_post_acceleration"] == "share of full speed"
+    # under the count, the cut (exact) per point with the swept value and the status
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "3 points (3 optimal)" in line)
+    assert lines[at + 1].startswith(
+        "risk_reduction is the " + label("risk_reduction_exact").lower()
+    )
+    assert lines[at + 2].split() == [
+        "point",
+        "velocity.hit_cap_post_acceleration",
+        "risk_reduction",
+        "status",
+    ]
+    rows = [line.split() for line in lines[at + 3 : at + 3 + len(table)]]
+    expected = table[
+        ["point", "velocity.hit_cap_post_acceleration", "risk_reduction_exact", "status"]
+    ]
+    assert [[int(p), float(v), float(r), s] for p, v, r, s in rows] == [
+        [p, v, round(r, 4), s] for p, v, r, s in expected.itertuples(index=False)
+    ]
 
 
 @pytest.mark.parametrize(

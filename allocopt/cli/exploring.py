@@ -53,10 +53,11 @@ def sweep(
 ) -> None:
     """Solve a scenario over a sweep of fields; write one tidy table and tornado / heat-map figures.
 
+    Prints, per point, the swept values, the cut in cumulative hazard (exact) and the status.
     Fast (warm re-solves) on a core program such as models/magma_core.yaml; a scenario with
-    endogenous capability runs the outer loop at every point."""
+    endogenous capability (models/magma_baseline.yaml) runs the outer loop at every point."""
     from allocopt.analyses.runner import executor
-    from allocopt.analyses.sweep import Parameter
+    from allocopt.analyses.sweep import Parameter, sweep_parameters
     from allocopt.analyses.sweep import sweep as run
     from allocopt.plot.explore import save_sweep
 
@@ -79,6 +80,26 @@ def sweep(
         if s.is_local_optimum and s.value in counts
     ]
     typer.echo(f"{len(table)} points ({', '.join(found) or '0 optimal'}) written to {folder}/")
+    typer.echo(
+        f"{_meaning('risk_reduction', 'risk_reduction_exact')}; each swept field in its own unit "
+        "(docs/model.md)"
+    )
+    shown = table[["point", *sweep_parameters(table), "status"]].copy()
+    shown.insert(len(shown.columns) - 1, "risk_reduction", table.risk_reduction_exact.map(_cut))
+    typer.echo(shown.to_string(index=False))
+
+
+def _meaning(column: str, name: str) -> str:
+    """What the printed ``column`` is: the headline number ``name``'s label and unit, as the
+    summary says them (:mod:`allocopt.results.names`)."""
+    from allocopt.results.names import label, unit
+
+    return f"{column} is the {label(name).lower()}, in {unit(name)}"
+
+
+def _cut(value: float) -> str:
+    """A cut in cumulative hazard as `allocopt compare` prints it: 4 decimals (no -0.0000)."""
+    return f"{round(value, 4) + 0.0:.4f}"
 
 
 def outcomes(
@@ -135,7 +156,7 @@ def compare(
     again; 'never slow down' still is)."""
     from allocopt.analyses.policies import compare as run
     from allocopt.analyses.policies import meanings
-    from allocopt.results.names import label, unit
+    from allocopt.results.names import label
     from allocopt.results.store import load_result
 
     with failing(scenario) as doing:
@@ -156,13 +177,15 @@ def compare(
                 ),
             )
     shown = table.copy()
-    for column, digits in (("risk_reduction", 4), ("velocity_lost_years", 2)):
-        shown[column] = shown[column].map(lambda v, d=digits: f"{round(v, d) + 0.0:.{d}f}")
+    shown["risk_reduction"] = shown.risk_reduction.map(_cut)
+    shown["velocity_lost_years"] = shown.velocity_lost_years.map(
+        lambda v: f"{round(v, 2) + 0.0:.2f}"
+    )
     for column in ("probability_with_plan_and_postponed", "mean_velocity_hit", "share_of_optimum"):
         shown[column] = shown[column].map(lambda v: f"{round(v, 3) + 0.0:.1%}")
     typer.echo(
-        f"scenario {loaded.name}: risk_reduction is the {label('risk_reduction_exact').lower()}, "
-        f"in {unit('risk_reduction_exact')}; probability_with_plan_and_postponed is the "
+        f"scenario {loaded.name}: {_meaning('risk_reduction', 'risk_reduction_exact')}; "
+        f"probability_with_plan_and_postponed is the "
         f"{label('probability_with_plan_and_postponed').lower()}"
     )
     typer.echo(shown.to_string(index=False))

@@ -58,6 +58,11 @@ from allocopt.scenario.load import as_scenario
 from allocopt.scenario.schema import Scenario
 
 logger = logging.getLogger(__name__)
+# how a failed restart is recovered, logged at DEBUG (``allocopt -v``): nothing for a user to act on
+RECOVERY = (
+    "solving again from full speed, as allocopt.solve does (a normal recovery: the result is a "
+    "fresh solve's, checked as any; this only costs time)"
+)
 
 UpdateKind = Literal["in_place", "rebuild"]
 # Warm re-solves: dual simplex from the last basis, with Devex pricing (steepest-edge weights would
@@ -168,7 +173,8 @@ class Model:
         merit does not price, or that raises, e.g. because the program linearized at a start far
         outside the new budgets is infeasible, is followed by a loop from full speed, logged; a
         loop from full speed that HiGHS ends in numerical trouble is run once more on a rebuilt
-        program); the schedule it converges to becomes the next start.
+        program; each logged at DEBUG, :data:`RECOVERY`); the schedule it converges to becomes
+        the next start.
         ``Result.timings`` holds the phases since the last solve (``build``: the build or the
         in-place update, plus the outer loop's moves of the point)."""
         if self.program is not None:
@@ -180,10 +186,12 @@ class Model:
                     return self._solve_outer(timings, allow_nonoptimal)
                 except SolverError as exc:
                     if restart:
-                        logger.info("the restart failed (%s): solving again from full speed", exc)
+                        logger.debug("the restart failed (%s): %s", exc, RECOVERY)
                         self.start = None
                     elif exc.status == Status.NUMERICAL_TROUBLE and not rebuilt:
-                        logger.info("rebuilding the program: a warm re-solve failed (%s)", exc)
+                        logger.debug(
+                            "rebuilding the program: a warm re-solve failed (%s); %s", exc, RECOVERY
+                        )
                         self._build(self.inputs)
                         add_timings(timings, self._timings)
                         self._timings = {}
@@ -215,11 +223,12 @@ class Model:
             if result.is_local_optimum:
                 self.start = result.schedule
                 return result
-            logger.info(
+            logger.debug(
                 "the restart from the last converged schedule ended %s after %d outer "
-                "iterations: solving again from full speed",
+                "iterations: %s",
                 result.status,
                 result.summary["outer_iterations"],
+                RECOVERY,
             )
         result = solve_outer(self.program, self.scenario, timings, allow_nonoptimal)
         if result.is_local_optimum:

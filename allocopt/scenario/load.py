@@ -158,6 +158,9 @@ def _inside(path: Path, allowed: tuple[Path, ...]) -> bool:
 
 # allocopt's own scenarios, whose relative paths a copied scenario still holds
 OWN_MODELS = Path(__file__).resolve().parents[2] / "models"
+# allocopt's own scenarios and tables: always readable, so a scenario anywhere may extend the
+# bundled scenarios and name the bundled tables without --allow-path
+OWN_FOLDERS = (OWN_MODELS, OWN_MODELS.parent / "data")
 
 
 def _path_problem(where: Path, field: str, given: str, allowed: tuple[Path, ...]) -> str | None:
@@ -275,8 +278,9 @@ def load_scenario(
 
     Files the scenario names (``extends:``, ``data:``) must lie inside ``root`` (default:
     :func:`project_root` of ``path``), inside the project allocopt runs from (the closest folder
-    at or above the current directory holding ``models/``), or in one of the ``allow`` folders,
-    which the caller vouches for.
+    at or above the current directory holding ``models/``), in allocopt's own ``models/`` and
+    ``data/`` (:data:`OWN_FOLDERS`), or in one of the ``allow`` folders, which the caller vouches
+    for.
 
     ``overrides`` names sets of the file's top-level ``overrides:`` block (``{name: {dotted.field:
     value}}``, merged through ``extends:`` like any block), applied in order; then ``updates``
@@ -292,7 +296,12 @@ def load_scenario(
         raise ScenarioError(f"{path}: scenario file not found{suggest_file(path)}")
     home = Path(root).resolve() if root is not None else project_root(path)
     working = _project_of(Path.cwd().resolve())
-    allowed = (home, *([working] if working else []), *(Path(a).resolve() for a in allow))
+    allowed = (
+        home,
+        *([working] if working else []),
+        *(Path(a).resolve() for a in allow),
+        *(f for f in OWN_FOLDERS if f.is_dir()),  # none in an install without the checkout
+    )
     problems: list[str] = []  # files missing or outside: reported first, with the fields'
     raw = _resolve_raw(path, allowed, problems)
     try:

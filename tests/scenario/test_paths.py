@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -55,28 +56,55 @@ def test_data_outside_the_project_is_refused_unless_allowed(
 
 
 def test_extends_outside_the_project_is_refused_unless_allowed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # not run from the checkout: only the scenario's own project
+    monkeypatch.chdir(tmp_path)  # not run from a project: only the scenario's own project
+    other = tmp_path_factory.mktemp("other")
+    baseline = copy_project(other)  # another project's scenario (allocopt's own are allowed)
     mine = tmp_path / "mine"
     (mine / "models").mkdir(parents=True)
-    baseline = ROOT / "models" / "magma_baseline.yaml"
     scenario = _write(mine / "models" / "s.yaml", f"extends: {baseline}\nname: s\n")
     (problem,) = _problems(scenario)
     assert "extends" in problem
     assert "outside the project" in problem
-    assert load_scenario(scenario, allow=[ROOT]).name == "s"
+    assert load_scenario(scenario, allow=[other]).name == "s"
     run = CliRunner().invoke(app, ["validate", str(scenario)])
     assert run.exit_code == 2
-    run = CliRunner().invoke(app, ["validate", str(scenario), "--allow-path", str(ROOT)])
+    run = CliRunner().invoke(app, ["validate", str(scenario), "--allow-path", str(other)])
     assert run.exit_code == 0, run.output
 
 
-def test_the_project_run_from_is_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A scratch scenario may extend the checkout's baseline when allocopt runs from the checkout."""
+def test_a_scenario_anywhere_may_extend_allocopt_s_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """allocopt's own models/ and data/ are always readable: a scenario of one's own outside any
+    project extends the bundled baseline (by an absolute path or one relative to the file) and
+    names a bundled table, without --allow-path; the tables the baseline names resolve relative
+    to the baseline."""
+    monkeypatch.chdir(tmp_path)  # run from outside any project
     baseline = ROOT / "models" / "magma_baseline.yaml"
+    relative = os.path.relpath(baseline, tmp_path)
+    for extends in (baseline, relative):
+        scenario = _write(
+            tmp_path / "mine.yaml",
+            f"extends: {extends}\nname: mine\nvelocity:\n  hit_cap_post_acceleration: 0.3\n"
+            f"data:\n  budgets: {ROOT / 'data' / 'budgets.csv'}\n",
+        )
+        loaded = load_scenario(scenario)
+        assert (loaded.name, loaded.velocity.hit_cap_post_acceleration) == ("mine", 0.3)
+        assert loaded.data.hazards == ROOT / "data" / "hazards.csv"
+        run = CliRunner().invoke(app, ["validate", str(scenario)])
+        assert run.exit_code == 0, run.output
+
+
+def test_the_project_run_from_is_trusted(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch scenario may extend a project's scenario when allocopt runs from that project."""
+    project = tmp_path_factory.mktemp("project")
+    baseline = copy_project(project)
     scenario = _write(tmp_path / "s.yaml", f"extends: {baseline}\nname: s\n")
-    monkeypatch.chdir(ROOT / "tests")
+    monkeypatch.chdir(project / "data")
     assert load_scenario(scenario).name == "s"
     monkeypatch.chdir(tmp_path)
     (problem,) = _problems(scenario)
@@ -187,20 +215,18 @@ def test_a_copied_scenario_s_missing_tables_come_first_with_its_field_problems(
     for table, problem in zip(TABLES, missing, strict=True):
         assert f"no such file (it resolves to {home / 'data' / table}.csv" in problem
         assert f"relative to the scenario's folder {home / 'my'})" in problem
-        own = f"allocopt's own {ROOT / 'data' / table}.csv with --allow-path {ROOT / 'data'}"
-        assert own in problem
+        assert problem.endswith(f"e.g. allocopt's own {ROOT / 'data' / table}.csv")
         assert "outside the project" not in problem
     run = CliRunner().invoke(app, ["validate", str(scenario)])
     assert run.exit_code == 2
     assert "Traceback" not in run.output
     assert run.output.count("no such file") == len(TABLES)
-    # following the hint: the tables exist now, so only their place is refused until allowed
+    # following the hint: allocopt's own tables may be read from anywhere
     _write(scenario, typo.replace("../data/", f"{ROOT / 'data'}/"))
-    *outside, field = _problems(scenario)
-    assert len(outside) == len(TABLES)
-    assert all("outside the project" in p for p in outside)
+    (field,) = _problems(scenario)
+    assert "hit_cap_pre_acceleraton" in field
     _write(scenario, text.replace("../data/", f"{ROOT / 'data'}/"))
-    assert load_scenario(scenario, allow=[ROOT / "data"]).name == "magma_baseline"
+    assert load_scenario(scenario).name == "magma_baseline"
 
 
 def test_a_missing_extends_target_is_missing_not_outside(
