@@ -152,7 +152,7 @@ class Model:
         count = set_param_values(self.model, inp, self._first_point(inp))
         self.inputs = inp
         self._timings["build"] = time.perf_counter() - t1  # the in-place update of the model
-        logger.info("updated %d parameter values in place (%s)", count, why)
+        logger.debug("updated %d parameter values in place (%s)", count, why)
         return "in_place"
 
     def _first_point(self, inp: Inputs) -> Linearization:

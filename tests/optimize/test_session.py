@@ -198,7 +198,7 @@ def test_endogenous_updates_in_place_restart_and_match_fresh_solves(
     for change in ENDOGENOUS_CHANGES:
         scenario = scenario.with_updates(change)
         before = model.start
-        with caplog.at_level(logging.INFO, logger="allocopt.optimize.session"):
+        with caplog.at_level(logging.DEBUG, logger="allocopt.optimize.session"):
             assert model.update(change) == "in_place"
         assert "parameter values in place" in caplog.text
         restarted = model.solve()
