@@ -34,6 +34,7 @@ from allocopt.report import (
 )
 from allocopt.results.files import MANIFEST
 from allocopt.results.names import label
+from allocopt.results.result import past_horizon_hazard
 from allocopt.scenario.tables import CHANNELS
 from tests.conftest import BASELINE, CORE, ROOT, files_below, manifest_files
 
@@ -284,6 +285,10 @@ def test_the_page_says_the_chance_of_no_catastrophe_as_the_terminal_does(baselin
     rows = dict(headline(baseline_result))
     said = rows["Chance of no catastrophe, including the risk past the horizon"]
     assert said in baseline_result.text_summary()  # the same words and numbers as the summary
+    # the points including the risk past the horizon come with why they are few, as there too
+    past = past_horizon_hazard(baseline_result.summary)
+    reduction = rows[label("probability_reduction_points")]
+    assert f"the risk past the horizon adds {past:.2f} in cumulative hazard" in reduction
 
 
 def test_the_page_reads_heuristics_2_and_3_on_the_plan(baseline_result, report_dir):
@@ -311,3 +316,9 @@ def test_a_tie_for_third_place_names_the_groups_and_their_share():
     assert "awareness" not in said  # second, not at third place
     assert "elicitation" not in said
     assert tied_groups(three(P1=0.5, P0=0.3, P2=0.15, coordination_prep=0.05)) == ""  # holds
+
+
+def test_without_a_tail_the_page_adds_nothing_to_the_points(core_result):
+    reduction = dict(headline(core_result))[label("probability_reduction_points")]
+    assert past_horizon_hazard(core_result.summary) == 0
+    assert "risk past the horizon adds" not in reduction
