@@ -33,7 +33,13 @@ from allocopt.plot.slowing import plot_value_of_slowing
 from allocopt.results.export import SummaryTable, atomic_write_text, export_all, summary_tables
 from allocopt.results.files import write_run
 from allocopt.results.names import PROBABILITIES, label, unit
-from allocopt.results.result import SURVIVAL, Result, past_horizon_hazard, survival
+from allocopt.results.result import (
+    SURVIVAL,
+    Result,
+    past_horizon_hazard,
+    past_horizon_note,
+    survival,
+)
 from allocopt.results.store import save_result
 from allocopt.results.wide import status_marker
 from allocopt.scenario.schema import Scenario
@@ -146,21 +152,13 @@ def headline(result: Result) -> list[tuple[str, str]]:
     rows.append((SURVIVAL, survival(s)))
     for name in PROBABILITIES:
         rows.append((label(name), f"{float(s[name]):.1%}"))
-    past = past_horizon_hazard(s)
     rows.append(
         (
             label("probability_reduction_points"),
             f"{float(s['probability_reduction_points']):.1f} "
             f"{unit('probability_reduction_points')} "
             f"({float(s['probability_reduction_relative']):.1%} relative)"
-            + (
-                f"; without safety work the risk past the horizon adds {past:.2f} in cumulative "
-                "hazard, which keeps both probabilities including it near "
-                f"{float(s['probability_without_plan_and_postponed']):.0%}: compare plans by the "
-                "cut in cumulative hazard"
-                if past > 0
-                else ""
-            ),
+            + (f"; {past_horizon_note(s)}" if past_horizon_hazard(s) > 0 else ""),
         )
     )
     if s.get("outer_iterations"):

@@ -22,7 +22,7 @@ import xarray as xr
 
 from allocopt.numeric.simulate import Schedule
 from allocopt.results.files import atomic_write, write_folder
-from allocopt.results.names import CATEGORY_LABELS, label, unit
+from allocopt.results.names import CATEGORY_LABELS, PROBABILITIES, label, unit
 from allocopt.results.status import Status
 from allocopt.results.views import (
     for_netcdf,
@@ -159,6 +159,19 @@ def past_horizon_hazard(s: Mapping[str, Any]) -> float:
     within = 1 - float(s["probability_without_plan"])
     including = 1 - float(s["probability_without_plan_and_postponed"])
     return math.log(within / including) if including < within else 0.0
+
+
+def past_horizon_note(s: Mapping[str, Any]) -> str:
+    """Why the percentage points including the risk past the horizon are few, in words, from a
+    result's ``summary`` (the terminal's and the report's): the hazard past the horizon
+    (:func:`past_horizon_hazard`) keeps both probabilities including it near 100%."""
+    return (
+        f"without safety work the risk past the horizon adds {past_horizon_hazard(s):.2f} in "
+        "cumulative hazard: it keeps the probabilities including it near "
+        f"{float(s['probability_without_plan_and_postponed']):.0%}, so their difference in "
+        "points is small; compare plans and scenarios by the cut in cumulative hazard or the "
+        "chance of no catastrophe"
+    )
 
 
 def survival(s: Mapping[str, Any]) -> str:
@@ -301,33 +314,17 @@ class Result:
             f"{unit('risk_reduction_exact')}: the objective (program {s['risk_reduction_model']:.6f},"
             f" approximation gap {s['approximation_gap']:.3%})",
             f"  {SURVIVAL}: {survival(s)}",
-            *(
-                f"  {label(name)}: {s[name]:.2%}"
-                for name in (
-                    "probability_without_plan",
-                    "probability_with_plan",
-                    "probability_without_plan_and_postponed",
-                    "probability_with_plan_and_postponed",
-                )
-            ),
+            *(f"  {label(name)}: {s[name]:.2%}" for name in PROBABILITIES),
             f"  {label('probability_reduction_points')}: "
             f"{s['probability_reduction_points']:.2f} {unit('probability_reduction_points')} "
             f"({s['probability_reduction_relative']:.1%} relative)",
         ]
-        past = past_horizon_hazard(s)
-        if past == 0:
-            lines.append(
-                "  (nothing past the horizon is counted here: no tail, no postponed risk; "
-                "the probabilities including it equal those within the horizon)"
-            )
-        else:
-            lines.append(
-                f"  (without safety work the risk past the horizon adds {past:.2f} in cumulative "
-                "hazard: it keeps the probabilities including it near "
-                f"{s['probability_without_plan_and_postponed']:.0%}, so their difference in "
-                "points is small; compare plans and scenarios by the cut in cumulative hazard "
-                "or the chance of no catastrophe)"
-            )
+        lines.append(
+            f"  ({past_horizon_note(s)})"
+            if past_horizon_hazard(s) > 0
+            else "  (nothing past the horizon is counted here: no tail, no postponed risk; "
+            "the probabilities including it equal those within the horizon)"
+        )
         lines.append(f"  regime switch (speed-up >= threshold): {s['regime_switch_period']}")
         if s.get("outer_iterations"):
             lines.append(
