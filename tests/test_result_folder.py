@@ -14,6 +14,7 @@ import allocopt
 from allocopt.analyses import policies
 from allocopt.cli import app
 from allocopt.optimize import pipeline
+from allocopt.results.names import unit
 from tests.conftest import BASELINE
 
 runner = CliRunner()
@@ -91,6 +92,13 @@ def test_compare_from_the_solve_folder_does_not_solve_the_optimum_again(
     saved = allocopt.load_result(solved)
     optimum = table.set_index("policy").loc["optimum", "risk_reduction"]
     assert optimum == pytest.approx(saved.summary["risk_reduction_exact"], rel=1e-9)
+    # compare_units.csv beside it gives every numeric column its unit, as a result's units.csv
+    units = pd.read_csv(tmp_path / "compare_units.csv")
+    assert list(units.columns) == ["table", "column", "unit"]
+    assert set(units.table) == {"compare"}
+    assert list(units.column) == list(table.select_dtypes("number").columns)
+    by_column = units.set_index("column").unit
+    assert by_column["risk_reduction"] == unit("risk_reduction_exact")
 
 
 def test_compare_from_result_refuses_set(solved):

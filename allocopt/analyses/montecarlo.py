@@ -22,6 +22,7 @@ import pandas as pd
 
 from allocopt.analyses.policies import capabilities_only, essay_split, follow_rule
 from allocopt.analyses.runner import run_many
+from allocopt.analyses.sweep import FIELD_UNIT
 from allocopt.errors import ScenarioError
 from allocopt.model import broken, evaluate
 from allocopt.numeric.inputs import prepare
@@ -29,6 +30,7 @@ from allocopt.numeric.simulate import Schedule
 from allocopt.results.build import probabilities
 from allocopt.results.names import HAZARD_UNIT, PROBABILITIES, label, unit
 from allocopt.results.result import write_tables
+from allocopt.results.views import units_table
 from allocopt.scenario.distributions import Uncertainty
 from allocopt.scenario.schema import Scenario
 
@@ -40,6 +42,13 @@ QUANTITIES = {  # per-sample outcome -> unit (the headline names, allocopt.resul
     "risk_reduction": HAZARD_UNIT,
     **{name: unit(name) for name in PROBABILITIES},
     **{f"risk_reduction_{p}": HAZARD_UNIT for p in POLICIES},
+}
+# the unit of each numeric column of montecarlo_samples.csv after the drawn fields (each in
+# FIELD_UNIT) and of montecarlo_paths.csv, written as montecarlo_units.csv (the sample's number,
+# an identifier, has none, as a sweep point's has none)
+SAMPLE_UNITS = {**QUANTITIES, "violations": "count"}
+PATH_UNITS = {
+    f"probability_{side}": unit("probability_with_plan") for side in ("without_plan", "with_plan")
 }
 WHERE_KEPT = "_where_kept"  # a quantity over the samples where the plan keeps every constraint
 KEPT = f"risk_reduction{WHERE_KEPT}"  # the plan's risk reduction over those samples
@@ -137,6 +146,16 @@ def evaluate_chunk(task: Task) -> list[dict[str, Any]]:
     return rows
 
 
+def sample_units(samples: pd.DataFrame) -> dict[str, str]:
+    """The unit of every numeric column of a samples table but the sample's number: each drawn
+    field (its columns between ``sample`` and ``risk_reduction``: :data:`FIELD_UNIT`), then each
+    outcome (:data:`SAMPLE_UNITS`), in the table's order."""
+    columns = list(samples.columns)
+    drawn = columns[columns.index("sample") + 1 : columns.index("risk_reduction")]
+    units = dict.fromkeys(drawn, FIELD_UNIT) | SAMPLE_UNITS
+    return {c: units[c] for c in columns if c in units}
+
+
 @dataclass(frozen=True)
 class MonteCarlo:
     """A Monte Carlo evaluation of one plan, as tidy tables."""
@@ -148,11 +167,15 @@ class MonteCarlo:
     paths: pd.DataFrame  # sample, period, cumulative probability without and with the plan
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by its file name."""
+        """Every table by its file name; ``montecarlo_units`` gives the unit of every numeric
+        column of the wide tables ``montecarlo_samples`` and ``montecarlo_paths`` (as a result's
+        ``units``: ``table, column, unit``; the summary carries a ``unit`` column)."""
+        units = {"montecarlo_samples": sample_units(self.samples), "montecarlo_paths": PATH_UNITS}
         return {
             "montecarlo_samples": self.samples,
             "montecarlo_summary": self.summary,
             "montecarlo_paths": self.paths,
+            "montecarlo_units": units_table(units),
         }
 
     def to_csv(self, folder: str | Path) -> list[Path]:
@@ -200,8 +223,8 @@ class MonteCarlo:
             f"{median('probability_with_plan')}; including the risk past it "
             f"{median('probability_without_plan_and_postponed')} -> {median(POSTPONED)}",
             *worse,
-            f"  samples where it breaks a constraint: "
-            f"{stat('samples_with_violations', 'probability'):.1%}"
+            f"  the plan breaks a constraint in "
+            f"{stat('samples_with_violations', 'probability'):.1%} of all {n} samples"
             + (
                 f" ({by_family}: the plan, written for the nominal values, does not adapt "
                 "to the sample)"
@@ -252,13 +275,11 @@ def summarize(samples: pd.DataFrame, nominal: dict[str, Any]) -> pd.DataFrame:
             ),
         ]
     share = float((samples.violations > 0).mean())
-    rows.append(("samples_with_violations", "probability", share, "share of samples"))
+    rows.append(("samples_with_violations", "probability", share, ALL_SAMPLES))
     names = samples.broken.str.split(", ")
     for family in sorted(set(names.explode()) - {""}):
         hit = names.map(lambda broken, f=family: f in broken)
-        rows.append(
-            (f"samples_breaking_{family}", "probability", float(hit.mean()), "share of samples")
-        )
+        rows.append((f"samples_breaking_{family}", "probability", float(hit.mean()), ALL_SAMPLES))
     kept = samples.risk_reduction[keeps]
     rows += [  # NaN when every sample breaks a constraint
         (KEPT, "count", float(len(kept)), "samples"),

@@ -20,8 +20,21 @@ from allocopt.numeric.rules import essay_split, follow_rule
 from allocopt.numeric.simulate import Evaluation, Schedule
 from allocopt.optimize.session import Model
 from allocopt.results.build import probabilities
+from allocopt.results.names import unit
 from allocopt.results.result import Result
+from allocopt.results.views import KNOB_UNITS
 from allocopt.scenario.schema import Scenario
+
+# the unit of each numeric column of :func:`compare`'s table (written beside `allocopt compare
+# --out` as its units file, as a result's: allocopt.results.views.units_table)
+COMPARE_UNITS: dict[str, str] = {
+    "risk_reduction": unit("risk_reduction_exact"),
+    "probability_with_plan_and_postponed": unit("probability_with_plan_and_postponed"),
+    "velocity_lost_years": "years",
+    "mean_velocity_hit": KNOB_UNITS["velocity_hit"],
+    "violations": "count",
+    "share_of_optimum": "share of the optimum's risk reduction",
+}
 
 
 def capabilities_only(inp: Inputs) -> Schedule:

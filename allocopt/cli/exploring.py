@@ -139,9 +139,15 @@ def outcomes(
     typer.echo(f"{len(table)} point{'s' * (len(table) != 1)} ({counts}) written to {folder}/")
 
 
+TABLE, UNITS = "the comparison table", "the comparison table's units"  # compare --out's files
+
+
 def compare(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    out: Annotated[Path | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write the table to this CSV file, its units to <stem>_units.csv."),
+    ] = None,
     from_result: FromResultOption = None,
     set_: SetOption = None,
     override: OverrideOption = None,
@@ -154,10 +160,11 @@ def compare(
 
     With --from-result the saved optimum and its scenario are used (the optimum is not solved
     again; 'never slow down' still is)."""
+    from allocopt.analyses.policies import COMPARE_UNITS, meanings
     from allocopt.analyses.policies import compare as run
-    from allocopt.analyses.policies import meanings
     from allocopt.results.names import label
     from allocopt.results.store import load_result
+    from allocopt.results.views import write_units
 
     with failing(scenario) as doing:
         if from_result is not None and (set_ or override):
@@ -167,14 +174,20 @@ def compare(
         optimum = load_result(from_result) if from_result is not None else None
         loaded = optimum.scenario if optimum else load(scenario, allow_path, set_, override)
         if out is not None:
-            check_writable(doing.writes(out, "the comparison table"), folder=False)
+            units = out.with_name(f"{out.stem}_units.csv")  # the unit of each numeric column
+            check_writable(doing.writes(out, TABLE), folder=False)
+            check_writable(doing.writes(units, UNITS), folder=False)
         table = run(loaded, optimum)
-        if out is not None:  # one file, whole or not at all (no folder: no manifest)
+        if out is not None:  # two files, each whole or not at all (no folder: no manifest)
             atomic_write(
-                out,
+                doing.writes(out, TABLE),
                 lambda tmp: table.to_csv(
                     tmp, index=False, float_format="%.10g", lineterminator="\n"
                 ),
+            )
+            atomic_write(
+                doing.writes(units, UNITS),
+                lambda tmp: write_units(tmp, {out.stem: COMPARE_UNITS}),
             )
     shown = table.copy()
     shown["risk_reduction"] = shown.risk_reduction.map(_cut)

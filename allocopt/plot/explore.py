@@ -22,7 +22,7 @@ from allocopt.analyses.sweep import (
     sweep_units,
 )
 from allocopt.results.files import write_run
-from allocopt.results.views import units_table
+from allocopt.results.views import write_units
 
 AXIS_WIDTH, BAR_WIDTH = 60, 45  # characters per line of an axis label, of a colour bar's label
 
@@ -135,9 +135,7 @@ def save_sweep(table: pd.DataFrame, folder: str | Path, scenario: str) -> list[P
 
     def fill(staging: Path) -> None:
         table.to_csv(staging / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
-        units_table({"sweep": sweep_units(table)}).to_csv(
-            staging / "units.csv", index=False, lineterminator="\n"
-        )
+        write_units(staging / "units.csv", {"sweep": sweep_units(table)})
         params = sweep_parameters(table)
         is_grid = (table.varied == GRID).any()
         for outcome in FIGURE_OUTCOMES if not is_grid or len(params) == 2 else ():

@@ -19,7 +19,7 @@ from allocopt.analyses.outcome_inputs import OUTCOMES, REST, TERMS
 from allocopt.analyses.outcomes import MAP_COLUMNS, TABLE_UNITS, decomposition
 from allocopt.results.files import write_run
 from allocopt.results.result import FLOAT_FORMAT
-from allocopt.results.views import units_table
+from allocopt.results.views import write_units
 
 COLOURS = {"scale": "tab:blue", "pause": "tab:green", "self_destruct": "tab:red"}
 LABELS = {
@@ -154,8 +154,7 @@ def save_outcome_map(table: pd.DataFrame, folder: str | Path, scenario: str) -> 
             frame.to_csv(
                 staging / f"{name}.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
             )
-        units = {name: TABLE_UNITS[name] for name in parts}
-        units_table(units).to_csv(staging / "units.csv", index=False, lineterminator="\n")
+        write_units(staging / "units.csv", {name: TABLE_UNITS[name] for name in parts})
         for name, plot in figures:
             fig, ax = plt.subplots(figsize=(9, 5))
             plot(table, ax=ax)

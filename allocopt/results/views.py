@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,13 @@ def units_table(
     the ``units.csv`` every folder of wide tables carries."""
     rows = [(t, c, u) for t, units in column_units.items() for c, u in units.items()]
     return pd.DataFrame(rows, columns=["table", "column", "unit"])
+
+
+def write_units(path: str | Path, column_units: Mapping[str, Mapping[str, str]]) -> Path:
+    """Write :func:`units_table` of ``column_units`` (table -> column -> unit) as CSV to ``path``
+    (no index, LF line ends): the units file beside a command's wide tables. Returns ``path``."""
+    units_table(column_units).to_csv(path, index=False, lineterminator="\n")
+    return Path(path)
 
 
 def summary_table(summary: Mapping[str, float | str]) -> pd.DataFrame:

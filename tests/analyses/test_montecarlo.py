@@ -29,9 +29,11 @@ from allocopt.analyses.montecarlo import (
 )
 from allocopt.analyses.policies import essay_split, follow_rule
 from allocopt.analyses.runner import executor
+from allocopt.analyses.sweep import FIELD_UNIT
 from allocopt.cli import app
 from allocopt.numeric.inputs import prepare
 from allocopt.plot.uncertainty import fan_table, plot_fan
+from allocopt.results.names import HAZARD_UNIT
 from tests.conftest import CORE
 
 HAZARD = "risk.hazard_multiplier_post_acceleration"
@@ -360,6 +362,20 @@ def test_cli_solve_writes_the_monte_carlo_tables(tmp_path):
     summary = pd.read_csv(out / "montecarlo_summary.csv")
     mean = summary.loc[(summary.quantity == "risk_reduction") & (summary.statistic == "mean")]
     assert mean.value.iloc[0] == pytest.approx(samples.risk_reduction.mean(), rel=1e-9)
+    # montecarlo_units.csv gives every numeric column of the wide tables (but the sample's
+    # number) its unit, in the form of a result's units.csv
+    units = pd.read_csv(out / "montecarlo_units.csv")
+    assert list(units.columns) == ["table", "column", "unit"]
+    paths = pd.read_csv(out / "montecarlo_paths.csv")
+    for name, table in {"montecarlo_samples": samples, "montecarlo_paths": paths}.items():
+        # "broken" is text (empty, so read as NaN, when no sample breaks a constraint)
+        numeric = table.drop(columns=["sample", "broken"], errors="ignore")
+        numeric = numeric.select_dtypes("number").columns
+        assert list(units.column[units.table == name]) == list(numeric), name
+    by_column = units.set_index("column").unit
+    assert by_column[HAZARD] == FIELD_UNIT
+    assert by_column["risk_reduction"] == HAZARD_UNIT
+    assert by_column["violations"] == "count"
 
 
 @pytest.mark.parametrize(
@@ -445,6 +461,8 @@ def test_summary_counts_each_family_and_the_samples_kept():
     assert mc.statistic("plan_worse_than_capabilities_only_where_kept", "probability") == 0
     units = summary.set_index("quantity").unit
     assert units["plan_worse_than_essay_rule"] == "share of all samples"
+    assert units["samples_with_violations"] == "share of all samples"  # as the text says it
+    assert units["samples_breaking_velocity"] == "share of all samples"
     assert "keeps every constraint" in units["plan_worse_than_essay_rule_where_kept"]
     text = mc.text_summary()
     assert (
@@ -452,7 +470,10 @@ def test_summary_counts_each_family_and_the_samples_kept():
         "where it keeps every constraint\n  the plan does worse than capabilities only in 25.0% "
         "of all 4 samples, 0.0% of the 2 where it keeps every constraint"
     ) in text
-    assert "(staff frictions 25.0%, velocity-hit cap 50.0%: the plan" in text
+    assert (
+        "the plan breaks a constraint in 50.0% of all 4 samples "
+        "(staff frictions 25.0%, velocity-hit cap 50.0%: the plan"
+    ) in text
     assert "over the 2 samples where it keeps every constraint: mean 2.5000" in text
 
 
