@@ -162,6 +162,14 @@ def test_override_sets_apply_in_order_and_set_wins(with_sets: Path) -> None:
             "{path}: overrides.broken.velocity.hit_cap_post_acceleration: Input should be less "
             "than or equal to 1 (got 2)",
         ),
+        (  # a block's own check (a model validator) names the option, not the file
+            ("--set", "velocity.weights.compute=0.9"),
+            "--set velocity.weights.compute: velocity: weights must sum to 1, got 1.3",
+        ),
+        (
+            ("--set", "horizon.end=2020Q1"),
+            "--set horizon.end: horizon: end 2020Q1 is before start 2025Q1",
+        ),
         (
             ("--set", "data.budgets=x.csv"),
             "--set data.budgets: the data files cannot be overridden",

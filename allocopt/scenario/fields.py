@@ -129,9 +129,11 @@ def format_errors(
     """One line per error of ``exc``, each starting with ``where`` and naming the field (dotted),
     what is wrong and the value given; a model-level check's ``"; "``-joined problems become one
     line each. With ``schema`` (the model validated), an unknown field gets :func:`suggest`'s
-    suggestion; ``origins`` maps dotted fields to what set them (``"--set velocity.x=3"``), which
-    then replaces ``where`` and the field for errors at or inside them (and for a model-level
-    check's problem that starts with such a field)."""
+    suggestion; ``origins`` maps dotted fields to what set them (``"--set velocity.x"``), which
+    then replaces ``where`` and the field for errors at or inside them, for a block's own check
+    on fields set inside it (``"--set velocity.weights.compute: velocity: weights must sum to
+    1, got 1.3"``; several joined by ", ") and for a model-level check's problem that starts
+    with such a field."""
     lines = []
     for e in exc.errors():
         msg = e["msg"].removeprefix("Value error, ")
@@ -152,11 +154,14 @@ def format_errors(
             )
             shown = ""
         origin = next((f for f in (origins or {}) if loc == f or loc.startswith(f"{f}.")), None)
-        if origin is None:
-            lines.append(f"{where}: {loc}: {msg}{shown}")
-        else:  # the option that set the field names it already
+        within = [o for f, o in (origins or {}).items() if f.startswith(f"{loc}.")]
+        if origin is not None:  # the option that set the field names it already
             inside = "" if loc == origin else f"{loc}: "
             lines.append(f"{origins[origin]}: {inside}{msg}{shown}")
+        elif within:  # a block's own check (a model validator) on fields set inside it
+            lines.append(f"{', '.join(within)}: {loc}: {msg}{shown}")
+        else:
+            lines.append(f"{where}: {loc}: {msg}{shown}")
     return lines
 
 
