@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -58,18 +58,25 @@ def suggest(word: str, choices: Iterable[str], prefix: str = "") -> str:
     return f"; did you mean {' or '.join(named)}?" if named else ""
 
 
-def unwrap(annotation: Any) -> Any:
-    """``annotation`` without ``Annotated[...]`` and ``| None`` (``float`` for ``Real | None``)."""
+def _layers(annotation: Any) -> Iterator[Any]:
+    """``annotation``, then in turn what it wraps in ``Annotated[...]`` and ``| None``."""
     while True:
+        yield annotation
         if get_origin(annotation) is Annotated:
             annotation = get_args(annotation)[0]
         elif get_origin(annotation) in (Union, types.UnionType):
             kept = [a for a in get_args(annotation) if a is not type(None)]
             if len(kept) != 1:
-                return annotation
+                return
             annotation = kept[0]
         else:
-            return annotation
+            return
+
+
+def unwrap(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated[...]`` and ``| None`` (``float`` for ``Real | None``)."""
+    *_, inner = _layers(annotation)
+    return inner
 
 
 def _is_model(annotation: Any) -> bool:
@@ -109,6 +116,49 @@ def path_problem(schema: type[BaseModel], keys: Sequence[str]) -> str | None:
     return None
 
 
+def _bounds(schema: type[BaseModel], loc: Sequence[Any]) -> dict[str, float]:
+    """The bounds (``ge``, ``gt``, ``le``, ``lt``) of the field at ``loc`` (a pydantic error
+    location) in ``schema``, from its model field and the ``Annotated`` types it wraps (a
+    :data:`Share` inside ``| None`` or a mapping's values); empty when ``loc`` names no field."""
+    annotation: Any = schema
+    metadata: list[Any] = []
+    for key in loc:
+        inner = unwrap(annotation)
+        field = inner.model_fields.get(key) if _is_model(inner) else None
+        metadata = list(field.metadata) if field is not None else []
+        annotation = _step(annotation, key)
+        if annotation is None:
+            return {}
+    for layer in _layers(annotation):
+        if get_origin(layer) is Annotated:  # a FieldInfo holds its constraints in .metadata
+            for extra in get_args(layer)[1:]:
+                metadata += getattr(extra, "metadata", [extra])
+    names = ("ge", "gt", "le", "lt")
+    return {n: getattr(m, n) for m in metadata for n in names if hasattr(m, n)}
+
+
+def _number(value: float) -> str:
+    """A bound as written: ``1`` for 1.0, ``1000000`` for 1e6, ``0.001``."""
+    whole = float(value).is_integer() and abs(value) < 1e15
+    return str(int(value)) if whole else f"{value:g}"
+
+
+def _range(bounds: Mapping[str, float]) -> str | None:
+    """The allowed range of a field with a lower and an upper bound, in words: ``"must be
+    between 0 and 1"`` (both allowed), else e.g. ``"must be above 0 and at most 1"``; None
+    unless it has both."""
+    low = ("at least", bounds["ge"]) if "ge" in bounds else ("above", bounds.get("gt"))
+    high = ("at most", bounds["le"]) if "le" in bounds else ("below", bounds.get("lt"))
+    if low[1] is None or high[1] is None:
+        return None
+    if (low[0], high[0]) == ("at least", "at most"):
+        return f"must be between {_number(low[1])} and {_number(high[1])}"
+    return f"must be {low[0]} {_number(low[1])} and {high[0]} {_number(high[1])}"
+
+
+RANGE_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+
+
 def _model_at(schema: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
     """The model holding the fields at ``loc`` (a pydantic error location), if it is one."""
     annotation: Any = schema
@@ -129,11 +179,12 @@ def format_errors(
     """One line per error of ``exc``, each starting with ``where`` and naming the field (dotted),
     what is wrong and the value given; a model-level check's ``"; "``-joined problems become one
     line each. With ``schema`` (the model validated), an unknown field gets :func:`suggest`'s
-    suggestion; ``origins`` maps dotted fields to what set them (``"--set velocity.x"``), which
-    then replaces ``where`` and the field for errors at or inside them, for a block's own check
-    on fields set inside it (``"--set velocity.weights.compute: velocity: weights must sum to
-    1, got 1.3"``; several joined by ", ") and for a model-level check's problem that starts
-    with such a field."""
+    suggestion and a value out of the range of a field bounded on both sides the whole range
+    (``must be between 0 and 1 (got 1.5)``, :func:`_range`); ``origins`` maps dotted fields to
+    what set them (``"--set velocity.x"``), which then replaces ``where`` and the field for
+    errors at or inside them, for a block's own check on fields set inside it (``"--set
+    velocity.weights.compute: velocity: weights must sum to 1, got 1.3"``; several joined by
+    ", ") and for a model-level check's problem that starts with such a field."""
     lines = []
     for e in exc.errors():
         msg = e["msg"].removeprefix("Value error, ")
@@ -153,6 +204,8 @@ def format_errors(
                 str(e["loc"][-1]), fields, f"{parent}." if parent else ""
             )
             shown = ""
+        if e["type"] in RANGE_ERRORS and schema is not None:
+            msg = _range(_bounds(schema, e["loc"])) or msg
         origin = next((f for f in (origins or {}) if loc == f or loc.startswith(f"{f}.")), None)
         within = [o for f, o in (origins or {}).items() if f.startswith(f"{loc}.")]
         if origin is not None:  # the option that set the field names it already

@@ -287,7 +287,7 @@ def test_two_processes_give_the_tables_of_one(core, plan, spread_run):
         ({"budget_multiplier.gpu": {"distribution": "uniform", "low": 1, "high": 1}}, "'compute'"),
         (
             {HAZARD: {"distribution": "uniform", "low": -2, "high": -1}},
-            "greater than or equal to 0",
+            "must be between 0 and 1000",
         ),
         ({HAZARD: {"distribution": "normal", "mean": 1, "sd": -1}}, "normal.sd"),
         ({HAZARD: {"distribution": "normal", "mean": 1, "sd": 0.1, "low": 5}}, "almost none"),
@@ -320,7 +320,7 @@ def test_a_drawn_value_the_scenario_rejects_is_named(core, plan):
         montecarlo(wide, plan)
     (problem,) = info.value.problems
     assert f"uncertainty.parameters.{HAZARD}: sample" in problem
-    assert "greater than or equal to 0" in problem
+    assert "must be between 0 and 1000 (got" in problem
     assert "truncate" in problem
 
 

@@ -300,7 +300,7 @@ def test_bad_outcomes_field_names_file_field_and_bound(tmp_path):
     (line,) = err.value.problems
     assert line.startswith(str(bad))
     assert "outcomes.pause_plausibility" in line
-    assert "less than or equal to 1" in line
+    assert "outcomes.pause_plausibility: must be between 0 and 1 (got 1.5)" in line
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,7 @@ def test_with_updates_validates(baseline):
         (lambda d: d.update(bogus=1), ["magma_baseline.yaml", "bogus: unknown field"]),
         (
             lambda d: d["velocity"].update(hit_cap_pre_acceleration=-0.1),
-            ["velocity.hit_cap_pre_acceleration", "greater than or equal to 0"],
+            ["velocity.hit_cap_pre_acceleration: must be between 0 and 1 (got -0.1)"],
         ),
         (
             lambda d: d["velocity"].update(weights={"compute": 0.5, "staff": 0.6}),
@@ -120,6 +120,27 @@ def test_bad_yaml_fields_are_named(tmp_path, edit, expected):
     text = "\n".join(problems_of(path))
     for fragment in expected:
         assert fragment in text
+
+
+@pytest.mark.parametrize(
+    ("block", "line"),
+    [
+        (  # a share: both bounds allowed
+            {"velocity": {"hit_cap_post_acceleration": 1.5}},
+            "velocity.hit_cap_post_acceleration: must be between 0 and 1 (got 1.5)",
+        ),
+        (  # a mapping's value whose upper bound is excluded
+            {"risk": {"residual_floor": {"own_direct": 1.0}}},
+            "risk.residual_floor.own_direct: must be at least 0 and below 1 (got 1.0)",
+        ),
+    ],
+)
+def test_a_value_out_of_range_names_the_whole_range(tmp_path, block, line):
+    """Pydantic says only the bound crossed ("Input should be less than or equal to 1"); the
+    line says every value allowed."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump({"extends": str(BASELINE), "name": "mine", **block}))
+    assert problems_of(path) == [f"{path}: {line}"]
 
 
 def test_missing_periods_say_once_how_to_calibrate_tables_for_the_horizon(tmp_path):
