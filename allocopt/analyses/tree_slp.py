@@ -116,6 +116,9 @@ def _extensive(
         "branch_variables": sum(int(c.size) for c in program.column),
         **program.size,
         "simplex_iterations": program.simplex_iterations,
+        "highs_runs": program.highs_runs,  # the extensive form's runs by HiGHS
+        "interior_point_runs": program.interior_runs,  # PIQP's (allocopt.optimize.interior)
+        "interior_point_iterations": program.interior_iterations,
         "outer_iterations": len(outcome.iterations),
         "tangent_rows_left_out": 0,
         "row_generation_rounds": 0,

@@ -10,7 +10,10 @@ branch's block. Branches at one node share the columns of their decisions (non-a
 decisions determine depends on each branch's point); every other column and row is the branch's
 own, so the form keeps its shape from point to point and each re-solve is a dual simplex warm
 from the last basis (the first, cold, run is HiGHS's interior point with crossover:
-:data:`LATER_RUNS`). The objective is the tree's: the expected risk reduction, its worst case or
+:data:`LATER_RUNS`). A form of :data:`INTERIOR_ROWS` rows or more is solved by PIQP's interior
+point instead (:mod:`allocopt.optimize.interior`), its columns scaled by a block solved alone,
+and handed to HiGHS when PIQP does not end
+``solved``. The objective is the tree's: the expected risk reduction, its worst case or
 its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
 
 :class:`TreeExact` reads a plan exactly: every branch simulated
@@ -22,6 +25,7 @@ not fall, ``locally_optimal`` when it converges (docs/model.md, "Scenario trees"
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -51,6 +55,7 @@ from allocopt.optimize.extensive_rows import (
 from allocopt.optimize.highs.arrays import ArrayLp, LpArrays
 from allocopt.optimize.highs.options import DUAL_TOLERANCE
 from allocopt.optimize.highs.runner import HighsRunner
+from allocopt.optimize.interior import InteriorLp
 from allocopt.optimize.outer import PENALTY, excess
 from allocopt.optimize.slp_program import WARM, SlpProgram
 from allocopt.scenario.tables import RESOURCES
@@ -62,6 +67,15 @@ from allocopt.scenario.tables import RESOURCES
 # crossover 5.3 s; its 4 later runs 3.5 s with steepest edge, 2.3 s with Devex. Without crossover
 # the first run leaves no basis, so every later run would be cold: not used.
 LATER_RUNS = WARM
+
+# Forms with this many rows or more go to PIQP's interior point (allocopt.optimize.interior).
+# First forms of the endogenous baseline's trees (docs/explore.md, "Seventh pass"; CPU s): 4
+# branches (35k rows) HiGHS 2.1 s, PIQP 0.6 s; 16 (141k rows) HiGHS 16.7 s and its later warm runs
+# about 13 s, PIQP 3.3 s; 64 (563k rows) HiGHS 181-218 s, PIQP 14 s. Under 100k rows (magma_tree's
+# 6 branches, 53k) HiGHS's later runs are warm and cheap (0.3-1.6 s), and a vertex optimum.
+INTERIOR_ROWS = 100_000
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,7 @@ class TreeProgram:
                     SlpProgram(inp, HighsRunner(time_limit, threads), reference(inp))
                 )
             self.group.append(key)
-        self.seconds = {"move": 0.0, "assemble": 0.0, "highs": 0.0}
+        self.seconds = {"move": 0.0, "assemble": 0.0, "highs": 0.0, "interior_point": 0.0}
         lps = [self._lp(b, reference(inp)) for b, inp in enumerate(self.inputs)]
         self.where = [self._columns(prog) for prog in self.programs]
         stubs = [  # share_columns reads a block's arrays and column names only
@@ -148,7 +162,9 @@ class TreeProgram:
             }
         )
         self.time_limit = time_limit
-        self.runs = self.simplex_iterations = 0
+        self.interior = InteriorLp(threads)
+        self.highs_runs = self.interior_runs = 0
+        self.simplex_iterations = self.interior_iterations = 0
         self.size: dict[str, int] = {}
 
     def _lp(self, b: int, lin: Linearization) -> LpArrays:
@@ -248,29 +264,76 @@ class TreeProgram:
             offset=float(weight @ offsets),
         )
 
-    def solve(self, points: Sequence[Linearization]) -> tuple[float, Plan]:
-        """Move every branch to its point, solve the extensive form (warm after the first run)
-        and return its tree objective and plan (class docstring)."""
-        lps = [self._lp(b, lin) for b, lin in enumerate(points)]
+    def _interior(self, arrays: LpArrays, lps: Sequence[LpArrays]) -> np.ndarray | None:
+        """[cols] PIQP's solution of ``arrays``, or None when it does not end ``solved``."""
         t0 = time.perf_counter()
-        arrays = self._assemble(lps)
-        if self.runs == 0:
+        run = self.interior.solve(arrays, self._scale(arrays, lps))
+        self.seconds["interior_point"] += time.perf_counter() - t0
+        self.interior_runs += 1
+        self.interior_iterations += run.iterations
+        self.size = {
+            "variables": arrays.num_col,
+            "constraints": arrays.num_row,
+            "nonzeros": len(arrays.a_value),
+        }
+        if not run.solved:
+            LOGGER.info(
+                "the interior point ended %s after %d iterations; HiGHS solves this run",
+                run.status,
+                run.iterations,
+            )
+            return None
+        return run.x
+
+    def _scale(self, arrays: LpArrays, lps: Sequence[LpArrays]) -> np.ndarray:
+        """[cols] the interior point's column scale (:mod:`allocopt.optimize.interior`):
+        ``max(1, |x|)`` of one block of each program solved alone by HiGHS's simplex, at this
+        run's point (a vertex: its columns' magnitudes stand for every branch of that program;
+        an interior solution of the last run does not serve, its columns free on a face of
+        optima can be far larger)."""
+        scale = np.ones(arrays.num_col)
+        alone: dict[int, np.ndarray] = {}
+        for b, g in enumerate(self.group):
+            if g not in alone:
+                block = ArrayLp({"solver": "simplex", "threads": 1})
+                block.pass_lp(lps[b])
+                ok = block.run().is_optimal
+                alone[g] = np.abs(block.solution()) if ok else np.zeros(lps[b].num_col)
+            np.maximum.at(scale, self.column[b], alone[g])
+        return scale
+
+    def _highs(self, arrays: LpArrays) -> np.ndarray:
+        """[cols] HiGHS's solution of ``arrays``, warm from its last basis after its first run;
+        raises SolverError unless it proves an optimum."""
+        first = self.highs_runs == 0
+        if first:
             self.highs.set_options({"user_objective_scale": _objective_scale(arrays.col_cost)})
         self.highs.pass_lp_warm(arrays)
         if self.time_limit:
             self.highs.set_options({"time_limit": self.time_limit})
         t1 = time.perf_counter()
-        self.seconds["assemble"] += t1 - t0
         status = self.highs.run()
         self.seconds["highs"] += time.perf_counter() - t1
-        if self.runs == 0:
+        self.highs_runs += 1
+        if first:
             self.highs.set_options(LATER_RUNS)
-        self.runs += 1
         self.size = self.highs.size()
         self.simplex_iterations += self.size["simplex_iterations"]
         if not status.is_optimal:
             raise SolverError(status, f"the extensive form ended '{status}'")
-        x = self.highs.solution()
+        return self.highs.solution()
+
+    def solve(self, points: Sequence[Linearization]) -> tuple[float, Plan]:
+        """Move every branch to its point, solve the extensive form (module docstring: HiGHS,
+        warm after its first run, or PIQP's interior point for a large form) and return its tree
+        objective and plan (class docstring)."""
+        lps = [self._lp(b, lin) for b, lin in enumerate(points)]
+        t0 = time.perf_counter()
+        arrays = self._assemble(lps)
+        self.seconds["assemble"] += time.perf_counter() - t0
+        x = self._interior(arrays, lps) if arrays.num_row >= INTERIOR_ROWS else None
+        if x is None:
+            x = self._highs(arrays)
         values, schedules = [], []
         for b, (lp, cols) in enumerate(zip(lps, self.column, strict=True)):
             where, xb = self.where[self.group[b]], x[cols]

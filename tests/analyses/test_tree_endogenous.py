@@ -12,7 +12,7 @@ from allocopt import ScenarioError, solve
 from allocopt.analyses import tree_slp
 from allocopt.analyses.tree import risk_measure, solve_tree
 from allocopt.model import structure
-from allocopt.optimize import extensive_slp, slp_program
+from allocopt.optimize import extensive_slp, interior, slp_program
 from allocopt.results.status import Status
 from tests.analyses.refusal import forbid_solving
 from tests.analyses.test_tree import HAZARD, hedge, year1_effort
@@ -160,3 +160,42 @@ def test_branches_that_differ_in_residual_floors_share_one_program(tiny, monkeyp
     for name in floors:
         x, y = shared.results[name].allocation, own.results[name].allocation
         np.testing.assert_allclose(x["value"].to_numpy(), y["value"].to_numpy(), atol=1e-6)
+
+
+def test_piqps_interior_point_reaches_highs_optimum(tiny, monkeypatch):
+    # a form of INTERIOR_ROWS rows or more goes to PIQP (here every form), with no simplex run:
+    # the loop reaches HiGHS's optimum in value, within the outer loop's tolerance. Not the same
+    # plan: this LP is flat in the decisions (docs/explore.md, "Fifth pass"), and an interior
+    # point ends inside the face of optima where the simplex ends at a vertex
+    scenario = endogenous_hedge(tiny, 0.8)
+    highs = solve_tree(scenario)
+    monkeypatch.setattr(extensive_slp, "INTERIOR_ROWS", 0)
+    piqp = solve_tree(scenario)
+    assert piqp.status is Status.LOCALLY_OPTIMAL
+    assert highs.size["interior_point_runs"] == 0
+    assert highs.size["highs_runs"] == highs.size["outer_iterations"]
+    assert piqp.size["highs_runs"] == 0
+    assert piqp.size["interior_point_runs"] >= piqp.size["outer_iterations"]
+    assert piqp.size["interior_point_iterations"] > 0
+    assert piqp.size["simplex_iterations"] == 0
+    assert (piqp.branches.violations == 0).all()
+    assert stochastic(piqp, "model") == pytest.approx(stochastic(highs, "model"), rel=1e-4)
+    assert stochastic(piqp) == pytest.approx(stochastic(highs), rel=1e-3)
+    # shared decisions shared, whichever optimum
+    np.testing.assert_allclose(year1_effort(piqp, "a"), year1_effort(piqp, "b"), atol=1e-6)
+    v = piqp.values.set_index("quantity")
+    assert v.loc["stochastic", "exact"] >= v.loc["expected_value_plan", "exact"] - 1e-6
+    assert "LPs solved by PIQP's interior point" in piqp.text_summary()
+
+
+def test_a_run_piqp_does_not_solve_goes_to_highs(tiny, monkeypatch, caplog):
+    scenario = endogenous_hedge(tiny, 0.8)
+    highs = solve_tree(scenario, values=False)
+    monkeypatch.setattr(extensive_slp, "INTERIOR_ROWS", 0)
+    monkeypatch.setitem(interior.SETTINGS, "max_iter", 1)  # PIQP ends at its limit every run
+    with caplog.at_level("INFO", logger=extensive_slp.__name__):
+        r = solve_tree(scenario, values=False)
+    assert "the interior point ended PIQP_MAX_ITER_REACHED after 1 iterations" in caplog.text
+    assert r.size["interior_point_runs"] == r.size["outer_iterations"]
+    assert r.size["highs_runs"] == r.size["outer_iterations"]
+    assert stochastic(r) == pytest.approx(stochastic(highs), rel=1e-9)

@@ -1,0 +1,107 @@
+"""PIQP's interior point, for the extensive forms too large for HiGHS's (trees over endogenous
+capability with many branches).
+
+The interior point of the highspy wheels is IPX, which solves its normal equations by
+preconditioned conjugate residuals: on the 64-branch tree's extensive form (563,328 rows x
+111,676 columns, 1.3 million nonzeros) a run takes 181-218 CPU s, and the later runs, dual
+simplex warm from its basis, no less (docs/explore.md, "Seventh pass"). PIQP (R. Schwan, Y.
+Jiang, D. Kuhn, C. N. Jones, "PIQP: A Proximal Interior-Point Quadratic Programming Solver",
+IEEE CDC 2023; BSD-2-Clause; https://predict-epfl.github.io/piqp/) factorizes the KKT system
+directly (sparse LDL^T, kept regularized by its proximal terms): 0.17 s an iteration on that
+form, 84 iterations, 14 CPU s a run, to within 2e-6 (relative) of HiGHS's optimum.
+
+:class:`InteriorLp` solves an :class:`~allocopt.optimize.highs.arrays.LpArrays` (a maximization)
+with its columns scaled, ``x = scale * x'``: an interior point's path depends on the columns'
+magnitudes, which the package's LPs spread over four orders (decisions in FTE and kH100e up to
+about 6,000, risk terms below 1). With every column at ``max(1, |x|)`` of a recent solution the
+64-branch form takes 84 iterations; unscaled it ends at PIQP's limit of 250 still 9e-5 away.
+PIQP proves no vertex and no exact optimum: a run is ``solved`` when its residuals and duality
+gap are within :data:`SETTINGS`' tolerances (measured 2e-6 to 2e-5 relative to HiGHS's optimum
+on the forms of docs/explore.md, far inside the outer loop's
+:data:`~allocopt.optimize.outer.GAIN_TOLERANCE`); every other ending is reported as PIQP's
+status for the caller to hand the run to HiGHS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import piqp
+import scipy.sparse as sp
+
+from allocopt.optimize.highs.arrays import LpArrays
+
+# PIQP's settings (names as PIQP's), measured on the first extensive forms of the endogenous
+# baseline's trees of 16 and 64 branches, columns scaled (docs/explore.md, "Seventh pass"; CPU s
+# on 64 branches). PIQP's defaults stall, the dual residual near 1e-3 for over 100 iterations
+# with the proximal terms at their floor, and end at the limit of 250 iterations (50 s):
+SETTINGS = {
+    # residuals and gap: 1e-6 instead of PIQP's 1e-8 (gap 1e-9) ends after 84 iterations (14 s),
+    # within 2e-6 (relative) of HiGHS's optimum
+    "eps_abs": 1e-6,
+    "eps_rel": 1e-6,
+    "eps_duality_gap_abs": 1e-6,
+    "eps_duality_gap_rel": 1e-6,
+    # the proximal regularization's floor: at PIQP's 1e-13 the KKT system loses accuracy late in
+    # the run (the stall); 1e-11 ends in 84 iterations; 1e-10 in 84 too but 1.2e-5 below the optimum
+    "reg_finetune_lower_limit": 1e-11,
+    # infeasibility certificates: at PIQP's 1e-4, runs with other settings declared the scaled
+    # forms primal infeasible after 53-70 iterations, though HiGHS proves them feasible
+    "eps_primal_inf": 1e-9,
+    "eps_dual_inf": 1e-9,
+}
+
+
+@dataclass(frozen=True)
+class InteriorRun:
+    """How one PIQP run ended: ``solved`` (residuals and gap within :data:`SETTINGS`), PIQP's
+    ``status`` name, the column values ``x`` [cols] (meaningful only when solved) and the
+    interior point iterations."""
+
+    solved: bool
+    status: str
+    x: np.ndarray
+    iterations: int
+
+
+class InteriorLp:
+    """Solve LPs given as arrays by PIQP's sparse interior point, one thread
+    (``threads`` otherwise); each :meth:`solve` sets the problem up anew (the symbolic
+    factorization is a small part of a run)."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+
+    def solve(self, arrays: LpArrays, scale: np.ndarray) -> InteriorRun:
+        """Maximize ``col_cost @ x`` over ``arrays``' bounds and rows, the columns scaled by
+        ``scale`` [cols] (positive; see the module docstring). Rows whose bounds are equal are
+        PIQP's equalities, the rest its two-sided inequalities; absent bounds are ``±inf``."""
+        n = arrays.num_col
+        a = sp.csc_matrix(
+            (arrays.a_value, arrays.a_index, arrays.a_start), shape=(arrays.num_row, n)
+        )
+        a = (a @ sp.diags(scale)).tocsr()
+        equal = arrays.row_lower == arrays.row_upper
+        solver = piqp.SparseSolver()
+        for name, value in SETTINGS.items():
+            setattr(solver.settings, name, value)
+        solver.settings.num_threads = self.threads
+        solver.setup(
+            sp.csc_matrix((n, n)),
+            -arrays.col_cost * scale,  # PIQP minimizes
+            a[equal].tocsc(),
+            arrays.row_lower[equal],
+            a[~equal].tocsc(),
+            arrays.row_lower[~equal],
+            arrays.row_upper[~equal],
+            arrays.col_lower / scale,
+            arrays.col_upper / scale,
+        )
+        status = solver.solve()
+        return InteriorRun(
+            solved=status == piqp.PIQP_SOLVED,
+            status=status.name,
+            x=np.asarray(solver.result.x) * scale,
+            iterations=int(solver.result.info.iter),
+        )
