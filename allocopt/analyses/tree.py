@@ -204,8 +204,9 @@ class TreeResult:
             f"{self.size.get('tangent_rows_left_out', 0):,} tangent rows left out and satisfied; "
             + (f"outer loop over it: {outer} iterations; " if outer is not None else "")
             + (
-                f"{self.size['interior_point_runs']} of its LPs solved by PIQP's interior point; "
-                if self.size.get("interior_point_runs")
+                f"its LPs solved by PIQP's interior point {self.size['interior_point_runs']} "
+                f"times, by HiGHS {self.size['highs_runs']}; "
+                if self.size.get("interior_point_iterations")
                 else ""
             )
             + f"solved in {self.timings.get('stochastic', math.nan):.1f} s"

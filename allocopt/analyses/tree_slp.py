@@ -116,8 +116,9 @@ def _extensive(
         "branch_variables": sum(int(c.size) for c in program.column),
         **program.size,
         "simplex_iterations": program.simplex_iterations,
-        "highs_runs": program.highs_runs,  # the extensive form's runs by HiGHS
-        "interior_point_runs": program.interior_runs,  # PIQP's (allocopt.optimize.interior)
+        "highs_runs": program.highs_runs,  # the extensive form's runs solved by HiGHS
+        "interior_point_runs": program.interior_runs,  # by PIQP (allocopt.optimize.interior)
+        # every PIQP iteration, of the runs it solved and of those it handed to HiGHS
         "interior_point_iterations": program.interior_iterations,
         "outer_iterations": len(outcome.iterations),
         "tangent_rows_left_out": 0,

@@ -269,7 +269,6 @@ class TreeProgram:
         t0 = time.perf_counter()
         run = self.interior.solve(arrays, self._scale(arrays, lps))
         self.seconds["interior_point"] += time.perf_counter() - t0
-        self.interior_runs += 1
         self.interior_iterations += run.iterations
         self.size = {
             "variables": arrays.num_col,
@@ -278,11 +277,14 @@ class TreeProgram:
         }
         if not run.solved:
             LOGGER.info(
-                "the interior point ended %s after %d iterations; HiGHS solves this run",
+                "the interior point ended %s after %d iterations in %d attempts; HiGHS solves "
+                "this run",
                 run.status,
                 run.iterations,
+                run.attempts,
             )
             return None
+        self.interior_runs += 1
         return run.x
 
     def _scale(self, arrays: LpArrays, lps: Sequence[LpArrays]) -> np.ndarray:

@@ -52,42 +52,52 @@ SETTINGS = {
     "eps_dual_inf": 1e-9,
 }
 
+# Attempts, each SETTINGS with these changes, until one ends solved. PIQP's end game is erratic on
+# these forms: settings that solve one form in 84 iterations stall on the next, the dual residual
+# near 1e-3 until the limit (iterations on the 64-branch tree's first three forms, columns scaled:
+# PIQP's fraction to the boundary 0.99: 86, 92, over 250; 0.995: 84, 130, 105; initial proximal
+# weights rho 1e-4 and delta 1e-2 instead of 1e-6 and 1e-4: 84, over 150, 96). No run that
+# solved took more than 135 iterations, so each attempt stops there (about 25 CPU s on 64 branches).
+ATTEMPTS: tuple[dict[str, float], ...] = (
+    {"max_iter": 135},
+    {"max_iter": 135, "tau": 0.995},
+    {"max_iter": 135, "rho_init": 1e-4, "delta_init": 1e-2},
+)
+
 
 @dataclass(frozen=True)
 class InteriorRun:
-    """How one PIQP run ended: ``solved`` (residuals and gap within :data:`SETTINGS`), PIQP's
-    ``status`` name, the column values ``x`` [cols] (meaningful only when solved) and the
-    interior point iterations."""
+    """How PIQP ended: ``solved`` (residuals and gap within :data:`SETTINGS`) in one of its
+    ``attempts`` (:data:`ATTEMPTS`), the last attempt's ``status`` (PIQP's name), the column
+    values ``x`` [cols] (meaningful only when solved) and the interior point iterations of all
+    attempts."""
 
     solved: bool
     status: str
     x: np.ndarray
     iterations: int
+    attempts: int
 
 
 class InteriorLp:
     """Solve LPs given as arrays by PIQP's sparse interior point, one thread
-    (``threads`` otherwise); each :meth:`solve` sets the problem up anew (the symbolic
-    factorization is a small part of a run)."""
+    (``threads`` otherwise)."""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
 
     def solve(self, arrays: LpArrays, scale: np.ndarray) -> InteriorRun:
         """Maximize ``col_cost @ x`` over ``arrays``' bounds and rows, the columns scaled by
-        ``scale`` [cols] (positive; see the module docstring). Rows whose bounds are equal are
-        PIQP's equalities, the rest its two-sided inequalities; absent bounds are ``±inf``."""
+        ``scale`` [cols] (positive; see the module docstring), in up to ``len(ATTEMPTS)``
+        attempts. Rows whose bounds are equal are PIQP's equalities, the rest its two-sided
+        inequalities; absent bounds are ``±inf``."""
         n = arrays.num_col
         a = sp.csc_matrix(
             (arrays.a_value, arrays.a_index, arrays.a_start), shape=(arrays.num_row, n)
         )
         a = (a @ sp.diags(scale)).tocsr()
         equal = arrays.row_lower == arrays.row_upper
-        solver = piqp.SparseSolver()
-        for name, value in SETTINGS.items():
-            setattr(solver.settings, name, value)
-        solver.settings.num_threads = self.threads
-        solver.setup(
+        problem = (
             sp.csc_matrix((n, n)),
             -arrays.col_cost * scale,  # PIQP minimizes
             a[equal].tocsc(),
@@ -98,10 +108,22 @@ class InteriorLp:
             arrays.col_lower / scale,
             arrays.col_upper / scale,
         )
-        status = solver.solve()
+        iterations = attempts = 0
+        for changes in ATTEMPTS:
+            attempts += 1
+            solver = piqp.SparseSolver()
+            for name, value in {**SETTINGS, **changes}.items():
+                setattr(solver.settings, name, value)
+            solver.settings.num_threads = self.threads
+            solver.setup(*problem)
+            status = solver.solve()
+            iterations += int(solver.result.info.iter)
+            if status == piqp.PIQP_SOLVED:
+                break
         return InteriorRun(
             solved=status == piqp.PIQP_SOLVED,
             status=status.name,
             x=np.asarray(solver.result.x) * scale,
-            iterations=int(solver.result.info.iter),
+            iterations=iterations,
+            attempts=attempts,
         )

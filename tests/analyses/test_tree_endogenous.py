@@ -185,17 +185,24 @@ def test_piqps_interior_point_reaches_highs_optimum(tiny, monkeypatch):
     np.testing.assert_allclose(year1_effort(piqp, "a"), year1_effort(piqp, "b"), atol=1e-6)
     v = piqp.values.set_index("quantity")
     assert v.loc["stochastic", "exact"] >= v.loc["expected_value_plan", "exact"] - 1e-6
-    assert "LPs solved by PIQP's interior point" in piqp.text_summary()
+    assert f"PIQP's interior point {piqp.size['interior_point_runs']} times, by HiGHS 0" in (
+        piqp.text_summary()
+    )
 
 
 def test_a_run_piqp_does_not_solve_goes_to_highs(tiny, monkeypatch, caplog):
     scenario = endogenous_hedge(tiny, 0.8)
     highs = solve_tree(scenario, values=False)
     monkeypatch.setattr(extensive_slp, "INTERIOR_ROWS", 0)
-    monkeypatch.setitem(interior.SETTINGS, "max_iter", 1)  # PIQP ends at its limit every run
+    # PIQP ends at its limit in both attempts of every run
+    monkeypatch.setattr(interior, "ATTEMPTS", ({"max_iter": 1}, {"max_iter": 1, "tau": 0.995}))
     with caplog.at_level("INFO", logger=extensive_slp.__name__):
         r = solve_tree(scenario, values=False)
-    assert "the interior point ended PIQP_MAX_ITER_REACHED after 1 iterations" in caplog.text
-    assert r.size["interior_point_runs"] == r.size["outer_iterations"]
+    assert "the interior point ended PIQP_MAX_ITER_REACHED after 2 iterations in 2 attempts" in (
+        caplog.text
+    )
+    assert r.size["interior_point_runs"] == 0  # none solved by PIQP
+    assert r.size["interior_point_iterations"] == 2 * r.size["outer_iterations"]
     assert r.size["highs_runs"] == r.size["outer_iterations"]
+    assert f"PIQP's interior point 0 times, by HiGHS {r.size['highs_runs']}" in r.text_summary()
     assert stochastic(r) == pytest.approx(stochastic(highs), rel=1e-9)

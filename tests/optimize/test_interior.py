@@ -1,12 +1,14 @@
 """PIQP's interior point on LPs given as arrays (allocopt.optimize.interior): an optimum worked
 out by hand, whatever the column scale; equalities, one- and two-sided rows, a fixed column and
-absent bounds; and an infeasible LP reported as not solved (the caller hands it to HiGHS)."""
+absent bounds; an attempt stopped short followed by the next; and an infeasible LP reported as
+not solved (the caller hands it to HiGHS)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from allocopt.optimize import interior
 from allocopt.optimize.highs.arrays import INF, ArrayLp, LpArrays
 from allocopt.optimize.interior import InteriorLp
 
@@ -55,6 +57,7 @@ def test_the_optimum_worked_out_by_hand_whatever_the_scale(scale):
     np.testing.assert_allclose(run.x, [2.5, 1.5, 2.0, 1.0], atol=1e-5)
     assert HAND.col_cost @ run.x == pytest.approx(13.5, abs=1e-5)
     assert run.iterations > 0
+    assert run.attempts == 1
     highs = ArrayLp({})  # the same LP as HiGHS solves it
     highs.pass_lp(HAND)
     assert highs.run().is_optimal
@@ -68,3 +71,17 @@ def test_an_infeasible_lp_is_not_reported_solved():
     assert not run.solved
     assert run.status.startswith("PIQP_")
     assert run.status != "PIQP_SOLVED"
+
+
+def test_an_attempt_that_stops_short_is_followed_by_the_next(monkeypatch):
+    monkeypatch.setattr(interior, "ATTEMPTS", ({"max_iter": 1}, {"max_iter": 100}))
+    run = InteriorLp().solve(HAND, np.ones(4))
+    assert run.solved
+    assert run.attempts == 2
+    assert run.iterations > 2  # both attempts counted
+    np.testing.assert_allclose(run.x, [2.5, 1.5, 2.0, 1.0], atol=1e-5)
+    monkeypatch.setattr(interior, "ATTEMPTS", ({"max_iter": 1},))
+    run = InteriorLp().solve(HAND, np.ones(4))
+    assert not run.solved
+    assert run.status == "PIQP_MAX_ITER_REACHED"
+    assert run.attempts == 1
