@@ -236,11 +236,12 @@ def test_help_shows_defaults_and_no_placeholder_on_flags(command: str) -> None:
         assert "[default: results/" in " ".join(text.split())
 
 
-def test_version_prints_allocopt_pyomo_and_highspy() -> None:
+def test_version_prints_allocopt_pyomo_highspy_and_piqp() -> None:
     code, lines = _run("--version")
     assert code == 0
     assert lines == [
-        f"allocopt {version('allocopt')} pyomo {version('pyomo')} highspy {version('highspy')}"
+        f"allocopt {version('allocopt')} pyomo {version('pyomo')} highspy {version('highspy')} "
+        f"piqp {version('piqp')}"
     ]
 
 

@@ -15,7 +15,7 @@ import typer
 from tqdm import tqdm
 
 LOGGER = logging.getLogger("allocopt")
-VERSIONED = ("allocopt", "pyomo", "highspy")
+VERSIONED = ("allocopt", "pyomo", "highspy", "piqp")  # piqp: large trees' interior point
 
 
 class _ToStderr(logging.Handler):
@@ -52,7 +52,7 @@ def main(
             "--version",
             callback=_print_version,
             is_eager=True,
-            help="Print the versions of allocopt, Pyomo and HiGHS (highspy) and exit.",
+            help="Print the versions of allocopt, Pyomo, HiGHS (highspy) and PIQP and exit.",
         ),
     ] = False,
     quiet: Annotated[
