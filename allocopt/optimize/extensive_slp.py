@@ -55,7 +55,7 @@ from allocopt.optimize.extensive_rows import (
 from allocopt.optimize.highs.arrays import ArrayLp, LpArrays
 from allocopt.optimize.highs.options import DUAL_TOLERANCE
 from allocopt.optimize.highs.runner import HighsRunner
-from allocopt.optimize.interior import InteriorLp
+from allocopt.optimize.interior import InteriorLp, block_scale
 from allocopt.optimize.outer import PENALTY, excess
 from allocopt.optimize.slp_program import WARM, SlpProgram
 from allocopt.scenario.tables import RESOURCES
@@ -267,7 +267,8 @@ class TreeProgram:
     def _interior(self, arrays: LpArrays, lps: Sequence[LpArrays]) -> np.ndarray | None:
         """[cols] PIQP's solution of ``arrays``, or None when it does not end ``solved``."""
         t0 = time.perf_counter()
-        run = self.interior.solve(arrays, self._scale(arrays, lps))
+        scale = block_scale(lps, self.group, self.column, arrays.num_col)
+        run = self.interior.solve(arrays, scale)
         self.seconds["interior_point"] += time.perf_counter() - t0
         self.interior_iterations += run.iterations
         self.size = {
@@ -286,23 +287,6 @@ class TreeProgram:
             return None
         self.interior_runs += 1
         return run.x
-
-    def _scale(self, arrays: LpArrays, lps: Sequence[LpArrays]) -> np.ndarray:
-        """[cols] the interior point's column scale (:mod:`allocopt.optimize.interior`):
-        ``max(1, |x|)`` of one block of each program solved alone by HiGHS's simplex, at this
-        run's point (a vertex: its columns' magnitudes stand for every branch of that program;
-        an interior solution of the last run does not serve, its columns free on a face of
-        optima can be far larger)."""
-        scale = np.ones(arrays.num_col)
-        alone: dict[int, np.ndarray] = {}
-        for b, g in enumerate(self.group):
-            if g not in alone:
-                block = ArrayLp({"solver": "simplex", "threads": 1})
-                block.pass_lp(lps[b])
-                ok = block.run().is_optimal
-                alone[g] = np.abs(block.solution()) if ok else np.zeros(lps[b].num_col)
-            np.maximum.at(scale, self.column[b], alone[g])
-        return scale
 
     def _highs(self, arrays: LpArrays) -> np.ndarray:
         """[cols] HiGHS's solution of ``arrays``, warm from its last basis after its first run;

@@ -7,14 +7,15 @@ preconditioned conjugate residuals: on the 64-branch tree's extensive form (563,
 simplex warm from its basis, no less (docs/explore.md, "Seventh pass"). PIQP (R. Schwan, Y.
 Jiang, D. Kuhn, C. N. Jones, "PIQP: A Proximal Interior-Point Quadratic Programming Solver",
 IEEE CDC 2023; BSD-2-Clause; https://predict-epfl.github.io/piqp/) factorizes the KKT system
-directly (sparse LDL^T, kept regularized by its proximal terms): 0.17 s an iteration on that
+directly (sparse LDLᵀ, kept regularized by its proximal terms): 0.17 s an iteration on that
 form, 84 iterations, 14 CPU s a run, to within 2e-6 (relative) of HiGHS's optimum.
 
 :class:`InteriorLp` solves an :class:`~allocopt.optimize.highs.arrays.LpArrays` (a maximization)
 with its columns scaled, ``x = scale * x'``: an interior point's path depends on the columns'
 magnitudes, which the package's LPs spread over four orders (decisions in FTE and kH100e up to
-about 6,000, risk terms below 1). With every column at ``max(1, |x|)`` of a recent solution the
-64-branch form takes 84 iterations; unscaled it ends at PIQP's limit of 250 still 9e-5 away.
+about 6,000, risk terms below 1). With every column at ``max(1, |x|)`` of a block solved alone
+(:func:`block_scale`) the 64-branch form takes 84-86 iterations; unscaled it ends at PIQP's limit
+of 250 still 9e-5 away. The end game is erratic on these forms (:data:`ATTEMPTS`).
 PIQP proves no vertex and no exact optimum: a run is ``solved`` when its residuals and duality
 gap are within :data:`SETTINGS`' tolerances (measured 2e-6 to 2e-5 relative to HiGHS's optimum
 on the forms of docs/explore.md, far inside the outer loop's
@@ -24,13 +25,14 @@ status for the caller to hand the run to HiGHS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import piqp
 import scipy.sparse as sp
 
-from allocopt.optimize.highs.arrays import LpArrays
+from allocopt.optimize.highs.arrays import ArrayLp, LpArrays
 
 # PIQP's settings (names as PIQP's), measured on the first extensive forms of the endogenous
 # baseline's trees of 16 and 64 branches, columns scaled (docs/explore.md, "Seventh pass"; CPU s
@@ -127,3 +129,25 @@ class InteriorLp:
             iterations=iterations,
             attempts=attempts,
         )
+
+
+def block_scale(
+    lps: Sequence[LpArrays],
+    group: Sequence[int],
+    column: Sequence[np.ndarray],
+    num_col: int,
+) -> np.ndarray:
+    """[num_col] the column scale of an extensive form whose block b is ``lps[b]`` (a branch of
+    program ``group[b]``, its columns at ``column[b]`` in the form): ``max(1, |x|)``, ``x`` the
+    optimum of one block of each program solved alone by HiGHS's simplex (its columns' magnitudes
+    stand for every branch of that program); 1 where that block has no optimum and for the form's
+    own columns (the risk measure's)."""
+    scale = np.ones(num_col)
+    alone: dict[int, np.ndarray] = {}
+    for lp, g, cols in zip(lps, group, column, strict=True):
+        if g not in alone:
+            block = ArrayLp({"solver": "simplex", "threads": 1})
+            block.pass_lp(lp)
+            alone[g] = np.abs(block.solution()) if block.run().is_optimal else np.zeros(lp.num_col)
+        np.maximum.at(scale, cols, alone[g])
+    return scale
