@@ -115,8 +115,11 @@ def test_the_endogenous_program_moves_as_a_fresh_one_after_the_second_lp(baselin
     program.solve(near)
     assert second_lp(program.model, inp, program.run, 1e-6).status.is_optimal
     fresh = SlpProgram(inp, HighsRunner(), reference(inp))
+    # within HiGHS's optimality tolerance (1e-7), not to the last digit: the run after the swap
+    # starts from the second LP's basis, and on one machine (2026-12-01) ended 6.5e-8 (relative)
+    # below the fresh optimum, where others agreed to 1e-9
     for lin in (far, near):
-        assert program.solve(lin).objective == pytest.approx(fresh.solve(lin).objective, rel=1e-9)
+        assert program.solve(lin).objective == pytest.approx(fresh.solve(lin).objective, rel=1e-7)
 
 
 def test_the_search_along_the_segment_finds_the_step_known_by_hand() -> None:
