@@ -15,6 +15,7 @@ halfway leaves no files. It sits beside :mod:`allocopt.report` because it draws 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,16 +93,18 @@ def run_scenario(
     ``allow_nonoptimal`` keeps a plain solve that HiGHS stopped short of an optimum (marked NOT
     OPTIMAL); ``starts`` runs the outer loop from that many starting schedules (see
     :func:`allocopt.solve`); the Monte Carlo samples run through ``workers`` local processes or
-    the Dask cluster at ``scheduler``, which is contacted only when there are samples;
+    the Dask cluster at ``scheduler``, which is contacted, before the solve, only when there are
+    samples;
     ``progress`` shows a live line of the outer loop's iterations (on stderr) and the samples' bar.
     ``on_step`` is called with each step's name (:data:`SOLVE`, :data:`TREE`,
     :data:`MONTE_CARLO`, :data:`OUTCOMES`, :data:`WRITE`) as it begins.
 
     Raises, before any solving: ScenarioError for a tree combined with an ``outcomes:`` or
     ``uncertainty:`` block or with ``starts`` above 1, OSError when ``out`` cannot be written (see
-    :func:`~allocopt.results.files.check_writable`); then InfeasibleError / SolverError when a
-    program has no optimum, ScenarioError for an invalid Monte Carlo draw, and
-    :class:`~allocopt.analyses.runner.SchedulerUnreachable` when ``scheduler`` cannot be reached.
+    :func:`~allocopt.results.files.check_writable`),
+    :class:`~allocopt.analyses.runner.SchedulerUnreachable` when there are samples and
+    ``scheduler`` cannot be reached; then InfeasibleError / SolverError when a program has no
+    optimum, ScenarioError for an invalid Monte Carlo draw.
     """
     step = on_step or (lambda _: None)
     if scenario.tree is not None and (scenario.outcomes, scenario.uncertainty) != (None, None):
@@ -119,13 +122,16 @@ def run_scenario(
         step(TREE)
         run = Run(solve_tree(scenario))
     else:
-        step(SOLVE)
-        with OuterLine() as line:
-            result = solve(scenario, allow_nonoptimal, starts, line if progress else None)
-        sampled = None
-        if scenario.uncertainty is not None:
-            step(MONTE_CARLO)
-            with executor(workers, scheduler) as ex:
+        with ExitStack() as stack:
+            # the samples' executor first: an unreachable cluster fails before the solve
+            sampling = scenario.uncertainty is not None
+            ex = stack.enter_context(executor(workers, scheduler)) if sampling else None
+            step(SOLVE)
+            with OuterLine() as line:
+                result = solve(scenario, allow_nonoptimal, starts, line if progress else None)
+            sampled = None
+            if sampling:
+                step(MONTE_CARLO)
                 plan = result.schedule
                 sampled = montecarlo(scenario, plan, executor=ex, progress=progress)
         chosen = None

@@ -295,3 +295,25 @@ def test_a_report_from_a_result_goes_beside_it_never_over_it(tmp_path):
     again = runner.invoke(app, ["-q", "compare", "--from-result", str(tmp_path / "b_report")])
     assert again.exit_code == 2, again.output
     assert f"a report's result is in {tmp_path / 'b_report' / 'result'}" in again.output
+
+
+def test_an_unreachable_cluster_fails_a_monte_carlo_run_before_the_solve(monkeypatch):
+    # the samples' executor is opened first, so --scheduler's problem comes before the outer loop
+    from contextlib import contextmanager
+
+    import allocopt.run
+    from allocopt import load_scenario
+
+    @contextmanager
+    def unreachable(workers, scheduler):
+        raise SchedulerUnreachable(scheduler, OSError("timed out"))
+        yield
+
+    def never(*args, **kwargs):
+        raise AssertionError("solved before the scheduler was reached")
+
+    monkeypatch.setattr(allocopt.run, "executor", unreachable)
+    monkeypatch.setattr(allocopt.run, "solve", never)
+    scenario = load_scenario(ROOT / "models" / "magma_montecarlo.yaml")
+    with pytest.raises(SchedulerUnreachable):
+        run_scenario(scenario, scheduler="tcp://127.0.0.1:9")

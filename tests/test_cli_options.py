@@ -163,7 +163,8 @@ def test_override_sets_apply_in_order_and_set_wins(with_sets: Path) -> None:
         ),
         (  # a block's own check (a model validator) names the option, not the file
             ("--set", "velocity.weights.compute=0.9"),
-            "--set velocity.weights.compute: velocity: weights must sum to 1, got 1.3",
+            "--set velocity.weights.compute: velocity: weights must sum to 1, got compute 0.9 + "
+            "staff 0.4 = 1.3 (set them together)",
         ),
         (
             ("--set", "horizon.end=2020Q1"),

@@ -68,3 +68,26 @@ def test_bad_param_exits_2_with_a_message(tmp_path, param, message):
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_every_bad_value_of_a_param_is_named_as_the_option(tmp_path):
+    # 0.1:1.5:4 gives 0.1, 0.5667, 1.0333, 1.5: the last two are out of the cap's range
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            CORE,
+            "--param",
+            "velocity.hit_cap_post_acceleration=0.1:1.5:4",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+    )
+    assert result.exit_code == 2
+    field = "--param velocity.hit_cap_post_acceleration: must be between 0 and 1"
+    assert f"{field} (got 1.033333333333" in result.output
+    assert f"{field} (got 1.5)" in result.output
+    assert "(got 0.1" not in result.output
+    assert not (tmp_path / "x").exists()

@@ -66,8 +66,15 @@ def sweep(
         if not param:
             raise ScenarioError("give at least one --param FIELD=LO:HI:N")
         params = [Parameter.parse(p) for p in param]
-        for p in params:  # a mistyped field, named as the option
-            with_option("--param", loaded, p.field, p.values[0])
+        problems: list[str] = []
+        for p in params:  # a mistyped field or a value out of range, named as the option
+            for value in p.values:
+                try:
+                    with_option("--param", loaded, p.field, value)
+                except ScenarioError as exc:
+                    problems += [line for line in exc.problems if line not in problems]
+        if problems:
+            raise ScenarioError(problems)
         folder = doing.writes(out or Path("results") / f"{loaded.name}_sweep", "the sweep table")
         check_writable(folder)
         with executor(workers, scheduler) as ex:

@@ -81,7 +81,9 @@ class Velocity(Strict):
         if set(self.weights) != set(RESOURCES):
             raise ValueError(f"weights must name exactly {', '.join(RESOURCES)}")
         if abs(sum(self.weights.values()) - 1) > 1e-9:
-            raise ValueError(f"weights must sum to 1, got {sum(self.weights.values()):g}")
+            parts = " + ".join(f"{r} {self.weights[r]:g}" for r in RESOURCES)
+            total = sum(self.weights.values())
+            raise ValueError(f"weights must sum to 1, got {parts} = {total:g} (set them together)")
         return self
 
 

@@ -183,7 +183,8 @@ def format_errors(
     (``must be between 0 and 1 (got 1.5)``, :func:`_range`); ``origins`` maps dotted fields to
     what set them (``"--set velocity.x"``), which then replaces ``where`` and the field for
     errors at or inside them, for a block's own check on fields set inside it (``"--set
-    velocity.weights.compute: velocity: weights must sum to 1, got 1.3"``; several joined by
+    velocity.weights.compute: velocity: weights must sum to 1, got compute 0.9 + staff 0.4 = 1.3
+    (set them together)"``; several joined by
     ", ") and for a model-level check's problem that starts with such a field."""
     lines = []
     for e in exc.errors():
