@@ -20,6 +20,7 @@ from allocopt.cli.solving import default_folder
 from allocopt.errors import ScenarioError, SolverError
 from allocopt.optimize.outer import Iteration
 from allocopt.results.files import MANIFEST
+from allocopt.results.names import HAZARD_UNIT
 from allocopt.run import OuterLine, run_scenario
 from tests.conftest import BASELINE, CORE, ROOT, files_below, manifest_files
 
@@ -50,6 +51,21 @@ def test_solve_from_several_starts_shows_the_loop_and_writes_the_starts(tmp_path
     assert "start essay_rule, iteration 0: exact " in result.output
     starts = pd.read_csv(out / "starts.csv")
     assert starts.start.tolist() == ["full_speed", "essay_rule"]
+    # the starts have their units: each numeric column of starts.csv in units.csv, and the
+    # summary's multi-start rows (a count; the gain and the spread relative, as the text says)
+    units = pd.read_csv(out / "units.csv", keep_default_na=False)
+    listed = units[units.table == "starts"].set_index("column").unit
+    numeric = {c for c in starts.columns if pd.api.types.is_numeric_dtype(starts[c])}
+    assert numeric == {"risk_reduction_exact", "risk_reduction_model", "iterations", "chosen"}
+    assert numeric <= set(listed.index)
+    assert (listed != "").all()
+    assert listed["risk_reduction_exact"] == HAZARD_UNIT
+    summary = pd.read_csv(out / "summary.csv", keep_default_na=False).set_index("key")
+    numbers = summary[summary.text == ""]  # the numeric rows
+    assert (numbers.unit != "").all(), list(numbers.index[numbers.unit == ""])
+    assert summary.unit["starts"] == "count"
+    for key in ("best_start_gain", "starts_spread"):
+        assert summary.unit[key].startswith("share of the "), key
     quiet = runner.invoke(app, ["--quiet", "solve", str(BASELINE), *short, "--starts", "1"])
     assert quiet.exit_code == 0, quiet.output
     assert "outer loop: " not in quiet.output  # --quiet: no progress line

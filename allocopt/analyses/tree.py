@@ -35,13 +35,25 @@ from allocopt.optimize.extensive import (
 from allocopt.optimize.extensive_rows import Objective, TreeSettings, risk_measure
 from allocopt.optimize.finish import to_result
 from allocopt.optimize.pipeline import extract_schedule, solve_program
-from allocopt.results.names import HAZARD_UNIT, PROBABILITIES
+from allocopt.results.names import HAZARD_UNIT, PROBABILITIES, unit
 from allocopt.results.result import Result, write_tables
 from allocopt.results.status import Status
+from allocopt.results.views import KNOB_UNITS, units_table
 from allocopt.scenario.config import Tree
 from allocopt.scenario.schema import Scenario
 
 ROOT = "root"
+# the unit of each numeric column of the wide tables, written as tree_units.csv (as a result's
+# units.csv); the tidy tree_allocation, tree_portfolio and tree_risk carry a unit column
+TREE_UNITS: dict[str, dict[str, str]] = {
+    "tree_branches": {
+        "probability": "probability",
+        **{n: unit(n) for n in ("risk_reduction_model", "risk_reduction_exact", *PROBABILITIES)},
+        "violations": "count",
+    },
+    "tree_values": {"model": HAZARD_UNIT, "exact": HAZARD_UNIT},  # the tree's measure, VSS, EVPI
+    "tree_knobs": KNOB_UNITS,
+}
 
 
 @dataclass(frozen=True)
@@ -154,11 +166,13 @@ class TreeResult:
         return out[["branch", *[c for c in out.columns if c != "branch"]]]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table written by :meth:`to_csv`, by file stem."""
+        """Every table written by :meth:`to_csv`, by file stem; ``tree_units`` gives the unit of
+        every numeric column of the wide tables (:data:`TREE_UNITS`: ``table, column, unit``)."""
         return {
             "tree_branches": self.branches,
             "tree_values": self.values,
             **{f"tree_{t}": self.stacked(t) for t in ("allocation", "knobs", "portfolio", "risk")},
+            "tree_units": units_table(TREE_UNITS),
         }
 
     def to_csv(self, folder: str | Path) -> list[Path]:

@@ -241,8 +241,8 @@ class Result:
     def tables(self, *, as_periods: bool = False) -> dict[str, pd.DataFrame]:
         """Every table by name: the result's tables, the summary as a typed table (``key``,
         ``value``, ``text``, ``unit``) and ``units`` (the unit of each column of the wide tables
-        ``knobs`` and ``iterations``). Periods are text labels ("2025Q1"), as CSV stores them, or
-        pandas Periods with ``as_periods``."""
+        ``knobs``, ``iterations`` and ``starts``). Periods are text labels ("2025Q1"), as CSV
+        stores them, or pandas Periods with ``as_periods``."""
         tables = {
             "allocation": self.allocation,
             "stocks": self.stocks,

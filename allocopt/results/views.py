@@ -45,7 +45,19 @@ ITERATION_UNITS: dict[str, str] = {
     "violations": "count",
     "accepted": "true/false",
 }
-COLUMN_UNITS: dict[str, dict[str, str]] = {"knobs": KNOB_UNITS, "iterations": ITERATION_UNITS}
+# the multi-start table (allocopt.optimize.starts.starts_table): each start's converged schedule
+# valued exactly and by the program, both in cut cumulative hazard (as the summary's)
+STARTS_UNITS: dict[str, str] = {
+    "risk_reduction_exact": HEADLINE["risk_reduction_exact"][1],
+    "risk_reduction_model": HEADLINE["risk_reduction_model"][1],
+    "iterations": "count",
+    "chosen": "true/false",
+}
+COLUMN_UNITS: dict[str, dict[str, str]] = {
+    "knobs": KNOB_UNITS,
+    "iterations": ITERATION_UNITS,
+    "starts": STARTS_UNITS,
+}
 SUMMARY_UNITS: dict[str, str] = {
     **{name: unit for name, (_, unit) in HEADLINE.items()},
     "approximation_gap": "share of exact",
@@ -56,6 +68,10 @@ SUMMARY_UNITS: dict[str, str] = {
     "relative_gap": "share of objective",
     "variation_before": "sum of period-to-period changes in budget shares",
     "variation_after": "sum of period-to-period changes in budget shares",
+    # with more than one start (allocopt.results.build._spread): relative, as the text says them
+    "starts": "count",
+    "best_start_gain": "share of the first start's exact risk reduction",
+    "starts_spread": "share of the chosen start's exact risk reduction",
 }
 
 
@@ -63,8 +79,8 @@ def units_table(
     column_units: Mapping[str, Mapping[str, str]] = COLUMN_UNITS,
 ) -> pd.DataFrame:
     """The unit of every numeric column of the wide tables (``column_units``: table -> column ->
-    unit; by default a result's ``knobs`` and ``iterations``): columns ``table, column, unit``,
-    the ``units.csv`` every folder of wide tables carries."""
+    unit; by default a result's ``knobs``, ``iterations`` and ``starts``): columns ``table,
+    column, unit``, the ``units.csv`` every folder of wide tables carries."""
     rows = [(t, c, u) for t, units in column_units.items() for c, u in units.items()]
     return pd.DataFrame(rows, columns=["table", "column", "unit"])
 

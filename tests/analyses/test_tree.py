@@ -4,9 +4,12 @@ the values of the stochastic solution and of perfect information on the baseline
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -24,10 +27,14 @@ from allocopt.optimize.extensive import (
     branch_lps,
 )
 from allocopt.optimize.extensive_rows import TreeSettings
+from allocopt.results.names import HAZARD_UNIT
 from allocopt.scenario.config import Solver
+from allocopt.scenario.tables import RESOURCE_UNITS
 from tests.conftest import ROOT
 
 TREE = ROOT / "models" / "magma_tree.yaml"  # over the endogenous baseline
+# the tables a tree writes, tree_<name>.csv (and their units, tree_units.csv)
+TABLES = ("allocation", "branches", "knobs", "portfolio", "risk", "values")
 
 
 def core_tree():
@@ -264,7 +271,11 @@ def test_one_plan_commands_refuse_a_tree_instead_of_ignoring_it(tmp_path, comman
         solve(load_scenario(TREE))
 
 
-def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
+@pytest.fixture(scope="module")
+def tree_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """magma_tree over the core program solved by ``allocopt solve --out``: its folder and the
+    command's output."""
+    tmp_path = tmp_path_factory.mktemp("tree")
     doc = yaml.safe_load(TREE.read_text())
     doc["extends"] = str(ROOT / "models" / "magma_core.yaml")  # one LP: fast
     path = tmp_path / "magma_tree.yaml"
@@ -272,8 +283,13 @@ def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
     out = tmp_path / "tree"
     r = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert "scenario tree magma_tree: 6 branches" in r.output
-    assert "value_of_stochastic_solution" in r.output
+    return out, r.output
+
+
+def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tree_folder):
+    out, output = tree_folder
+    assert "scenario tree magma_tree: 6 branches" in output
+    assert "value_of_stochastic_solution" in output
     written = {p.name for p in out.iterdir()}
     assert {
         "tree_branches.csv",
@@ -287,6 +303,34 @@ def test_cli_solves_a_tree_and_writes_one_plan_per_branch(tmp_path):
     assert not math.isnan(
         float((out / "tree_values.csv").read_text().splitlines()[1].split(",")[2])
     )
+
+
+def test_every_numeric_column_of_the_tree_tables_has_a_unit(tree_folder):
+    out, _ = tree_folder
+    # tree_units.csv, in the form of a result's units.csv, is listed in the manifest with the rest
+    listed = set(json.loads((out / "manifest.json").read_text())["files"])
+    assert "tree_units.csv" in listed
+    units = pd.read_csv(out / "tree_units.csv", keep_default_na=False)
+    assert list(units.columns) == ["table", "column", "unit"]
+    assert (units.unit.str.strip() != "").all()
+    tables = sorted(p.stem for p in out.glob("tree_*.csv") if p.stem != "tree_units")
+    assert {f"{t}.csv" for t in tables} <= listed
+    assert set(tables) == {f"tree_{t}" for t in TABLES}
+    for name in tables:
+        frame = pd.read_csv(out / f"{name}.csv", keep_default_na=False, na_values=[""])
+        numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+        assert numeric, name
+        if "unit" in frame.columns:  # tidy: a unit on every row
+            assert (frame.unit.str.strip() != "").all(), name
+            assert frame.unit.notna().all(), name
+        else:  # wide: each numeric column in the units file, and only columns the table has
+            columns = set(units.column[units.table == name])
+            assert numeric <= columns, (name, numeric - columns)
+            assert columns <= set(frame.columns), name
+    by_column = units.set_index(["table", "column"]).unit
+    assert by_column["tree_branches", "probability"] == "probability"
+    assert by_column["tree_values", "exact"] == HAZARD_UNIT
+    assert by_column["tree_knobs", "budget_staff"] == RESOURCE_UNITS["staff"]
 
 
 def test_working_rows_keep_binding_tangents_and_their_neighbours():

@@ -109,6 +109,15 @@ def test_every_numeric_column_of_the_wide_tables_has_a_unit(baseline_result):
         assert listed <= set(frame.columns), name
 
 
+def test_every_table_of_a_result_has_its_units(baseline_result):
+    # a tidy table carries a unit column; every other (but the units themselves) is listed in
+    # the units table, the starts too
+    tables = baseline_result.tables()
+    wide = {name for name, frame in tables.items() if "unit" not in frame.columns}
+    assert wide - {"units"} == set(tables["units"].table) == set(COLUMN_UNITS)
+    assert {"knobs", "iterations", "starts"} <= wide
+
+
 def test_the_headline_numbers_have_one_name_label_and_unit_everywhere(baseline_result):
     s, text = baseline_result.summary, baseline_result.text_summary()
     for name, (label, unit) in HEADLINE.items():
