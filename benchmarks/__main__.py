@@ -295,10 +295,14 @@ def tree(scenario: Scenario, program: str = "core program") -> None:
         f"{size['variables']:,} columns (the branches' LPs: {size['branch_variables']:,}), "
         f"{size['constraints']:,} rows, {size['nonzeros']:,} nonzeros; "
         f"branches alone {t['branches_alone']:.1f} s, extensive form "
-        f"{t['extensive_form']:.1f} s ({loop}{size['simplex_iterations']:,} simplex iterations, "
-        f"{size.get('interior_point_iterations', 0):,} interior point iterations; LPs solved by "
-        f"PIQP {size.get('interior_point_runs', 0)}, by HiGHS {size.get('highs_runs', 0)}; "
-        f"{size['tangent_rows_left_out']:,} tangent rows left out, "
+        f"{t['extensive_form']:.1f} s ({loop}{size['simplex_iterations']:,} simplex iterations; "
+        + (
+            f"{size['interior_point_iterations']:,} interior point iterations, LPs solved by PIQP "
+            f"{size['interior_point_runs']}, by HiGHS {size['highs_runs']}; "
+            if "highs_runs" in size  # the outer loop's forms (allocopt.optimize.interior)
+            else ""
+        )
+        + f"{size['tangent_rows_left_out']:,} tangent rows left out, "
         f"{size['tangent_rows_added']:,} added in {size['row_generation_rounds']} rounds), "
         f"total {t['prepare'] + t['stochastic']:.1f} s (CPU {cpu:.1f} s; load average "
         f"{load:.1f} -> {os.getloadavg()[0]:.1f})"
