@@ -20,7 +20,12 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-TIMEOUT_SECONDS = 1800  # per cell: some cells solve several endogenous scenarios
+# per cell: the slowest (notebook 04's sweeps) take about 2 minutes on 2 cores under load
+TIMEOUT_SECONDS = 600
+# A run whose cell times out is run once more in a fresh kernel: on 2026-12-01 one run of
+# 01_quickstart (12 s alone) waited with kernel and client both idle (the client for a message the
+# kernel had not sent) until the timeout, the same hang ipykernel 7 showed more often (pinned <7)
+ATTEMPTS = 2
 
 
 def test_there_are_notebooks():
@@ -65,21 +70,26 @@ def _kernel_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch):
     _kernel_env(monkeypatch)
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=TIMEOUT_SECONDS,
-        resources={"metadata": {"path": str(path.parent)}},  # run in the notebooks folder
-    )
-    try:
-        client.execute()
-    except nbclient.exceptions.CellExecutionError as exc:
-        pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
-    finally:
-        if out := os.environ.get("ALLOCOPT_EXECUTED_NOTEBOOKS"):
-            Path(out).mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, Path(out) / path.name)
+    for attempt in range(1, ATTEMPTS + 1):
+        nb = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(
+            nb,
+            kernel_name="python3",
+            timeout=TIMEOUT_SECONDS,
+            resources={"metadata": {"path": str(path.parent)}},  # run in the notebooks folder
+        )
+        try:
+            client.execute()
+            break
+        except nbclient.exceptions.CellTimeoutError:
+            if attempt == ATTEMPTS:
+                raise
+        except nbclient.exceptions.CellExecutionError as exc:
+            pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
+        finally:
+            if out := os.environ.get("ALLOCOPT_EXECUTED_NOTEBOOKS"):
+                Path(out).mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, Path(out) / path.name)
     errors = [
         output
         for cell in nb.cells
