@@ -92,7 +92,7 @@ def sweep(
         "(docs/model.md)"
     )
     shown = table[["point", *sweep_parameters(table), "status"]].copy()
-    shown.insert(len(shown.columns) - 1, "risk_reduction", table.risk_reduction_exact.map(_cut))
+    shown.insert(len(shown.columns) - 1, "risk_reduction", table.risk_reduction_exact.map(_fixed))
     typer.echo(shown.to_string(index=False))
 
 
@@ -104,9 +104,10 @@ def _meaning(column: str, name: str) -> str:
     return f"{column} is the {label(name).lower()}, in {unit(name)}"
 
 
-def _cut(value: float) -> str:
-    """A cut in cumulative hazard as `allocopt compare` prints it: 4 decimals (no -0.0000)."""
-    return f"{round(value, 4) + 0.0:.4f}"
+def _fixed(value: float, digits: int = 4) -> str:
+    """``value`` with ``digits`` decimals and no negative zero (a cut in cumulative hazard: 4,
+    as `allocopt compare` and `allocopt sweep` print it)."""
+    return f"{round(value, digits) + 0.0:.{digits}f}"
 
 
 def outcomes(
@@ -197,10 +198,8 @@ def compare(
                 lambda tmp: write_units(tmp, {out.stem: COMPARE_UNITS}),
             )
     shown = table.copy()
-    shown["risk_reduction"] = shown.risk_reduction.map(_cut)
-    shown["velocity_lost_years"] = shown.velocity_lost_years.map(
-        lambda v: f"{round(v, 2) + 0.0:.2f}"
-    )
+    shown["risk_reduction"] = shown.risk_reduction.map(_fixed)
+    shown["velocity_lost_years"] = shown.velocity_lost_years.map(lambda v: _fixed(v, 2))
     for column in ("probability_with_plan_and_postponed", "mean_velocity_hit", "share_of_optimum"):
         shown[column] = shown[column].map(lambda v: f"{round(v, 3) + 0.0:.1%}")
     typer.echo(

@@ -11,10 +11,9 @@ decisions determine depends on each branch's point); every other column and row 
 own, so the form keeps its shape from point to point and each re-solve is a dual simplex warm
 from the last basis (the first, cold, run is HiGHS's interior point with crossover:
 :data:`LATER_RUNS`). A form of :data:`INTERIOR_ROWS` rows or more is solved by PIQP's interior
-point instead (:mod:`allocopt.optimize.interior`), its columns scaled by a block solved alone,
-and handed to HiGHS when PIQP does not end
-``solved``. The objective is the tree's: the expected risk reduction, its worst case or
-its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
+point instead (:mod:`allocopt.optimize.interior`), its columns scaled by a block solved alone;
+a run PIQP does not end ``solved`` goes to HiGHS. The objective is the tree's: the expected risk
+reduction, its worst case or its CVaR (:func:`~allocopt.optimize.extensive.measure_rows`).
 
 :class:`TreeExact` reads a plan exactly: every branch simulated
 (:func:`allocopt.model.evaluate`), the values combined by the tree's risk measure, the penalty
